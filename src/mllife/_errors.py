@@ -1,0 +1,184 @@
+"""The mllife exception and warning hierarchy.
+
+Every error that a user mistake can cause is a subclass of :class:`MllifeError`,
+so ``except mllife.MllifeError`` catches them all, and each one says what was
+expected, where (the column) and how many rows are affected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "DataWarning",
+    "InputError",
+    "IntegrityError",
+    "MllifeError",
+    "MllifeWarning",
+    "NotFittedError",
+    "SchemaError",
+    "UntrustedTypeError",
+    "VersionMismatchWarning",
+]
+
+
+class MllifeError(Exception):
+    """Base class of every error raised by mllife.
+
+    Examples
+    --------
+    >>> import mllife
+    >>> issubclass(mllife.InputError, mllife.MllifeError)
+    True
+    """
+
+
+class InputError(MllifeError, ValueError):
+    """Bad input data or a bad parameter value.
+
+    Subclasses :class:`ValueError` too, so code (and scikit-learn's own checks)
+    that expects a ``ValueError`` for invalid input keeps working.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in plain words.
+    column : str, optional
+        The column concerned, named in the message.
+    n_rows : int, optional
+        How many rows are affected, named in the message.
+    expected : str, optional
+        What was expected instead, named in the message.
+
+    Examples
+    --------
+    >>> err = InputError("contains text", column="age", n_rows=3, expected="numbers")
+    >>> str(err)
+    "column 'age': contains text (3 rows); expected numbers"
+    >>> err.column, err.n_rows
+    ('age', 3)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        column: Any = None,
+        n_rows: int | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.message = message
+        self.column = column
+        self.n_rows = None if n_rows is None else int(n_rows)
+        self.expected = expected
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        text = self.message
+        if self.column is not None:
+            text = f"column {self.column!r}: {text}"
+        if self.n_rows is not None:
+            text = f"{text} ({self.n_rows} row{'s' if self.n_rows != 1 else ''})"
+        if self.expected:
+            text = f"{text}; expected {self.expected}"
+        return text
+
+
+class SchemaError(InputError):
+    """Input that breaks a declared input contract.
+
+    Carries *every* problem found, as structured data, in :attr:`problems`:
+    a list of dicts with at least ``column``, ``problem`` and ``count``.
+    Raw values of the input are never included.
+
+    Examples
+    --------
+    >>> err = SchemaError([{"column": "age", "problem": "missing column", "count": 1}])
+    >>> err.problems[0]["column"]
+    'age'
+    >>> print(err)
+    1 schema problem: column 'age': missing column (1 row)
+    """
+
+    def __init__(self, problems: list[dict[str, Any]], message: str | None = None) -> None:
+        self.problems = [dict(p) for p in problems]
+        if message is None:
+            parts = []
+            for p in self.problems:
+                part = f"column {p.get('column')!r}: {p.get('problem')}"
+                count = p.get("count")
+                if count is not None:
+                    part += f" ({count} row{'s' if count != 1 else ''})"
+                parts.append(part)
+            n = len(self.problems)
+            message = f"{n} schema problem{'s' if n != 1 else ''}: " + "; ".join(parts)
+        super().__init__(message)
+
+    def _compose(self) -> str:
+        return self.message
+
+
+class NotFittedError(MllifeError, _SklearnNotFittedError):
+    """An estimator or profile was used before ``fit``.
+
+    Also a :class:`sklearn.exceptions.NotFittedError`, so scikit-learn's checks
+    recognise it.
+
+    Examples
+    --------
+    >>> from sklearn.exceptions import NotFittedError as SkNotFitted
+    >>> issubclass(NotFittedError, SkNotFitted)
+    True
+    """
+
+
+class IntegrityError(MllifeError):
+    """A stored artifact is truncated, corrupted, tampered with or unsigned.
+
+    Examples
+    --------
+    >>> issubclass(IntegrityError, MllifeError)
+    True
+    """
+
+
+class UntrustedTypeError(IntegrityError):
+    """A stored artifact holds a type outside the loader's trust list.
+
+    Examples
+    --------
+    >>> issubclass(UntrustedTypeError, IntegrityError)
+    True
+    """
+
+
+class MllifeWarning(UserWarning):
+    """Base class of every warning issued by mllife.
+
+    Examples
+    --------
+    >>> issubclass(MllifeWarning, UserWarning)
+    True
+    """
+
+
+class DataWarning(MllifeWarning):
+    """The data allows a result, but a weak one (tiny groups, few rows...).
+
+    Examples
+    --------
+    >>> issubclass(DataWarning, MllifeWarning)
+    True
+    """
+
+
+class VersionMismatchWarning(MllifeWarning):
+    """An artifact was written with library versions other than the running ones.
+
+    Examples
+    --------
+    >>> issubclass(VersionMismatchWarning, MllifeWarning)
+    True
+    """

@@ -1,0 +1,60 @@
+"""The package itself: lazy imports, public API, command line and demo."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+import mllife
+
+HEAVY = ("shap", "fairlearn", "imblearn", "matplotlib", "skops")
+
+
+def test_import_is_light():
+    code = (
+        "import sys, mllife; "
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_resolves():
+    for name in mllife.__all__:
+        assert getattr(mllife, name) is not None, name
+    assert "make_churn" in dir(mllife)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        mllife.no_such_name  # noqa: B018
+
+
+def test_subpackages_declare_all():
+    for name in mllife.SUBPACKAGES:
+        module = importlib.import_module(f"mllife.{name}")
+        assert module.__all__, name
+        for public in module.__all__:
+            assert getattr(module, public) is not None, f"mllife.{name}.{public}"
+
+
+def test_version():
+    assert mllife.__version__.count(".") >= 2
+
+
+def test_demo_writes_reports(tmp_path):
+    from mllife._demo import run_demo
+
+    ctx = run_demo(tmp_path, n_rows=600, verbose=False)
+    htmls = sorted(p.name for p in tmp_path.glob("*.html"))
+    assert "00_data.html" in htmls
+    for path in tmp_path.glob("*.json"):
+        assert json.loads(path.read_text())["report"]
+    assert len(ctx.written) == len(list(tmp_path.iterdir()))
+
+
+def test_command_line_help():
+    out = subprocess.run([sys.executable, "-m", "mllife", "--help"], capture_output=True,
+                         text=True, check=True)
+    assert "demo" in out.stdout
