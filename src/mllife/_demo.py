@@ -21,7 +21,6 @@ from .datasets import ChurnData, make_churn
 #: Lifecycle order of the demo steps (a package without ``_demo`` is skipped).
 STEPS: tuple[str, ...] = (
     "mllife.datasets",
-    "mllife.problem",
     "mllife.audit",
     "mllife.split",
     "mllife.features",
