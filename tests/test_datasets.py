@@ -70,5 +70,5 @@ def test_accessors(churn):
     assert churn.target == "churned"
     assert churn.X.shape[1] == churn.frame.shape[1] - 1
     assert churn.y.name == "churned"
-    frame, manifest = churn  # unpacks like a tuple
+    frame, _manifest = churn  # unpacks like a tuple
     assert frame is churn.frame

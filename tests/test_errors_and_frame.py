@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 from hypothesis.extra import pandas as hpd
 from sklearn.exceptions import NotFittedError as SkNotFittedError
 
@@ -77,7 +76,9 @@ def test_hash_rows_equal_rows_equal_hashes():
     df = pd.DataFrame({"a": [1.0, np.nan, 1.0, np.nan], "b": ["x", None, "x", None],
                        "c": [{"k": 1}, [1], {"k": 1}, [1]]})
     h = F.hash_rows(df)
-    assert h[0] == h[2] and h[1] == h[3] and h[0] != h[1]
+    assert h[0] == h[2]
+    assert h[1] == h[3]
+    assert h[0] != h[1]
 
 
 def test_hash_rows_keeps_duplicate_column_names_apart():

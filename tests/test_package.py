@@ -28,7 +28,7 @@ def test_every_public_name_resolves():
         assert getattr(mllife, name) is not None, name
     assert "make_churn" in dir(mllife)
     with pytest.raises(AttributeError, match="no_such_name"):
-        mllife.no_such_name  # noqa: B018
+        mllife.no_such_name
 
 
 def test_subpackages_declare_all():

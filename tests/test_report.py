@@ -95,7 +95,8 @@ def test_html_is_valid_self_contained_and_escaped():
     checker = check_html(text)
     assert checker.images == 1
     assert text.startswith("<!DOCTYPE html>")
-    assert "a&lt;b&gt;" in text and "a<b>" not in text
+    assert "a&lt;b&gt;" in text
+    assert "a<b>" not in text
     assert "one NaN &amp; more" in text
     assert "sev-error" in text
     assert len(text.encode()) < 1_000_000
@@ -104,7 +105,8 @@ def test_html_is_valid_self_contained_and_escaped():
 def test_repr_html_is_a_fragment():
     fragment = _report()._repr_html_()
     check_html(fragment)
-    assert "<html" not in fragment and "<style>" in fragment
+    assert "<html" not in fragment
+    assert "<style>" in fragment
 
 
 def test_markdown_renders_tables():
@@ -137,7 +139,8 @@ def test_report_is_immutable():
 @pytest.mark.parametrize("suffix", [".html", ".json", ".md", ".csv"])
 def test_save_by_suffix(tmp_path, suffix):
     path = _report().save(tmp_path / "sub" / f"r{suffix}")
-    assert path.exists() and path.stat().st_size > 0
+    assert path.exists()
+    assert path.stat().st_size > 0
     assert not list(path.parent.glob("*.tmp"))
     if suffix == ".json":
         assert json.loads(path.read_text())["title"] == "Test <report>"

@@ -133,7 +133,7 @@ def is_string_like(s: pd.Series) -> bool:
     """True for object, ``str``/``string`` and categorical dtypes."""
     dtype = s.dtype
     return (
-        dtype == object
+        pd.api.types.is_object_dtype(dtype)
         or isinstance(dtype, pd.StringDtype | pd.CategoricalDtype)
         or pd.api.types.is_string_dtype(dtype)
     )

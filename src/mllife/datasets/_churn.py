@@ -109,8 +109,10 @@ def make_churn(
     >>> frame, manifest = make_churn(1_000, random_state=0)
     >>> frame.shape
     (1000, 17)
-    >>> sorted(manifest)[:3]
-    ['conflicting_labels', 'disguised_nulls', 'duplicate_rows']
+    >>> sorted(manifest)
+    ['category_variants', 'conflicting_labels', 'disguised_nulls', 'duplicate_rows', 'leaky_column', 'mixed_date_formats', 'mostly_missing', 'numbers_as_strings', 'outliers']
+    >>> manifest["duplicate_rows"]["n_rows"]
+    20
     >>> clean, nothing = make_churn(1_000, defects=False)
     >>> nothing
     {}
@@ -119,8 +121,8 @@ def make_churn(
         raise InputError(f"n_rows={n_rows!r} is too small", expected="an integer of at least 100")
     n_rows = int(n_rows)
     rng = np.random.default_rng(random_state)
-    n_dup = int(round(0.02 * n_rows)) if defects else 0
-    n_conflict = int(round(0.003 * n_rows)) if defects else 0
+    n_dup = round(0.02 * n_rows) if defects else 0
+    n_conflict = round(0.003 * n_rows) if defects else 0
     n = n_rows - n_dup - n_conflict
 
     # ---- the clean population ------------------------------------------------
@@ -191,8 +193,7 @@ def make_churn(
     if defects:
         frame, flags, manifest = _plant(frame, rng, flags, manifest, n_dup, n_conflict)
     else:
-        frame = frame.astype({c: "str" for c in ("customer_id", "plan", "contract", "region",
-                                                  "payment_method", "gender")})
+        frame = frame.astype(dict.fromkeys(("customer_id", "plan", "contract", "region", "payment_method", "gender"), "str"))
 
     # Shuffle so planted rows are not grouped at the end; index is 0..n_rows-1.
     order = rng.permutation(len(frame))
@@ -216,7 +217,7 @@ def _plant(
 
     def pick(share: float, *, where: np.ndarray | None = None) -> np.ndarray:
         pool = np.arange(n) if where is None else np.flatnonzero(where)
-        k = max(1, int(round(share * n)))
+        k = max(1, round(share * n))
         mask = np.zeros(n, dtype=bool)
         mask[rng.choice(pool, size=min(k, len(pool)), replace=False)] = True
         return mask
@@ -281,8 +282,10 @@ def _plant(
     }
 
     # A mostly-missing column.
-    promo = np.where(rng.random(n) < 0.12, rng.choice(["SPRING10", "WELCOME", "LOYAL20"], n), None)
-    flags["mostly_missing"] = promo == None  # noqa: E711 (elementwise comparison on an object array)
+    has_promo = rng.random(n) < 0.12
+    promo = rng.choice(np.array(["SPRING10", "WELCOME", "LOYAL20"], dtype=object), n)
+    promo[~has_promo] = None
+    flags["mostly_missing"] = ~has_promo
     manifest["mostly_missing"] = {
         "kind": "mostly_missing",
         "columns": ["promo_code"],

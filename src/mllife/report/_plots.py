@@ -140,9 +140,9 @@ def histograms(
     """Overlaid density histograms of several samples (reference vs current)."""
     arrays = {k: np.asarray(v, dtype=float) for k, v in samples.items()}
     arrays = {k: v[np.isfinite(v)] for k, v in arrays.items()}
-    pooled = np.concatenate([v for v in arrays.values()]) if arrays else np.array([])
-    if pooled.size and np.isscalar(bins):
-        edges = np.histogram_bin_edges(pooled, bins=int(bins))
+    pooled = np.concatenate(list(arrays.values())) if arrays else np.array([])
+    if pooled.size and isinstance(bins, int):
+        edges = np.histogram_bin_edges(pooled, bins=bins)
     else:
         edges = bins
     for (label, values), color in zip(arrays.items(), PALETTE, strict=False):
