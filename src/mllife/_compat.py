@@ -26,8 +26,9 @@ def ensure_fitted(estimator: Any, attributes: Any = None) -> None:
 
     Our error subclasses scikit-learn's, so its checks still recognise it.
     """
-    from ._errors import NotFittedError
     from sklearn.exceptions import NotFittedError as SkNotFitted
+
+    from ._errors import NotFittedError
 
     try:
         check_is_fitted(estimator, attributes)
