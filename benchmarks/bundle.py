@@ -1,0 +1,86 @@
+"""Benchmark: ``ModelBundle.predict`` against ``Pipeline.predict`` on the same inputs.
+
+Single row (a dict, as a web service receives it) and a batch (100,000 rows by
+default). Prints both times, the ratio and the time validation adds.
+
+    python benchmarks/bundle.py [--rows 100000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from mllife.bundle import InputSchema, ModelBundle
+from mllife.datasets import make_churn
+
+NUMERIC = ["age", "tenure_months", "monthly_charges", "total_charges", "usage_gb",
+           "support_tickets"]
+CATEGORICAL = ["plan", "contract", "region", "payment_method", "gender"]
+
+
+def best_of(fn: Callable[[], Any], repeat: int, number: int = 1) -> float:
+    """Best wall time of ``repeat`` runs of ``number`` calls, per call, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="batch size")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    train = make_churn(5_000, random_state=0, defects=False).frame
+    X_train, y_train = train.drop(columns="churned"), train["churned"]
+    pre = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), NUMERIC),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+    ])
+    pipeline = Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=500))])
+    pipeline.fit(X_train, y_train)
+    # usage_gb is heavy-tailed: 100k rows reach further than 5k training rows.
+    schema = InputSchema.infer(X_train, range_tolerance=2.0)
+    bundle = ModelBundle(pipeline, schema, version="bench")
+
+    batch = make_churn(args.rows, random_state=1, defects=False).frame.drop(columns="churned")
+    row = {k: (v.isoformat() if isinstance(v, pd.Timestamp) else v.item()
+               if isinstance(v, np.generic) else v)
+           for k, v in batch.iloc[0].to_dict().items()}
+    row_frame = pd.DataFrame([row])  # what a service would build itself without a bundle
+    row_frame[["signup_date", "last_event_at"]] = row_frame[
+        ["signup_date", "last_event_at"]].apply(pd.to_datetime)
+    assert (bundle.predict(batch)["prediction"].to_numpy() == pipeline.predict(batch)).all()
+
+    number = 200
+    t_pipe_row = best_of(lambda: pipeline.predict(pd.DataFrame([row])), args.repeat, number)
+    t_bundle_row = best_of(lambda: bundle.predict(row), args.repeat, number)
+    t_pipe = best_of(lambda: pipeline.predict(batch), args.repeat)
+    t_bundle = best_of(lambda: bundle.predict(batch), args.repeat)
+    t_validate = best_of(lambda: bundle.schema.validate(batch), args.repeat)
+
+    print(f"single row (dict): pipeline.predict {t_pipe_row * 1e3:8.3f} ms | "
+          f"bundle.predict {t_bundle_row * 1e3:8.3f} ms | ratio {t_bundle_row / t_pipe_row:5.2f}x"
+          f" | added {(t_bundle_row - t_pipe_row) * 1e3:6.3f} ms (target <= 1 ms)")
+    print(f"batch {args.rows:>9,} rows: pipeline.predict {t_pipe * 1e3:8.1f} ms | "
+          f"bundle.predict {t_bundle * 1e3:8.1f} ms | ratio {t_bundle / t_pipe:5.2f}x "
+          f"(target <= 1.10x) | validate alone {t_validate * 1e3:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""``audit``: run every check on a table and return an :class:`AuditReport`."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .._errors import InputError
+from .._frame import as_frame, require_columns
+from ..report import Finding
+from . import (
+    _checks_dates,
+    _checks_nulls,
+    _checks_outliers,
+    _checks_rows,
+    _checks_target,
+    _checks_types,
+)
+from ._data import AuditData
+from ._profile import profile_data
+from ._registry import resolve_checks
+from ._report import AuditReport
+
+__all__ = ["audit"]
+
+# The built-in checks register themselves on import; keep the modules referenced.
+_BUILTINS = (_checks_rows, _checks_target, _checks_nulls, _checks_types, _checks_dates, _checks_outliers)
+
+
+def _as_id_cols(id_cols: Any) -> tuple[Hashable, ...]:
+    if id_cols is None:
+        return ()
+    if isinstance(id_cols, str) or not isinstance(id_cols, Iterable):
+        return (id_cols,)
+    return tuple(id_cols)
+
+
+def audit(
+    df: Any,
+    *,
+    target: Hashable | None = None,
+    time_col: Hashable | None = None,
+    id_cols: Hashable | Iterable[Hashable] | None = None,
+    checks: Iterable[Any] | Mapping[str, Mapping[str, Any]] | None = None,
+) -> AuditReport:
+    """Find what is wrong with a table before anything is built on it.
+
+    Built-in checks (by name): ``duplicate_column_names``,
+    ``duplicate_rows``, ``duplicates_ignoring_ids`` (with ``id_cols``),
+    ``target_missing``, ``conflicting_labels``, ``target_imbalance``,
+    ``target_leakage`` (with ``target``), ``disguised_nulls`` (null tokens
+    and numeric sentinels), ``mostly_missing``, ``constant`` (and
+    near-constant), ``mixed_types``, ``numbers_as_strings``,
+    ``category_variants``, ``id_like``, ``date_formats`` (several formats,
+    ambiguous day/month, dates as text) and ``outliers``; plus every check
+    added with :func:`mllife.audit.register_check`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or 2-D array
+        The table; never modified.
+    target : column label, optional
+        The label column: enables the target checks.
+    time_col : column label, optional
+        The event-time column (not judged as a feature by the leakage check).
+    id_cols : column label or list of them, optional
+        Identifier columns: ignored by conflicting-label and duplicate-ignoring-id checks.
+    checks : list or mapping, optional
+        Which checks to run: ``None`` for all; a list of names (and/or check
+        functions); or ``{name: {param: value}}`` to set parameters, e.g.
+        ``{"mostly_missing": {"threshold": 0.8}}``.
+
+    Returns
+    -------
+    AuditReport
+        ``report.findings`` (gravest first), ``report.profile``,
+        ``report.to_frame()`` (the findings table), HTML with plots.
+
+    Raises
+    ------
+    InputError
+        When ``df`` is not a table, ``target``/``time_col``/``id_cols`` are not
+        columns, a check name is unknown, or a check misbehaves.
+
+    Examples
+    --------
+    >>> import mllife
+    >>> frame, manifest = mllife.make_churn(1_000, random_state=0)
+    >>> report = mllife.audit(frame, target="churned", id_cols=["customer_id"])
+    >>> sorted({f.check for f in report.findings if f.severity != "info"})[:4]
+    ['category_variants', 'conflicting_labels', 'date_formats', 'disguised_nulls']
+    >>> report.findings_by(check="duplicate_rows")[0].n_rows
+    20
+    """
+    frame = as_frame(df, name="df")
+    ids = _as_id_cols(id_cols)
+    for what, cols in (("target", [target]), ("time_col", [time_col]), ("id_cols", list(ids))):
+        cols = [c for c in cols if c is not None]
+        if cols:
+            require_columns(frame, cols, what=what)
+    if target is not None and target in ids:
+        raise InputError(f"target {target!r} is also in id_cols", column=target,
+                         expected="a target that is not an identifier")
+    selected = resolve_checks(checks)
+    data = AuditData(frame, target=target, time_col=time_col, id_cols=ids)
+    findings: list[Finding] = []
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        findings.append(Finding(
+            "empty_table", "error",
+            message=f"the table has {frame.shape[0]} rows and {frame.shape[1]} columns",
+            n_rows=0, suggestion="check how the table was loaded or filtered",
+        ))
+        selected = [c for c in selected if c.name == "duplicate_column_names"]
+    for check in selected:
+        findings.extend(check.run(data))
+    order = {c.name: i for i, c in enumerate(selected)}
+    positions = {c.label: c.position for c in data.columns} if data.columns else {}
+    findings.sort(key=lambda f: (-f.rank, order.get(f.check, -1), positions.get(f.column, -1)))
+    prof = profile_data(data) if frame.shape[1] else pd.DataFrame()
+    return AuditReport(
+        findings=findings, profile=prof, n_rows=frame.shape[0], n_columns=frame.shape[1],
+        target=target, time_col=time_col, id_cols=ids, checks=tuple(c.name for c in selected),
+    )

@@ -1,0 +1,76 @@
+"""Missing-value checks: disguised nulls (tokens and sentinels) and mostly-missing columns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..report import Finding
+from ._data import AuditData
+from ._registry import _builtin
+
+
+@_builtin("disguised_nulls")
+def disguised_nulls(data: AuditData) -> Iterator[Finding]:
+    """Missing values written as text tokens or sentinel numbers.
+
+    Text: any value whose stripped, case-folded form is a null token
+    (``"N/A"``, ``" null"``, ``"-"``, ``"?"``, ``""``, ``"unknown"``...),
+    even when it is the column's only token. Numbers: sentinels such as
+    ``-999`` or ``-1`` that stand apart from the rest of the column (see
+    :func:`mllife.features._null_like.find_sentinels`).
+    """
+    for col in data.columns:
+        if col.n_present == 0:
+            continue
+        if col.is_text and not col.unhashable:
+            hit = col.null_tokens
+            if not hit.any():
+                continue
+            mask = data.rows_where(col, hit)
+            tokens = {str(u): int(c) for u, c in zip(col.uniques[hit], col.counts[hit], strict=True)}
+            n = int(mask.sum())
+            shown = ", ".join(repr(t) for t in list(tokens)[:5])
+            yield Finding(
+                "disguised_nulls", "warning", column=col.label,
+                message=f"{n} values are null tokens ({shown}) that pandas does not count as missing",
+                n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
+                suggestion="treat them as missing: mllife.features.NullLikeToNaN (or Cleaner)",
+                details={"tokens": tokens},
+            )
+        elif col.is_numeric and col.sentinels:
+            values = col.uniques.to_numpy(dtype=float, na_value=np.nan)
+            hit = np.isin(values, col.sentinels)
+            mask = data.rows_where(col, hit)
+            n = int(mask.sum())
+            shown = ", ".join(f"{v:g}" for v in col.sentinels)
+            yield Finding(
+                "disguised_nulls", "warning", column=col.label,
+                message=f"{n} values are the sentinel {shown}, far from the other values: "
+                        "probably a code for missing",
+                n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
+                suggestion="treat them as missing: mllife.features.NullLikeToNaN (or Cleaner)",
+                details={"sentinels": col.sentinels,
+                         "counts": {f"{v:g}": int(c) for v, c in zip(values[hit], col.counts[hit], strict=True)}},
+            )
+
+
+@_builtin("mostly_missing", threshold=0.5)
+def mostly_missing(data: AuditData, threshold: float = 0.5) -> Iterator[Finding]:
+    """Columns missing in more than ``threshold`` of the rows (all missing: error)."""
+    if data.n_rows == 0:
+        return
+    for col in data.columns:
+        share = col.n_missing / data.n_rows
+        if share > threshold:
+            empty = col.n_missing == data.n_rows
+            yield Finding(
+                "mostly_missing", "error" if empty else "warning", column=col.label,
+                message="the column is entirely missing" if empty
+                else f"the column is missing in {share:.1%} of rows",
+                n_rows=col.n_missing, share=share, threshold=threshold,
+                sample_index=data.sample_index(col.missing),
+                suggestion="drop it" if empty else
+                "drop it, or keep a 'was missing' indicator if missingness itself is informative",
+            )

@@ -1,0 +1,99 @@
+"""Robust outliers: Tukey's far-out fences (IQR) or median/MAD, on a log scale for skewed data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scipy.special import ndtri
+
+from ..report import Finding
+from ._data import AuditData
+from ._registry import _builtin
+
+_Q75_Z = 0.6744897501960817  # standard-normal third quartile
+_IQR_Z = 2 * _Q75_Z
+_MAD_Z = _Q75_Z  # MAD of a standard normal
+
+
+def _fence_z(n: int, k: float) -> float:
+    """The normal quantile a fence must reach so clean normal data of ``n`` rows
+    expects under 0.01 false flags, and never closer than ``k`` IQRs past the quartile."""
+    return max(_Q75_Z + k * _IQR_Z, float(ndtri(1 - 0.005 / max(n, 1))))
+
+
+@_builtin("outliers", method="iqr", k=3.0, gross=20.0)
+def outliers(data: AuditData, method: str = "iqr", k: float = 3.0, gross: float = 20.0) -> Iterator[Finding]:
+    """Values far outside a numeric column's bulk.
+
+    The scale: ``log(x + c)`` when the column is non-negative and
+    right-skewed (charges, counts, durations; ``c`` is the smallest positive
+    value when zeros occur, and only the upper side is judged there, as
+    zeros are common and legitimate), raw otherwise. The fences: with
+    ``method="iqr"``, ``Q1 - k*IQR`` and ``Q3 + k*IQR`` (Tukey's far-out
+    fences, ``k=3``); with ``"mad"``, ``median +- z * 1.4826 * MAD``. Either
+    is widened with the row count so that clean normal data expects under
+    0.01 flagged values whatever its size.
+
+    Severity: ``warning`` when some flagged value is also more than ``gross``
+    raw IQRs beyond the quartiles (a unit error or a typo: 60x the usual),
+    ``info`` otherwise (a heavy tail worth a look). Sentinels reported as
+    disguised nulls are left out. Columns with fewer than 10 distinct values,
+    booleans and identifiers are skipped.
+    """
+    if method not in ("iqr", "mad"):
+        from .._errors import InputError
+
+        raise InputError(f"method={method!r}", expected='"iqr" or "mad"')
+    for col in data.columns:
+        if not col.is_numeric or col.n_unique < 10 or col.id_like or col.label == data.target:
+            continue
+        raw = col.series.to_numpy(dtype=float, na_value=np.nan)
+        valid = np.isfinite(raw)
+        if col.sentinels:
+            valid &= ~np.isin(raw, col.sentinels)
+        x = raw[valid]
+        if len(x) < 20:
+            continue
+        q05, q25, q50, q75, q95 = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+        raw_iqr = q75 - q25
+        log = bool(q05 >= 0 and x.min() >= 0 and (q95 - q50) > 1.5 * (q50 - q05))
+        shift = 0.0
+        if log:
+            positive = x[x > 0]
+            shift = 0.0 if x.min() > 0 else (float(positive.min()) if positive.size else 1.0)
+            y = np.log(x + shift)
+            y25, y50, y75 = np.log(np.array([q25, q50, q75]) + shift)
+        else:
+            y, y25, y50, y75 = x, q25, q50, q75
+        z = _fence_z(len(y), k)
+        if method == "iqr":
+            spread = y75 - y25
+            if not spread > 0:
+                continue
+            reach = (z - _Q75_Z) / _IQR_Z * spread
+            lo, hi = y25 - reach, y75 + reach
+        else:
+            mad = float(np.median(np.abs(y - y50)))
+            if not mad > 0:
+                continue
+            lo, hi = y50 - z * mad / _MAD_Z, y50 + z * mad / _MAD_Z
+        flagged = (y > hi) if (log and shift > 0) else ((y < lo) | (y > hi))
+        n = int(flagged.sum())
+        if n == 0:
+            continue
+        far = flagged & ((x > q75 + gross * raw_iqr) | (x < q25 - gross * raw_iqr)) if raw_iqr > 0 else flagged & False
+        mask = np.zeros(data.n_rows, dtype=bool)
+        mask[np.flatnonzero(valid)[flagged]] = True
+        low, high = (float(np.exp(lo) - shift), float(np.exp(hi) - shift)) if log else (float(lo), float(hi))
+        yield Finding(
+            "outliers", "warning" if far.any() else "info", column=col.label,
+            message=f"{n} values lie outside [{low:.4g}, {high:.4g}] "
+                    f"({'log scale, ' if log else ''}{method.upper()} fences)"
+                    + (f"; {int(far.sum())} of them more than {gross:g} IQRs out" if far.any() else ""),
+            n_rows=n, share=n / data.n_rows, threshold=float(k), sample_index=data.sample_index(mask),
+            suggestion="check them at the source (unit errors, typos); clip or use a robust model "
+                       "if they are real",
+            details={"method": method, "log_scale": log, "low": low, "high": high, "n_gross": int(far.sum()),
+                     "min": float(x.min()), "max": float(x.max())},
+        )

@@ -1,0 +1,133 @@
+"""Target checks: missing labels, conflicting labels, imbalance, single-column leakage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..report import Finding
+from ._data import AuditData, ColumnInfo
+from ._registry import _builtin
+
+
+def _target(data: AuditData) -> ColumnInfo | None:
+    if data.target is None:
+        return None
+    return data.column(data.target)
+
+
+def _is_classification(info: ColumnInfo) -> bool:
+    if info.n_present == 0 or info.unhashable:
+        return False
+    if info.is_numeric and pd.api.types.is_float_dtype(info.series.dtype):
+        values = info.uniques.to_numpy(dtype=float)
+        return info.n_unique <= 20 and bool(np.all(values == np.round(values)))
+    return info.n_unique <= max(20, int(0.05 * info.n_present)) or info.is_bool
+
+
+@_builtin("target_missing")
+def target_missing(data: AuditData) -> Iterator[Finding]:
+    """Rows without a label."""
+    info = _target(data)
+    if info is None or info.n_missing == 0:
+        return
+    share = info.n_missing / max(data.n_rows, 1)
+    yield Finding(
+        "target_missing", "error" if share == 1 else "warning", column=info.label,
+        message=f"the target is missing in {info.n_missing} rows",
+        n_rows=info.n_missing, share=share, sample_index=data.sample_index(info.missing),
+        suggestion="drop unlabelled rows before training (or keep them for semi-supervised use)",
+    )
+
+
+@_builtin("conflicting_labels")
+def conflicting_labels(data: AuditData) -> Iterator[Finding]:
+    """Rows with identical features (ids ignored) but different targets.
+
+    ``n_rows`` counts every row of every conflicting group.
+    """
+    info = _target(data)
+    features = data.features
+    if info is None or not features or data.n_rows < 2:
+        return
+    h = data.row_hash(features)
+    pairs = pd.DataFrame({"h": h, "y": info.codes}).drop_duplicates()
+    conflicted = pairs["h"][pairs["h"].duplicated()].unique()
+    if len(conflicted) == 0:
+        return
+    mask = np.isin(h, conflicted)
+    n = int(mask.sum())
+    yield Finding(
+        "conflicting_labels", "warning", column=info.label,
+        message=f"{len(conflicted)} groups of identical feature rows ({n} rows) have different targets",
+        n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
+        suggestion="find out which label is right (relabel, or keep the latest); a model cannot "
+                   "fit both and the error floor rises",
+        details={"groups": len(conflicted)},
+    )
+
+
+@_builtin("target_imbalance", warn_below=0.1, info_below=0.4)
+def target_imbalance(data: AuditData, warn_below: float = 0.1, info_below: float = 0.4) -> Iterator[Finding]:
+    """The minority class share of a classification target."""
+    info = _target(data)
+    if info is None or not _is_classification(info) or info.n_unique < 2:
+        return
+    counts = info.counts
+    share = float(counts.min() / counts.sum())
+    k = len(counts)
+    balanced = 1.0 / k
+    if share >= info_below * 2 * balanced:  # binary: below 40%; k classes: below 0.8 / k
+        return
+    minority = info.uniques.iloc[int(np.argmin(counts))]
+    severity = "warning" if share < warn_below else "info"
+    yield Finding(
+        "target_imbalance", severity, column=info.label,
+        message=f"the smallest class {str(minority)!r} holds {share:.1%} of the labelled rows",
+        n_rows=int(counts.min()), share=share, threshold=warn_below,
+        sample_index=data.sample_index(info.codes == int(np.argmin(counts))),
+        suggestion="stratify splits, judge with PR-AUC/balanced accuracy, and consider class "
+                   "weights before resampling",
+        details={"classes": {str(u): int(c) for u, c in zip(info.uniques, counts, strict=True)}},
+    )
+
+
+@_builtin("target_leakage", min_accuracy=0.95, min_gain=0.8, max_categories=10)
+def target_leakage(data: AuditData, min_accuracy: float = 0.95, min_gain: float = 0.8,
+                   max_categories: int = 10) -> Iterator[Finding]:
+    """A low-cardinality column that alone predicts the target almost perfectly.
+
+    For each column with at most ``max_categories`` values, the accuracy of
+    predicting the target by the majority label of each value is compared
+    with the majority-class rate; a column reaching ``min_accuracy`` and
+    removing ``min_gain`` of the remaining errors is suspicious (recorded
+    after the outcome?).
+    """
+    info = _target(data)
+    if info is None or not _is_classification(info) or info.n_unique < 2:
+        return
+    y = info.codes
+    labelled = y >= 0
+    n = int(labelled.sum())
+    base = float(info.counts.max() / n)
+    if base >= 0.999:
+        return
+    k = info.n_unique
+    for col in data.features:
+        if col.unhashable or col.n_unique < 2 or col.n_unique > max_categories or col.label == data.time_col:
+            continue
+        x = col.codes[labelled] + 1  # missing becomes its own category
+        table = np.bincount(x * k + y[labelled], minlength=(col.n_unique + 1) * k).reshape(-1, k)
+        accuracy = float(table.max(axis=1).sum() / n)
+        gain = (accuracy - base) / (1 - base)
+        if accuracy >= min_accuracy and gain >= min_gain:
+            yield Finding(
+                "target_leakage", "warning", column=col.label,
+                message=f"{col.label!r} alone predicts {info.label!r} with {accuracy:.1%} accuracy "
+                        f"(majority class: {base:.1%})",
+                n_rows=n, share=n / data.n_rows, threshold=min_accuracy,
+                suggestion="check when this column is recorded: if after the outcome, drop it",
+                details={"accuracy": accuracy, "baseline": base},
+            )

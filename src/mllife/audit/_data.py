@@ -1,0 +1,264 @@
+"""``AuditData``: the table under audit, with per-column statistics computed once.
+
+Every check receives the same :class:`AuditData`. Column statistics
+(factorised codes, distinct values, counts, row hashes) are computed on first
+use and cached, so ten checks reading one column factorise it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._frame import is_bool, is_datetime, is_numeric, is_string_like
+from ..features._null_like import factorize, find_sentinels, null_like_mask
+
+__all__ = ["AuditData", "ColumnInfo"]
+
+#: How many row labels a finding's ``sample_index`` holds.
+SAMPLE_SIZE = 5
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+class ColumnInfo:
+    """One column and its cached statistics.
+
+    Attributes
+    ----------
+    label : hashable
+        The column label (as in ``frame.columns``).
+    position : int
+        Its position (column labels may repeat).
+    series : pandas.Series
+        The column itself (do not modify).
+    """
+
+    def __init__(self, label: Hashable, position: int, series: pd.Series) -> None:
+        self.label = label
+        self.position = position
+        self.series = series
+
+    def __repr__(self) -> str:
+        return f"<ColumnInfo {self.label!r} kind={self.kind}>"
+
+    @cached_property
+    def missing(self) -> np.ndarray:
+        """Boolean mask of missing cells."""
+        return self.series.isna().to_numpy(dtype=bool)
+
+    @cached_property
+    def n_missing(self) -> int:
+        """Missing cells."""
+        return int(self.missing.sum())
+
+    @property
+    def n_present(self) -> int:
+        """Non-missing cells."""
+        return len(self.series) - self.n_missing
+
+    @property
+    def is_numeric(self) -> bool:
+        """int/float dtype (booleans excluded)."""
+        return is_numeric(self.series)
+
+    @property
+    def is_bool(self) -> bool:
+        """Boolean dtype."""
+        return is_bool(self.series)
+
+    @property
+    def is_datetime(self) -> bool:
+        """datetime64 dtype."""
+        return is_datetime(self.series)
+
+    @property
+    def is_text(self) -> bool:
+        """Object, string or categorical dtype."""
+        return is_string_like(self.series) and not self.is_bool
+
+    @cached_property
+    def _factorized(self) -> tuple[np.ndarray, pd.Series, bool]:
+        return factorize(self.series)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Code of each row's value in :attr:`uniques` (-1 for missing)."""
+        return self._factorized[0]
+
+    @property
+    def uniques(self) -> pd.Series:
+        """Distinct non-missing values, in order of first appearance."""
+        return self._factorized[1]
+
+    @property
+    def unhashable(self) -> bool:
+        """True when some cells are dicts, lists or other unhashable objects."""
+        return self._factorized[2]
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        """Rows holding each of :attr:`uniques`."""
+        codes = self.codes
+        return np.bincount(codes[codes >= 0], minlength=len(self.uniques))
+
+    @property
+    def n_unique(self) -> int:
+        """Distinct non-missing values."""
+        return len(self.uniques)
+
+    @cached_property
+    def inferred_type(self) -> str:
+        """pandas' ``infer_dtype`` of the distinct values (``"string"``, ``"mixed"``...)."""
+        if self.unhashable:
+            return "mixed"
+        return str(pd.api.types.infer_dtype(self.uniques, skipna=True))
+
+    @cached_property
+    def null_tokens(self) -> np.ndarray:
+        """Per distinct value: is it a disguised-null token (``"N/A"``, ``""``...)."""
+        if not self.is_text or self.unhashable:
+            return np.zeros(self.n_unique, dtype=bool)
+        return null_like_mask(self.uniques)
+
+    @cached_property
+    def sentinels(self) -> list[float]:
+        """Numeric sentinels (``-999``...) standing apart from the distribution."""
+        if not self.is_numeric or self.n_unique < 4:
+            return []
+        values = self.uniques.to_numpy(dtype=float, na_value=np.nan)
+        return find_sentinels(values, self.counts)
+
+    @cached_property
+    def hash(self) -> np.ndarray:
+        """One 64-bit hash per row of this column (equal values, equal hashes)."""
+        series = self.series
+        if self.unhashable:
+            series = pd.Series(self.codes, index=series.index)
+        try:
+            return pd.util.hash_pandas_object(series, index=False).to_numpy(dtype=np.uint64)
+        except TypeError:
+            return pd.util.hash_pandas_object(pd.Series(self.codes), index=False).to_numpy(dtype=np.uint64)
+
+    @cached_property
+    def id_like(self) -> bool:
+        """Unique (or nearly) per row, integer or space-free text: an identifier."""
+        n = len(self.series)
+        if n < 50 or self.n_present < 0.95 * n or self.n_unique < 0.95 * self.n_present:
+            return False
+        if self.is_numeric:
+            return bool(pd.api.types.is_integer_dtype(self.series.dtype))
+        if not self.is_text or self.inferred_type != "string":
+            return False
+        sample = self.uniques.iloc[:1000].astype(str)
+        has_space = float(sample.str.contains(" ", regex=False).mean())
+        numeric = float(pd.to_numeric(sample.str.strip(), errors="coerce").notna().mean())
+        dates = float(sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True).mean())
+        return has_space < 0.05 and numeric < 0.5 and dates < 0.5 and float(sample.str.len().median()) <= 40
+
+    @cached_property
+    def kind(self) -> str:
+        """``empty``, ``constant``, ``boolean``, ``numeric``, ``datetime``, ``timedelta``,
+        ``id``, ``categorical``, ``text`` or ``mixed`` (see :func:`mllife._frame.infer_kind`)."""
+        if self.n_present == 0:
+            return "empty"
+        if self.n_unique == 1:
+            return "constant"
+        if self.is_bool:
+            return "boolean"
+        if self.is_datetime or isinstance(self.series.dtype, pd.PeriodDtype):
+            return "datetime"
+        if pd.api.types.is_timedelta64_dtype(self.series.dtype):
+            return "timedelta"
+        if self.id_like:
+            return "id"
+        if self.is_numeric:
+            return "numeric"
+        inferred = self.inferred_type
+        if inferred == "boolean":
+            return "boolean"
+        if inferred in {"integer", "floating", "mixed-integer-float", "decimal"}:
+            return "numeric"
+        if inferred in {"datetime64", "datetime", "date"}:
+            return "datetime"
+        if inferred not in {"string", "categorical", "empty"}:
+            return "mixed"
+        if self.n_unique > 50 and not isinstance(self.series.dtype, pd.CategoricalDtype):
+            sample = self.uniques.iloc[:1000].astype(str)
+            if sample.str.len().median() > 20 and sample.str.contains(" ", regex=False).mean() > 0.5:
+                return "text"
+        return "categorical"
+
+
+class AuditData:
+    """The table under audit, as every check sees it.
+
+    A check is a function ``check(data: AuditData, **params)`` returning
+    :class:`~mllife.report.Finding` objects; it reads the table here and
+    never modifies it.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The table (do not modify).
+    target, time_col : hashable or None
+    id_cols : tuple
+    n_rows : int
+    columns : list of ColumnInfo
+        Every column, by position, with cached statistics.
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, target: Hashable | None = None,
+                 time_col: Hashable | None = None, id_cols: Sequence[Hashable] = ()) -> None:
+        self.frame = frame
+        self.target = target
+        self.time_col = time_col
+        self.id_cols = tuple(id_cols)
+        self.n_rows = len(frame)
+        self.columns = [ColumnInfo(label, i, frame.iloc[:, i]) for i, label in enumerate(frame.columns)]
+        self._hashes: dict[tuple[int, ...], np.ndarray] = {}
+
+    def __repr__(self) -> str:
+        return f"<AuditData {self.n_rows} rows x {len(self.columns)} columns>"
+
+    def column(self, label: Hashable) -> ColumnInfo:
+        """The first column with this label."""
+        for info in self.columns:
+            if info.label == label:
+                return info
+        raise KeyError(label)
+
+    @property
+    def features(self) -> list[ColumnInfo]:
+        """Columns other than the target and the id columns."""
+        skip = {self.target, *self.id_cols}
+        return [c for c in self.columns if c.label not in skip]
+
+    def sample_index(self, mask: np.ndarray | Sequence[int], size: int = SAMPLE_SIZE) -> tuple[Any, ...]:
+        """Index labels of the first ``size`` rows where ``mask`` is True (or of positions)."""
+        arr = np.asarray(mask)
+        positions = np.flatnonzero(arr)[:size] if arr.dtype == bool else arr[:size]
+        return tuple(self.frame.index[positions].tolist())
+
+    def row_hash(self, columns: Sequence[ColumnInfo]) -> np.ndarray:
+        """One 64-bit hash per row over ``columns`` (equal rows, equal hashes)."""
+        key = tuple(c.position for c in columns)
+        if key not in self._hashes:
+            h = np.zeros(self.n_rows, dtype=np.uint64)
+            for c in columns:
+                h *= _HASH_MULT
+                h ^= c.hash
+                h += np.uint64(c.position + 1)
+            self._hashes[key] = h
+        return self._hashes[key]
+
+    def rows_where(self, info: ColumnInfo, value_mask: np.ndarray) -> np.ndarray:
+        """Row mask of the rows whose value is one of the distinct values in ``value_mask``."""
+        codes = info.codes
+        out = np.zeros(self.n_rows, dtype=bool)
+        present = codes >= 0
+        out[present] = value_mask[codes[present]]
+        return out

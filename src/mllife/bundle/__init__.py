@@ -1,0 +1,17 @@
+"""The model bundle: input contract, safe persistence, validated prediction.
+
+A bundle is what a service embeds: one file holding the fitted pipeline, its
+input contract (:class:`InputSchema`), the version and the training facts,
+loaded safely by :func:`load_bundle` and answering ``predict`` only after
+validating the request.
+"""
+
+from .._lazy import attach
+
+_LAZY = {
+    "InputSchema": "._schema",
+    "ModelBundle": "._bundle",
+    "load_bundle": "._bundle",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -1,0 +1,138 @@
+"""Turning a request into a frame, and classifying the cells of object columns.
+
+These helpers are the only places that look at individual cells, and they do
+so through pandas' vectorised ``map`` over the *distinct Python types* of a
+column, never through a Python loop over rows.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import SchemaError
+
+#: Cell classes returned by :func:`classify`.
+NULL, NUMBER, BOOL, TEXT, NESTED, DATETIME, OTHER = range(7)
+CLASS_NAMES = ("missing", "number", "boolean", "text", "nested object", "datetime", "other")
+
+#: How many example row positions a problem carries at most.
+MAX_EXAMPLES = 5
+#: Column names longer than this are shortened in problems and messages.
+MAX_NAME_LENGTH = 80
+
+_NOT_A_TABLE = "a DataFrame, a dict (one row) or a list of dicts (rows)"
+
+
+def short_name(name: Any) -> Any:
+    """``name`` itself, or a shortened ``str`` when it is a very long string."""
+    if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
+        return name[: MAX_NAME_LENGTH - 3] + "..."
+    if not isinstance(name, str | int | float | bool) and name is not None:
+        text = repr(name)
+        return text if len(text) <= MAX_NAME_LENGTH else text[: MAX_NAME_LENGTH - 3] + "..."
+    return name
+
+
+def examples(mask: np.ndarray) -> list[int]:
+    """The first :data:`MAX_EXAMPLES` row positions where ``mask`` is true."""
+    return [int(i) for i in np.flatnonzero(mask)[:MAX_EXAMPLES]]
+
+
+def problem(column: Any, what: str, mask: np.ndarray | None = None, *, count: int | None = None,
+            expected: str | None = None, **extra: Any) -> dict[str, Any]:
+    """One structured problem: column, problem, count, example rows, expected."""
+    out: dict[str, Any] = {"column": short_name(column), "problem": what}
+    if mask is not None:
+        out["count"] = int(np.count_nonzero(mask))
+        out["rows"] = examples(mask)
+    else:
+        out["count"] = count
+    if expected is not None:
+        out["expected"] = expected
+    out.update(extra)
+    return out
+
+
+def _not_a_table(kind: str) -> SchemaError:
+    return SchemaError(
+        [{"column": None, "problem": f"input is {kind}, not a table", "count": None,
+          "expected": _NOT_A_TABLE}]
+    )
+
+
+def to_frame(X: Any) -> pd.DataFrame:
+    """The request as a DataFrame: a frame as is, a dict as one row, a list of dicts as rows.
+
+    Raises
+    ------
+    SchemaError
+        For anything else (arrays, scalars, lists of non-dicts), naming what
+        was given, and for an empty request.
+    """
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    elif isinstance(X, Mapping):
+        try:
+            frame = pd.DataFrame([X])
+        except Exception as exc:  # a dict pandas cannot hold: report, never crash
+            raise _not_a_table(f"an unreadable dict ({type(exc).__name__})") from None
+    elif isinstance(X, list | tuple):
+        if not all(isinstance(row, Mapping) for row in X):
+            raise _not_a_table("a list whose items are not all dicts")
+        try:
+            frame = pd.DataFrame.from_records(list(X)) if X else pd.DataFrame()
+        except Exception as exc:
+            raise _not_a_table(f"an unreadable list of dicts ({type(exc).__name__})") from None
+    else:
+        raise _not_a_table(f"a {type(X).__name__}")
+    if len(frame) == 0:
+        raise SchemaError([{"column": None, "problem": "empty input", "count": 0,
+                            "expected": "at least one row"}])
+    return frame
+
+
+_NUMBER_TYPES: tuple[type, ...] = (int, float, np.integer, np.floating, Decimal)
+_NESTED_TYPES: tuple[type, ...] = (dict, list, tuple, set, frozenset, np.ndarray, pd.Series,
+                                   pd.DataFrame, Mapping, bytes, bytearray)
+_DATETIME_TYPES: tuple[type, ...] = (_dt.datetime, _dt.date, np.datetime64, pd.Timestamp)
+
+
+def _class_of_type(t: type) -> int:
+    if issubclass(t, bool | np.bool_):
+        return BOOL
+    if issubclass(t, str):
+        return TEXT
+    if issubclass(t, _NUMBER_TYPES):
+        return NUMBER
+    if issubclass(t, _DATETIME_TYPES):
+        return DATETIME
+    if issubclass(t, _NESTED_TYPES):
+        return NESTED
+    return OTHER
+
+
+def classify(s: pd.Series) -> np.ndarray:
+    """One cell class per row (:data:`NULL`, :data:`NUMBER`, ...), vectorised by type."""
+    values = s.to_numpy(dtype=object)
+    types = pd.Series(values, dtype=object).map(type)
+    lookup = {t: _class_of_type(t) for t in pd.unique(types.to_numpy())}
+    codes = types.map(lookup).to_numpy(dtype=np.int8)
+    scalar = codes != NESTED
+    if scalar.any():
+        nulls = np.zeros(len(values), dtype=bool)
+        nulls[scalar] = pd.isna(values[scalar])
+        codes[nulls] = NULL
+    return codes
+
+
+def string_lengths(s: pd.Series) -> np.ndarray:
+    """Length of each string cell, 0 for everything else."""
+    lengths = s.str.len() if s.dtype != object else s.map(
+        lambda v: len(v) if isinstance(v, str) else 0)
+    return pd.to_numeric(lengths, errors="coerce").fillna(0).to_numpy(dtype=np.int64)

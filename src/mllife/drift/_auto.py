@@ -1,0 +1,81 @@
+"""``method="auto"``: which statistic decides, and how the decision is made.
+
+Small samples decide on p-values (corrected for testing many columns); large
+samples decide on an effect size, because with a million rows every
+negligible shift is "significant". The policy, per column:
+
+* numeric, both samples ``<= large_sample`` values: ``ks``, drifted when the
+  corrected KS p-value is below ``alpha``;
+* numeric, larger: ``wasserstein`` (normalised by the reference standard
+  deviation), drifted when it reaches the threshold (default 0.05 standard
+  deviations) **and** the corrected KS p-value is below ``alpha``;
+* categorical, small: ``chi2`` on the ``2 x k`` table, corrected p-value;
+* categorical, larger: ``jensen_shannon`` distance (base 2), drifted when it
+  reaches the threshold (default 0.05) and the corrected chi-square p-value
+  is below ``alpha``.
+
+Besides the distribution, a column is drifted when its missing rate or its
+inf rate moves by at least :data:`MISSING_CHANGE` (absolute) with a
+two-proportion z-test p-value below ``alpha``, or when at least
+:data:`UNSEEN_SHARE` of its current values are categories the reference never
+had, or when it is gone from the current data or changed dtype family.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._errors import InputError
+
+#: Both samples at most this size: decide on p-values; above: on effect size.
+LARGE_SAMPLE = 10_000
+#: Absolute change of the missing (or inf) rate that counts as drift.
+MISSING_CHANGE = 0.05
+#: Share of current values in categories unseen in the reference that counts as drift.
+UNSEEN_SHARE = 0.05
+#: Default decision thresholds of the effect sizes used by "auto" on large samples.
+AUTO_THRESHOLDS = {"wasserstein": 0.05, "jensen_shannon": 0.05}
+CORRECTIONS = ("bh", "holm", "none")
+
+
+def choose(kind: str, n_ref: int, n_cur: int, large_sample: int) -> tuple[str, str]:
+    """``(method, decision)`` for a column; decision in {"p", "effect+p"}."""
+    small = min(n_ref, n_cur) <= large_sample
+    if kind == "numeric":
+        return ("ks", "p") if small else ("wasserstein", "effect+p")
+    return ("chi2", "p") if small else ("jensen_shannon", "effect+p")
+
+
+def adjust(p_values: np.ndarray, correction: str) -> np.ndarray:
+    """Multiple-testing adjusted p-values (NaN stays NaN).
+
+    ``"bh"``: Benjamini-Hochberg (controls the false discovery rate);
+    ``"holm"``: Holm-Bonferroni (controls the family-wise error rate);
+    ``"none"``: unchanged.
+
+    Examples
+    --------
+    >>> adjust(np.array([0.01, 0.04, np.nan, 0.03]), "bh").round(3).tolist()
+    [0.03, 0.04, nan, 0.04]
+    """
+    if correction not in CORRECTIONS:
+        raise InputError(f"correction {correction!r} is not known", expected=f"one of {', '.join(CORRECTIONS)}")
+    p = np.asarray(p_values, dtype=np.float64)
+    out = p.copy()
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0 or correction == "none":
+        return out
+    q = p[ok]
+    order = np.argsort(q, kind="stable")
+    ranked = q[order]
+    if correction == "bh":
+        scaled = ranked * m / np.arange(1, m + 1)
+        adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    else:
+        scaled = ranked * (m - np.arange(m))
+        adjusted = np.maximum.accumulate(scaled)
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    out[ok] = result
+    return out

@@ -1,0 +1,174 @@
+"""``DriftReport``: per-column drift, the overall verdict and distribution overlays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..report import Finding, Plot, Report
+from ..report._plots import PALETTE, bar
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class DriftReport(Report):
+    """The result of :func:`drift_report` and :meth:`DriftProfile.compare`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per column: ``column``, ``kind``, ``method``, ``statistic``,
+        ``p_value``, ``p_adjusted``, ``effect_size``, ``threshold``,
+        ``drifted``, ``reason``, ``psi``, ``n_reference``, ``n_current``,
+        ``missing_reference``, ``missing_current``, ``missing_change``,
+        ``inf_reference``, ``inf_current``, ``unseen_share``, ``status``.
+    drift_share : float
+        Drifted columns over compared columns (new columns excluded).
+    n_drifted, n_columns : int
+    drifted : bool
+        The overall verdict: ``drift_share`` reached its threshold, or the
+        domain classifier told the samples apart.
+    multivariate : dict or None
+        The domain classifier's result (``auc``, ``auc_std``, ``threshold``,
+        ``drifted``...) when it was asked for.
+    distributions : dict
+        Per column, the binned shares of both samples drawn in HTML.
+    settings : dict
+        The parameters of the comparison.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mllife.drift import drift_report
+    >>> r = drift_report(pd.DataFrame({"x": range(100)}), pd.DataFrame({"x": range(100)}))
+    >>> r.drifted, r.drift_share
+    (False, 0.0)
+    """
+
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    drift_share: float = 0.0
+    n_drifted: int = 0
+    n_columns: int = 0
+    drifted: bool = False
+    multivariate: Mapping[str, Any] | None = None
+    distributions: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    n_reference: int = 0
+    n_current: int = 0
+
+    # ---- structured access ---------------------------------------------------------
+    @property
+    def drifted_columns(self) -> list[Any]:
+        """Names of the drifted columns, in table order."""
+        if self.table.empty:
+            return []
+        return list(self.table.loc[self.table["drifted"].astype(bool), "column"])
+
+    def _ranked(self) -> pd.DataFrame:
+        """Columns most drifted first: drifted, then by effect size."""
+        if self.table.empty:
+            return self.table
+        order = self.table.assign(
+            _d=self.table["drifted"].astype(bool),
+            _e=pd.to_numeric(self.table["effect_size"], errors="coerce").fillna(-1.0),
+        )
+        return order.sort_values(["_d", "_e"], ascending=False, kind="stable").drop(columns=["_d", "_e"])
+
+    # ---- report hooks ------------------------------------------------------------
+    def _summary(self) -> Mapping[str, Any]:
+        out: dict[str, Any] = {
+            "columns compared": self.n_columns, "drifted columns": self.n_drifted,
+            "drift share": round(self.drift_share, 4), "data set drifted": self.drifted,
+            "reference rows": self.n_reference, "current rows": self.n_current,
+        }
+        if self.multivariate:
+            out["domain classifier AUC"] = self.multivariate.get("auc")
+        return out
+
+    def _tables(self) -> Mapping[str, pd.DataFrame]:
+        return {"columns": self.table}
+
+    def _findings(self) -> Sequence[Finding]:
+        out = []
+        for row in self._ranked().itertuples(index=False):
+            status = str(row.status)
+            if bool(row.drifted):
+                out.append(Finding("drift", "warning", column=row.column, message=str(row.reason),
+                                   threshold=_num(row.threshold),
+                                   details={"method": row.method, "statistic": _num(row.statistic),
+                                            "p_adjusted": _num(row.p_adjusted),
+                                            "effect_size": _num(row.effect_size)}))
+            if status.startswith("failed"):
+                out.append(Finding("drift_failed", "error", column=row.column, message=status))
+            elif status != "ok" and not status.startswith("method"):
+                out.append(Finding("drift_column", "info", column=row.column, message=status))
+        if self.drifted:
+            message = f"{self.n_drifted} of {self.n_columns} columns drifted ({self.drift_share:.0%})"
+            if self.multivariate and self.multivariate.get("drifted"):
+                message += f"; domain classifier AUC {self.multivariate.get('auc'):.3f}"
+            out.insert(0, Finding("dataset_drift", "warning", message=message, share=self.drift_share,
+                                  threshold=float(self.settings.get("drift_share", 0.5))))
+        return out
+
+    def _plots(self) -> Sequence[Plot]:
+        if self.table.empty:
+            return []
+        ranked = self._ranked()
+        plots: list[Plot] = []
+        effects = ranked.dropna(subset=["effect_size"]).head(25)
+        if len(effects):
+            labels = [str(c) for c in effects["column"]]
+            values = [float(v) for v in effects["effect_size"]]
+            plots.append(Plot("Effect size by column (Wasserstein/sd for numbers, JS distance for categories)",
+                              lambda ax: bar(ax, labels, values, xlabel="effect size"),
+                              size=(6.0, max(2.0, 0.25 * len(labels) + 1.0))))
+        limit = int(self.settings.get("max_plots", 12))
+        shown = [c for c in ranked["column"] if str(c) in self.distributions][:limit]
+        for column in shown:
+            data = self.distributions[str(column)]
+            plots.append(Plot(f"{column}: reference vs current", _overlay(data)))
+        return plots
+
+    def _notes(self) -> Sequence[str]:
+        method = self.settings.get("method", "auto")
+        return [f"method={method!r}, alpha={self.settings.get('alpha')}, correction={self.settings.get('correction')!r}; "
+                "missing values are dropped from the statistics and reported as missing-rate changes."]
+
+    def _extra(self) -> Mapping[str, Any]:
+        return {"drift_share": self.drift_share, "drifted": self.drifted, "drifted_columns": self.drifted_columns,
+                "multivariate": self.multivariate, "settings": dict(self.settings),
+                "distributions": dict(self.distributions)}
+
+
+def _num(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def _overlay(data: Mapping[str, Any]) -> Any:
+    def draw(ax: Any) -> None:
+        ref = np.asarray(data["reference"], dtype=float)
+        cur = np.asarray(data["current"], dtype=float)
+        if data["kind"] == "numeric":
+            edges = np.asarray(data["edges"], dtype=float)
+            width = np.diff(edges)
+            ax.stairs(ref / width, edges, label="reference", color=PALETTE[0], fill=True, alpha=0.35)
+            ax.stairs(cur / width, edges, label="current", color=PALETTE[1], linewidth=1.8)
+            ax.set_ylabel("density")
+        else:
+            labels = [str(v) for v in data["labels"]]
+            pos = np.arange(len(labels))
+            ax.bar(pos - 0.2, ref, width=0.4, label="reference", color=PALETTE[0])
+            ax.bar(pos + 0.2, cur, width=0.4, label="current", color=PALETTE[1])
+            ax.set_xticks(pos, labels)
+            ax.tick_params(axis="x", labelrotation=45)
+            ax.set_ylabel("share")
+        ax.legend(frameon=False, fontsize=8)
+
+    return draw

@@ -1,0 +1,512 @@
+"""Champion against challenger: :func:`compare_champion` and its result.
+
+Is the new model really better than the one in production, or did it win by
+the luck of the test set? Both models are scored on the same rows, so the
+comparison is paired: the bootstrap resamples rows (each resample scores both
+models on the same rows) and the tests are the paired ones (McNemar for
+accuracy, DeLong for ROC-AUC).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._compat import ensure_fitted
+from .._errors import InputError
+from .._frame import as_series
+from ..problem import normalize_metric_name
+from ..report import Finding, Plot, Report
+from . import _champion_metrics as cm
+from ._stats_champion import (
+    PlanSet,
+    bootstrap_p_value,
+    count_chunks,
+    delong,
+    mcnemar,
+    percentile_interval,
+)
+
+__all__ = ["ChampionChallengerResult", "compare_champion"]
+
+_GUARD_COLUMNS = ["metric", "champion", "challenger", "difference", "ci_low", "ci_high",
+                  "tolerance", "passed"]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class ChampionChallengerResult(Report):
+    """The outcome of :func:`compare_champion`: should the challenger replace the champion?
+
+    ``difference`` and its interval are signed so that a positive value means
+    the challenger is better, whichever way the metric runs (for ``log_loss``
+    or ``rmse`` it is champion minus challenger).
+
+    Attributes
+    ----------
+    metric : str
+        The deciding metric (canonical name).
+    champion_score, challenger_score : float
+        The metric of each model on all rows.
+    difference : float
+        Challenger's advantage (positive = better).
+    ci_low, ci_high : float
+        Percentile bootstrap interval of ``difference`` at ``confidence``.
+    p_value : float
+        Two-sided p-value of "no difference" from ``test``.
+    test : str
+        ``"mcnemar-exact"``, ``"mcnemar-chi2"`` (accuracy), ``"delong"``
+        (ROC-AUC) or ``"bootstrap"`` (every other metric).
+    statistic : float or None
+        The test statistic (McNemar chi-square or smaller discordant count,
+        DeLong z); ``None`` for the bootstrap.
+    decision : {"promote", "keep"}
+    reason : str
+        Why, in one sentence.
+    guards : pandas.DataFrame
+        One row per guard metric: ``metric``, ``champion``, ``challenger``,
+        ``difference``, ``ci_low``, ``ci_high``, ``tolerance``, ``passed``.
+    differences : numpy.ndarray
+        The bootstrap distribution of ``difference`` (one value per resample,
+        NaN where the metric was undefined).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = make_classification(400, random_state=0)
+    >>> old = DummyClassifier().fit(X, y)
+    >>> new = LogisticRegression().fit(X, y)
+    >>> result = compare_champion(old, new, X, y, metric="accuracy", n_boot=200, random_state=0)
+    >>> result.decision, result.test
+    ('promote', 'mcnemar-chi2')
+    """
+
+    metric: str = ""
+    higher_is_better: bool = True
+    champion_score: float = float("nan")
+    challenger_score: float = float("nan")
+    difference: float = float("nan")
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
+    confidence: float = 0.95
+    p_value: float = float("nan")
+    test: str = ""
+    statistic: float | None = None
+    alpha: float = 0.05
+    decision: str = "keep"
+    reason: str = ""
+    guards: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_GUARD_COLUMNS))
+    n_rows: int = 0
+    n_boot: int = 0
+    n_boot_valid: int = 0
+    differences: np.ndarray = field(default_factory=lambda: np.empty(0))
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        diffs = np.array(self.differences, dtype=float)
+        diffs.setflags(write=False)
+        object.__setattr__(self, "differences", diffs)
+        object.__setattr__(self, "guards", self.guards.copy())
+        object.__setattr__(self, "details", dict(self.details))
+
+    @property
+    def promote(self) -> bool:
+        """``decision == "promote"``."""
+        return self.decision == "promote"
+
+    def _summary(self) -> Mapping[str, Any]:
+        level = f"{self.confidence:.0%} CI"
+        return {
+            "metric": self.metric,
+            "champion": self.champion_score,
+            "challenger": self.challenger_score,
+            "difference (challenger better > 0)": self.difference,
+            level: f"[{self.ci_low:.4g}, {self.ci_high:.4g}]",
+            "p-value": self.p_value,
+            "test": self.test,
+            "decision": self.decision,
+        }
+
+    def _tables(self) -> Mapping[str, pd.DataFrame]:
+        main = pd.DataFrame([{
+            "metric": self.metric, "champion": self.champion_score,
+            "challenger": self.challenger_score, "difference": self.difference,
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "tolerance": np.nan,
+            "passed": self.ci_low > 0 and self.p_value < self.alpha,
+        }])
+        table = pd.concat([main, self.guards], ignore_index=True) if len(self.guards) else main
+        return {"comparison": table}
+
+    def _findings(self) -> Sequence[Finding]:
+        out = [Finding("champion_challenger", "info", message=f"{self.decision}: {self.reason}",
+                       n_rows=self.n_rows, threshold=self.alpha,
+                       details={"decision": self.decision, "metric": self.metric,
+                                "p_value": self.p_value, "test": self.test})]
+        for row in self.guards.itertuples(index=False):
+            if not row.passed:
+                out.append(Finding(
+                    "champion_guard", "warning",
+                    message=f"challenger is worse on guard metric {row.metric} by "
+                            f"{-row.difference:.4g} (tolerance {row.tolerance:.4g})",
+                    threshold=row.tolerance,
+                    details={"metric": row.metric, "difference": row.difference}))
+        if self.n_boot and self.n_boot_valid < 0.95 * self.n_boot:
+            out.append(Finding(
+                "champion_bootstrap", "warning",
+                message=f"{self.metric} was undefined in {self.n_boot - self.n_boot_valid} of "
+                        f"{self.n_boot} resamples (too few rows of a class); the interval "
+                        "uses the rest", n_rows=self.n_rows,
+                suggestion="compare on more rows"))
+        return out
+
+    def _notes(self) -> Sequence[str]:
+        return (f"Decision: {self.decision}. {self.reason[:1].upper()}{self.reason[1:]}.",
+                f"{self.n_rows} rows, {self.n_boot} paired bootstrap resamples; differences "
+                "are signed so that positive means the challenger is better.")
+
+    def _plots(self) -> Sequence[Plot]:
+        diffs = self.differences[np.isfinite(self.differences)]
+        if diffs.size == 0:
+            return ()
+        low, high, observed = self.ci_low, self.ci_high, self.difference
+        metric = self.metric
+
+        def draw(ax: Any) -> None:
+            from ..report._plots import PALETTE
+
+            ax.hist(diffs, bins=40, color=PALETTE[0], alpha=0.7)
+            ax.axvspan(low, high, color=PALETTE[1], alpha=0.15, label=f"{self.confidence:.0%} CI")
+            ax.axvline(0.0, color="#555555", linewidth=1, linestyle="--", label="no difference")
+            ax.axvline(observed, color=PALETTE[3], linewidth=1.6, label="observed")
+            ax.set_xlabel(f"{metric}: challenger advantage (positive = better)")
+            ax.set_ylabel("resamples")
+            ax.legend(frameon=False, fontsize=8)
+
+        return (Plot(f"Bootstrap distribution of the {metric} difference", draw),)
+
+    def _extra(self) -> Mapping[str, Any]:
+        return {
+            "metric": self.metric, "higher_is_better": self.higher_is_better,
+            "champion_score": self.champion_score, "challenger_score": self.challenger_score,
+            "difference": self.difference, "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "confidence": self.confidence, "p_value": self.p_value, "test": self.test,
+            "statistic": self.statistic, "alpha": self.alpha, "decision": self.decision,
+            "reason": self.reason, "n_rows": self.n_rows, "n_boot": self.n_boot,
+            "n_boot_valid": self.n_boot_valid, "details": dict(self.details),
+        }
+
+
+# ---- validation ---------------------------------------------------------------------
+
+
+def _metric_name(metric: Any, what: str) -> str:
+    name = normalize_metric_name(metric)
+    if name not in cm.METRICS:
+        raise InputError(f"{what} {metric!r} is not supported by compare_champion",
+                         expected=f"one of {', '.join(cm.METRICS)}")
+    return name
+
+
+def _fraction(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number) \
+            or not 0.0 < float(value) < 1.0:
+        raise InputError(f"{what} is {value!r}", expected="a number strictly between 0 and 1")
+    return float(value)
+
+
+def _n_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    try:
+        return len(X)
+    except TypeError:
+        raise InputError(f"X is a {type(X).__name__}", expected="a table of rows") from None
+
+
+def _target(y: Any, X: Any, metrics: list[str], pos_label: Any) -> cm.Target:
+    s = as_series(y)
+    n = _n_rows(X)
+    if len(s) != n:
+        raise InputError(f"X has {n} rows but y has {len(s)}", expected="one target per row of X")
+    if isinstance(X, pd.DataFrame | pd.Series) and isinstance(y, pd.Series | pd.DataFrame) \
+            and not X.index.equals(s.index):
+        stray = int((~s.index.isin(X.index)).sum())
+        raise InputError(
+            "the indexes of X and y differ" + (f" ({stray} labels of y not in X)" if stray else
+                                                " (same labels, different order)"),
+            n_rows=stray or None, expected="y aligned with X (reset_index both, or reindex y)")
+    if n < 2:
+        raise InputError(f"only {n} row to compare on", expected="at least 2 rows")
+    missing = int(s.isna().sum())
+    if missing:
+        raise InputError("the target has missing values", column=s.name, n_rows=missing,
+                         expected="a label or value for every row")
+    values = s.to_numpy()
+    if cm.is_regression(metrics[0]):
+        if not (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)):
+            raise InputError(f"the target has dtype {s.dtype}", column=s.name,
+                             expected=f"numbers for the regression metric {metrics[0]}")
+        values = values.astype(float)
+        return cm.Target(values, None, None, values - values.mean())
+    classes = np.asarray(pd.unique(s))
+    try:
+        classes = np.sort(classes)
+    except TypeError:
+        classes = np.asarray(sorted(classes, key=repr), dtype=object)
+    if classes.size < 2:
+        raise InputError(f"the target has one class ({classes[0]!r})", column=s.name,
+                         n_rows=n, expected="at least two classes to compare classifiers")
+    binary_only = [m for m in metrics if m in cm.BINARY_ONLY]
+    if classes.size > 2 and binary_only:
+        raise InputError(f"{', '.join(binary_only)} need a binary target but y has "
+                         f"{classes.size} classes", column=s.name,
+                         expected="log_loss, accuracy, balanced_accuracy or macro f1")
+    if classes.size == 2:
+        if pos_label is None:
+            pos_label = classes[-1]
+        elif not (classes == pos_label).any():
+            raise InputError(f"pos_label {pos_label!r} is not a class of y",
+                             expected=f"one of {classes.tolist()}")
+    return cm.Target(values, classes, pos_label if classes.size == 2 else None)
+
+
+def _tolerances(tolerance: Any, guards: list[str]) -> dict[str, float]:
+    if isinstance(tolerance, Mapping):
+        given = {normalize_metric_name(k): v for k, v in tolerance.items()}
+        stray = sorted(set(given) - set(guards))
+        if stray:
+            raise InputError(f"tolerance given for {', '.join(stray)}, not a guard metric",
+                             expected=f"keys among the guard metrics {guards}")
+        raw = {g: given.get(g, 0.0) for g in guards}
+    else:
+        raw = dict.fromkeys(guards, tolerance)
+    out = {}
+    for g, t in raw.items():
+        if isinstance(t, bool) or not isinstance(t, int | float | np.number) \
+                or not math.isfinite(float(t)) or float(t) < 0:
+            raise InputError(f"tolerance for {g} is {t!r}", expected="a number of at least 0")
+        out[g] = float(t)
+    return out
+
+
+# ---- the comparison ------------------------------------------------------------------
+
+
+def _rng(random_state: Any) -> np.random.Generator:
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError):
+        raise InputError(f"random_state is {random_state!r}",
+                         expected="None, an int or a numpy Generator") from None
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _reason(metric: str, diff: float, low: float, high: float, p: float, test: str,
+            alpha: float, confidence: float, failed: list[tuple[str, float, float]]) -> tuple[str, str]:
+    ci = f"{confidence:.0%} CI [{_fmt(low)}, {_fmt(high)}]"
+    stats_text = f"difference {diff:+.4g}, {ci}, {test} p = {p:.3g}"
+    guard_text = "; ".join(f"{g} worse by {_fmt(-d)} (tolerance {_fmt(t)})" for g, d, t in failed)
+    better = diff > 0 and low > 0 and p < alpha
+    if better and not failed:
+        return "promote", f"the challenger is significantly better on {metric} ({stats_text})"
+    if better:
+        return "keep", (f"the challenger is better on {metric} ({stats_text}) but worse on "
+                        f"guard metric(s): {guard_text}")
+    if not diff > 0:
+        why = f"the challenger is not better on {metric} ({stats_text})"
+    elif not low > 0:
+        why = f"the improvement on {metric} is not significant: the interval includes 0 ({stats_text})"
+    else:
+        why = f"the improvement on {metric} is not significant at alpha = {alpha:g} ({stats_text})"
+    if failed:
+        why += f"; it is also worse on guard metric(s): {guard_text}"
+    return "keep", why
+
+
+def compare_champion(
+    champion: Any,
+    challenger: Any,
+    X: Any,
+    y: Any,
+    *,
+    metric: str,
+    n_boot: int = 2000,
+    random_state: Any = None,
+    guard_metrics: Sequence[str] = (),
+    tolerance: float | Mapping[str, float] = 0.01,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    pos_label: Hashable | None = None,
+) -> ChampionChallengerResult:
+    """Decide whether a challenger model should replace the champion.
+
+    Both fitted models predict ``X`` once each; the comparison is paired.
+
+    - The **paired bootstrap** resamples rows ``n_boot`` times and scores
+      both models on every resample; the percentile interval of the
+      difference at ``confidence`` is reported.
+    - The **p-value** of "no difference" comes from McNemar's test for
+      ``accuracy`` (exact binomial below 25 discordant rows, chi-square with
+      continuity correction above), DeLong's test for ``roc_auc``, and the
+      bootstrap distribution for every other metric.
+    - The **decision** is ``"promote"`` only when the challenger is better,
+      the interval lies above 0 *and* ``p < alpha``, and no guard metric is
+      worse by more than its tolerance. Otherwise ``"keep"``, with the reason.
+
+    Parameters
+    ----------
+    champion, challenger : fitted estimators
+        Classifiers or regressors (pipelines included) with ``predict``,
+        and ``predict_proba`` for probability metrics (ROC-AUC and PR-AUC
+        fall back to ``decision_function``).
+    X : DataFrame or array-like
+        Rows both models are scored on (held-out data).
+    y : Series or array-like
+        True labels or values, aligned with ``X``.
+    metric : str
+        ``accuracy``, ``balanced_accuracy``, ``precision``, ``recall``,
+        ``f1`` (binary: of ``pos_label``; multiclass: macro average),
+        ``roc_auc``, ``pr_auc`` (average precision), ``brier`` (binary),
+        ``log_loss``, ``mae``, ``mse``, ``rmse`` or ``r2``. Spellings such as
+        ``"ROC-AUC"`` are accepted.
+    n_boot : int, default=2000
+        Bootstrap resamples (at least 100).
+    random_state : int, numpy Generator or None
+        Seed of the resampling; the same seed gives the same result.
+    guard_metrics : sequence of str, default=()
+        Metrics the challenger must not be worse on by more than ``tolerance``
+        (point estimates; their bootstrap intervals are reported too). Same
+        task family as ``metric``.
+    tolerance : float or mapping of str to float, default=0.01
+        Allowed loss on each guard metric, in the metric's units.
+    alpha : float, default=0.05
+        Significance level of the test.
+    confidence : float, default=0.95
+        Level of the bootstrap interval.
+    pos_label : label, optional
+        Positive class of a binary target; default the larger label.
+
+    Returns
+    -------
+    ChampionChallengerResult
+
+    Raises
+    ------
+    InputError
+        Unknown metric; ``X`` and ``y`` of different lengths or indexes;
+        missing target values; one class in ``y``; a binary-only metric on a
+        multiclass target; a model without ``predict_proba`` for a
+        probability metric; labels in ``y`` a model never saw; predictions
+        with NaN; a bad ``n_boot``, ``alpha``, ``confidence`` or ``tolerance``.
+    NotFittedError
+        When a model is not fitted.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = make_classification(600, random_state=0)
+    >>> champion = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X[:300], y[:300])
+    >>> challenger = LogisticRegression().fit(X[:300], y[:300])
+    >>> r = compare_champion(champion, challenger, X[300:], y[300:], metric="roc_auc",
+    ...                      n_boot=300, random_state=0)
+    >>> r.test, r.decision, r.ci_low > 0
+    ('delong', 'promote', True)
+    """
+    name = _metric_name(metric, "metric")
+    if isinstance(guard_metrics, str):
+        guard_metrics = (guard_metrics,)
+    guards: list[str] = []
+    for g in guard_metrics:
+        canonical = _metric_name(g, "guard metric")
+        if canonical != name and canonical not in guards:
+            guards.append(canonical)
+    family = cm.is_regression(name)
+    mixed = [g for g in guards if cm.is_regression(g) != family]
+    if mixed:
+        raise InputError(f"guard metric(s) {', '.join(mixed)} do not fit the task of {name}",
+                         expected=("regression" if family else "classification") + " metrics")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 100:
+        raise InputError(f"n_boot is {n_boot!r}", expected="an integer of at least 100")
+    alpha = _fraction(alpha, "alpha")
+    confidence = _fraction(confidence, "confidence")
+    tolerances = _tolerances(tolerance, guards)
+    rng = _rng(random_state)
+    metrics = [name, *guards]
+    target = _target(y, X, metrics, pos_label)
+
+    for model, _who in ((champion, "champion"), (challenger, "challenger")):
+        if hasattr(model, "fit") and hasattr(model, "get_params"):
+            ensure_fitted(model)
+    needs = {cm.METRICS[m][0] for m in metrics}
+    preds = [cm.predict(model, X, who, needs, target)
+             for model, who in ((champion, "champion"), (challenger, "challenger"))]
+    plans = PlanSet([cm.plan(m, target, p) for m in metrics for p in preds])
+    n = target.n
+    point = [float(v[0]) for v in plans.evaluate(np.ones((1, n), dtype=np.float32))]
+
+    signs = np.array([1.0 if cm.METRICS[m][1] else -1.0 for m in metrics])
+    parts: list[list[np.ndarray]] = [[] for _ in metrics]
+    for counts in count_chunks(n, int(n_boot), rng):
+        values = plans.evaluate(counts)
+        for i in range(len(metrics)):
+            parts[i].append(signs[i] * (values[2 * i + 1] - values[2 * i]))
+    boot = [np.concatenate(chunks) for chunks in parts]
+
+    champ, chall = point[0], point[1]
+    diff = float(signs[0] * (chall - champ))
+    low, high = percentile_interval(boot[0], confidence)
+    details: dict[str, Any] = {}
+    statistic: float | None = None
+    if name == "accuracy":
+        assert preds[0].labels is not None
+        assert preds[1].labels is not None
+        mc = mcnemar(preds[0].labels == target.values, preds[1].labels == target.values)
+        p_value, test, statistic = mc.p_value, mc.method, mc.statistic
+        details = {"only_champion_correct": mc.only_champion,
+                   "only_challenger_correct": mc.only_challenger}
+    elif name == "roc_auc":
+        assert preds[0].score is not None
+        assert preds[1].score is not None
+        dl = delong(target.positive, preds[0].score, preds[1].score)
+        p_value, test, statistic = dl.p_value, "delong", dl.statistic
+        details = {"delong_variance": dl.variance}
+    else:
+        p_value, test = bootstrap_p_value(boot[0]), "bootstrap"
+
+    rows = []
+    failed: list[tuple[str, float, float]] = []
+    for i, g in enumerate(guards, start=1):
+        g_diff = float(signs[i] * (point[2 * i + 1] - point[2 * i]))
+        g_low, g_high = percentile_interval(boot[i], confidence)
+        ok = bool(g_diff >= -tolerances[g])
+        if not ok:
+            failed.append((g, g_diff, tolerances[g]))
+        rows.append({"metric": g, "champion": point[2 * i], "challenger": point[2 * i + 1],
+                     "difference": g_diff, "ci_low": g_low, "ci_high": g_high,
+                     "tolerance": tolerances[g], "passed": ok})
+    guard_table = pd.DataFrame(rows, columns=_GUARD_COLUMNS)
+    decision, reason = _reason(name, diff, low, high, p_value, test, alpha, confidence, failed)
+    return ChampionChallengerResult(
+        title=f"Champion vs challenger on {name}",
+        metric=name, higher_is_better=bool(cm.METRICS[name][1]),
+        champion_score=champ, challenger_score=chall, difference=diff,
+        ci_low=low, ci_high=high, confidence=confidence, p_value=float(p_value), test=test,
+        statistic=statistic, alpha=alpha, decision=decision, reason=reason, guards=guard_table,
+        n_rows=n, n_boot=int(n_boot), n_boot_valid=int(np.isfinite(boot[0]).sum()),
+        differences=boot[0], details=details,
+    )

@@ -1,0 +1,293 @@
+"""The metrics :func:`compare_champion` supports, as weighted-sum plans.
+
+Each metric of each model becomes a :class:`~._stats_champion.Plan`: per-row
+columns whose weighted sums give the metric (accuracy is the mean of a 0/1
+column, R² needs three sums), or a ranking computation (ROC-AUC, average
+precision). With unit weights a plan gives the plain estimate, which agrees
+with scikit-learn's function of the same name; with bootstrap counts it gives
+every resample at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError, NotFittedError
+from ._stats_champion import Plan, RankedScores
+
+#: Metric -> (what it needs from the model, higher is better).
+#: ``label``: ``predict``; ``proba``: ``predict_proba``; ``score``: a
+#: ranking score (``predict_proba`` or ``decision_function``); ``value``:
+#: ``predict`` of a regressor.
+METRICS: Mapping[str, tuple[str, bool]] = MappingProxyType({
+    "accuracy": ("label", True),
+    "balanced_accuracy": ("label", True),
+    "precision": ("label", True),
+    "recall": ("label", True),
+    "f1": ("label", True),
+    "roc_auc": ("score", True),
+    "pr_auc": ("score", True),
+    "log_loss": ("proba", False),
+    "brier": ("proba", False),
+    "mae": ("value", False),
+    "mse": ("value", False),
+    "rmse": ("value", False),
+    "r2": ("value", True),
+})
+BINARY_ONLY = frozenset({"roc_auc", "pr_auc", "brier"})
+
+
+def is_regression(metric: str) -> bool:
+    return METRICS[metric][0] == "value"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The validated target: labels, their classes and the positive class."""
+
+    values: np.ndarray            # object/number array, no missing values
+    classes: np.ndarray | None    # sorted classes (classification)
+    pos_label: Any = None         # binary only
+    centered: np.ndarray | None = None  # regression: y minus its mean
+
+    @property
+    def n(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def positive(self) -> np.ndarray:
+        return np.asarray(self.values == self.pos_label, dtype=bool)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """What one model predicted, each method called at most once."""
+
+    name: str                         # "champion" / "challenger"
+    labels: np.ndarray | None = None  # predict
+    proba: np.ndarray | None = None   # predict_proba, columns in `classes` order
+    classes: np.ndarray | None = None
+    score: np.ndarray | None = None   # positive-class score (binary)
+
+
+def _call(model: Any, method: str, X: Any, name: str) -> np.ndarray:
+    from sklearn.exceptions import NotFittedError as SkNotFitted
+
+    try:
+        out = getattr(model, method)(X)
+    except SkNotFitted as exc:
+        raise NotFittedError(f"the {name} is not fitted: {exc}") from None
+    if isinstance(out, pd.DataFrame | pd.Series):
+        out = out.to_numpy()
+    return np.asarray(out)
+
+
+def _check_predictions(values: np.ndarray, n: int, name: str, method: str) -> None:
+    if values.shape[0] != n:
+        raise InputError(f"the {name}'s {method} returned {values.shape[0]} rows for {n} rows of X",
+                         expected="one prediction per row")
+    if values.dtype.kind in "fc" or values.dtype == object:
+        missing = pd.isna(values.reshape(n, -1)).any(axis=1) if values.dtype == object \
+            else ~np.isfinite(values.reshape(n, -1)).all(axis=1)
+        n_bad = int(np.count_nonzero(missing))
+        if n_bad:
+            raise InputError(f"the {name}'s {method} returned NaN or infinite values",
+                             n_rows=n_bad, expected="finite predictions for every row")
+
+
+def predict(model: Any, X: Any, name: str, needs: set[str], target: Target) -> Predictions:
+    """Call ``predict``/``predict_proba``/``decision_function`` once each as needed."""
+    n = target.n
+    labels = proba = classes = score = None
+    if needs & {"label", "value"}:
+        if not hasattr(model, "predict"):
+            raise InputError(f"the {name} ({type(model).__name__}) has no predict method",
+                             expected="a fitted scikit-learn estimator")
+        labels = _call(model, "predict", X, name)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        if labels.ndim != 1:
+            raise InputError(f"the {name}'s predict returned shape {labels.shape}",
+                             expected="one value per row")
+        _check_predictions(labels, n, name, "predict")
+        if "value" in needs:
+            if labels.dtype.kind not in "iufb":
+                raise InputError(f"the {name}'s predict returned {labels.dtype} values",
+                                 expected="numbers for a regression metric")
+            labels = labels.astype(float)
+    wants_proba = "proba" in needs or ("score" in needs and hasattr(model, "predict_proba"))
+    if wants_proba:
+        if not hasattr(model, "predict_proba"):
+            raise InputError(
+                f"the {name} ({type(model).__name__}) has no predict_proba, which "
+                "probability metrics need", expected="a classifier with predict_proba "
+                "(wrap it in CalibratedClassifierCV), or a label metric such as accuracy")
+        proba = _call(model, "predict_proba", X, name).astype(float)
+        if proba.ndim != 2:
+            raise InputError(f"the {name}'s predict_proba returned shape {proba.shape}",
+                             expected="one row of class probabilities per row")
+        _check_predictions(proba, n, name, "predict_proba")
+        classes = _model_classes(model, proba.shape[1], target, name)
+    if "score" in needs:
+        if proba is not None and classes is not None:
+            score = proba[:, _class_index(classes, target.pos_label, name)]
+        elif hasattr(model, "decision_function"):
+            raw = _call(model, "decision_function", X, name).astype(float)
+            if raw.ndim != 1:
+                raise InputError(f"the {name}'s decision_function returned shape {raw.shape}",
+                                 expected="one score per row (a binary classifier)")
+            _check_predictions(raw, n, name, "decision_function")
+            model_classes = getattr(model, "classes_", target.classes)
+            # scikit-learn's decision_function scores the second class.
+            score = raw if np.asarray(model_classes)[-1] == target.pos_label else -raw
+        else:
+            raise InputError(
+                f"the {name} ({type(model).__name__}) has neither predict_proba nor "
+                "decision_function, which ranking metrics need",
+                expected="a classifier that scores its predictions")
+    return Predictions(name, labels, proba, classes, score)
+
+
+def _model_classes(model: Any, k: int, target: Target, name: str) -> np.ndarray:
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        classes = target.classes
+    classes = np.asarray(classes)
+    if classes is None or classes.shape[0] != k:
+        raise InputError(f"the {name}'s predict_proba has {k} columns but it knows "
+                         f"{0 if classes is None else classes.shape[0]} classes",
+                         expected="one probability column per class in classes_")
+    unseen = pd.Index(target.classes).difference(pd.Index(classes))
+    if len(unseen):
+        raise InputError(
+            f"y holds label(s) {', '.join(map(repr, unseen.tolist()[:5]))} that the {name} "
+            "never saw in training", n_rows=int(pd.Series(target.values).isin(unseen).sum()),
+            expected=f"labels among its classes_ {classes.tolist()}")
+    return classes
+
+
+def _class_index(classes: np.ndarray, label: Any, name: str) -> int:
+    hits = np.flatnonzero(classes == label)
+    if hits.size == 0:
+        raise InputError(f"the positive class {label!r} is not among the {name}'s classes_",
+                         expected=f"one of {classes.tolist()}")
+    return int(hits[0])
+
+
+# ---- plans ------------------------------------------------------------------------
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray, empty: float) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), empty)
+
+
+def _label_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
+    assert pred.labels is not None
+    y, p = target.values, pred.labels
+    codes, uniques = pd.factorize(np.concatenate([y.astype(object), p.astype(object)]))
+    yc, pc = codes[:n], codes[n:]
+    correct = (yc == pc).astype(float)
+    if metric == "accuracy":
+        return Plan(correct[:, None], lambda s: s[:, 0] / n)
+    if metric == "balanced_accuracy":
+        true_codes = np.unique(yc)
+        is_c = (yc[:, None] == true_codes[None, :]).astype(float)
+        cols = np.hstack([is_c, is_c * correct[:, None]])
+        k = true_codes.size
+
+        def combine(s: np.ndarray) -> np.ndarray:
+            support = s[:, :k]
+            rec = _safe_div(s[:, k:], support, np.nan)
+            with np.errstate(invalid="ignore"):
+                return np.nanmean(np.where(support > 0, rec, np.nan), axis=1)
+
+        return Plan(cols, combine)
+    if target.classes is not None and target.classes.size == 2:
+        pos_code = int(np.flatnonzero(np.asarray(uniques, dtype=object) == target.pos_label)[0])
+        labels_c = np.array([pos_code])
+    else:
+        labels_c = np.arange(len(uniques))   # macro average over every label seen
+    tp = ((yc[:, None] == labels_c) & (pc[:, None] == labels_c)).astype(float)
+    pp = (pc[:, None] == labels_c).astype(float)
+    ap = (yc[:, None] == labels_c).astype(float)
+    k = labels_c.size
+    cols = np.hstack([tp, pp, ap])
+
+    def combine_prf(s: np.ndarray) -> np.ndarray:
+        t, pp_, ap_ = s[:, :k], s[:, k:2 * k], s[:, 2 * k:]
+        if metric == "precision":
+            value = _safe_div(t, pp_, 0.0)
+        elif metric == "recall":
+            value = _safe_div(t, ap_, 0.0 if k > 1 else np.nan)
+        else:
+            value = _safe_div(2 * t, pp_ + ap_, 0.0)
+        if k == 1:
+            return value[:, 0]
+        present = (pp_ + ap_) > 0     # a label absent from a resample is not averaged
+        with np.errstate(invalid="ignore"):
+            return np.nanmean(np.where(present, value, np.nan), axis=1)
+
+    return Plan(cols, combine_prf)
+
+
+def _proba_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
+    assert pred.proba is not None
+    assert pred.classes is not None
+    proba = pred.proba
+    if metric == "brier":
+        p_pos = proba[:, _class_index(pred.classes, target.pos_label, pred.name)]
+        sq = (p_pos - target.positive.astype(float)) ** 2
+        return Plan(sq[:, None], lambda s: s[:, 0] / n)
+    # log loss, as scikit-learn: rows renormalised, clipped to [eps, 1 - eps].
+    rows = proba / proba.sum(axis=1, keepdims=True)
+    eps = np.finfo(rows.dtype).eps
+    col = pd.Index(pred.classes).get_indexer(target.values)
+    p_true = np.clip(rows[np.arange(n), col], eps, 1 - eps)
+    return Plan(-np.log(p_true)[:, None], lambda s: s[:, 0] / n)
+
+
+def _rank_plan(metric: str, target: Target, pred: Predictions) -> Plan:
+    assert pred.score is not None
+    ranked = RankedScores(target.positive, pred.score)
+    return Plan(None, None, ranked.roc_auc if metric == "roc_auc" else ranked.average_precision)
+
+
+def _value_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
+    assert pred.labels is not None
+    assert target.centered is not None
+    err = pred.labels - target.values.astype(float)
+    if metric == "mae":
+        return Plan(np.abs(err)[:, None], lambda s: s[:, 0] / n)
+    if metric == "mse":
+        return Plan((err ** 2)[:, None], lambda s: s[:, 0] / n)
+    if metric == "rmse":
+        return Plan((err ** 2)[:, None], lambda s: np.sqrt(s[:, 0] / n))
+    yc = target.centered   # centred once: the total sum of squares is shift invariant
+    cols = np.column_stack([err ** 2, yc, yc ** 2])
+
+    def r2(s: np.ndarray) -> np.ndarray:
+        sst = s[:, 2] - s[:, 1] ** 2 / n
+        scale = max(float(np.max(s[:, 2])), 1e-300)
+        return np.where(sst > 1e-12 * scale, 1.0 - s[:, 0] / np.where(sst > 0, sst, 1.0), np.nan)
+
+    return Plan(cols, r2)
+
+
+def plan(metric: str, target: Target, pred: Predictions) -> Plan:
+    """The plan computing ``metric`` for one model's predictions."""
+    kind = METRICS[metric][0]
+    n = target.n
+    if kind == "label":
+        return _label_plan(metric, target, pred, n)
+    if kind == "proba":
+        return _proba_plan(metric, target, pred, n)
+    if kind == "score":
+        return _rank_plan(metric, target, pred)
+    return _value_plan(metric, target, pred, n)

@@ -1,0 +1,337 @@
+"""``compare_models``: score, time and size of several models in one table."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError
+from ._measure import latency, serialized_size
+from ._report import ComparisonReport
+from ._scoring import Scoring, check_missing, check_target, infer_task, resolve_scoring
+
+BASELINE_NAME = "baseline"
+
+
+def _interactive() -> bool:
+    """True in a terminal or a notebook, never under pytest."""
+    if "PYTEST_CURRENT_TEST" in os.environ:
+        return False
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        shell = getattr(ipython, "get_ipython", lambda: None)()
+        if type(shell).__name__ == "ZMQInteractiveShell":
+            return True
+    try:
+        return bool(sys.stderr is not None and sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _rows(data: Any, index: np.ndarray) -> Any:
+    return data.iloc[index] if hasattr(data, "iloc") else data[index]
+
+
+def _with_sampler(model: Any, sampler: Any) -> Any:
+    """``model`` with ``sampler`` in front of its final step (imbalanced-learn Pipeline).
+
+    A scikit-learn Pipeline keeps its preprocessing first, so samplers such as
+    SMOTE see the transformed features; any other model gets the sampler first.
+    """
+    from imblearn.pipeline import Pipeline as ImbPipeline
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        steps = list(model.steps)
+        names = {n for n, _ in steps}
+        key = "sampler" if "sampler" not in names else "mllife_sampler"
+        return ImbPipeline([*steps[:-1], (key, sampler), steps[-1]], memory=model.memory)
+    return ImbPipeline([("sampler", sampler), ("model", model)])
+
+
+def _fit_and_score(
+    model: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray, scorers: dict[str, Any],
+    keep: bool,
+) -> dict[str, Any]:
+    """One fold of one model; a failure is returned as its message, never raised."""
+    from sklearn.base import clone
+    from sklearn.exceptions import UndefinedMetricWarning
+    from sklearn.metrics import check_scoring
+
+    estimator = clone(model)
+    X_test, y_test = _rows(X, test), _rows(y, test)
+    out: dict[str, Any] = {"fit_seconds": np.nan, "score_seconds": np.nan, "error": None,
+                           "scores": {}, "estimator": None, "X_test": None}
+    try:
+        start = time.perf_counter()
+        estimator.fit(_rows(X, train), _rows(y, train))
+        out["fit_seconds"] = time.perf_counter() - start
+        scorer = check_scoring(estimator, scoring=scorers)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            out["scores"] = scorer(estimator, X_test, y_test)
+        out["score_seconds"] = time.perf_counter() - start
+    except Exception as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        return out
+    if keep:
+        out["estimator"], out["X_test"] = estimator, X_test
+    return out
+
+
+def _run(tasks: list[tuple[str, Any, int, np.ndarray, np.ndarray, bool]], X: Any, y: Any,
+         scorers: dict[str, Any], n_jobs: int | None) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    if n_jobs in (None, 1):
+        for name, model, fold, train, test, keep in tasks:
+            yield name, fold, _fit_and_score(model, X, y, train, test, scorers, keep)
+        return
+    from sklearn.utils.parallel import Parallel, delayed
+
+    try:  # joblib >= 1.3 streams results, so the progress bar moves as folds finish
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    except TypeError:
+        parallel = Parallel(n_jobs=n_jobs)
+    results = parallel(
+        delayed(_fit_and_score)(model, X, y, train, test, scorers, keep)
+        for _, model, _, train, test, keep in tasks
+    )
+    for (name, _, fold, _, _, _), result in zip(tasks, results, strict=True):
+        yield name, fold, result
+
+
+def _check_models(models: Any) -> dict[str, Any]:
+    if not isinstance(models, Mapping) or not models:
+        raise InputError(f"models is {type(models).__name__} {models!r:.60}",
+                         expected="a non-empty dict of name: estimator")
+    bad = [str(k) for k, m in models.items() if not (hasattr(m, "fit") and hasattr(m, "predict"))]
+    if bad:
+        raise InputError(f"models {bad} have no fit/predict", expected="scikit-learn estimators")
+    return {str(k): m for k, m in models.items()}
+
+
+def _check_data(X: Any, y: Any) -> tuple[Any, pd.Series]:
+    if not hasattr(X, "iloc"):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise InputError(f"X has {X.ndim} dimension(s)", expected="a 2-D table")
+    target = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y), name="y")
+    if target.ndim != 1:
+        raise InputError(f"y has shape {np.shape(y)}", expected="one target column")
+    if len(X) != len(target):
+        raise InputError(f"X has {len(X)} rows but y has {len(target)}",
+                         expected="one target value per row of X")
+    return X, target
+
+
+def _folds(cv: Any, X: Any, y: pd.Series, groups: Any, classifier: bool) -> list[tuple[Any, Any]]:
+    from sklearn.model_selection import check_cv
+
+    if isinstance(cv, bool) or (isinstance(cv, int) and not 2 <= cv <= len(y)):
+        raise InputError(f"cv={cv!r}", expected=f"a number of folds from 2 to {len(y)}, or a splitter")
+    try:
+        splitter = check_cv(cv, y, classifier=classifier)
+        folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, groups)]
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"cv cannot split this data: {exc}",
+                         expected="a cv that fits the data (fewer folds, or groups=)") from exc
+    if not folds:
+        raise InputError("cv produced no fold", expected="at least one train/test split")
+    return folds
+
+
+def compare_models(
+    models: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    *,
+    cv: Any = 5,
+    scoring: Any = None,
+    baseline: Any = True,
+    sampler: Any = None,
+    n_jobs: int | None = None,
+    groups: Any = None,
+) -> ComparisonReport:
+    """Cross-validate several models side by side: score, time, size and lift over a baseline.
+
+    Every model is fitted on the same folds. Per model the report gives the
+    mean and standard deviation of each score over the folds, the mean fit
+    seconds per fold, the ``predict`` latency (one-row calls and per row of a
+    batch call, medians of repeated calls on the model fitted on the last
+    fold), the pickled size in bytes and the lift of each score over the
+    baseline (positive = better, for error scores too).
+
+    Parameters
+    ----------
+    models : dict of str to estimator
+        Unfitted estimators or pipelines; each is cloned per fold.
+    X : DataFrame or array-like of shape (n_samples, n_features)
+    y : Series or array-like of shape (n_samples,)
+        Binary targets must be 0/1 or True/False (or numeric) when a score
+        needs the positive class (ROC-AUC, F1...).
+    cv : int, splitter or iterable, default=5
+        As in :func:`~sklearn.model_selection.cross_validate`: an int means
+        (stratified for classifiers) k-fold without shuffling. For time-ordered
+        data pass a time-aware splitter, e.g. ``mllife.PurgedTimeSeriesSplit``.
+    scoring : str, list of str or dict, default=None
+        scikit-learn scorer names (plus the short names ``mae``, ``rmse``,
+        ``mse``, ``mape``, ``medae``, ``log_loss``, ``brier``) or a dict of
+        name: scorer. The first is the primary score (the table's sort key).
+        By default: binary: ROC-AUC, average precision, F1, accuracy;
+        multiclass: accuracy, F1 (macro), balanced accuracy; regression: MAE,
+        RMSE, R². Error scores are shown positive (lower is better).
+    baseline : bool or estimator, default=True
+        ``True`` adds :func:`mllife.baselines.baseline` for the task as
+        ``"baseline"`` (or uses the model already named ``"baseline"``); an
+        estimator is added as ``"baseline"``; ``False`` adds none (no lift).
+        The sampler is never applied to the baseline: it guesses from the
+        real class shares.
+    sampler : imbalanced-learn sampler, default=None
+        Resamples the training part of each fold only, through an
+        :class:`imblearn.pipeline.Pipeline` (placed before the final step of
+        a Pipeline, so after preprocessing); validation rows are never
+        resampled.
+    n_jobs : int, default=None
+        Folds run in parallel with joblib when given (latency is still
+        measured afterwards, one model at a time).
+    groups : array-like, default=None
+        Group labels for group-aware splitters.
+
+    Returns
+    -------
+    ComparisonReport
+
+    Raises
+    ------
+    InputError
+        A one-class or missing target, a string target for scores that need
+        a positive class, a regression task with a non-numeric target,
+        scoring names that do not fit the task, models mixing classifiers
+        and regressors, or a ``cv`` that cannot split the data. A model that
+        fails in a fold does not raise: its error is in the report.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = make_classification(300, random_state=0)
+    >>> report = compare_models({"logistic": LogisticRegression()}, X, y, cv=3)
+    >>> report.best
+    'logistic'
+    >>> list(report.results["model"])
+    ['logistic', 'baseline']
+    >>> float(report.results.loc[0, "lift_roc_auc"]) > 0.3
+    True
+    """
+    from sklearn.base import clone, is_classifier
+
+    from ..baselines import baseline as make_baseline
+
+    named = _check_models(models)
+    X, target = _check_data(X, y)
+    check_missing(target)
+    task = infer_task(named, target)
+    resolved = resolve_scoring(scoring, task)
+    check_target(target, task, resolved)
+    if sampler is not None and not hasattr(sampler, "fit_resample"):
+        raise InputError(f"sampler is a {type(sampler).__name__}",
+                         expected="an imbalanced-learn sampler (with fit_resample)")
+
+    baseline_name: str | None = None
+    candidates = dict(named)
+    if baseline is True:
+        baseline_name = BASELINE_NAME
+        if BASELINE_NAME not in candidates:
+            candidates[BASELINE_NAME] = make_baseline(task)
+    elif baseline is not False and baseline is not None:
+        if not hasattr(baseline, "fit"):
+            raise InputError(f"baseline is {baseline!r}", expected="True, False or an estimator")
+        if BASELINE_NAME in candidates:
+            raise InputError("a model is already named 'baseline'",
+                             expected="another name, or baseline=True to use it as the baseline")
+        baseline_name = BASELINE_NAME
+        candidates[BASELINE_NAME] = baseline
+    prepared = {
+        name: model if sampler is None or name == baseline_name
+        else _with_sampler(model, clone(sampler))
+        for name, model in candidates.items()
+    }
+
+    classifier = task != "regression"
+    folds = _folds(cv, X, target, groups, classifier or any(is_classifier(m) for m in named.values()))
+    # Every fold keeps its fitted model; only the last successful one per model is
+    # held on to (for latency and size), so memory stays at one fitted copy per model.
+    tasks = [(name, model, i, tr, te, True)
+             for name, model in prepared.items() for i, (tr, te) in enumerate(folds)]
+    results = _run(tasks, X, target, resolved.scorers, n_jobs)
+    if _interactive():
+        from tqdm import tqdm
+
+        results = tqdm(results, total=len(tasks), desc="compare_models", file=sys.stderr,
+                       leave=False)
+
+    rows: list[dict[str, Any]] = []
+    fitted: dict[str, tuple[Any, Any]] = {}
+    for name, fold, result in results:
+        row = {"model": name, "fold": fold, "n_train": len(folds[fold][0]),
+               "n_test": len(folds[fold][1]), "fit_seconds": result["fit_seconds"],
+               "score_seconds": result["score_seconds"], "error": result["error"]}
+        for score in resolved.names:
+            value = result["scores"].get(score, np.nan)
+            row[score] = float(resolved.shown(score, value)) if result["error"] is None else np.nan
+        rows.append(row)
+        if result["estimator"] is not None:
+            fitted[name] = (result["estimator"], result["X_test"])
+    fold_scores = pd.DataFrame(rows)
+    return _build_report(fold_scores, fitted, candidates, resolved, task, baseline_name,
+                         len(folds), len(target))
+
+
+def _build_report(
+    fold_scores: pd.DataFrame, fitted: dict[str, tuple[Any, Any]], candidates: dict[str, Any],
+    scoring: Scoring, task: str, baseline_name: str | None, n_splits: int, n_rows: int,
+) -> ComparisonReport:
+    grouped = fold_scores.groupby("model", sort=False)
+    table = pd.DataFrame({"model": list(candidates)}).set_index("model")
+    for score in scoring.names:
+        table[f"{score}_mean"] = grouped[score].mean()
+        table[f"{score}_std"] = grouped[score].std(ddof=0)
+    table["fit_seconds"] = grouped["fit_seconds"].mean()
+    measured = {name: (*latency(est, X_test), serialized_size(est))
+                for name, (est, X_test) in fitted.items()}
+    table["latency_1row_ms"] = pd.Series({n: m[0] * 1e3 for n, m in measured.items()}, dtype=float)
+    table["latency_per_row_batch_ms"] = pd.Series({n: m[1] * 1e3 for n, m in measured.items()},
+                                                  dtype=float)
+    table["size_bytes"] = pd.Series({n: m[2] for n, m in measured.items()}, dtype="Int64")
+    if baseline_name is not None:
+        better = scoring.greater_is_better()
+        for score in scoring.names:
+            mean = table[f"{score}_mean"]
+            diff = mean - mean.loc[baseline_name]
+            table[f"lift_{score}"] = diff if better[score] else -diff
+    errors = fold_scores.dropna(subset=["error"]).groupby("model", sort=False)
+    table["n_folds_failed"] = errors.size().reindex(table.index, fill_value=0).astype(int)
+    table["error"] = errors["error"].first().reindex(table.index)
+    primary = f"{scoring.primary}_mean"
+    table = table.sort_values(primary, ascending=not scoring.greater_is_better()[scoring.primary],
+                              na_position="last", kind="stable")
+    table = table.reset_index()
+    return ComparisonReport(
+        title="Model comparison",
+        results=table,
+        fold_scores=fold_scores,
+        task=task,
+        scoring=scoring.names,
+        primary=scoring.primary,
+        greater_is_better=scoring.greater_is_better(),
+        baseline_name=baseline_name,
+        n_splits=n_splits,
+        n_rows=n_rows,
+    )

@@ -1,0 +1,206 @@
+"""``ComparisonReport``: the table of models, with score, time, size and lift."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..report import Finding, Plot, Report
+from ..report._plots import PALETTE
+
+#: A bounded score (0 to 1, higher is better) at or above this looks too good: leakage?
+SUSPICIOUS = 0.995
+_BOUNDED = ("roc_auc", "accuracy", "balanced_accuracy", "average_precision", "f1", "precision",
+            "recall", "jaccard", "r2", "explained_variance")
+#: A standard deviation of the primary score over folds above this is called unstable.
+UNSTABLE_STD = 0.1
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class ComparisonReport(Report):
+    """What :func:`compare_models` found: one row per model, best first.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        One row per model, sorted by the primary score (best first, models
+        that failed in every fold last): ``model``, ``<score>_mean`` and
+        ``<score>_std`` per score (error scores such as ``mae`` positive),
+        ``fit_seconds`` (mean per fold), ``latency_1row_ms`` (median
+        ``predict`` time of a one-row call), ``latency_per_row_batch_ms``
+        (median time of a batch call divided by its rows), ``size_bytes``
+        (pickled), ``lift_<score>`` (over the baseline, positive = better),
+        ``n_folds_failed`` and ``error`` (the first failure's message).
+    fold_scores : pandas.DataFrame
+        One row per model and fold: ``model``, ``fold``, ``n_train``,
+        ``n_test``, ``fit_seconds``, ``score_seconds``, ``error`` and each score.
+    task : str
+        ``"binary"``, ``"multiclass"`` or ``"regression"``.
+    scoring : tuple of str
+        The score names, the primary one first.
+    primary : str
+    greater_is_better : mapping of str to bool
+        ``False`` for error scores (shown positive, lower is better).
+    baseline_name : str or None
+        The row the lift is measured against.
+    n_splits, n_rows : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.linear_model import Ridge
+    >>> from mllife.experiments import compare_models
+    >>> X, y = make_regression(200, 5, noise=5.0, random_state=0)
+    >>> report = compare_models({"ridge": Ridge()}, X, y, cv=3)
+    >>> report.primary, report.best
+    ('mae', 'ridge')
+    >>> report.findings_by(severity="warning")
+    []
+    """
+
+    results: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fold_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    task: str = ""
+    scoring: Sequence[str] = ()
+    primary: str = ""
+    greater_is_better: Mapping[str, bool] = field(default_factory=dict)
+    baseline_name: str | None = None
+    n_splits: int = 0
+    n_rows: int = 0
+
+    def __post_init__(self) -> None:
+        # Findings are data on the report (``report.findings``), derived once here.
+        object.__setattr__(self, "findings", (*self._derive_findings(), *self.findings))
+        super().__post_init__()
+
+    @property
+    def best(self) -> str | None:
+        """The model with the best primary score (``None`` if all failed)."""
+        scored = self.results.dropna(subset=[f"{self.primary}_mean"])
+        return None if scored.empty else str(scored["model"].iloc[0])
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Model name -> the first error message, for models that failed in a fold."""
+        failed = self.results[self.results["n_folds_failed"] > 0]
+        return dict(zip(failed["model"], failed["error"], strict=True))
+
+    def _score(self, model: str, score: str) -> float:
+        row = self.results.loc[self.results["model"] == model, f"{score}_mean"]
+        return float(row.iloc[0]) if len(row) else float("nan")
+
+    # ---- report hooks ------------------------------------------------------------
+    def _summary(self) -> Mapping[str, Any]:
+        summary: dict[str, Any] = {
+            "task": self.task, "rows": self.n_rows, "folds": self.n_splits,
+            "models": len(self.results), "primary score": self.primary, "best model": self.best,
+        }
+        if self.best is not None:
+            summary[f"best {self.primary}"] = self._score(self.best, self.primary)
+        if self.baseline_name is not None:
+            summary[f"baseline {self.primary}"] = self._score(self.baseline_name, self.primary)
+        return summary
+
+    def _tables(self) -> Mapping[str, pd.DataFrame]:
+        return {"models": self.results, "folds": self.fold_scores}
+
+    def _derive_findings(self) -> list[Finding]:
+        found: list[Finding] = []
+        if self.results.empty:
+            return found
+        primary = self.primary
+        better = self.greater_is_better.get(primary, True)
+        base = None if self.baseline_name is None else self._score(self.baseline_name, primary)
+        for row in self.results.itertuples(index=False):
+            name = str(row.model)
+            mean = float(getattr(row, f"{primary}_mean"))
+            failed = int(row.n_folds_failed)
+            if failed:
+                every = failed == self.n_splits
+                found.append(Finding(
+                    "model_failed", "error" if every else "warning", column=name,
+                    message=f"{name} failed in {failed} of {self.n_splits} folds: {row.error}",
+                    suggestion="fix the model or its input"
+                    + ("" if every else "; its scores use the folds that worked"),
+                ))
+            if np.isnan(mean):
+                continue
+            if base is not None and name != self.baseline_name and not np.isnan(base):
+                lift = mean - base if better else base - mean
+                if lift <= 0:
+                    found.append(Finding(
+                        "no_lift_over_baseline", "warning", column=name,
+                        message=f"{name} does not beat the baseline on {primary} "
+                                f"({mean:.4g} vs {base:.4g})",
+                        suggestion="keep the baseline, or find out why the model learns nothing",
+                        details={"lift": lift},
+                    ))
+            if better and primary in _BOUNDED and mean >= SUSPICIOUS:
+                found.append(Finding(
+                    "suspiciously_good", "warning", column=name,
+                    message=f"{name} scores {primary} {mean:.4f}: check for target leakage",
+                    threshold=SUSPICIOUS,
+                    suggestion="look for features computed from the target or from the future",
+                ))
+            std = float(getattr(row, f"{primary}_std"))
+            if better and primary in _BOUNDED and std > UNSTABLE_STD:
+                found.append(Finding(
+                    "unstable_across_folds", "info", column=name,
+                    message=f"{name}'s {primary} varies across folds (std {std:.3f})",
+                    threshold=UNSTABLE_STD, suggestion="more data or more folds before choosing",
+                ))
+        return found
+
+    def _plots(self) -> Sequence[Plot]:
+        table = self.results.dropna(subset=[f"{self.primary}_mean"])
+        if table.empty:
+            return ()
+        names = [str(n) for n in table["model"]]
+        scores = table[f"{self.primary}_mean"].to_numpy(dtype=float)
+        errors = table[f"{self.primary}_std"].to_numpy(dtype=float)
+        latency = table["latency_1row_ms"].to_numpy(dtype=float)
+        primary = self.primary
+
+        def scatter(ax: Any) -> None:
+            ok = np.isfinite(latency) & (latency > 0)
+            for i, (name, x, y) in enumerate(zip(names, latency, scores, strict=True)):
+                if ok[i]:
+                    ax.scatter([x], [y], color=PALETTE[i % len(PALETTE)], s=40)
+                    ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4),
+                                fontsize=8)
+            if ok.any():
+                ax.set_xscale("log")
+            ax.set_xlabel("predict latency, one row (ms, log scale)")
+            ax.set_ylabel(primary)
+
+        def bars(ax: Any) -> None:
+            positions = np.arange(len(names))[::-1]
+            ax.barh(positions, scores, xerr=errors, color=PALETTE[0], capsize=3)
+            ax.set_yticks(positions, names)
+            ax.set_xlabel(f"{primary} (mean ± std over {self.n_splits} folds)")
+
+        height = max(2.5, 0.35 * len(names) + 1.0)
+        return (Plot(f"{primary} against predict latency", scatter),
+                Plot(f"{primary} by model", bars, size=(6.0, height)))
+
+    def _notes(self) -> Sequence[str]:
+        direction = "higher" if self.greater_is_better.get(self.primary, True) else "lower"
+        notes = [f"{self.n_splits}-fold comparison on {self.n_rows} rows, sorted by "
+                 f"{self.primary} ({direction} is better)."]
+        if self.baseline_name is not None:
+            notes.append(f"lift_* columns: score minus the {self.baseline_name!r} row's, "
+                         "signed so that positive is better.")
+        return [*notes, *self.notes]
+
+    def _extra(self) -> Mapping[str, Any]:
+        return {"task": self.task, "primary": self.primary, "scoring": list(self.scoring),
+                "greater_is_better": dict(self.greater_is_better),
+                "baseline_name": self.baseline_name}
+
+    def __repr__(self) -> str:
+        return (f"<ComparisonReport {self.task}: {len(self.results)} models, "
+                f"{self.n_splits} folds, best {self.best!r} by {self.primary}>")

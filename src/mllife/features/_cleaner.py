@@ -1,0 +1,172 @@
+"""``Cleaner``: every cleaning step the audit suggests, in one transformer."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError
+from .._frame import is_string_like
+from ._datetime_parser import DatetimeParser
+from ._null_like import (
+    NullLikeToNaN,
+    _check_policy,
+    _replace_columns,
+    _TableTransformer,
+    _warn_or_raise,
+    factorize,
+    null_like_mask,
+)
+from ._strings import StringNormalizer
+
+__all__ = ["Cleaner", "numeric_text_share"]
+
+
+def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, np.ndarray]:
+    """Share of text rows (null tokens excluded) that are plain numbers, and which values.
+
+    Values with a leading zero (``"007"``, zip codes) do not count as numbers:
+    the zero carries meaning a float would lose. Columns with many distinct
+    values are first judged on a sample of 2,000 of them; below half numbers,
+    the sample's share is returned (and no value is marked).
+    """
+    if len(uniques) > 5_000:
+        # A quick look first: most text columns are plainly not numbers.
+        picks = np.sort(np.random.default_rng(0).choice(len(uniques), size=2_000, replace=False))
+        rough, _ = numeric_text_share(uniques.iloc[picks], np.asarray(counts)[picks])
+        if rough < 0.5:
+            return rough, np.zeros(len(uniques), dtype=bool)
+    text = uniques.astype("string").str.strip()
+    numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    leading_zero = text.str.match(r"^-?0\d").fillna(False).to_numpy(dtype=bool)
+    ok = numbers.notna().to_numpy(dtype=bool) & ~leading_zero
+    nullish = null_like_mask(uniques)
+    weights = np.asarray(counts)[~nullish]
+    total = weights.sum()
+    share = float(weights[ok[~nullish]].sum() / total) if total else 0.0
+    return share, ok
+
+
+class Cleaner(_TableTransformer):
+    """Fix what :func:`mllife.audit` finds, learned at ``fit``, in one step.
+
+    Runs, in order: :class:`NullLikeToNaN` (null tokens and numeric
+    sentinels become NaN), :class:`DatetimeParser` (text dates become
+    datetime64 with each column's learned formats), numbers stored as text
+    become floats (a column is converted when at least ``min_numeric_share``
+    of its non-missing values are numbers; ``"1,234.5"`` is 1234.5) and
+    :class:`StringNormalizer` (whitespace/case variants merged).
+
+    Parameters
+    ----------
+    null_like, dates, numbers, strings : bool, default=True
+        Which steps to run.
+    dayfirst : bool or None, default=None
+        Passed to :class:`DatetimeParser` for ambiguous date columns.
+    min_numeric_share : float, default=0.95
+        Share of a text column's values that must be numbers to convert it.
+    on_unseen : {"warn", "nan", "raise"}, default="warn"
+        At transform, a date that does not parse or a non-number in a
+        converted column becomes missing with a :class:`mllife.DataWarning`,
+        silently, or raises :class:`mllife.InputError` naming the column.
+
+    Attributes
+    ----------
+    null_like_, dates_, strings_ : fitted step or None
+    numeric_columns_ : list
+        Text columns converted to numbers.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mllife.features import Cleaner
+    >>> X = pd.DataFrame({"when": ["2024-01-31", "31/01/2024", "N/A"],
+    ...                   "total": ["10.5", " ", "7"], "region": ["north", " North", "south"]})
+    >>> out = Cleaner().fit_transform(X)
+    >>> out["when"].dt.strftime("%Y-%m-%d").tolist()[:2], out["total"].tolist()[::2]
+    (['2024-01-31', '2024-01-31'], [10.5, 7.0])
+    >>> out["region"].tolist()
+    ['north', 'north', 'south']
+    """
+
+    def __init__(
+        self,
+        null_like: bool = True,
+        dates: bool = True,
+        numbers: bool = True,
+        strings: bool = True,
+        dayfirst: bool | None = None,
+        min_numeric_share: float = 0.95,
+        on_unseen: str = "warn",
+    ) -> None:
+        self.null_like = null_like
+        self.dates = dates
+        self.numbers = numbers
+        self.strings = strings
+        self.dayfirst = dayfirst
+        self.min_numeric_share = min_numeric_share
+        self.on_unseen = on_unseen
+
+    def _fit_frame(self, frame: pd.DataFrame) -> None:
+        _check_policy(self.on_unseen)
+        if not isinstance(self.min_numeric_share, float | int) or not 0 < self.min_numeric_share <= 1:
+            raise InputError(f"min_numeric_share={self.min_numeric_share!r}", expected="a number in (0, 1]")
+        current = frame
+        self.null_like_ = NullLikeToNaN().fit(current) if self.null_like else None
+        if self.null_like_ is not None:
+            current = self.null_like_.transform(current)
+        self.dates_ = (DatetimeParser(dayfirst=self.dayfirst, on_unseen=self.on_unseen).fit(current)
+                       if self.dates else None)
+        if self.dates_ is not None:
+            current = self.dates_.transform(current)
+        self.numeric_columns_: list[Hashable] = []
+        if self.numbers:
+            for col in current.columns:
+                s = current[col]
+                if not is_string_like(s) or isinstance(s.dtype, pd.CategoricalDtype):
+                    continue
+                codes, uniques, unhashable = factorize(s)
+                if unhashable or len(uniques) == 0:
+                    continue
+                counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+                share, _ = numeric_text_share(uniques, counts)
+                if share >= self.min_numeric_share:
+                    self.numeric_columns_.append(col)
+            current = self._to_numbers(current)
+        self.strings_ = StringNormalizer().fit(current) if self.strings else None
+
+    def _to_numbers(self, frame: pd.DataFrame) -> pd.DataFrame:
+        new: dict[Hashable, pd.Series] = {}
+        for col in self.numeric_columns_:
+            s = frame[col]
+            if not is_string_like(s):
+                continue
+            codes, uniques, _ = factorize(s)
+            text = uniques.astype("string").str.strip().str.replace(",", "", regex=False)
+            numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            nullish = null_like_mask(uniques)
+            values = np.full(len(s), np.nan)
+            present = codes >= 0
+            values[present] = numbers[codes[present]]
+            bad = np.isnan(numbers) & ~nullish
+            if bad.any():
+                n_bad = int(np.bincount(codes[present], minlength=len(uniques))[bad].sum())
+                _warn_or_raise(self.on_unseen, "values that are not numbers", col, n_bad, "numbers")
+            new[col] = pd.Series(values, index=s.index, name=s.name)
+        return _replace_columns(frame, new)
+
+    def _transform_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        current = frame
+        if self.null_like_ is not None:
+            current = self.null_like_.transform(current)
+        if self.dates_ is not None:
+            current = self.dates_.transform(current)
+        if self.numbers:
+            current = self._to_numbers(current)
+        if self.strings_ is not None:
+            current = self.strings_.transform(current)
+        return current if current is not frame else frame.copy()

@@ -1,0 +1,263 @@
+"""Date-format inference shared by the audit's date check and :class:`DatetimeParser`.
+
+A column of date strings is classified value by value against a small set of
+format *families* (ISO, ``dd/mm/yyyy`` or ``mm/dd/yyyy``, ``Mon DD, YYYY``,
+epoch seconds...). Families whose day/month order is not written in the
+format (slash, dash and dot dates) are resolved from the values: a first
+part above 12 proves day-first, a second part above 12 proves month-first,
+and a column where neither happens is *ambiguous*.
+
+Inference runs on distinct values (and, for detection, on a sample of them),
+never on every row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DateInference", "classify", "infer_date_formats", "parse_dates"]
+
+# family -> (regex, strptime format or a special marker)
+_FAMILIES: dict[str, tuple[str, str]] = {
+    "iso_datetime": (
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?",
+        "ISO8601",
+    ),
+    "iso_date": (r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d"),
+    "ymd_slash": (r"\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d"),
+    "slash": (r"\d{1,2}/\d{1,2}/\d{4}", "{a}/{b}/%Y"),
+    "dash": (r"\d{1,2}-\d{1,2}-\d{4}", "{a}-{b}-%Y"),
+    "dot": (r"\d{1,2}\.\d{1,2}\.\d{4}", "{a}.{b}.%Y"),
+    "slash_time": (r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}", "{a}/{b}/%Y %H:%M:%S"),
+    "mon_d_y": (r"[A-Za-z]{3} \d{1,2}, \d{4}", "%b %d, %Y"),
+    "month_d_y": (r"[A-Za-z]{4,9} \d{1,2}, \d{4}", "%B %d, %Y"),
+    "d_mon_y": (r"\d{1,2} [A-Za-z]{3} \d{4}", "%d %b %Y"),
+    "epoch_s": (r"1\d{9}|[1-9]\d{8}", "epoch_s"),
+    "epoch_ms": (r"1\d{12}", "epoch_ms"),
+}
+#: Families whose day/month order must be read from the values.
+_ORDERED = ("slash", "dash", "dot", "slash_time")
+#: Families that only count as dates next to other date formats (a column of
+#: ten-digit numbers alone is more likely an identifier than epoch seconds).
+_WEAK = ("epoch_s", "epoch_ms")
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+
+
+@dataclass(frozen=True)
+class DateInference:
+    """What :func:`infer_date_formats` learned about one column.
+
+    Attributes
+    ----------
+    formats : dict of str to int
+        Each strptime format (or ``"ISO8601"``, ``"epoch_s"``, ``"epoch_ms"``)
+        found, with its number of rows (or of sampled values), most common first.
+    dayfirst : bool or None
+        True when slash/dash/dot dates are day-first, False when month-first,
+        None when no such date was seen or the order cannot be told.
+    ambiguous : bool
+        True when slash/dash/dot dates exist but none has a part above 12.
+    share : float
+        Share of the non-missing values that matched some date format.
+    unmatched : int
+        Rows (or sampled values) that matched no format.
+    """
+
+    formats: dict[str, int] = field(default_factory=dict)
+    dayfirst: bool | None = None
+    ambiguous: bool = False
+    share: float = 0.0
+    unmatched: int = 0
+
+
+def classify(values: pd.Series) -> np.ndarray:
+    """The format family of each string (``""`` when none), vectorised per family."""
+    text = values.astype("string").str.strip()
+    labels = np.full(len(text), "", dtype=object)
+    open_ = np.ones(len(text), dtype=bool)
+    for family, (pattern, _) in _FAMILIES.items():
+        if not open_.any():
+            break
+        hit = text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool) & open_
+        if family in ("mon_d_y", "month_d_y", "d_mon_y") and hit.any():
+            months = text[hit].str.lower().str.contains(_MONTHS, regex=True).fillna(False)
+            keep = np.zeros(len(text), dtype=bool)
+            keep[np.flatnonzero(hit)[months.to_numpy(dtype=bool)]] = True
+            hit = keep
+        labels[hit] = family
+        open_ &= ~hit
+    return labels
+
+
+def _parts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    parts = values.astype("string").str.strip().str.extract(r"^(\d{1,2})\D(\d{1,2})\D")
+    a = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    b = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return a, b
+
+
+def infer_date_formats(
+    values: pd.Series,
+    counts: np.ndarray | None = None,
+    *,
+    min_share: float = 0.8,
+    dayfirst: bool | None = None,
+) -> DateInference | None:
+    """Infer the date format(s) of string ``values`` (distinct values, with ``counts``).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Non-missing strings, typically a column's distinct values.
+    counts : array of int, optional
+        How many rows hold each value; 1 each by default.
+    min_share : float, default=0.8
+        The share of values (weighted by ``counts``) that must match a date
+        format for the column to count as dates.
+    dayfirst : bool, optional
+        The order to assume when slash/dash/dot dates are ambiguous.
+
+    Returns
+    -------
+    DateInference or None
+        None when the values are not dates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> inf = infer_date_formats(pd.Series(["2024-01-31", "31/01/2024", "Jan 31, 2024"]))
+    >>> sorted(inf.formats), inf.dayfirst
+    (['%Y-%m-%d', '%b %d, %Y', '%d/%m/%Y'], True)
+    >>> infer_date_formats(pd.Series(["a", "b"])) is None
+    True
+    """
+    n = len(values)
+    if n == 0:
+        return None
+    weights = np.ones(n, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
+    total = int(weights.sum())
+    labels = classify(values)
+    matched = labels != ""
+    strong = matched & ~np.isin(labels, _WEAK)
+    if total == 0 or weights[strong].sum() == 0:
+        return None
+    share = float(weights[matched].sum() / total)
+    if share < min_share:
+        return None
+    formats: dict[str, int] = {}
+    order_known: bool | None = None
+    ambiguous = False
+    ordered = np.isin(labels, _ORDERED)
+    if ordered.any():
+        a, b = _parts(values[ordered])
+        a_day = bool(np.nanmax(a, initial=0) > 12)
+        b_day = bool(np.nanmax(b, initial=0) > 12)
+        if a_day and not b_day:
+            order_known = True
+        elif b_day and not a_day:
+            order_known = False
+        elif not a_day and not b_day:
+            ambiguous = True
+            order_known = dayfirst
+    for family in dict.fromkeys(labels[matched]):
+        pattern = _FAMILIES[family][1]
+        mask = labels == family
+        if family in _ORDERED:
+            a, b = _parts(values[mask])
+            w = weights[mask]
+            if order_known is None and not ambiguous:
+                # Both orders occur: count each, values with both parts <= 12 go
+                # to the majority order.
+                dmy = int(w[a > 12].sum())
+                mdy = int(w[b > 12].sum())
+                rest = int(w[(a <= 12) & (b <= 12)].sum())
+                if dmy >= mdy:
+                    dmy += rest
+                else:
+                    mdy += rest
+                for count, first in ((dmy, True), (mdy, False)):
+                    if count:
+                        fmt = _ordered_format(pattern, first)
+                        formats[fmt] = formats.get(fmt, 0) + count
+                continue
+            pattern = _ordered_format(pattern, order_known is True)
+        formats[pattern] = formats.get(pattern, 0) + int(weights[mask].sum())
+    formats = dict(sorted(formats.items(), key=lambda kv: (-kv[1], kv[0])))
+    return DateInference(
+        formats=formats,
+        dayfirst=order_known,
+        ambiguous=ambiguous,
+        share=share,
+        unmatched=int(weights[~matched].sum()),
+    )
+
+
+def _ordered_format(pattern: str, dayfirst: bool) -> str:
+    return pattern.format(a="%d" if dayfirst else "%m", b="%m" if dayfirst else "%d")
+
+
+def _family_of(fmt: str) -> str:
+    for family, (_, pattern) in _FAMILIES.items():
+        if pattern == fmt:
+            return family
+        if family in _ORDERED and fmt in (_ordered_format(pattern, True), _ordered_format(pattern, False)):
+            return family
+    return ""
+
+
+def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, np.ndarray]:
+    """Parse string ``values`` with the learned ``formats``.
+
+    Each value is parsed with the format of its family only, so a value in a
+    format that was not learned (an *unseen* format) is not guessed.
+
+    Returns
+    -------
+    parsed : pandas.Series of datetime64[ns]
+        NaT where a value is missing or did not parse.
+    unparsed : array of bool
+        True where a value was present but did not parse.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parsed, bad = parse_dates(pd.Series(["31/01/2024", "2024-02-01", "soon"]), ["%d/%m/%Y"])
+    >>> parsed.dt.strftime("%Y-%m-%d").tolist()[0], bad.tolist()
+    ('2024-01-31', [False, True, True])
+    """
+    n = len(values)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    present = values.notna().to_numpy(dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    if present.any():
+        labels = np.full(n, "", dtype=object)
+        labels[present] = classify(values[present])
+        text = values.astype("string").str.strip()
+        for fmt in formats:
+            family = _family_of(fmt)
+            mask = (labels == family) & ~done
+            if not mask.any():
+                continue
+            chunk = text[mask]
+            if fmt in ("epoch_s", "epoch_ms"):
+                numbers = pd.to_numeric(chunk, errors="coerce")
+                parsed = pd.to_datetime(numbers, unit="s" if fmt == "epoch_s" else "ms", errors="coerce")
+            else:
+                parsed = _to_datetime(chunk, fmt)
+            stamps = parsed.to_numpy(dtype="datetime64[ns]")
+            out[mask] = stamps
+            done[np.flatnonzero(mask)[~np.isnat(stamps)]] = True
+    return pd.Series(out, index=values.index, name=values.name), present & ~done
+
+
+def _to_datetime(chunk: pd.Series, fmt: str) -> pd.Series:
+    try:
+        parsed = pd.to_datetime(chunk, format=fmt, errors="coerce")
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(chunk, format=fmt, errors="coerce", utc=True)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]")

@@ -1,0 +1,123 @@
+"""What the feature transformers share: frame in, frame out, checked column names.
+
+A DataFrame-oriented transformer still accepts numpy arrays (columns ``x0, x1, ...``)
+so scikit-learn's common checks run on it. DataFrame input gives DataFrame output
+(same index); array input gives an array, as scikit-learn transformers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .._compat import ensure_fitted, validate_data
+from .._errors import InputError
+from .._frame import as_frame, generated_names
+
+
+def _reference_input(X: Any, frame: pd.DataFrame) -> Any:
+    """What scikit-learn's feature-name bookkeeping should see for ``X``."""
+    if isinstance(X, pd.DataFrame | np.ndarray):
+        return X
+    if isinstance(X, list) and not (X and isinstance(X[0], Mapping)):
+        return np.asarray(X, dtype=object)
+    if isinstance(X, pd.Series | Mapping | list):
+        return frame
+    return np.asarray(frame.to_numpy())
+
+
+def _check_table(X: Any) -> None:
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise InputError("sparse input is not supported", expected="a dense array or DataFrame")
+    if isinstance(X, np.ndarray | list) and np.ndim(X) == 1:
+        raise InputError(
+            "X has 1 dimension; Reshape your data either using X.reshape(-1, 1) if it has "
+            "a single feature or X.reshape(1, -1) if it contains a single sample.",
+            expected="a 2-D table: a DataFrame or a 2-D array",
+        )
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.complexfloating):
+        raise InputError("Complex data not supported", expected="real numbers")
+
+
+class FrameTransformer(TransformerMixin, BaseEstimator):
+    """Base of the mllife feature transformers (private).
+
+    Subclasses call :meth:`_fit_frame` in ``fit`` and :meth:`_transform_frame`
+    in ``transform``, and return :meth:`_output` of the frame they built.
+    """
+
+    def _fit_frame(self, X: Any) -> pd.DataFrame:
+        _check_table(X)
+        frame = as_frame(X)
+        if frame.shape[1] == 0:
+            raise InputError(
+                f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required."
+            )
+        if frame.shape[0] == 0:
+            raise InputError(
+                f"0 sample(s) (shape={frame.shape}) while a minimum of 1 is required."
+            )
+        validate_data(self, _reference_input(X, frame), reset=True, skip_check_array=True)
+        if not hasattr(self, "feature_names_in_"):
+            frame = frame.set_axis(generated_names(frame.shape[1]), axis=1)
+        return frame
+
+    def _transform_frame(self, X: Any) -> pd.DataFrame:
+        ensure_fitted(self)
+        _check_table(X)
+        frame = as_frame(X)
+        try:
+            validate_data(self, _reference_input(X, frame), reset=False, skip_check_array=True)
+        except InputError:
+            raise
+        except ValueError as exc:  # scikit-learn names the unseen / missing columns
+            raise InputError(str(exc)) from None
+        names = getattr(self, "feature_names_in_", None)
+        expected = list(names) if names is not None else generated_names(self.n_features_in_)
+        if list(frame.columns) != expected:
+            frame = frame.set_axis(expected, axis=1)
+        return frame
+
+    @staticmethod
+    def _output(X: Any, out: pd.DataFrame) -> Any:
+        """A DataFrame for DataFrame input, else an array."""
+        if isinstance(X, pd.DataFrame):
+            return out
+        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+               for t in out.dtypes):
+            return out.to_numpy(dtype=np.float64, na_value=np.nan)
+        return out.to_numpy()
+
+    def _input_names(self, input_features: Any = None) -> list[str]:
+        ensure_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        fitted = list(names) if names is not None else generated_names(self.n_features_in_)
+        if input_features is not None:
+            given = [str(c) for c in input_features]
+            if len(given) != len(fitted) or (names is not None and given != fitted):
+                raise InputError(
+                    "input_features is not equal to feature_names_in_",
+                    expected=f"{fitted}",
+                )
+            return given
+        return fitted
+
+
+def select_columns(columns: Any, available: list[str], *, owner: str) -> list[str]:
+    """The columns a transformer works on: all of them, or the named ones (checked)."""
+    if columns is None:
+        return list(available)
+    wanted = [columns] if isinstance(columns, str) else list(columns)
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        shown = ", ".join(repr(c) for c in missing)
+        raise InputError(
+            f"{owner}: column{'s' if len(missing) > 1 else ''} {shown} not found",
+            expected=f"some of the {len(available)} fitted columns",
+        )
+    return wanted

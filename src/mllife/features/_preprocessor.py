@@ -1,0 +1,413 @@
+"""``make_preprocessor``: a ColumnTransformer chosen from the kinds of the columns."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+from .._errors import InputError
+from .._frame import as_frame, generated_names, is_bool, is_numeric
+from ._datetime_features import FEATURES, DateTimeFeatures
+from ._kinds import DROPPED, ENTRY_KINDS, detect_kinds
+from ._rare import RareCategoryGrouper
+
+__all__ = ["Preprocessor", "make_preprocessor"]
+
+#: Calendar features made from timestamps / from dates without a time of day.
+DATETIME_FEATURES = ("year", "month", "day_of_week", "hour", "is_weekend", "elapsed")
+DATE_FEATURES = ("year", "month", "day_of_week", "is_weekend", "elapsed")
+
+
+def _as_float(X: Any) -> Any:
+    """Booleans as 0/1 and durations as seconds, missing as NaN (a step of the plan)."""
+    frame = as_frame(X)
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_timedelta64_dtype(s.dtype):
+            out[col] = s.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
+        elif is_bool(s) or is_numeric(s):
+            out[col] = s.to_numpy(dtype=float, na_value=np.nan)
+        else:  # object booleans (True/False/None)
+            out[col] = s.map({True: 1.0, False: 0.0}, na_action="ignore").to_numpy(
+                dtype=float, na_value=np.nan)
+    result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    return result if isinstance(X, pd.DataFrame) else result.to_numpy()
+
+
+def _as_text(X: Any) -> Any:
+    """Categories as Python strings, missing as NaN, so encoders see one type."""
+    frame = as_frame(X)
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        present = s.notna()
+        values = s.astype("string").to_numpy(dtype=object, na_value=np.nan)
+        if not present.all():
+            values[~present.to_numpy()] = np.nan
+        out[col] = values
+    result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    return result if isinstance(X, pd.DataFrame) else result.to_numpy()
+
+
+def _label(est: Any) -> str:
+    """A short readable name of one step."""
+    if isinstance(est, str):
+        return est
+    name = type(est).__name__
+    if isinstance(est, SimpleImputer):
+        extra = ", missing indicator" if est.add_indicator else ""
+        return f"SimpleImputer({est.strategy}{extra})"
+    if isinstance(est, FunctionTransformer):
+        func = getattr(est.func, "__name__", "func")
+        return {"_as_float": "as 0/1 or seconds", "_as_text": "as text"}.get(func, f"FunctionTransformer({func})")
+    if isinstance(est, OneHotEncoder):
+        return f"OneHotEncoder(handle_unknown={est.handle_unknown!r})"
+    if isinstance(est, RareCategoryGrouper):
+        return f"RareCategoryGrouper(min_frequency={est.min_frequency}, max_categories={est.max_categories})"
+    if isinstance(est, DateTimeFeatures):
+        return f"DateTimeFeatures({', '.join(est.features)})"
+    if isinstance(est, Pipeline):
+        return " → ".join(_label(step) for _, step in est.steps)
+    return name
+
+
+class Preprocessor(ColumnTransformer):
+    """The ``ColumnTransformer`` that :func:`make_preprocessor` returns.
+
+    A plain ``ColumnTransformer`` (same parameters, so ``clone``,
+    ``cross_validate``, ``GridSearchCV`` and pickling work as usual) whose
+    entries are named by column kind, plus:
+
+    - :attr:`plan_`: one row per input column saying what was chosen and why,
+      derived from the entries, so it survives ``clone``;
+    - :meth:`plan_report`: the plan (and, once fitted, the feature
+      documentation) as a :class:`~mllife.report.Report`;
+    - input checks: missing or new columns and text in numeric columns raise
+      :class:`~mllife.InputError` naming them, instead of a raw traceback.
+    """
+
+    @property
+    def plan_(self) -> pd.DataFrame:
+        """What the preprocessor does with each input column (a DataFrame).
+
+        Columns: ``column``, ``kind``, ``action`` (kept or dropped),
+        ``steps`` and ``entry`` (the ColumnTransformer entry name).
+        """
+        rows = []
+        for entry, trans, cols in self.transformers:
+            kind, reason = ENTRY_KINDS.get(entry, (entry, ""))
+            dropped = isinstance(trans, str) and trans == "drop"
+            for col in ([cols] if isinstance(cols, str | int) else list(cols)):
+                name = self._column_name(col)
+                rows.append({
+                    "column": name,
+                    "kind": kind,
+                    "action": f"dropped: {reason}" if dropped else reason,
+                    "steps": "" if dropped else _label(trans),
+                    "entry": entry,
+                })
+        return pd.DataFrame(rows, columns=["column", "kind", "action", "steps", "entry"])
+
+    def _column_name(self, col: Any) -> str:
+        if isinstance(col, int | np.integer):
+            names = getattr(self, "feature_names_in_", None)
+            return str(names[col]) if names is not None else f"x{int(col)}"
+        return str(col)
+
+    def plan_report(self, X: Any = None) -> Any:
+        """The plan, and the output features once fitted, as a report.
+
+        Parameters
+        ----------
+        X : DataFrame, optional
+            Data for the feature statistics (only used when fitted).
+
+        Returns
+        -------
+        PreprocessorReport
+        """
+        from ._plan_report import PreprocessorReport
+
+        return PreprocessorReport.from_preprocessor(self, X)
+
+    # ---- input checks --------------------------------------------------------------
+    def _check_input(self, X: Any, *, fitting: bool) -> None:
+        if not isinstance(X, pd.DataFrame):
+            return
+        if not fitting:
+            names = getattr(self, "feature_names_in_", None)
+            if names is not None:
+                missing = [c for c in names if c not in X.columns]
+                new = [c for c in X.columns if c not in set(names)]
+                if missing or new:
+                    parts = []
+                    if missing:
+                        parts.append(f"missing column{'s' if len(missing) > 1 else ''} {missing}")
+                    if new:
+                        parts.append(f"new column{'s' if len(new) > 1 else ''} {new} not seen at fit")
+                    raise InputError("; ".join(parts), n_rows=len(X),
+                                     expected=f"the {len(names)} columns seen at fit")
+        else:
+            needed = [c for _, _, cols in self.transformers
+                      for c in ([cols] if isinstance(cols, str) else cols) if isinstance(c, str)]
+            missing = [c for c in dict.fromkeys(needed) if c not in X.columns]
+            if missing:
+                raise InputError(f"column{'s' if len(missing) > 1 else ''} {missing} not found",
+                                 expected="the columns the preprocessor was made for")
+        for entry, _, cols in self.transformers:
+            if entry not in {"numeric", "timedelta"}:
+                continue
+            for col in ([cols] if isinstance(cols, str) else cols):
+                if not isinstance(col, str) or col not in X.columns:
+                    continue
+                s = X[col]
+                if is_numeric(s) or is_bool(s) or pd.api.types.is_timedelta64_dtype(s.dtype):
+                    continue
+                parsed = pd.to_numeric(s, errors="coerce") if entry == "numeric" else s
+                bad = int((pd.isna(parsed) & s.notna()).sum()) if entry == "numeric" else len(s)
+                if bad:
+                    raise InputError("holds text in a numeric column", column=col, n_rows=bad,
+                                     expected="numbers (clean the column, e.g. with NullLikeToNaN)")
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> Preprocessor:
+        """Fit every entry on ``X`` (see ``ColumnTransformer.fit``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+        y : array-like, optional
+        **params : routed to the steps
+
+        Returns
+        -------
+        self : Preprocessor
+        """
+        self.fit_transform(X, y, **params)
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
+        """Fit, then transform ``X`` (see ``ColumnTransformer.fit_transform``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+        y : array-like, optional
+        **params : routed to the steps
+
+        Returns
+        -------
+        DataFrame or ndarray
+        """
+        self._check_input(X, fitting=True)
+        return super().fit_transform(X, y, **params)
+
+    def transform(self, X: Any, **params: Any) -> Any:
+        """Transform ``X`` with the fitted entries (see ``ColumnTransformer.transform``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+        **params : routed to the steps
+
+        Returns
+        -------
+        DataFrame or ndarray
+        """
+        self._check_input(X, fitting=False)
+        return super().transform(X, **params)
+
+
+def _numeric_steps(scale: bool) -> list[tuple[str, Any]]:
+    steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+    ]
+    if scale:
+        steps.append(("scale", StandardScaler()))
+    return steps
+
+
+def _entry(kind: str, *, scale: bool, max_categories: int, min_frequency: float | int,
+           datetime_features: Sequence[str] | None) -> Any:
+    as_float = ("as_float", FunctionTransformer(_as_float, feature_names_out="one-to-one"))
+    as_text = ("as_text", FunctionTransformer(_as_text, feature_names_out="one-to-one"))
+    if kind == "numeric":
+        return Pipeline(_numeric_steps(scale))
+    if kind == "timedelta":
+        return Pipeline([as_float, *_numeric_steps(scale)])
+    if kind == "boolean":
+        return Pipeline([as_float, ("impute", SimpleImputer(strategy="most_frequent",
+                                                           keep_empty_features=True))])
+    if kind in {"datetime", "date"}:
+        features = datetime_features or (DATETIME_FEATURES if kind == "datetime" else DATE_FEATURES)
+        steps: list[tuple[str, Any]] = [
+            ("calendar", DateTimeFeatures(features=tuple(features))),
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+        ]
+        if scale:
+            steps.append(("scale", StandardScaler()))
+        return Pipeline(steps)
+    if kind == "categorical":
+        return Pipeline([as_text, ("onehot", OneHotEncoder(
+            handle_unknown="infrequent_if_exist", min_frequency=min_frequency,
+            sparse_output=False))])
+    if kind == "high_cardinality":
+        return Pipeline([as_text,
+                         ("group", RareCategoryGrouper(min_frequency=min_frequency,
+                                                       max_categories=max_categories)),
+                         ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))])
+    return "drop"
+
+
+def _name_collisions(names: list[str], prefixes: list[str]) -> bool:
+    """Could short output names collide (``a_b`` both a column and a one-hot of ``a``)?"""
+    for name in names:
+        if name.startswith("missingindicator_"):
+            return True
+        for prefix in prefixes:
+            if name != prefix and name.startswith(f"{prefix}_"):
+                return True
+    return False
+
+
+def make_preprocessor(
+    X: Any,
+    *,
+    scale: bool = True,
+    max_categories: int = 30,
+    min_frequency: float | int = 0.01,
+    drop: Sequence[Hashable] = (),
+    datetime_features: Sequence[str] | None = None,
+    sample_size: int = 20_000,
+    n_jobs: int | None = None,
+) -> Preprocessor:
+    """A preprocessing ``ColumnTransformer`` chosen from the kinds of the columns of ``X``.
+
+    ``X`` is only looked at (on a sample of ``sample_size`` rows for large
+    data) to decide what to do with each column; nothing is learned from it:
+    the returned object is unfitted and learns its statistics at ``fit``,
+    so inside ``cross_validate`` or a ``Pipeline`` it sees training rows only.
+
+    ======================  =====================================================
+    column kind             steps
+    ======================  =====================================================
+    numeric                 median impute + missing indicator, StandardScaler
+    timedelta               as seconds, then as numeric
+    boolean                 as 0/1, most-frequent impute (not scaled)
+    datetime / date         :class:`DateTimeFeatures` (year, month, day_of_week,
+                            hour for timestamps, is_weekend, elapsed days since
+                            the earliest training date), median impute, scale
+    date-like strings       as datetime (ISO or one consistent format)
+    categorical (low card)  ``OneHotEncoder(handle_unknown="infrequent_if_exist",
+                            min_frequency)``: unseen values give all zeros, rare
+                            ones share an ``infrequent`` column, missing is a
+                            category
+    categorical (high card) :class:`RareCategoryGrouper` (``min_frequency``,
+                            at most ``max_categories`` kept) then one-hot of
+                            the kept categories and the ``__rare__`` bucket
+    ID-like, constant,      dropped (listed in the plan with the reason)
+    empty, free text
+    ======================  =====================================================
+
+    Parameters
+    ----------
+    X : DataFrame or array-like
+        Data shaped like the training data (the target excluded).
+    scale : bool, default=True
+        Standardise numeric and date features.
+    max_categories : int, default=30
+        Categorical columns with at most this many distinct values are
+        one-hot encoded; above, rare grouping first (keeping at most this many).
+    min_frequency : float or int, default=0.01
+        Categories rarer than this (share, or count when an int) are grouped.
+    drop : sequence of column names, default=()
+        Columns to leave out (listed in the plan as excluded).
+    datetime_features : sequence of str, default=None
+        Features for every date column, instead of the defaults above.
+    sample_size : int, default=20_000
+        Rows used to detect the kinds; a sampled verdict of constant or
+        ID-like is confirmed on the full column.
+    n_jobs : int, default=None
+        Passed to ``ColumnTransformer``.
+
+    Returns
+    -------
+    Preprocessor
+        An unfitted ``ColumnTransformer`` subclass with ``set_output(transform="pandas")``,
+        short feature names (``age``, ``plan_basic``, ``signup_date_month``;
+        prefixed with the entry name only when short names could collide), and
+        a :attr:`~Preprocessor.plan_` table.
+
+    Raises
+    ------
+    InputError
+        For bad parameters, unknown ``drop`` columns or a table without columns.
+        The fitted object raises it for missing or new columns and text in
+        numeric columns.
+
+    Examples
+    --------
+    >>> import mllife
+    >>> X = mllife.make_churn(300, random_state=0, defects=False).X
+    >>> pre = make_preprocessor(X)
+    >>> pre.plan_[["column", "kind"]].head(3)
+            column      kind
+    0          age   numeric
+    1  tenure_months   numeric
+    2  monthly_charges   numeric
+    >>> out = pre.fit_transform(X)
+    >>> out.shape[0], "plan_basic" in out.columns, "customer_id" in out.columns
+    (300, True, False)
+    """
+    frame = as_frame(X)
+    if frame.shape[1] == 0:
+        raise InputError("X has no column", expected="a table with at least one column")
+    if isinstance(max_categories, bool) or not isinstance(max_categories, int | np.integer) \
+            or max_categories < 1:
+        raise InputError(f"max_categories={max_categories!r}", expected="an int >= 1")
+    if isinstance(sample_size, bool) or not isinstance(sample_size, int | np.integer) or sample_size < 100:
+        raise InputError(f"sample_size={sample_size!r}", expected="an int >= 100")
+    if datetime_features is not None:
+        unknown = [f for f in datetime_features if f not in FEATURES]
+        if unknown:
+            raise InputError(f"unknown datetime_features {unknown}", expected=f"some of {list(FEATURES)}")
+    RareCategoryGrouper(min_frequency=min_frequency)._threshold(1)  # validates min_frequency
+    # Columns are selected by name when they are all strings, else by position.
+    is_frame = isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
+    if not is_frame:
+        frame = frame.set_axis(generated_names(frame.shape[1]), axis=1)
+    drop_list = list(drop)
+    unknown_drop = [c for c in drop_list if c not in frame.columns]
+    if unknown_drop:
+        raise InputError(f"drop names unknown columns {unknown_drop}", expected="columns of X")
+    kinds = detect_kinds(frame.drop(columns=drop_list), max_categories=max_categories,
+                         sample_size=int(sample_size))
+    for col in drop_list:
+        kinds[col] = "excluded"
+    position = {c: i for i, c in enumerate(frame.columns)}
+    groups: dict[str, list[Any]] = {}
+    for col in frame.columns:
+        groups.setdefault(kinds[col], []).append(col if is_frame else position[col])
+    transformers = []
+    for entry in ENTRY_KINDS:
+        cols = groups.get(entry)
+        if cols:
+            trans = _entry(entry, scale=scale, max_categories=int(max_categories),
+                           min_frequency=min_frequency, datetime_features=datetime_features)
+            transformers.append((entry, trans, cols))
+    kept = [str(c) for c in frame.columns if kinds[c] not in DROPPED]
+    prefixes = [str(c) for c in frame.columns
+                if kinds[c] in {"categorical", "high_cardinality", "datetime", "date"}]
+    verbose = _name_collisions(kept, prefixes) or len(set(kept)) != len(kept)
+    pre = Preprocessor(transformers, remainder="drop", sparse_threshold=0.0, n_jobs=n_jobs,
+                       verbose_feature_names_out=verbose)
+    pre.set_output(transform="pandas")
+    return pre
+

@@ -1,0 +1,215 @@
+"""``RatioFeatures``: safe division of column pairs (``price_per_square_feet``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError
+from .._frame import is_bool, is_numeric
+from ._feature_common import FrameTransformer
+
+__all__ = ["RatioFeatures"]
+
+_ON_ZERO = ("nan", "zero", "raise")
+
+
+def _numbers(s: pd.Series, col: str) -> np.ndarray:
+    """A column as float, refusing text (strings in a numeric column) and infinities."""
+    if is_numeric(s) or is_bool(s):
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        try:
+            values = np.asarray(s.to_numpy(dtype=object, na_value=np.nan), dtype=np.float64)
+        except ValueError:
+            parsed = pd.to_numeric(s, errors="coerce")
+            bad = int((parsed.isna() & s.notna()).sum())
+            raise InputError("holds text that is not a number", column=col, n_rows=bad,
+                             expected="numbers") from None
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise InputError("holds infinite values", column=col, n_rows=int(infinite.sum()),
+                         expected="finite numbers or NaN")
+    return values
+
+
+class RatioFeatures(FrameTransformer):
+    """Ratios of column pairs, with an explicit policy for zero denominators.
+
+    Each pair ``(numerator, denominator)`` gives a column named
+    ``<numerator>_per_<denominator>`` (``price_per_square_feet``), or the key
+    when ``pairs`` is a dict. Division never produces an infinity: a zero
+    denominator gives what ``on_zero`` says, a missing value on either side
+    gives NaN, and infinite inputs are refused.
+
+    Parameters
+    ----------
+    pairs : sequence of (str, str) or dict of str to (str, str)
+        ``[("price", "square_feet")]`` or ``{"price_per_sqft": ("price", "square_feet")}``.
+        For numpy input use the generated names ``x0, x1, ...``.
+    on_zero : {"nan", "zero", "raise"} or float, default="nan"
+        Result where the denominator is 0: NaN, 0.0, an error naming the
+        column and row count, or the given number.
+    keep_original : bool, default=True
+        Output the input columns followed by the ratios (True), or only the
+        ratios (False, handy inside a ``ColumnTransformer``).
+
+    Attributes
+    ----------
+    pairs_ : list of (str, str, str)
+        ``(name, numerator, denominator)`` per ratio.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame with string column names.
+
+    Raises
+    ------
+    InputError
+        For unknown columns, text in a numerator / denominator, infinite
+        values, a zero denominator with ``on_zero="raise"``, or a bad
+        ``on_zero``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"price": [300.0, 250.0, 90.0], "square_feet": [1500.0, 0.0, None]})
+    >>> RatioFeatures([("price", "square_feet")], keep_original=False).fit_transform(X)
+       price_per_square_feet
+    0                    0.2
+    1                    NaN
+    2                    NaN
+    >>> RatioFeatures([("price", "square_feet")], on_zero=-1.0).fit_transform(X)["price_per_square_feet"].tolist()
+    [0.2, -1.0, nan]
+    """
+
+    def __init__(
+        self,
+        pairs: Sequence[tuple[str, str]] | Mapping[str, tuple[str, str]],
+        on_zero: str | float = "nan",
+        *,
+        keep_original: bool = True,
+    ) -> None:
+        self.pairs = pairs
+        self.on_zero = on_zero
+        self.keep_original = keep_original
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _check_params(self) -> None:
+        if isinstance(self.on_zero, str):
+            if self.on_zero not in _ON_ZERO:
+                raise InputError(f"on_zero={self.on_zero!r}", expected=f"one of {_ON_ZERO} or a number")
+        elif isinstance(self.on_zero, bool) or not isinstance(self.on_zero, int | float | np.number):
+            raise InputError(f"on_zero={self.on_zero!r}", expected=f"one of {_ON_ZERO} or a number")
+
+    def _parse_pairs(self) -> list[tuple[str, str, str]]:
+        items: list[tuple[Any, Any]]
+        if isinstance(self.pairs, Mapping):
+            items = list(self.pairs.items())
+        elif isinstance(self.pairs, str) or self.pairs is None:
+            items = []
+        else:
+            items = [(None, pair) for pair in self.pairs]
+        if not items:
+            raise InputError("pairs is empty", expected="(numerator, denominator) column pairs")
+        out = []
+        for name, pair in items:
+            if isinstance(pair, str) or len(pair) != 2:
+                raise InputError(f"pair {pair!r}", expected="a (numerator, denominator) tuple")
+            num, den = (str(p) for p in pair)
+            out.append((str(name) if name is not None else f"{num}_per_{den}", num, den))
+        names = [n for n, _, _ in out]
+        if len(set(names)) != len(names):
+            raise InputError(f"duplicate ratio names {names}", expected="one name per pair")
+        return out
+
+    def fit(self, X: Any, y: Any = None) -> RatioFeatures:
+        """Check the pairs against the columns of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : RatioFeatures
+        """
+        self._check_params()
+        pairs = self._parse_pairs()
+        frame = self._fit_frame(X)
+        available = [str(c) for c in frame.columns]
+        missing = sorted({c for _, num, den in pairs for c in (num, den)} - set(available))
+        if missing:
+            raise InputError(
+                f"pair columns {missing} not found among the {len(available)} feature(s) of X",
+                expected=f"columns of X ({available[:10]}...)" if len(available) > 10
+                else f"columns of X {available}")
+        if self.keep_original:
+            clash = sorted({n for n, _, _ in pairs} & set(available))
+            if clash:
+                raise InputError(f"ratio names {clash} are already columns of X",
+                                 expected="new names (give pairs as a dict to name them)")
+        for _, num, den in pairs:
+            _numbers(frame[num], num)
+            _numbers(frame[den], den)
+        self.pairs_ = pairs
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Add (or return) the ratios.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        DataFrame (for DataFrame input) or ndarray
+        """
+        frame = self._transform_frame(X)
+        ratios: dict[str, np.ndarray] = {}
+        for name, num, den in self.pairs_:
+            a = _numbers(frame[num], num)
+            b = _numbers(frame[den], den)
+            zero = b == 0
+            if zero.any() and isinstance(self.on_zero, str) and self.on_zero == "raise":
+                raise InputError(f"is zero, so {name} is undefined", column=den,
+                                 n_rows=int(zero.sum()), expected="non-zero denominators")
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                ratio = np.divide(a, np.where(zero, 1.0, b))
+            if zero.any():
+                fill = {"nan": np.nan, "zero": 0.0}.get(str(self.on_zero))
+                ratio[zero & ~np.isnan(a)] = float(self.on_zero) if fill is None else fill
+            ratio[np.isinf(ratio)] = np.nan  # overflow of huge / tiny
+            ratios[name] = ratio
+        out = pd.DataFrame(ratios, index=frame.index)
+        if self.keep_original:
+            out = pd.concat([frame, out], axis=1)
+        return self._output(X, out)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The input names (when ``keep_original``) then the ratio names.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+
+        Returns
+        -------
+        ndarray of str
+        """
+        names = self._input_names(input_features)
+        ratios = [n for n, _, _ in self.pairs_]
+        return np.asarray((names if self.keep_original else []) + ratios, dtype=object)
+
+    def _feature_sources(self) -> list[tuple[str, ...]]:
+        names = self._input_names()
+        kept = [(n,) for n in names] if self.keep_original else []
+        return kept + [(num, den) for _, num, den in self.pairs_]

@@ -1,0 +1,364 @@
+"""``check_leakage()``: what a held-out set shares with the training set."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError
+from .._frame import as_frame, is_bool, is_datetime, is_string_like, require_columns
+from ..report import Finding
+from ._keys import column_key, row_keys
+from ._report import LeakageReport
+from ._target import target_scores
+from ._time import TimeValues, check_same_kind, time_values
+
+#: Share of held-out rows with a twin in train above which duplicates are an error.
+DUPLICATE_ERROR_SHARE = 0.05
+#: Share of held-out rows whose value of a column appears in train, for a group key.
+GROUP_KEY_SHARE = 0.05
+#: A group-key candidate has at least this many distinct values (and 5% of rows).
+GROUP_KEY_MIN_UNIQUE = 50
+_ID_TOKENS = frozenset({"id", "ids", "key", "uuid", "guid", "customer", "user", "account",
+                        "client", "patient", "member", "session", "device", "household",
+                        "email", "phone"})
+_SAMPLE = 5
+
+
+def _sample(index: pd.Index, mask: np.ndarray) -> tuple[Any, ...]:
+    return tuple(index[np.flatnonzero(mask)[:_SAMPLE]])
+
+
+class _Checks:
+    """Collects findings and the one-row-per-check table."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, check: str, between: str, *, n_rows: int | None = None,
+            share: float | None = None, value: Any = None, finding: Finding | None = None,
+            status: str | None = None) -> None:
+        if finding is not None:
+            self.findings.append(finding)
+        self.rows.append({
+            "check": check, "between": between,
+            "status": status or (finding.severity if finding is not None else "ok"),
+            "n_rows": n_rows, "share": share, "value": None if value is None else str(value),
+        })
+
+
+def _duplicates(checks: _Checks, name: str, other: pd.DataFrame, exact_train: pd.Series,
+                near_train: pd.Series, features: list[Hashable], target: Hashable | None) -> None:
+    between = f"train/{name}"
+    n = len(other)
+    exact = pd.Series(row_keys(other, features)).isin(exact_train).to_numpy(dtype=bool)
+    near = pd.Series(row_keys(other, features, near=True)).isin(near_train).to_numpy(dtype=bool)
+    near = near & ~exact
+    for check, mask, what in (("exact_duplicates", exact, "an identical"),
+                              ("near_duplicates", near, "a nearly identical")):
+        count = int(mask.sum())
+        share = count / n if n else 0.0
+        finding = None
+        if count:
+            severity = "error" if share >= DUPLICATE_ERROR_SHARE else "warning"
+            finding = Finding(
+                check, severity, column=None,
+                message=f"{count} {name} rows ({share:.1%}) have {what} row in train"
+                + (" (numbers to 5 significant digits, text ignoring case and spacing)"
+                   if check == "near_duplicates" else "")
+                + ": the model is scored on rows it was trained on",
+                n_rows=count, share=share, threshold=DUPLICATE_ERROR_SHARE,
+                sample_index=_sample(other.index, mask),
+                suggestion="split with mllife.split(..., dedupe=True) or DuplicateAwareKFold, "
+                "or drop the duplicates before splitting",
+                details={"between": between,
+                         "features": [str(c) for c in features if c != target][:50]},
+            )
+        checks.add(check, between, n_rows=count, share=share, finding=finding)
+
+
+def _groups(checks: _Checks, name: str, other: pd.DataFrame, train_keys: pd.Series,
+            group_col: Hashable) -> None:
+    between = f"train/{name}"
+    keys = column_key(other[group_col])
+    mask = np.asarray(pd.Series(keys).isin(train_keys), dtype=bool)
+    count = int(mask.sum())
+    share = count / len(other) if len(other) else 0.0
+    finding = None
+    n_groups = int(pd.Series(keys[mask]).nunique())
+    if count:
+        finding = Finding(
+            "group_overlap", "error", column=group_col,
+            message=f"{n_groups} {group_col!r} groups appear in train and {name}: "
+            f"{count} {name} rows ({share:.1%}) belong to a group the model trained on",
+            n_rows=count, share=share, sample_index=_sample(other.index, mask),
+            suggestion="split by group: mllife.split(..., group_col=...) or GroupKFold",
+            details={"between": between, "n_groups": n_groups},
+        )
+    checks.add("group_overlap", between, n_rows=count, share=share, value=n_groups,
+               finding=finding)
+
+
+def _group_candidates(checks: _Checks, name: str, train: pd.DataFrame, other: pd.DataFrame,
+                      columns: Sequence[Hashable]) -> None:
+    between = f"train/{name}"
+    found = 0
+    worst = "ok"
+    for column in columns:
+        s_train, s_other = train[column], other[column]
+        if is_bool(s_train) or is_datetime(s_train) or pd.api.types.is_float_dtype(s_train.dtype):
+            continue
+        if not (is_string_like(s_train) or pd.api.types.is_integer_dtype(s_train.dtype)):
+            continue
+        head = s_train.iloc[:20_000]
+        if head.nunique() < max(GROUP_KEY_MIN_UNIQUE, 0.05 * len(head)):
+            continue
+        keys_train = column_key(s_train)
+        keys_other = column_key(s_other)
+        mask = np.asarray(pd.Series(keys_other).isin(keys_train), dtype=bool) & s_other.notna(
+        ).to_numpy()
+        count = int(mask.sum())
+        share = count / len(other) if len(other) else 0.0
+        if share < GROUP_KEY_SHARE:
+            continue
+        n_shared = int(pd.Series(keys_other[mask]).nunique())
+        tokens = set(re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(column))
+                              .lower()))
+        id_like = bool(tokens & _ID_TOKENS) or is_string_like(s_train)
+        found += 1
+        severity = "warning" if id_like else "info"
+        worst = "warning" if severity == "warning" else ("info" if worst == "ok" else worst)
+        checks.findings.append(Finding(
+            "group_key_candidate", severity, column=column,
+            message=f"{n_shared} values of {column!r} appear in train and {name} "
+            f"({count} {name} rows, {share:.1%}): if it identifies an entity (a customer, "
+            "a device), its rows are split across sets",
+            n_rows=count, share=share, threshold=GROUP_KEY_SHARE,
+            sample_index=_sample(other.index, mask),
+            suggestion=f"if {column!r} is an entity key, split with group_col={column!r}",
+            details={"between": between, "n_shared_values": n_shared},
+        ))
+    checks.add("group_key_candidate", between, n_rows=found, value=found, status=worst)
+
+
+def _temporal(checks: _Checks, name: str, other: pd.DataFrame, t_train: TimeValues,
+              time_col: Hashable, horizon: Any) -> None:
+    between = f"train/{name}"
+    t_other = time_values(other[time_col], column=time_col)
+    check_same_kind(t_train, t_other, column=time_col)
+    if not len(t_train.values) or not len(t_other.values):
+        return
+    last_train = float(t_train.values.max())
+    first_other = float(t_other.values.min())
+    mask = t_other.values <= last_train
+    count = int(mask.sum())
+    share = count / len(t_other.values)
+    finding = None
+    if count:
+        finding = Finding(
+            "temporal_overlap", "error", column=time_col,
+            message=f"{count} {name} rows ({share:.1%}) are not later than the last train "
+            f"timestamp {t_train.label(last_train)}: the model learns from the future of "
+            "the rows it is scored on",
+            n_rows=count, share=share, sample_index=_sample(other.index, mask),
+            suggestion=f"split by time: mllife.split(..., time_col={time_col!r})",
+            details={"between": between, "last_train": t_train.label(last_train),
+                     "first_other": t_other.label(first_other)},
+        )
+    checks.add("temporal_overlap", between, n_rows=count, share=share, finding=finding)
+    if horizon is None:
+        return
+    span = t_train.span(horizon, name="horizon")
+    late = t_train.values + span >= first_other
+    n_late = int(late.sum())
+    finding = None
+    share = n_late / len(late)
+    if n_late:
+        finding = Finding(
+            "label_horizon", "warning", column=time_col,
+            message=f"{n_late} train rows ({share:.1%}) have labels that are only known within "
+            f"{horizon!r} after their timestamp, which reaches into the {name} period "
+            f"(from {t_other.label(first_other)})",
+            n_rows=n_late, share=share,
+            suggestion=f"leave a gap of at least the horizon: split(..., gap={horizon!r})",
+            details={"between": between, "horizon": str(horizon)},
+        )
+    checks.add("label_horizon", between, n_rows=n_late, share=share, value=horizon,
+               finding=finding)
+
+
+def _future_timestamps(checks: _Checks, train: pd.DataFrame, t_train: TimeValues,
+                       time_col: Hashable, columns: Sequence[Hashable]) -> None:
+    found = 0
+    for column in columns:
+        s = train[column]
+        if column == time_col or not is_datetime(s):
+            continue
+        if (isinstance(s.dtype, pd.DatetimeTZDtype)) != (t_train.tz is not None):
+            continue
+        values = column_key(s)
+        known = np.isfinite(values)
+        if not known.any():
+            continue
+        later = known & (values > t_train.values)
+        share = float(later.sum() / known.sum())
+        if share < 0.5:
+            continue
+        found += 1
+        checks.findings.append(Finding(
+            "future_timestamp", "warning", column=column,
+            message=f"{column!r} is later than {time_col!r} in {int(later.sum())} of its "
+            f"{int(known.sum())} values ({share:.0%}): it is recorded after the observation "
+            "time and may encode the outcome",
+            n_rows=int(later.sum()), share=share, threshold=0.5,
+            sample_index=_sample(train.index, later),
+            suggestion="use only information available at prediction time",
+        ))
+    checks.add("future_timestamp", "train", n_rows=found, value=found,
+               status="warning" if found else "ok")
+
+
+def run_checks(
+    train: pd.DataFrame,
+    others: Mapping[str, pd.DataFrame],
+    *,
+    target: Hashable | None,
+    time_col: Hashable | None,
+    group_col: Hashable | None,
+    horizon: Any,
+    title: str = "Leakage check",
+) -> LeakageReport:
+    """Every leakage check of ``train`` against each frame of ``others``."""
+    named = [c for c in (target, time_col, group_col) if c is not None]
+    require_columns(train, named)
+    for name, other in others.items():
+        require_columns(other, [c for c in (time_col, group_col) if c is not None],
+                        what=f"{name} column")
+    shared = [c for c in train.columns if all(c in o.columns for o in others.values())]
+    features = [c for c in shared if c != target]
+    if not features:
+        raise InputError("train and the held-out set share no feature column",
+                         expected="the same columns in both")
+    checks = _Checks()
+    exact_train = pd.Series(row_keys(train, features))
+    near_train = pd.Series(row_keys(train, features, near=True))
+    t_train = time_values(train[time_col], column=time_col) if time_col is not None else None
+    group_train = pd.Series(column_key(train[group_col])) if group_col is not None else None
+    for name, other in others.items():
+        _duplicates(checks, name, other, exact_train, near_train, features, target)
+        if group_train is not None:
+            _groups(checks, name, other, group_train, group_col)
+        else:
+            candidates = [c for c in features if c != time_col]
+            _group_candidates(checks, name, train, other, candidates)
+        if t_train is not None:
+            _temporal(checks, name, other, t_train, time_col, horizon)
+    if t_train is not None:
+        _future_timestamps(checks, train, t_train, time_col, features)
+    scores = None
+    if target is not None:
+        scores, target_findings, task = target_scores(train, target, [c for c in train.columns
+                                                                      if c != target])
+        checks.findings.extend(target_findings)
+        proxies = [f for f in target_findings if f.check == "target_proxy"]
+        missing = [f for f in target_findings if f.check == "missingness_predicts_target"]
+        status = "skipped" if task in ("one_class", "too_many_classes") else None
+        for check, found in (("target_proxy", proxies), ("missingness_predicts_target", missing)):
+            worst = max((f.rank for f in found), default=-1)
+            checks.add(check, "train", n_rows=len(found), value=len(found),
+                       status=status or ("ok", "info", "warning", "error")[worst + 1])
+    order = {"error": 0, "warning": 1, "info": 2}
+    findings = sorted(checks.findings, key=lambda f: order[f.severity])
+    kwargs: dict[str, Any] = {}
+    if scores is not None:
+        kwargs["feature_scores"] = scores.sort_values("score", ascending=False,
+                                                      na_position="last", kind="stable")
+    return LeakageReport(
+        title=title,
+        findings=findings,
+        n_rows={"train": len(train), **{name: len(o) for name, o in others.items()}},
+        checks=pd.DataFrame.from_records(
+            checks.rows, columns=["check", "between", "status", "n_rows", "share", "value"]),
+        notes=[f"Compared {len(features)} feature columns of train with "
+               f"{' and '.join(others)}."],
+        **kwargs,
+    )
+
+
+def check_leakage(
+    train: Any,
+    test: Any,
+    *,
+    target: Hashable | None = None,
+    time_col: Hashable | None = None,
+    group_col: Hashable | None = None,
+    horizon: Any = None,
+) -> LeakageReport:
+    """Check a train/test pair for every common kind of leakage.
+
+    Checks run (findings name them):
+
+    - ``exact_duplicates``: test rows whose feature columns (all shared
+      columns but the target) equal a train row; ``near_duplicates``: equal
+      once numbers are rounded to 5 significant digits and text is stripped,
+      whitespace-collapsed and casefolded. Hash based: one pass over each frame.
+    - ``group_overlap`` (with ``group_col``): groups present in both sets.
+      Without it, ``group_key_candidate``: an ID-like column (text or integers,
+      many distinct values) whose values repeat across the sets.
+    - ``temporal_overlap`` (with ``time_col``): test rows not strictly later
+      than the last train row; ``label_horizon`` (with ``horizon``): train rows
+      whose label, known ``horizon`` after their timestamp, reaches into the
+      test period; ``future_timestamp``: another datetime column later than
+      ``time_col`` in most rows (recorded after the fact).
+    - ``target_proxy`` (with ``target``): a column whose cross-validated
+      one-feature model reaches ROC-AUC >= 0.90 (R² >= 0.80 for a numeric
+      target; error from 0.97 / 0.95); ``missingness_predicts_target``: the
+      same for a column's missingness indicator (0.80 / 0.95 ROC-AUC).
+      Computed on at most 20,000 train rows.
+
+    Parameters
+    ----------
+    train, test : DataFrame or 2-D array
+        Not modified. Compared on their shared columns.
+    target : hashable, optional
+        Target column of ``train`` (the test set may lack it).
+    time_col : hashable, optional
+        Datetime (or numeric) time column of both sets.
+    group_col : hashable, optional
+        Entity column (customer, patient) of both sets.
+    horizon : str or timedelta, optional
+        How long after a row's timestamp its label becomes known (``"30D"``).
+
+    Returns
+    -------
+    LeakageReport
+        ``findings`` (errors: leakage that inflates scores; warnings: likely
+        leakage; info: worth a look), the ``checks`` table and
+        ``feature_scores``; ``report.passed`` is True without warnings or errors.
+
+    Raises
+    ------
+    InputError
+        A named column is missing; the sets share no feature column;
+        ``time_col`` has NaT, mixed time zones or is aware in one set and naive
+        in the other; ``horizon`` is not a time span.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mllife.split import check_leakage
+    >>> train = pd.DataFrame({"customer": ["a", "b", "c"], "spend": [1.0, 2.0, 3.0]})
+    >>> test = pd.DataFrame({"customer": ["c", "d"], "spend": [3.0, 4.0]})
+    >>> report = check_leakage(train, test, group_col="customer")
+    >>> [f.check for f in report.findings]
+    ['exact_duplicates', 'group_overlap']
+    """
+    train_frame = as_frame(train, name="train")
+    test_frame = as_frame(test, name="test")
+    return run_checks(train_frame, {"test": test_frame}, target=target, time_col=time_col,
+                      group_col=group_col, horizon=horizon)

@@ -1,0 +1,267 @@
+"""Time-aware cross-validation: ``PurgedTimeSeriesSplit`` and ``TimeSeriesGroupSplit``.
+
+Folds are cut on time, not on row counts: rows sharing a timestamp never
+straddle a fold boundary, the input may be in any order, and ``gap`` /
+``embargo`` are spans of time (``"7D"``), not numbers of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils import indexable
+
+from .._errors import InputError
+from ._keys import codes_of
+from ._params import ParamsMixin
+from ._time import TimeValues, cut_points, resolve_time
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+
+
+def _check_n_splits(n_splits: Any) -> int:
+    if isinstance(n_splits, bool) or not isinstance(n_splits, int | np.integer) or n_splits < 2:
+        raise InputError(f"n_splits={n_splits!r} is not an integer >= 2",
+                         expected="an integer >= 2")
+    return int(n_splits)
+
+
+def _check_max_train_size(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InputError(f"max_train_size={value!r} is not a positive integer",
+                         expected="None or an integer >= 1")
+    return int(value)
+
+
+def _times(X: Any, time: Any, n: int) -> TimeValues:
+    if isinstance(time, str) and not isinstance(X, pd.DataFrame):
+        raise InputError(f"time={time!r} names a column but X is not a DataFrame",
+                         expected="X as a DataFrame, or time as an array of one time per row")
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(index=pd.RangeIndex(n))
+    return resolve_time(frame, time, n_rows=n)
+
+
+def _most_recent(train: np.ndarray, t: np.ndarray, max_size: int | None) -> np.ndarray:
+    if max_size is None or train.size <= max_size:
+        return train
+    latest = np.argsort(t[train], kind="stable")[-max_size:]
+    return np.sort(train[latest])
+
+
+class PurgedTimeSeriesSplit(ParamsMixin, BaseCrossValidator):
+    """Walk-forward (or purged k-fold) cross-validation on time, not row counts.
+
+    Rows are ordered by their time (the input need not be sorted), the
+    distinct timestamps are cut into consecutive blocks of about equal row
+    counts, and rows sharing a timestamp always stay in one block.
+
+    - Without ``embargo`` (walk-forward, like ``TimeSeriesSplit``): there are
+      ``n_splits + 1`` blocks; fold ``i`` tests block ``i`` and trains on the
+      rows more than ``gap`` before its first timestamp.
+    - With ``embargo`` (purged k-fold, after López de Prado): there are
+      ``n_splits`` blocks, each tested once, and training uses the rows more
+      than ``gap`` before the block and more than ``embargo`` after it.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds (>= 2).
+    time : str, array-like or None, default=None
+        The time of each row: a column name of ``X`` (then ``X`` is a
+        DataFrame), or an array/Series with one time per row (so the time
+        need not be a model feature). ``None``: row order is time, and
+        ``gap``/``embargo`` are numbers of rows.
+    gap : str or timedelta, optional
+        Time purged between the end of training and the test block (the label
+        horizon): a training row is more than ``gap`` before the test's first
+        timestamp. A number for numeric time.
+    embargo : str or timedelta, optional
+        Switch to purged k-fold; the time after the test block left out of
+        training (``"0D"`` for none).
+    max_train_size : int, optional
+        Walk-forward only: keep at most this many of the most recent training rows.
+
+    Raises
+    ------
+    InputError
+        From :meth:`split`: fewer distinct timestamps than blocks; NaT, mixed
+        time zones or non-time values; a ``gap`` that leaves a fold without
+        training rows; ``max_train_size`` together with ``embargo``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mllife.split import PurgedTimeSeriesSplit
+    >>> X = pd.DataFrame({"t": pd.to_datetime(["2024-01-03", "2024-01-01", "2024-01-02",
+    ...                                        "2024-01-02", "2024-01-05", "2024-01-04"]),
+    ...                   "x": range(6)})
+    >>> cv = PurgedTimeSeriesSplit(n_splits=2, time="t")  # the two 2024-01-02 rows stay together
+    >>> [(train.tolist(), test.tolist()) for train, test in cv.split(X)]
+    [([1], [0, 2, 3]), ([0, 1, 2, 3], [4, 5])]
+    """
+
+    def __init__(
+        self,
+        n_splits: int = 5,
+        *,
+        time: Any = None,
+        gap: Any = None,
+        embargo: Any = None,
+        max_train_size: int | None = None,
+    ) -> None:
+        self.n_splits = n_splits
+        self.time = time
+        self.gap = gap
+        self.embargo = embargo
+        self.max_train_size = max_train_size
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """The number of folds, ``n_splits``."""
+        return _check_n_splits(self.n_splits)
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray,
+                                                                                np.ndarray]]:
+        """Yield ``(train, test)`` positional indices, one pair per fold.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Holds the ``time`` column when ``time`` is a name.
+        y, groups : ignored
+            Present for compatibility with scikit-learn.
+        """
+        X, y, groups = indexable(X, y, groups)
+        k = _check_n_splits(self.n_splits)
+        max_size = _check_max_train_size(self.max_train_size)
+        n = _n_rows(X)
+        times = _times(X, self.time, n)
+        gap = times.span(self.gap, name="gap")
+        kfold = self.embargo is not None
+        embargo = times.span(self.embargo, name="embargo")
+        if kfold and max_size is not None:
+            raise InputError("max_train_size applies to walk-forward folds only",
+                             expected="embargo=None with max_train_size, or no max_train_size")
+        t = times.values
+        n_blocks = k if kfold else k + 1
+        edges, _ = cut_points(t, np.arange(1, n_blocks) / n_blocks)
+        block = np.searchsorted(edges, t, side="left")
+        for fold, b in enumerate(range(k) if kfold else range(1, k + 1)):
+            test_mask = block == b
+            first, last = t[test_mask].min(), t[test_mask].max()
+            train_mask = t < first - gap
+            if kfold:
+                train_mask |= t > last + embargo
+            train = _most_recent(np.flatnonzero(train_mask), t, max_size)
+            if train.size == 0:
+                raise InputError(
+                    f"fold {fold} has no training rows: the gap {self.gap!r} reaches back "
+                    f"past the first timestamp before {times.label(first)}",
+                    n_rows=n, expected="a smaller gap or fewer splits",
+                )
+            yield train, np.flatnonzero(test_mask)
+
+
+class TimeSeriesGroupSplit(ParamsMixin, BaseCrossValidator):
+    """Walk-forward cross-validation over groups: no group is in train and test.
+
+    Each group (a customer, a patient) starts at its first timestamp; groups
+    are ordered by start and cut into ``n_splits + 1`` consecutive blocks of
+    about equal row counts (groups with the same start stay together). Fold
+    ``i`` tests every row of the groups of block ``i`` and trains on the rows
+    of earlier groups that are more than ``gap`` before the test block's first
+    timestamp, so training never sees a test group nor the test period.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds (>= 2).
+    time : str, array-like or None, default=None
+        A column name of ``X``, one time per row, or ``None`` (row order is
+        time).
+    gap : str or timedelta, optional
+        Time purged between training rows and the test block's first timestamp.
+    max_train_size : int, optional
+        Keep at most this many of the most recent training rows.
+
+    Raises
+    ------
+    InputError
+        From :meth:`split`: no ``groups``; fewer distinct group starts than
+        blocks; NaT or mixed time zones; a fold left without training rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mllife.split import TimeSeriesGroupSplit
+    >>> X = pd.DataFrame({"day": [1, 2, 2, 3, 4, 5, 6, 7], "x": range(8)})
+    >>> groups = ["a", "a", "b", "b", "c", "c", "d", "d"]
+    >>> cv = TimeSeriesGroupSplit(n_splits=3, time="day")
+    >>> [(train.tolist(), test.tolist()) for train, test in cv.split(X, groups=groups)]
+    [([0], [2, 3]), ([0, 1, 2, 3], [4, 5]), ([0, 1, 2, 3, 4, 5], [6, 7])]
+    """
+
+    def __init__(
+        self,
+        n_splits: int = 5,
+        *,
+        time: Any = None,
+        gap: Any = None,
+        max_train_size: int | None = None,
+    ) -> None:
+        self.n_splits = n_splits
+        self.time = time
+        self.gap = gap
+        self.max_train_size = max_train_size
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """The number of folds, ``n_splits``."""
+        return _check_n_splits(self.n_splits)
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray,
+                                                                                np.ndarray]]:
+        """Yield ``(train, test)`` positional indices, one pair per fold.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+        y : ignored
+        groups : array-like
+            The group of each row (required).
+        """
+        if groups is None:
+            raise InputError("TimeSeriesGroupSplit needs groups",
+                             expected="cv.split(X, y, groups=...) or cross_validate(..., "
+                             "groups=...)")
+        X, y, groups = indexable(X, y, groups)
+        k = _check_n_splits(self.n_splits)
+        max_size = _check_max_train_size(self.max_train_size)
+        n = _n_rows(X)
+        times = _times(X, self.time, n)
+        gap = times.span(self.gap, name="gap")
+        t = times.values
+        codes = codes_of(np.asarray(groups))
+        start = np.full(int(codes.max()) + 1, np.inf)
+        np.minimum.at(start, codes, t)
+        row_start = start[codes]
+        edges, next_starts = cut_points(row_start, np.arange(1, k + 1) / (k + 1),
+                                        what="groups with distinct first timestamps")
+        block = np.searchsorted(edges, row_start, side="left")
+        for b in range(1, k + 1):
+            first = next_starts[b - 1]
+            train = np.flatnonzero((block < b) & (t < first - gap))
+            train = _most_recent(train, t, max_size)
+            if train.size == 0:
+                raise InputError(
+                    f"fold {b - 1} has no training rows before {times.label(first)} "
+                    f"with gap {self.gap!r}",
+                    n_rows=n, expected="a smaller gap or fewer splits",
+                )
+            yield train, np.flatnonzero(block == b)

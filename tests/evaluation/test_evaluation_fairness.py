@@ -1,0 +1,101 @@
+"""Fairness numbers agree with fairlearn called directly; small groups are flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    equalized_odds_difference,
+    selection_rate,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, mean_absolute_error, recall_score
+
+import mllife
+from mllife.evaluation import evaluate
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    n = 2000
+    X = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n),
+                      "group": rng.choice(np.array(["a", "b", "c"]), n, p=[0.6, 0.39, 0.01])})
+    y = (X["x"] + 0.5 * (X["group"] == "b") + rng.normal(0, 1, n) > 0.3).astype(int)
+    model = LogisticRegression().fit(X[["x", "z"]], y)
+    return model, X, y
+
+
+def test_binary_fairness_matches_fairlearn(data):
+    model, X, y = data
+    with pytest.warns(mllife.DataWarning, match="too small"):
+        r = evaluate(model, X[["x", "z"]], y, sensitive_features=X["group"], baseline=None)
+    pred = model.predict(X[["x", "z"]])
+    direct = MetricFrame(metrics={"accuracy": accuracy_score, "selection_rate": selection_rate,
+                                  "recall": recall_score},
+                         y_true=y, y_pred=pred, sensitive_features=X["group"])
+    table = r.fairness.set_index("group")
+    for g in ("a", "b", "c"):
+        assert table.loc[g, "accuracy"] == pytest.approx(direct.by_group.loc[g, "accuracy"])
+        assert table.loc[g, "selection_rate"] == pytest.approx(direct.by_group.loc[g, "selection_rate"])
+        assert table.loc[g, "true_positive_rate"] == pytest.approx(direct.by_group.loc[g, "recall"])
+        assert table.loc[g, "n"] == (X["group"] == g).sum()
+    dp = demographic_parity_difference(y, pred, sensitive_features=X["group"])
+    eo = equalized_odds_difference(y, pred, sensitive_features=X["group"])
+    assert r.fairness_differences["demographic_parity_difference"] == pytest.approx(dp)
+    assert r.fairness_differences["equalized_odds_difference"] == pytest.approx(eo)
+    assert table.loc["c", "too_small"]
+    assert not table.loc["a", "too_small"]
+    (small,) = r.findings_by(check="fairness_small_groups")
+    assert "c" in small.message
+
+
+def test_undefined_group_rates_are_nan_with_a_reason(data):
+    model, X, y = data
+    y2 = y.copy()
+    y2[(X["group"] == "c").to_numpy()] = 0  # group c has no positives: its TPR is undefined
+    with pytest.warns(mllife.DataWarning):
+        r = evaluate(model, X[["x", "z"]], y2, sensitive_features=X["group"], baseline=None)
+    row = r.fairness.set_index("group").loc["c"]
+    assert np.isnan(row["true_positive_rate"])
+    assert "true_positive_rate" in row["undefined"]
+    assert r.findings_by(check="fairness_undefined_metrics")
+
+
+def test_sensitive_features_by_column_name_and_intersections(data):
+    _model, X, y = data
+    Xs = X.assign(region=np.where(np.arange(len(X)) % 2, "n", "s"))
+    model2 = LogisticRegression().fit(Xs[["x", "z"]], y)
+
+    class OnXZ(LogisticRegression):
+        def predict(self, X):
+            return model2.predict(X[["x", "z"]])
+
+        def predict_proba(self, X):
+            return model2.predict_proba(X[["x", "z"]])
+
+    wrapped = OnXZ()
+    wrapped.classes_ = model2.classes_
+    with pytest.warns(mllife.DataWarning):
+        r = evaluate(wrapped, Xs, y, sensitive_features=["group", "region"], baseline=None)
+    assert set(r.fairness["group"]) >= {"a & n", "b & s"}
+    assert r.fairness["n"].sum() == len(X)
+
+
+def test_regression_fairness_matches_fairlearn():
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"x": rng.normal(size=500)})
+    g = pd.Series(rng.choice(np.array(["u", "v"]), 500), name="g")
+    y = 2 * X["x"] + rng.normal(size=500)
+    model = LinearRegression().fit(X, y)
+    r = evaluate(model, X, y, sensitive_features=g, baseline=None)
+    direct = MetricFrame(metrics=mean_absolute_error, y_true=y, y_pred=model.predict(X),
+                         sensitive_features=g)
+    table = r.fairness.set_index("group")
+    for k in ("u", "v"):
+        assert table.loc[k, "mae"] == pytest.approx(direct.by_group.loc[k])

@@ -1,0 +1,243 @@
+"""evaluate(): metrics agree with scikit-learn, and bad input fails loudly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.calibration import calibration_curve
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.svm import LinearSVC
+
+import mllife
+from mllife.evaluation import EvaluationReport, evaluate
+from mllife.evaluation._metrics import expected_calibration_error
+
+
+def _frame(X):
+    return pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(1200, n_features=6, n_informative=4, random_state=0)
+    X = _frame(X)
+    labels = np.where(y == 1, "yes", "no")
+    model = LogisticRegression().fit(X[:800], labels[:800])
+    return model, X[800:], pd.Series(labels[800:], index=X.index[800:], name="target")
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    X, y = make_classification(1500, n_features=8, n_informative=5, n_classes=3, random_state=1)
+    X = _frame(X)
+    model = LogisticRegression(max_iter=500).fit(X[:1000], y[:1000])
+    return model, X[1000:], y[1000:]
+
+
+def test_binary_metrics_agree_with_sklearn(binary):
+    model, X, y = binary
+    r = evaluate(model, X, y, baseline=None)
+    pred, proba = model.predict(X), model.predict_proba(X)[:, 1]
+    assert r.task == "binary"
+    assert r.positive_label == "yes"
+    m = r.metrics
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred), abs=1e-12)
+    assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred), abs=1e-12)
+    assert m["precision"] == pytest.approx(skm.precision_score(y, pred, pos_label="yes"), abs=1e-12)
+    assert m["recall"] == pytest.approx(skm.recall_score(y, pred, pos_label="yes"), abs=1e-12)
+    assert m["f1"] == pytest.approx(skm.f1_score(y, pred, pos_label="yes"), abs=1e-12)
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y == "yes", proba), abs=1e-12)
+    assert m["pr_auc"] == pytest.approx(skm.average_precision_score(y, proba, pos_label="yes"), abs=1e-12)
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, model.predict_proba(X)), abs=1e-12)
+    assert m["brier"] == pytest.approx(skm.brier_score_loss(y, proba, pos_label="yes"), abs=1e-12)
+    assert dict(r.undefined) == {}
+    cm = skm.confusion_matrix(y, pred, labels=["no", "yes"])
+    np.testing.assert_array_equal(r.confusion[["no", "yes"]].to_numpy(), cm)
+    np.testing.assert_allclose(r.confusion_normalized[["no", "yes"]].to_numpy().sum(axis=1), 1.0)
+
+
+def test_positive_label_can_be_chosen(binary):
+    model, X, y = binary
+    r = evaluate(model, X, y, baseline=None, positive_label="no")
+    pred, proba = model.predict(X), model.predict_proba(X)[:, 0]
+    assert r.metrics["recall"] == pytest.approx(skm.recall_score(y, pred, pos_label="no"))
+    assert r.metrics["pr_auc"] == pytest.approx(skm.average_precision_score(y, proba, pos_label="no"))
+    with pytest.raises(mllife.InputError, match="positive_label"):
+        evaluate(model, X, y, baseline=None, positive_label="maybe")
+
+
+def test_calibration_and_threshold_table(binary):
+    model, X, y = binary
+    r = evaluate(model, X, y, baseline=None)
+    proba = model.predict_proba(X)[:, 1]
+    rate, mean_p = calibration_curve(y == "yes", proba, n_bins=10, strategy="uniform")
+    np.testing.assert_allclose(r.calibration["observed_rate"], rate)
+    np.testing.assert_allclose(r.calibration["mean_predicted"], mean_p)
+    assert r.calibration["n"].sum() == len(y)
+    ece = np.sum(r.calibration["n"] / len(y) * np.abs(r.calibration["observed_rate"]
+                                                       - r.calibration["mean_predicted"]))
+    assert r.metrics["ece"] == pytest.approx(ece)
+    row = r.threshold_table.set_index("threshold").loc[0.3]
+    cut = np.where(proba >= 0.3, "yes", "no")
+    assert row["precision"] == pytest.approx(skm.precision_score(y, cut, pos_label="yes"))
+    assert row["recall"] == pytest.approx(skm.recall_score(y, cut, pos_label="yes"))
+    assert row["tp"] + row["fn"] == (y == "yes").sum()
+    fpr, _tpr, _ = skm.roc_curve(y == "yes", proba)
+    assert r.roc_curve["fpr"].iloc[-1] == fpr[-1] == 1.0
+    assert len(r.roc_curve) <= 201
+
+
+def test_ece_known_answer():
+    # Two bins: p=0.15 (observed 0.5) and p=0.85 (observed 1.0).
+    prob = np.array([0.15, 0.15, 0.85, 0.85])
+    outcome = np.array([0.0, 1.0, 1.0, 1.0])
+    assert expected_calibration_error(outcome, prob) == pytest.approx(0.5 * 0.35 + 0.5 * 0.15)
+
+
+def test_multiclass_metrics_agree_with_sklearn(multiclass):
+    model, X, y = multiclass
+    r = evaluate(model, X, y, baseline=None)
+    pred, proba = model.predict(X), model.predict_proba(X)
+    m = r.metrics
+    assert r.task == "multiclass"
+    assert m["precision"] == pytest.approx(skm.precision_score(y, pred, average="macro"))
+    assert m["recall"] == pytest.approx(skm.recall_score(y, pred, average="macro"))
+    assert m["f1"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"))
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba))
+    assert m["brier"] == pytest.approx(np.mean(np.sum((proba - np.eye(3)[y]) ** 2, axis=1)))
+    report = skm.classification_report(y, pred, output_dict=True)
+    table = r.classification_table.set_index("label")
+    assert table.loc["macro avg", "f1-score"] == pytest.approx(report["macro avg"]["f1-score"])
+    assert r.threshold_table is None
+    assert set(r.roc_curve["class"]) == {"0", "1", "2"}
+
+
+def test_regression_metrics_agree_with_sklearn():
+    X, y = make_regression(600, n_features=5, noise=10, random_state=0)
+    y = y + 500  # no zeros: MAPE defined
+    X = _frame(X)
+    model = LinearRegression().fit(X[:400], y[:400])
+    r = evaluate(model, X[400:], y[400:], X_train=X[:400], y_train=y[:400])
+    pred = model.predict(X[400:])
+    assert r.task == "regression"
+    assert r.metrics["mae"] == pytest.approx(skm.mean_absolute_error(y[400:], pred))
+    assert r.metrics["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(y[400:], pred)))
+    assert r.metrics["r2"] == pytest.approx(skm.r2_score(y[400:], pred))
+    assert r.metrics["mape"] == pytest.approx(skm.mean_absolute_percentage_error(y[400:], pred))
+    assert r.lift["mae"] > 0
+    assert r.lift["r2"] > 0
+    assert r.confusion is None
+    zero = np.where(np.arange(200) == 5, 0.0, y[400:])
+    r0 = evaluate(model, X[400:], zero, baseline=None)
+    assert np.isnan(r0.metrics["mape"])
+    assert "zero" in r0.undefined["mape"]
+
+
+def test_one_class_in_y_test_is_reported_not_a_crash(binary):
+    model, X, y = binary
+    keep = (y == "no").to_numpy()
+    r = evaluate(model, X[keep], y[keep], baseline=None)
+    assert np.isnan(r.metrics["roc_auc"])
+    assert "one class" in r.undefined["roc_auc"]
+    assert np.isnan(r.metrics["recall"])
+    assert "recall" in r.undefined
+    assert r.findings_by(check="one_class")
+    assert r.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y[keep], model.predict(X[keep])))
+
+
+def test_model_without_predict_proba(binary):
+    _model, X, y = binary
+    svc = LinearSVC().fit(X, y)
+    r = evaluate(svc, X, y, baseline=None)
+    for name in ("log_loss", "brier", "ece"):
+        assert np.isnan(r.metrics[name])
+        assert "predict_proba" in r.undefined[name]
+    assert r.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y == "yes", svc.decision_function(X)))
+    assert r.calibration is None
+    assert r.threshold_table is None
+    assert r.findings_by(check="skipped_metrics")
+
+
+class _NaNModel(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+    def predict_proba(self, X):
+        out = np.full((len(X), 2), 0.5)
+        out[:3] = np.nan
+        return out
+
+
+class _NaNRegressor(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        out = np.ones(len(X))
+        out[0] = np.nan
+        return out
+
+
+def test_nan_predictions_raise():
+    X = pd.DataFrame({"a": np.arange(20.0)})
+    y = np.arange(20) % 2
+    with pytest.raises(mllife.InputError, match=r"NaN.*\(3 rows\)"):
+        evaluate(_NaNModel().fit(X, y), X, y)
+    with pytest.raises(mllife.InputError, match=r"NaN.*\(1 row\)"):
+        evaluate(_NaNRegressor().fit(X, y), X, y.astype(float))
+
+
+def test_unseen_labels_in_test(multiclass):
+    model, X, y = multiclass
+    y2 = y.copy()
+    y2[:40] = 7
+    r = evaluate(model, X, y2, baseline=None)
+    (finding,) = r.findings_by(check="unseen_labels")
+    assert finding.n_rows == 40
+    assert "7" in finding.message
+    assert np.isnan(r.metrics["log_loss"])
+    assert "7" in r.undefined["log_loss"]
+    assert "7" in r.confusion["true"].tolist()
+
+
+def test_misaligned_indexes_are_named(binary):
+    model, X, y = binary
+    shuffled = y.sample(frac=1.0, random_state=0)
+    with pytest.raises(mllife.InputError, match="indexes of X_test and y_test"):
+        evaluate(model, X, shuffled)
+    with pytest.raises(mllife.InputError, match="X_test has 400 rows but y_test has 399"):
+        evaluate(model, X, y.iloc[:-1])
+    groups = pd.Series(np.where(np.arange(len(X)) % 2, "a", "b"), index=X.index + 1)
+    with pytest.raises(mllife.InputError, match="sensitive_features"):
+        evaluate(model, X, y, sensitive_features=groups)
+    with pytest.raises(mllife.InputError, match="time"):
+        evaluate(model, X, y, time=np.arange(3))
+    with pytest.raises(mllife.InputError, match="'nope'"):
+        evaluate(model, X, y, sensitive_features="nope")
+    with pytest.raises(mllife.InputError, match="missing labels"):
+        evaluate(model, X, y.where(y.index != y.index[0]))
+
+
+def test_numpy_y_takes_x_index_and_inputs_are_not_mutated(binary):
+    model, X, y = binary
+    X_before, y_before = X.copy(), y.copy()
+    r = evaluate(model, X, y.to_numpy(), baseline=None)
+    assert isinstance(r, EvaluationReport)
+    pd.testing.assert_frame_equal(X, X_before)
+    pd.testing.assert_series_equal(y, y_before)
+
+
+def test_numpy_inputs():
+    X, y = make_classification(300, n_features=4, random_state=3)
+    model = LogisticRegression().fit(X, y)
+    r = evaluate(model, X, y, X_train=X, y_train=y)
+    assert r.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, model.predict(X)))
