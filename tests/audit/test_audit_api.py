@@ -176,3 +176,25 @@ def test_million_category_column_is_handled():
     report = mllife.audit(df, checks=["id_like", "category_variants", "date_formats",
                                       "numbers_as_strings", "disguised_nulls"])
     assert [f.check for f in report.findings] == ["id_like"]
+
+
+def test_numpy_input_gets_generated_names():
+    arr = np.array([[1.0, 2.0], [1.0, 2.0], [3.0, np.nan]] * 10)
+    report = mllife.audit(arr)
+    assert list(report.profile["column"]) == ["x0", "x1"]
+    assert report.findings_by(check="duplicate_rows")[0].n_rows == 28
+
+
+def test_demo_step_writes_its_report(tmp_path):
+    from mllife._demo import DemoContext
+    from mllife.audit import _demo
+    from mllife.datasets import make_churn
+
+    ctx = DemoContext(out=tmp_path, messy=make_churn(600, random_state=0, drift=True),
+                      clean=make_churn(600, random_state=1, defects=False, drift=True))
+    _demo.run(ctx)
+    assert sorted(p.name for p in ctx.written) == ["01_audit.html", "01_audit.json"]
+    assert ctx.log[0].startswith("audit: ")
+    saved = json.loads((tmp_path / "01_audit.json").read_text())
+    assert saved["report"] == "AuditReport"
+    assert {f["check"] for f in saved["findings"]} >= {"duplicate_rows", "date_formats"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mllife.features._dateformats import infer_date_formats, parse_dates
@@ -16,6 +16,7 @@ DATES = st.datetimes(min_value=pd.Timestamp("1990-01-01").to_pydatetime(),
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+@settings(max_examples=20)
 @given(st.lists(DATES, min_size=15, max_size=40))
 def test_round_trip_matches_pandas(fmt, stamps):
     stamps = pd.Series(pd.to_datetime(stamps)).dt.floor("s")

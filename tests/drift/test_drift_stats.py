@@ -68,7 +68,7 @@ def test_distances_match_scipy(n1, n2, rounded):
 
 
 def test_anderson_pvalue_is_capped_like_scipy():
-    x, y = _samples(1, 500, 500)
+    x, _y = _samples(1, 500, 500)
     assert stats.anderson(x, x + 5)[1] == 0.001
     assert stats.anderson(x, x)[1] == 0.25
 
@@ -109,7 +109,7 @@ def test_proportion_z_matches_the_formula():
     stat, p = stats.proportion_z(x, y, positive=1.0)
     assert stat == pytest.approx(z)
     assert p == pytest.approx(2 * sps.norm.sf(abs(z)))
-    # default positive: the most frequent reference category (0.0 here), z flips sign
+    # default positive: the most frequent pooled category (0.0 here), z flips sign
     assert stats.proportion_z(x, y)[0] == pytest.approx(-z)
 
 
@@ -127,7 +127,9 @@ def test_psi_matches_direct_numpy(bins):
 
 def test_psi_is_finite_with_empty_bins_on_either_side():
     value, p = stats.psi(["a"] * 10, ["b"] * 10)
-    assert np.isfinite(value) and value > 1 and p is None
+    assert np.isfinite(value)
+    assert value > 1
+    assert p is None
     assert np.isfinite(stats.psi(np.arange(100.0), np.arange(100.0) + 1000)[0])
 
 
@@ -193,7 +195,8 @@ def test_inputs_are_not_mutated():
        st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=40))
 def test_properties(xs, ys):
     d, p = stats.ks(xs, ys)
-    assert 0.0 <= d <= 1.0 and 0.0 <= p <= 1.0
+    assert 0.0 <= d <= 1.0
+    assert 0.0 <= p <= 1.0
     assert stats.ks(ys, xs)[0] == pytest.approx(d)
     assert 0.0 <= stats.jensen_shannon(xs, ys)[0] <= 1.0 + 1e-12
     assert 0.0 <= stats.hellinger(xs, ys)[0] <= 1.0 + 1e-12

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from sklearn import metrics as skm
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -14,6 +16,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 import mllife
@@ -341,8 +344,19 @@ def test_bad_input(binary):
                          guard_metrics=["rmse"])
     with pytest.raises(InputError, match="pos_label"):
         compare_champion(weak, strong, X, y, metric="f1", n_boot=100, pos_label="yes")
-    with pytest.raises(NotFittedError, match="LogisticRegression"):
+    with pytest.raises(NotFittedError, match="the challenger is not fitted"):
         compare_champion(weak, LogisticRegression(), X, y, metric="accuracy", n_boot=100)
+
+
+def test_target_that_does_not_fit_the_metric():
+    X = np.column_stack([np.linspace(0, 1, 20), np.linspace(0, 1, 20)])
+    model = LinearRegression().fit(X, X[:, 0])
+    with pytest.raises(InputError, match="r2 is undefined"):
+        compare_champion(model, model, X, np.ones(20), metric="r2", n_boot=100)
+    with pytest.raises(InputError, match=r"fractional numbers.*\(18 rows\)"):
+        compare_champion(model, model, X, X[:, 0], metric="accuracy", n_boot=100)
+    with pytest.raises(InputError, match="expected numbers for the regression metric"):
+        compare_champion(model, model, X, np.array(["a", "b"] * 10), metric="mae", n_boot=100)
 
 
 def test_nan_predictions_and_target_are_rejected():
@@ -420,3 +434,43 @@ def test_bootstrap_interval_covers_the_true_auc_difference():
         return np.column_stack([sig(d_a * y + e_a), sig(d_b * y + e_b)]), y
 
     assert 0.90 <= _coverage(make, "roc_auc", truth) <= 0.99
+
+
+# ---- invariants ----------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000),
+       metric=st.sampled_from(["accuracy", "f1", "roc_auc", "pr_auc", "log_loss", "brier"]))
+def test_swapping_the_models_mirrors_the_result(seed, metric):
+    rng = np.random.default_rng(seed)
+    n = 60
+    y = np.r_[0, 1, rng.integers(0, 2, n - 2)]
+    X = rng.uniform(0.01, 0.99, size=(n, 2))
+    a, b = _fit(ProbaColumn(0), y), _fit(ProbaColumn(1), y)
+    ab = compare_champion(a, b, X, y, metric=metric, n_boot=100, random_state=seed)
+    ba = compare_champion(b, a, X, y, metric=metric, n_boot=100, random_state=seed)
+    assert ab.difference == pytest.approx(-ba.difference)
+    assert ab.ci_low == pytest.approx(-ba.ci_high)
+    assert ab.ci_high == pytest.approx(-ba.ci_low)
+    assert ab.p_value == pytest.approx(ba.p_value)
+    assert ab.ci_low <= ab.ci_high
+    assert 0.0 <= ab.p_value <= 1.0
+    assert "keep" in (ab.decision, ba.decision)
+
+
+def test_pipelines_with_dataframes_and_string_labels():
+    X, y = make_classification(400, random_state=0)
+    X_df = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    y_s = pd.Series(np.array(["no", "yes"])[y], name="churned")
+    weak = make_pipeline(StandardScaler(), LogisticRegression(C=0.0001)).fit(X_df, y_s)
+    strong = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_df, y_s)
+    r = compare_champion(weak, strong, X_df, y_s, metric="log_loss", n_boot=200,
+                         random_state=0, guard_metrics=["recall"], pos_label="yes")
+    # Far better probabilities, but the over-regularised champion flags more positives.
+    assert r.difference > 0.2
+    assert r.decision == "keep"
+    assert "recall worse by" in r.reason
+    for who, model in (("champion", weak), ("challenger", strong)):
+        assert r.guards.loc[0, who] == pytest.approx(
+            skm.recall_score(y_s, model.predict(X_df), pos_label="yes"))

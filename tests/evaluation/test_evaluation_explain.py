@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -62,7 +62,7 @@ def test_additivity_on_raw_columns(churn_xy, estimator, explainer, output):
 def test_regression_tree_additivity(churn_xy):
     Xtr, _, Xte, _ = churn_xy
     y = Xtr["monthly_charges"] * 2 + Xtr["support_tickets"]
-    model = _pipe(HistGradientBoostingRegressor(max_iter=30)).fit(Xtr, y)
+    model = _pipe(GradientBoostingRegressor(n_estimators=30, max_depth=3, random_state=0)).fit(Xtr, y)
     result = explain(model, Xte.iloc[:50], "regression", None, None, n_rows=50)
     assert result.explainer == "TreeExplainer"
     np.testing.assert_allclose(result.outputs, model.predict(Xte.iloc[:50]), atol=1e-6)
@@ -103,3 +103,17 @@ def test_non_pipeline_with_strings_is_skipped_with_a_reason():
     r = evaluate(Model().fit(X, y), X, y, explain=True, baseline=None)
     assert r.importance is None
     assert r.findings_by(check="explanation_skipped")
+
+
+def test_multiclass_numeric_model_and_time_budget():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(400, n_features=5, n_informative=3, n_classes=3, random_state=0)
+    X = pd.DataFrame(X, columns=list("abcde"))
+    model = RandomForestClassifier(10, max_depth=4, random_state=0).fit(X, y)
+    result = explain(model, X, "multiclass", model.classes_, None, n_rows=120, time_budget=0.0)
+    assert result.explainer == "TreeExplainer"
+    assert result.n_rows == 50  # one chunk, then the budget stops it
+    assert any("Time budget" in n for n in result.notes)
+    assert result.additivity_max_error < 1e-6
+    assert set(result.importance["feature"]) == set("abcde")

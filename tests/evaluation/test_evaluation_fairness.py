@@ -82,6 +82,12 @@ def test_sensitive_features_by_column_name_and_intersections(data):
     with pytest.warns(mllife.DataWarning):
         r = evaluate(wrapped, Xs, y, sensitive_features=["group", "region"], baseline=None)
     assert set(r.fairness["group"]) >= {"a & n", "b & s"}
+    big = r.fairness[r.fairness["n"] > 100]
+    assert big["roc_auc"].notna().all()
+    row = r.fairness.set_index("group").loc["a & n"]
+    mask = ((Xs["group"] == "a") & (Xs["region"] == "n")).to_numpy()
+    from sklearn.metrics import roc_auc_score
+    assert row["roc_auc"] == pytest.approx(roc_auc_score(y[mask], model2.predict_proba(Xs[["x", "z"]][mask])[:, 1]))
     assert r.fairness["n"].sum() == len(X)
 
 
@@ -99,3 +105,30 @@ def test_regression_fairness_matches_fairlearn():
     table = r.fairness.set_index("group")
     for k in ("u", "v"):
         assert table.loc[k, "mae"] == pytest.approx(direct.by_group.loc[k])
+
+
+def _pred(y, p, score=None):
+    from mllife.evaluation._inputs import Predictions
+
+    return Predictions(task="binary", y_true=np.asarray(y), y_pred=np.asarray(p),
+                       classes=np.array([0, 1]), score=score, positive_label=1)
+
+
+def test_parity_gap_flagged_only_when_significant():
+    from mllife.evaluation._fairness import fairness
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    g = pd.Series(rng.choice(np.array(["a", "b"]), n), name="g")
+    y = rng.integers(0, 2, n)
+    biased = np.where(g == "a", rng.random(n) < 0.6, rng.random(n) < 0.3).astype(int)
+    res = fairness(_pred(y, biased), g)
+    assert res.differences["demographic_parity_difference"] > 0.25
+    assert res.differences["demographic_parity_difference_p_value"] < 1e-6
+    assert any(f.check == "fairness_demographic_parity_difference" for f in res.findings)
+    # 60 rows per group: a 0.12 gap in selection rate is noise, not a finding.
+    small_g = pd.Series(np.repeat(np.array(["a", "b"]), 60), name="g")
+    p_small = np.concatenate([np.arange(60) < 25, np.arange(60) < 18]).astype(int)
+    res2 = fairness(_pred(np.tile([0, 1], 60), p_small), small_g)
+    assert res2.differences["demographic_parity_difference"] > 0.1
+    assert not any(f.check == "fairness_demographic_parity_difference" for f in res2.findings)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.calibration import calibration_curve
@@ -223,6 +225,10 @@ def test_misaligned_indexes_are_named(binary):
         evaluate(model, X, y, time=np.arange(3))
     with pytest.raises(mllife.InputError, match="'nope'"):
         evaluate(model, X, y, sensitive_features="nope")
+    with pytest.raises(mllife.InputError, match="'nope'"):
+        evaluate(model, X, y, sensitive_features=["f0", "nope"])
+    with pytest.raises(mllife.InputError, match="expected datetimes"):
+        evaluate(model, X, y, time="f0")
     with pytest.raises(mllife.InputError, match="missing labels"):
         evaluate(model, X, y.where(y.index != y.index[0]))
 
@@ -241,3 +247,42 @@ def test_numpy_inputs():
     model = LogisticRegression().fit(X, y)
     r = evaluate(model, X, y, X_train=X, y_train=y)
     assert r.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, model.predict(X)))
+
+
+class _Fixed(ClassifierMixin, BaseEstimator):
+    """Returns stored probabilities for the rows' ``i`` column."""
+
+    def __init__(self, proba=None):
+        self.proba = proba
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X):
+        p = self.proba[np.asarray(X["i"], dtype=int)]
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+@settings(max_examples=20)
+@given(seed=st.integers(0, 10_000), n=st.integers(20, 300))
+def test_binary_metrics_property(seed, n):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]
+    proba = np.clip(rng.beta(2, 2, n) * 0.5 + 0.5 * y * rng.random(n), 0, 1)
+    X = pd.DataFrame({"i": np.arange(n)})
+    model = _Fixed(proba).fit(X, y)
+    r = evaluate(model, X, y, baseline=None)
+    pred = model.predict(X)
+    assert r.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba), abs=1e-12)
+    assert r.metrics["brier"] == pytest.approx(skm.brier_score_loss(y, proba), abs=1e-12)
+    assert r.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, pred), abs=1e-12)
+    assert r.metrics["ece"] >= 0
+    np.testing.assert_array_equal(r.confusion[["0", "1"]].to_numpy(), skm.confusion_matrix(y, pred))
+    table = r.threshold_table.set_index("threshold")
+    assert (table["tp"] + table["fn"] == y.sum()).all()
+    assert table["recall"].is_monotonic_decreasing

@@ -209,7 +209,11 @@ def test_bad_input_raises_input_error(y, kwargs, match):
 
 
 def test_regression_target_must_be_numeric():
+    from imblearn.under_sampling import RandomUnderSampler
+
     X = np.random.default_rng(0).normal(size=(60, 2))
+    with pytest.raises(InputError, match="regression task"):
+        compare_models({"ridge": Ridge()}, X, np.arange(60.0), sampler=RandomUnderSampler())
     with pytest.raises(InputError, match="numbers for a regression task"):
         compare_models({"ridge": Ridge()}, X, np.array(["a", "b", "c"] * 20))
     with pytest.raises(InputError, match="mix classifiers and regressors"):
@@ -231,7 +235,10 @@ def test_parallel_gives_the_same_scores(binary):
     X, y = binary
     models = {"logistic": LogisticRegression()}
     one = compare_models(models, X, y, cv=3)
-    two = compare_models(models, X, y, cv=3, n_jobs=2)
+    from joblib import parallel_config
+
+    with parallel_config(backend="threading"):  # same code path, no worker processes to start
+        two = compare_models(models, X, y, cv=3, n_jobs=2)
     cols = ["model", "fold", "roc_auc", "accuracy"]
     pd.testing.assert_frame_equal(one.fold_scores[cols], two.fold_scores[cols])
 
@@ -279,3 +286,11 @@ def test_forecasters_in_a_time_series_comparison():
                          scoring="neg_mean_absolute_error")
     assert report.results.set_index("model").loc["seasonal", "mae_mean"] == pytest.approx(
         -ref["test_score"].mean())
+
+
+def test_every_model_failing_is_reported_not_raised(binary):
+    X, y = binary
+    report = compare_models({"bad": FailsOnSmallFolds()}, X, y, cv=3, baseline=False)
+    assert report.best is None
+    assert [f.severity for f in report.findings_by(check="model_failed")] == ["error"]
+    assert "boom" in report.to_html()

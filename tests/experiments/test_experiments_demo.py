@@ -9,7 +9,7 @@ from mllife.datasets import make_churn
 from mllife.experiments import _demo
 
 
-def _context(tmp_path, n_rows=600):
+def _context(tmp_path, n_rows=500):
     clean = make_churn(n_rows, random_state=1, defects=False, drift=True)
     return DemoContext(out=tmp_path, messy=clean, clean=clean)
 
@@ -43,3 +43,16 @@ def test_demo_uses_the_state_it_is_given(tmp_path):
     _demo.run(ctx)
     assert "X_test" not in ctx.state
     assert list(ctx.state["model"].feature_names_in_) == ["age", "tenure_months", "plan"]
+
+
+def test_demo_uses_a_split_from_the_split_step(tmp_path):
+    from types import SimpleNamespace
+
+    ctx = _context(tmp_path)
+    frame = ctx.clean.frame.sort_values("last_event_at")
+    ctx.state["split"] = SimpleNamespace(train=frame.iloc[:400], validation=frame.iloc[400:500],
+                                         test=frame.iloc[500:])
+    _demo.run(ctx)
+    assert len(ctx.state["X_train"]) == 400
+    assert len(ctx.state["X_test"]) == len(frame) - 500
+    assert "churned" not in ctx.state["X_test"].columns

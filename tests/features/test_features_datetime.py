@@ -136,3 +136,12 @@ def test_numpy_epoch_input_and_set_output():
     out = t.fit_transform(X)
     assert list(out.columns) == ["x0_day_of_week"]
     assert out["x0_day_of_week"].tolist() == [3.0, 1.0]
+
+
+def test_timestamp_objects_with_mixed_zones():
+    s = pd.Series([pd.Timestamp("2024-01-01 10:00", tz="UTC"),
+                   pd.Timestamp("2024-01-01 10:00", tz="Europe/Paris")], dtype=object)
+    X = pd.DataFrame({"t": s})
+    with pytest.raises(InputError, match="time zones"):
+        DateTimeFeatures().fit(X)
+    assert DateTimeFeatures(("hour",), utc=True).fit_transform(X)["t_hour"].tolist() == [10.0, 9.0]

@@ -91,3 +91,12 @@ def test_churn_every_feature_has_a_source():
 def test_unfitted_raises(frame):
     with pytest.raises(NotFittedError):
         describe_features(make_preprocessor(frame))
+
+
+def test_products_and_powers_trace_to_every_factor(frame):
+    from sklearn.preprocessing import PolynomialFeatures
+
+    poly = PolynomialFeatures(2, include_bias=False).fit(frame[["age", "income"]].fillna(0))
+    table = describe_features(poly).set_index("feature")
+    assert table.loc["age income", "source"] == "age, income"
+    assert table.loc["age^2", "source"] == "age"

@@ -207,3 +207,12 @@ def test_any_frame_gives_finite_features_and_stable_transform(kinds, n, seed):
     if out.shape[1]:
         sources = {s for src in describe_features(pre)["source"] for s in src.split(", ")}
         assert sources <= kept
+
+
+def test_mixed_time_zone_strings_are_converted_to_utc():
+    X = pd.DataFrame({"t": ["2024-01-01T10:00+01:00", "2024-01-01T10:00+05:00"] * 30,
+                      "v": np.tile([1.0, 2.0, 3.0], 20)})
+    pre = make_preprocessor(X, scale=False)
+    assert pre.plan_.set_index("column").loc["t", "entry"] == "datetime_utc"
+    out = pre.fit_transform(X)
+    assert out["t_hour"].iloc[:2].tolist() == [9.0, 5.0]

@@ -46,7 +46,8 @@ def test_exact_duplicates_match_a_pandas_merge(churn_clean):
     features = [c for c in frame.columns if c != TARGET]
     merged = test[features].merge(train[features].drop_duplicates(), how="inner")
     found = report.findings_by(check="exact_duplicates")
-    assert found and found[0].n_rows == len(merged) == 120
+    assert found
+    assert found[0].n_rows == len(merged) == 120
     assert found[0].severity == "error"
     assert set(found[0].sample_index) <= set(test.index[-120:])
 
@@ -60,7 +61,8 @@ def test_near_duplicates_case_whitespace_and_rounding(churn_clean):
     test = pd.concat([test, twins])
     report = check_leakage(train, test, target=TARGET)
     near = report.findings_by(check="near_duplicates")
-    assert near and near[0].n_rows == 30
+    assert near
+    assert near[0].n_rows == 30
     assert not report.findings_by(check="exact_duplicates")
 
 
@@ -73,7 +75,8 @@ def test_shared_customers_found_with_and_without_group_col(churn_clean):
     assert ("group_key_candidate", "customer_id") in _checks(s.report)
     report = check_leakage(s.train, s.test, target=TARGET, group_col="customer_id")
     overlap = report.findings_by(check="group_overlap")
-    assert overlap and overlap[0].severity == "error"
+    assert overlap
+    assert overlap[0].severity == "error"
     shared = set(s.train["customer_id"]) & set(s.test["customer_id"])
     assert overlap[0].details["n_groups"] == len(shared)
     assert overlap[0].n_rows == int(s.test["customer_id"].isin(shared).sum())
@@ -88,7 +91,8 @@ def test_noisy_copy_of_target_is_a_proxy(churn_clean):
     frame["retention_score"] = frame[TARGET] + rng.normal(0, 0.3, len(frame))
     s = split(frame, target=TARGET, random_state=0)
     found = s.report.findings_by(check="target_proxy", column="retention_score")
-    assert found and found[0].severity == "error"
+    assert found
+    assert found[0].severity == "error"
     assert s.report.leaky_columns == ["retention_score"]
     assert not s.report.findings_by(check="target_proxy", column="contract")
 
@@ -121,12 +125,14 @@ def test_temporal_overlap_and_horizon(churn_clean):
     report = check_leakage(s.train, s.test, target=TARGET, time_col=TIME)
     overlap = report.findings_by(check="temporal_overlap")
     last = s.train[TIME].max()
-    assert overlap and overlap[0].n_rows == int((s.test[TIME] <= last).sum())
+    assert overlap
+    assert overlap[0].n_rows == int((s.test[TIME] <= last).sum())
     t = split(frame, target=TARGET, time_col=TIME, sizes=(0.8, 0.2))
     report = check_leakage(t.train, t.test, time_col=TIME, horizon="30D")
     horizon = report.findings_by(check="label_horizon")
     start = t.test[TIME].min()
-    assert horizon and horizon[0].n_rows == int((t.train[TIME] + pd.Timedelta("30D") >= start)
+    assert horizon
+    assert horizon[0].n_rows == int((t.train[TIME] + pd.Timedelta("30D") >= start)
                                                 .sum())
     gapped = split(frame, target=TARGET, time_col=TIME, sizes=(0.8, 0.2), gap="30D")
     assert check_leakage(gapped.train, gapped.test, time_col=TIME, horizon="30D").passed
@@ -168,7 +174,8 @@ def test_inputs_not_mutated_and_report_round_trips(churn_clean):
     assert [Finding.from_dict(f) for f in data["findings"]] == list(report.findings)
     assert "exact_duplicates" in report.to_markdown()
     html = report.to_html()
-    assert "data:image/png;base64" in html and len(html) < 1_000_000
+    assert "data:image/png;base64" in html
+    assert len(html) < 1_000_000
     assert list(report.to_frame().columns) == ["check", "between", "status", "n_rows", "share",
                                                "value"]
     assert "LeakageReport" in repr(report)
@@ -186,7 +193,7 @@ def test_numpy_input_and_dtype_differences():
 def test_bad_input():
     train = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=5, tz="UTC"), "x": range(5)})
     naive = train.assign(t=train["t"].dt.tz_localize(None))
-    with pytest.raises(InputError, match="column 't'.*aware in one frame"):
+    with pytest.raises(InputError, match=r"column 't'.*aware in one frame"):
         check_leakage(train, naive, time_col="t")
     with pytest.raises(InputError, match="'y'"):
         check_leakage(train, train, target="y")
@@ -196,3 +203,35 @@ def test_bad_input():
         check_leakage(train[["x"]], pd.DataFrame({"z": [1]}))
     with pytest.raises(InputError, match="not a time span"):
         check_leakage(train, train, time_col="t", horizon="soon")
+
+
+def test_one_feature_scores_match_scikit_learn():
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    from mllife.split._target import _roc_auc
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    flag = rng.integers(0, 2, n)
+    y = np.where(rng.random(n) < 0.8, flag, 1 - flag)
+    noisy = np.round(rng.normal(size=n) + y, 1)
+    assert _roc_auc(y.astype(float), noisy) == pytest.approx(roc_auc_score(y, noisy))
+    df = pd.DataFrame({"flag": flag, "y": y, "amount": rng.normal(size=n)})
+    df["value"] = df["amount"] * 3 + rng.normal(size=n)
+    scores = check_leakage(df, df.iloc[:10], target="y").feature_scores.set_index("column")
+    # A binary feature's one-feature model is the feature itself.
+    assert scores.loc["flag", "score"] == pytest.approx(roc_auc_score(y, flag), abs=0.01)
+    r2 = check_leakage(df.drop(columns="y"), df.iloc[:10], target="value").feature_scores
+    expected = r2_score(df["value"], df["amount"] * 3)  # the best any model of amount can do
+    assert r2.set_index("column").loc["amount", "score"] == pytest.approx(expected, abs=0.03)
+
+
+def test_repeating_feature_values_are_not_a_warning(churn_clean):
+    frame = churn_clean.frame.copy()
+    rng = np.random.default_rng(0)
+    frame["city"] = "city-" + pd.Series(rng.integers(0, 150, len(frame))).astype(str)
+    frame["days_active"] = rng.integers(0, 400, len(frame))
+    s = split(frame, target=TARGET, random_state=0)
+    assert s.report.passed, s.report.findings
+    info = {f.column for f in s.report.findings_by(check="group_key_candidate")}
+    assert info <= {"city", "days_active"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mllife import InputError
@@ -51,6 +53,10 @@ def _try(fn, *args, **kwargs):
         raise
 
 
+pytestmark = pytest.mark.filterwarnings("ignore::mllife.DataWarning")
+
+
+@settings(max_examples=40)
 @given(tables(), SIZES, st.integers(0, 1000))
 def test_random_and_group_splits_partition_and_never_leak(df, sizes, seed):
     for group_col in (None, "g"):
@@ -65,9 +71,9 @@ def test_random_and_group_splits_partition_and_never_leak(df, sizes, seed):
         assert (part.groupby(key.to_numpy()).nunique() == 1).all()  # twins together
         if group_col:
             assert (part.groupby(df["g"].to_numpy()).nunique() == 1).all()
-        again = split(df, target="y", sizes=sizes, group_col=group_col, random_state=seed)
-        for a, b in zip(s, again, strict=True):
-            pd.testing.assert_frame_equal(a, b)  # deterministic
+    again = split(df, target="y", sizes=sizes, group_col="g", random_state=seed)
+    for a, b in zip(s, again, strict=True):
+        pd.testing.assert_frame_equal(a, b)  # deterministic
 
 
 @given(tables(), SIZES, st.sampled_from([None, "1D", "3D"]), st.booleans())
@@ -78,7 +84,7 @@ def test_time_splits_are_ordered_subsets(df, sizes, gap, by_group):
     labels = np.concatenate([p.index.to_numpy() for p in parts] + [s.dropped.to_numpy()])
     assert sorted(labels) == sorted(df.index)  # parts + dropped = all rows, once each
     span = pd.Timedelta(gap or 0)
-    for earlier, later in zip(parts, parts[1:], strict=False):
+    for earlier, later in itertools.pairwise(parts):
         assert later["t"].min() - earlier["t"].max() > span
         assert not set(earlier["t"]) & set(later["t"])  # ties never straddle
     if by_group:

@@ -81,7 +81,7 @@ def test_embargo_makes_a_purged_kfold():
 
 
 def test_time_as_array_and_row_order():
-    X, y, _ = _data()
+    X, _y, _ = _data()
     by_name = list(PurgedTimeSeriesSplit(n_splits=3, time="t").split(X))
     by_array = list(PurgedTimeSeriesSplit(n_splits=3, time=X["t"]).split(X.drop(columns="t")))
     by_numpy = list(PurgedTimeSeriesSplit(n_splits=3, time=X["t"].to_numpy()).split(
@@ -129,7 +129,7 @@ def test_time_series_group_split():
 
 
 def test_duplicate_aware_kfold_keeps_twins_in_one_fold():
-    X, y, _ = _data(200)
+    X, _y, _ = _data(200)
     X = X.drop(columns="t").round(1)
     twins = pd.concat([X, X.iloc[:80]], ignore_index=True)
     key = twins.astype(str).agg("|".join, axis=1)
@@ -153,7 +153,8 @@ def test_clone_and_params():
     copy = clone(cv)
     assert copy.get_params() == cv.get_params()
     copy.set_params(gap="4D")
-    assert cv.gap == "2D" and copy.gap == "4D"
+    assert cv.gap == "2D"
+    assert copy.gap == "4D"
     assert "gap='2D'" in repr(cv)
     with pytest.raises(InputError, match="unknown parameter"):
         cv.set_params(nope=1)
@@ -181,7 +182,7 @@ def test_bad_input(cv, match):
 
 
 def test_string_time_column_and_nat_rejected():
-    X, y, _ = _data(50)
+    X, _y, _ = _data(50)
     with pytest.raises(InputError, match="not times"):
         list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["t"].astype(str))))
     with pytest.raises(InputError, match="NaT"):

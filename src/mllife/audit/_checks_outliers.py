@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from statistics import NormalDist
 
 import numpy as np
-from scipy.special import ndtri
 
 from ..report import Finding
 from ._data import AuditData
@@ -19,7 +19,7 @@ _MAD_Z = _Q75_Z  # MAD of a standard normal
 def _fence_z(n: int, k: float) -> float:
     """The normal quantile a fence must reach so clean normal data of ``n`` rows
     expects under 0.01 false flags, and never closer than ``k`` IQRs past the quartile."""
-    return max(_Q75_Z + k * _IQR_Z, float(ndtri(1 - 0.005 / max(n, 1))))
+    return max(_Q75_Z + k * _IQR_Z, NormalDist().inv_cdf(1 - 0.005 / max(n, 1)))
 
 
 @_builtin("outliers", method="iqr", k=3.0, gross=20.0)

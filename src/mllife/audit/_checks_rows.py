@@ -16,8 +16,14 @@ def _later_copies(h: np.ndarray) -> np.ndarray:
     return pd.Series(h).duplicated(keep="first").to_numpy(dtype=bool)
 
 
-def _dup_severity(n: int, share: float, threshold: float) -> str:
-    return "warning" if n >= 2 and share >= threshold else "info"
+def _dup_severity(n: int, share: float, threshold: float, coarse: bool = False) -> str:
+    return "warning" if n >= 2 and share >= threshold and not coarse else "info"
+
+
+def _coarse(data: AuditData, columns: list) -> bool:
+    """Few possible distinct rows (product of distinct values < 10x rows): repeats are expected."""
+    log_combos = float(np.sum([np.log(c.n_unique + (c.n_missing > 0)) for c in columns if c.n_unique]))
+    return log_combos < np.log(10 * max(data.n_rows, 1))
 
 
 @_builtin("duplicate_column_names")
@@ -48,7 +54,7 @@ def duplicate_rows(data: AuditData, threshold: float = 0.005) -> Iterator[Findin
     if n:
         share = n / data.n_rows
         yield Finding(
-            "duplicate_rows", _dup_severity(n, share, threshold),
+            "duplicate_rows", _dup_severity(n, share, threshold, _coarse(data, data.columns)),
             message=f"{n} rows are exact copies of earlier rows",
             n_rows=n, share=share, threshold=threshold, sample_index=data.sample_index(dup),
             suggestion="drop them (df.drop_duplicates()) unless repeats are real events; keep copies "
@@ -60,7 +66,9 @@ def duplicate_rows(data: AuditData, threshold: float = 0.005) -> Iterator[Findin
 def duplicates_ignoring_ids(data: AuditData, threshold: float = 0.005) -> Iterator[Finding]:
     """Rows equal to an earlier row in every column but the ``id_cols``.
 
-    Only rows that are not already exact duplicates are counted.
+    Only rows that are not already exact duplicates are counted. Both
+    duplicate checks report info only when the columns allow few distinct
+    rows (the product of their distinct counts under ten times the rows).
     """
     if not data.id_cols or data.n_rows < 2:
         return
@@ -73,7 +81,7 @@ def duplicates_ignoring_ids(data: AuditData, threshold: float = 0.005) -> Iterat
     if n:
         share = n / data.n_rows
         yield Finding(
-            "duplicates_ignoring_ids", _dup_severity(n, share, threshold),
+            "duplicates_ignoring_ids", _dup_severity(n, share, threshold, _coarse(data, rest)),
             message=f"{n} rows repeat an earlier row in everything but {list(data.id_cols)}",
             n_rows=n, share=share, threshold=threshold, sample_index=data.sample_index(dup),
             suggestion="check whether one record was entered under several ids; deduplicate on the "

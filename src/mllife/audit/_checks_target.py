@@ -42,11 +42,14 @@ def target_missing(data: AuditData) -> Iterator[Finding]:
     )
 
 
-@_builtin("conflicting_labels")
-def conflicting_labels(data: AuditData) -> Iterator[Finding]:
+@_builtin("conflicting_labels", max_repeated=0.2)
+def conflicting_labels(data: AuditData, max_repeated: float = 0.2) -> Iterator[Finding]:
     """Rows with identical features (ids ignored) but different targets.
 
-    ``n_rows`` counts every row of every conflicting group.
+    ``n_rows`` counts every row of every conflicting group. A warning, unless
+    more than ``max_repeated`` of all rows repeat another row's features
+    (coarse, low-cardinality features): then different labels for one feature
+    row are expected noise and the finding is info.
     """
     info = _target(data)
     features = data.features
@@ -59,13 +62,14 @@ def conflicting_labels(data: AuditData) -> Iterator[Finding]:
         return
     mask = np.isin(h, conflicted)
     n = int(mask.sum())
+    repeated = float(pd.Series(h).duplicated(keep=False).mean())
     yield Finding(
-        "conflicting_labels", "warning", column=info.label,
+        "conflicting_labels", "warning" if repeated <= max_repeated else "info", column=info.label,
         message=f"{len(conflicted)} groups of identical feature rows ({n} rows) have different targets",
         n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
         suggestion="find out which label is right (relabel, or keep the latest); a model cannot "
                    "fit both and the error floor rises",
-        details={"groups": len(conflicted)},
+        details={"groups": len(conflicted), "repeated_feature_rows": repeated},
     )
 
 

@@ -124,6 +124,12 @@ def classify(s: pd.Series) -> np.ndarray:
     lookup = {t: _class_of_type(t) for t in pd.unique(types.to_numpy())}
     codes = types.map(lookup).to_numpy(dtype=np.int8)
     scalar = codes != NESTED
+    if any(issubclass(t, Decimal) for t in lookup):
+        # Decimal NaN (a signaling one raises on any comparison) is no number.
+        decimals = (types.map(lambda t: issubclass(t, Decimal))).to_numpy(dtype=bool)
+        nan = pd.Series(values[decimals], dtype=object).map(lambda d: d.is_nan())
+        codes[np.flatnonzero(decimals)[nan.to_numpy(dtype=bool)]] = OTHER
+        scalar &= ~decimals
     if scalar.any():
         nulls = np.zeros(len(values), dtype=bool)
         nulls[scalar] = pd.isna(values[scalar])

@@ -7,6 +7,8 @@ returns the coerced values with every problem and note found.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,12 +17,24 @@ import pandas as pd
 
 from .._errors import InputError
 from .._frame import is_bool, is_datetime, is_numeric
-from ._cells import BOOL, CLASS_NAMES, DATETIME, NESTED, NULL, NUMBER, TEXT, classify, problem
+from ._cells import (
+    BOOL,
+    CLASS_NAMES,
+    DATETIME,
+    NESTED,
+    NULL,
+    NUMBER,
+    OTHER,
+    TEXT,
+    classify,
+    problem,
+)
 
 FAMILIES = ("integer", "float", "boolean", "string", "datetime")
 #: The dtype pandas gives a column of Python strings (``str`` on pandas 3, object before).
 TEXT_DTYPE = pd.Series(["a"]).dtype
-_OFFSET = r"(?:[zZ]|[+-]\d\d(?::?\d\d)?)\s*$"
+#: A UTC offset after the time part of an ISO 8601 string ("...T10:00+02:00", "... 10:00Z").
+_OFFSET_RE = re.compile(r"[T ]\d\d(?::?\d\d(?::?\d\d(?:[.,]\d+)?)?)?\s*(?:[zZ]|[+-]\d\d(?::?\d\d)?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,7 @@ def _wrong_types(res: _Result, codes: np.ndarray, allowed: set[int], expected: s
     if bad.any():
         for code in np.unique(codes[bad]):
             what = ("nested object (dict or list) in a cell" if code == NESTED
-                    else f"{CLASS_NAMES[code]} value of the wrong type")
+                    else f"{CLASS_NAMES[code]} instead of {expected}")
             res.bad(what, codes == code, expected)
     return bad
 
@@ -151,7 +165,8 @@ def _too_long(res: _Result, s: pd.Series, mask: np.ndarray, limit: int) -> np.nd
     if not mask.any():
         return mask
     lengths = np.zeros(len(s), dtype=np.int64)
-    lengths[mask] = s[mask].map(len).to_numpy(dtype=np.int64)
+    cells = s.to_numpy(dtype=object)[mask]
+    lengths[mask] = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
     long = lengths > limit
     res.bad("string too long", long, f"at most {limit} characters")
     return long
@@ -203,7 +218,7 @@ def _check_numeric(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) 
             return _check_int_array(spec, arr, res, pol, expected)
         floats = arr.astype(float, copy=False)
     elif is_bool(s) or is_datetime(s) or pd.api.types.is_timedelta64_dtype(s.dtype):
-        res.bad(f"{s.dtype} values of the wrong type", s.notna().to_numpy(), expected)
+        res.bad(f"{s.dtype} values instead of {expected}", s.notna().to_numpy(), expected)
         return None
     else:
         floats = _object_to_float(s, res, pol, expected)
@@ -319,15 +334,13 @@ def _check_string(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
     if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
-        res.bad(f"{s.dtype} values in a text column", s.notna().to_numpy(), expected)
+        res.bad(f"{s.dtype} values instead of text", s.notna().to_numpy(), expected)
         return None
     cats = spec.categories
     known = np.zeros(len(s), dtype=bool)
     if cats is not None:
-        try:
+        with contextlib.suppress(TypeError):  # unhashable cells (lists...): reported below
             known = s.isin(cats).to_numpy()
-        except TypeError:  # unhashable cells (lists, dicts): reported below
-            pass
         if known.all():
             return as_text(s.to_numpy(dtype=object))
     elif _all_short_text(s, pol.max_string_length):
@@ -363,7 +376,7 @@ def _check_string(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -
 
 def as_text(values: Any) -> Any:
     """Text values (str and NaN) in the dtype pandas gives Python strings."""
-    if TEXT_DTYPE == object:
+    if not isinstance(TEXT_DTYPE, pd.StringDtype):  # pandas 2: object
         return np.asarray(values, dtype=object)
     return pd.array(np.asarray(values, dtype=object), dtype=TEXT_DTYPE)
 
@@ -381,74 +394,86 @@ def _all_short_text(s: pd.Series, limit: int) -> bool:
         return False
 
 
+def _parse_datetime_cells(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies,
+                          expected: str) -> pd.DatetimeIndex:
+    """ISO 8601 text (and date-time objects) of an object column, in the training zone."""
+    values = s.to_numpy(dtype=object)
+    if s.dtype != object:  # a string dtype: text or missing only
+        codes = np.where(pd.isna(values), NULL, TEXT).astype(np.int8)
+    else:
+        codes = classify(s)
+    bad = _wrong_types(res, codes, {TEXT, DATETIME}, expected)
+    str_cells = codes == TEXT
+    bad |= _too_long(res, s, str_cells, pol.max_string_length)
+    text = np.full(len(s), None, dtype=object)
+    ok_text = str_cells & ~bad
+    text[ok_text] = values[ok_text]
+    dt_cells = codes == DATETIME
+    if dt_cells.any():
+        text[dt_cells] = pd.Series(values[dt_cells], dtype=object).map(
+            lambda v: pd.Timestamp(v).isoformat()).to_numpy(dtype=object)
+    usable = ok_text | dt_cells
+    stamps = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce"))
+    unparsed = usable & np.asarray(stamps.isna())
+    res.bad("text that is not an ISO 8601 date-time", unparsed, expected)
+    has_offset = np.zeros(len(s), dtype=bool)
+    if usable.any():
+        cells = text[usable]
+        has_offset[usable] = np.fromiter(map(bool, map(_OFFSET_RE.search, cells)), dtype=bool,
+                                         count=len(cells))
+    parsable = usable & ~unparsed
+    if spec.tz is None:
+        res.bad("date-time with a time zone where training had none", parsable & has_offset,
+                expected)
+        return stamps.tz_localize(None)
+    res.bad("date-time without a time zone", parsable & ~has_offset, expected)
+    return stamps.tz_convert(spec.tz)
+
+
 def _check_datetime(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -> Any:
     expected = ("ISO 8601 date-times" + (f" with a time zone (converted to {spec.tz})"
                                          if spec.tz else " without a time zone"))
     if is_datetime(s):
-        parsed = s
-        aware = s.dt.tz is not None
+        index = pd.DatetimeIndex(s)  # index operations: numpy speed, no Series overhead
+        aware = index.tz is not None
         if aware and spec.tz is None:
-            res.bad("date-time with a time zone where training had none", s.notna().to_numpy(),
-                    expected)
+            res.bad("date-time with a time zone where training had none",
+                    np.asarray(index.notna()), expected)
         elif not aware and spec.tz is not None:
-            res.bad("date-time without a time zone", s.notna().to_numpy(), expected)
+            res.bad("date-time without a time zone", np.asarray(index.notna()), expected)
         elif aware:
-            parsed = s.dt.tz_convert(spec.tz)
+            index = index.tz_convert(spec.tz)
     elif is_numeric(s) or is_bool(s):
-        res.bad(f"{s.dtype} values in a date-time column", s.notna().to_numpy(), expected)
+        res.bad(f"{s.dtype} values instead of date-times", s.notna().to_numpy(), expected)
         return None
     else:
-        codes = classify(s)
-        bad = _wrong_types(res, codes, {TEXT, DATETIME}, expected)
-        values = s.to_numpy(dtype=object)
-        text = pd.Series(np.full(len(s), None, dtype=object), index=s.index)
-        dt_cells = codes == DATETIME
-        if dt_cells.any():
-            text[dt_cells] = pd.Series(values[dt_cells], dtype=object).map(
-                lambda v: pd.Timestamp(v).isoformat()).to_numpy(dtype=object)
-        str_cells = codes == TEXT
-        bad |= _too_long(res, s, str_cells, pol.max_string_length)
-        ok_text = str_cells & ~bad
-        text[ok_text] = values[ok_text]
-        usable = (ok_text | dt_cells)
-        stamps = pd.to_datetime(text.where(usable), format="ISO8601", utc=True, errors="coerce")
-        unparsed = usable & stamps.isna().to_numpy()
-        res.bad("text that is not an ISO 8601 date-time", unparsed, expected)
-        has_offset = np.zeros(len(s), dtype=bool)
-        if usable.any():
-            has_offset[usable] = text[usable].astype(str).str.contains(_OFFSET, regex=True
-                                                                       ).to_numpy(dtype=bool)
-        parsable = usable & ~unparsed
-        if spec.tz is None:
-            res.bad("date-time with a time zone where training had none",
-                    parsable & has_offset, expected)
-            parsed = stamps.dt.tz_localize(None)
-        else:
-            res.bad("date-time without a time zone", parsable & ~has_offset, expected)
-            parsed = stamps.dt.tz_convert(spec.tz)
+        index = _parse_datetime_cells(spec, s, res, pol, expected)
     if res.problems:
         return None
-    missing = parsed.isna().to_numpy()
+    missing = np.asarray(index.isna())
     if not spec.nullable:
         res.bad("missing value where training had none", missing, expected)
-    if spec.min is not None and spec.max is not None and pol.out_of_range != "allow":
+    if spec.min is not None and spec.max is not None and pol.out_of_range != "allow" \
+            and not missing.all():
         margin = pd.Timedelta(pol.datetime_margin)
         lo, hi = pd.Timestamp(spec.min) - margin, pd.Timestamp(spec.max) + margin
         if spec.tz is not None:
             lo, hi = lo.tz_convert(spec.tz), hi.tz_convert(spec.tz)
-        outside = ((parsed < lo) | (parsed > hi)).to_numpy(dtype=bool)
         shown = f"date-times between {lo.isoformat()} and {hi.isoformat()}"
-        if outside.any():
+        if index.min() < lo or index.max() > hi:
+            outside = np.asarray((index < lo) | (index > hi))
             if pol.out_of_range == "error":
                 res.bad("out of range", outside, shown)
             elif pol.out_of_range == "clip":
                 res.note("out of range, clipped", outside, expected=shown)
-                parsed = parsed.clip(lo, hi)
+                index = pd.DatetimeIndex(pd.Series(index).clip(lo, hi))
             else:
                 res.note("out of range", outside, expected=shown)
     if res.problems:
         return None
-    return parsed.astype(spec.dtype) if str(parsed.dtype) != spec.dtype else parsed
+    if str(index.dtype) != spec.dtype:
+        index = index.astype(spec.dtype)
+    return index.array
 
 
 _CHECKS = {"integer": _check_numeric, "float": _check_numeric, "boolean": _check_boolean,
@@ -473,5 +498,17 @@ def check_column(spec: ColumnSpec, s: pd.Series, policies: Policies,
             mapped = None
         if mapped is not None and not (mapped == None).any():  # noqa: E711 (elementwise)
             return as_text(mapped), [], []
-    values = _CHECKS[spec.family](spec, s, res, policies)
+    try:
+        values = _CHECKS[spec.family](spec, s, res, policies)
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        # Cells that break pandas itself (a signaling Decimal NaN, exotic objects):
+        # a problem naming the column, never a raw traceback.
+        if s.dtype != object:
+            raise
+        codes = classify(s)
+        odd = np.isin(codes, [NESTED, OTHER])
+        res.problems.append(problem(spec.name, f"unreadable values ({type(exc).__name__})",
+                                    odd if odd.any() else np.ones(len(s), dtype=bool),
+                                    expected=spec.family))
+        values = None
     return (None if res.problems else values), res.problems, res.notes

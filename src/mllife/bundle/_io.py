@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .._errors import IntegrityError, InputError
+from .._errors import InputError, IntegrityError
 
 FORMAT = "mllife-bundle"
 FORMAT_VERSION = 1

@@ -87,7 +87,7 @@ class InputSchema:
     ...     schema.validate({"age": "41", "plan": "gold"})
     ... except mllife.SchemaError as err:
     ...     [(p["column"], p["problem"]) for p in err.problems]
-    [('age', 'text value of the wrong type'), ('plan', 'unseen category')]
+    [('age', 'text instead of integers'), ('plan', 'unseen category')]
     """
 
     def __init__(self, columns: Iterable[ColumnSpec | Mapping[str, Any]], *,

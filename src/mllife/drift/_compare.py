@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from .._errors import InputError
 from .._frame import as_frame
 from . import _auto
 from . import _kernels as k
-from ._profile import ColumnProfile, DriftProfile, family_of
+from ._profile import ColumnProfile, DriftProfile, family_of, profile_column
 from ._report import DriftReport
 from ._sketch import CategoricalSummary, NumericSummary
 from ._statistics import StatisticSpec, check_result, get_statistic
@@ -105,34 +106,63 @@ def drift_report(
     --------
     >>> import numpy as np, pandas as pd
     >>> from mllife.drift import drift_report
-    >>> rng = np.random.default_rng(0)
+    >>> rng = np.random.default_rng(1)
     >>> ref = pd.DataFrame({"x": rng.normal(size=800), "c": rng.choice(["a", "b"], 800)})
     >>> cur = pd.DataFrame({"x": rng.normal(0.5, 1, size=800), "c": rng.choice(["a", "b"], 800)})
     >>> report = drift_report(ref, cur)
     >>> report.drifted_columns
     ['x']
-    >>> report.table.loc[0, ["column", "method", "drifted"]].tolist()
-    ['x', 'ks', True]
+    >>> report.table.loc[0, ["column", "method"]].tolist()
+    ['x', 'ks']
     """
     ref_frame = as_frame(reference, name="reference")
     cur_frame = as_frame(current, name="current")
     names = _resolve_columns(columns, ref_frame, cur_frame)
-    profile = DriftProfile.fit(ref_frame, columns=[c for c in names if c in ref_frame.columns],
-                               exact_size=max(len(ref_frame), 1), n_bins=10)
-    domain = None
-    if multivariate:
-        from ._domain import domain_classifier
+    profile = _ExactProfile(ref_frame, [c for c in names if c in ref_frame.columns])
+    report = compare_profile(profile, cur_frame, columns=names, method=method, threshold=threshold, alpha=alpha,
+                             correction=correction, large_sample=large_sample, drift_share=drift_share,
+                             max_plots=max_plots)
+    if not multivariate:
+        return report
+    from ._domain import domain_classifier
 
-        shared = [c for c in names if c in ref_frame.columns and c in cur_frame.columns]
-        try:
-            domain = domain_classifier(ref_frame, cur_frame, shared, threshold=multivariate_threshold,
-                                       random_state=random_state)
-        except Exception as exc:  # the column-wise report stands without it
-            domain = {"auc": None, "drifted": False, "threshold": float(multivariate_threshold),
-                      "status": f"failed: {exc}"}
-    return compare_profile(profile, cur_frame, columns=names, method=method, threshold=threshold, alpha=alpha,
-                           correction=correction, large_sample=large_sample, drift_share=drift_share,
-                           max_plots=max_plots, _domain=domain)
+    # Columns compared normally: identifiers, gone/new columns and changed dtypes would make
+    # the classifier's job trivial without saying anything about the data.
+    usable = list(report.table.loc[report.table["status"] == "ok", "column"])
+    try:
+        domain = domain_classifier(ref_frame, cur_frame, usable, threshold=multivariate_threshold,
+                                   random_state=random_state)
+    except Exception as exc:  # the column-wise report stands without it
+        domain = {"auc": None, "drifted": False, "threshold": float(multivariate_threshold),
+                  "status": f"failed: {exc}"}
+    return replace(report, multivariate=domain, drifted=report.drifted or bool(domain["drifted"]))
+
+
+class _ExactProfile(DriftProfile):
+    """The reference itself, profiled exactly one column at a time when asked.
+
+    ``drift_report`` compares against the full data; summarising a column only
+    while it is compared keeps memory near one column's copies, not the frame's.
+    """
+
+    def __init__(self, frame: pd.DataFrame, names: list[Hashable]) -> None:
+        super().__init__([], n_rows=len(frame), exact_size=max(len(frame), 1))
+        if frame.columns.duplicated().any():
+            dups = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+            raise InputError(f"duplicate column names {', '.join(dups)}", expected="unique column names")
+        self._frame = frame
+        self._names = names
+
+    @property
+    def columns(self) -> list[Hashable]:
+        return list(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in set(self._names)
+
+    def __getitem__(self, name: Hashable) -> ColumnProfile:
+        return profile_column(name, self._frame[name], exact_size=self.exact_size, sketch_size=self.sketch_size,
+                              n_bins=self.n_bins)
 
 
 def _resolve_columns(columns: Sequence[Hashable] | None, ref: pd.DataFrame | DriftProfile,
@@ -176,7 +206,6 @@ def compare_profile(
     large_sample: int = _auto.LARGE_SAMPLE,
     drift_share: float = 0.5,
     max_plots: int = 12,
-    _domain: Mapping[str, Any] | None = None,
 ) -> DriftReport:
     """The engine behind :func:`drift_report` and :meth:`DriftProfile.compare`."""
     cur_frame = as_frame(current, name="current")
@@ -188,9 +217,9 @@ def compare_profile(
         if m != "auto":
             get_statistic(m)  # unknown method names fail loudly, before any work
     rows: list[dict[str, Any]] = []
-    plots: dict[str, Any] = {}
+    plots: dict[Hashable, Any] = {}
     for name in names:
-        col = profile[name] if name in profile else None
+        col = _column_of(profile, name)
         series = cur_frame[name] if name in cur_frame.columns else None
         row = _base_row(name, col, series)
         try:
@@ -204,7 +233,6 @@ def compare_profile(
     compared = table[table["status"] != "new column (not in reference)"]
     n_drifted = int(compared["drifted"].sum())
     share = n_drifted / len(compared) if len(compared) else 0.0
-    domain_drift = bool(_domain["drifted"]) if _domain else False
     settings = {"alpha": float(alpha), "correction": correction, "large_sample": int(large_sample),
                 "drift_share": float(drift_share), "method": method if isinstance(method, str) else dict(method),
                 "max_plots": int(max_plots)}
@@ -214,13 +242,16 @@ def compare_profile(
         drift_share=float(share),
         n_drifted=n_drifted,
         n_columns=len(compared),
-        drifted=bool(share >= drift_share and n_drifted > 0) or domain_drift,
-        multivariate=dict(_domain) if _domain else None,
+        drifted=bool(share >= drift_share and n_drifted > 0),
         distributions={str(k_): v for k_, v in plots.items()},
         settings=settings,
         n_reference=profile.n_rows,
         n_current=len(cur_frame),
     )
+
+
+def _column_of(profile: DriftProfile, name: Hashable) -> ColumnProfile | None:
+    return profile[name] if name in profile.columns else None
 
 
 _COLUMNS = [
@@ -252,7 +283,7 @@ def _threshold_for(threshold: float | Mapping[Hashable, float] | None, name: Has
 def _base_row(name: Hashable, col: ColumnProfile | None, series: pd.Series | None) -> dict[str, Any]:
     kind = col.kind if col is not None else ("categorical" if series is None or family_of(series) == "categorical"
                                               else "numeric")
-    return {c: None for c in _COLUMNS} | {
+    return dict.fromkeys(_COLUMNS) | {
         "column": name, "kind": kind, "drifted": False, "reason": "", "status": "ok",
         "n_reference": col.summary.n_rows if col is not None else 0,
         "n_current": len(series) if series is not None else 0,
@@ -281,6 +312,8 @@ def _compare_column(row: dict[str, Any], col: ColumnProfile | None, series: pd.S
         return
     if col.numeric is not None:
         _compare_numeric(row, col.name, col.numeric, series, method, threshold, large_sample, plots)
+        if col.family == "datetime" and col.name in plots:
+            plots[col.name]["xlabel"] = "seconds since 1970-01-01"
     else:
         assert col.categorical is not None
         _compare_categorical(row, col.name, col.categorical, series, method, threshold, large_sample, plots)
@@ -435,7 +468,7 @@ def _compare_categorical(row: dict[str, Any], name: Hashable, ref: CategoricalSu
         elif spec.name == "cramers_v":
             stat, p = k.cramers_v_counts(rc, cc)
         elif spec.name == "proportion_z":
-            top = int(np.argmax(rc))
+            top = int(np.argmax(rc + cc))
             stat, p = k.proportion_z_counts(rc[top], rc.sum(), cc[top], cc.sum())
         elif spec.name == "psi":
             stat, p = float(row["psi"]), None
@@ -460,11 +493,10 @@ def _decide(rows: list[dict[str, Any]], *, alpha: float, correction: str) -> Non
         reasons = []
         decision = row["decision"]
         stat, thr = row["statistic"], row["threshold"]
+        big = stat is not None and thr is not None and stat >= thr
         if decision == "p" and q < alpha:
             reasons.append(f"{row['method']} p={q:.2g} < {alpha:g} ({correction})")
-        elif decision == "effect+p" and stat is not None and thr is not None and stat >= thr and q < alpha:
-            reasons.append(f"{row['method']} {stat:.3g} >= {thr:g}")
-        elif decision == "threshold" and stat is not None and thr is not None and stat >= thr:
+        elif (decision == "effect+p" and big and q < alpha) or (decision == "threshold" and big):
             reasons.append(f"{row['method']} {stat:.3g} >= {thr:g}")
         for flag in row["flags"]:
             prefix = "missing" if flag.startswith("missing") else "inf" if flag.startswith("inf") else None

@@ -18,11 +18,10 @@ def run(ctx: Any) -> None:
     late = frame["last_event_at"] >= DRIFT_START
     reference, current = features.loc[~late], features.loc[late]
     ctx.state["drift_profile"] = DriftProfile.fit(reference)
-    report = drift_report(reference, current, multivariate=True)
+    report = drift_report(reference, current, multivariate=True, max_plots=6)
     ctx.write(report, "07_drift")
     auc = (report.multivariate or {}).get("auc")
-    ctx.say(
-        f"drift: {report.n_drifted}/{report.n_columns} columns drifted after {DRIFT_START.date()} "
-        f"({', '.join(str(c) for c in report.drifted_columns)}); domain-classifier AUC "
-        f"{auc:.2f}" if auc is not None else "drift: domain classifier not available"
-    )
+    auc_text = f"; domain-classifier AUC {auc:.2f}" if auc is not None else ""
+    drifted = ", ".join(str(c) for c in report.drifted_columns)
+    ctx.say(f"drift: {report.n_drifted}/{report.n_columns} columns drifted after {DRIFT_START.date()} "
+            f"({drifted}){auc_text}")

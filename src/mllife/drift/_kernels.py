@@ -49,7 +49,13 @@ def is_numeric_like(values: Any) -> bool:
 
 def to_float(values: Any, *, name: str = "values") -> np.ndarray:
     """``values`` as a 1-D float array; datetimes become seconds since the epoch."""
-    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values).ravel())
+    if isinstance(values, pd.Series):
+        series = values
+    else:
+        arr = np.asarray(values)
+        if arr.dtype.kind in "USO":  # numpy would turn NaN/None in a list of strings into text
+            arr = np.asarray(values, dtype=object)
+        series = pd.Series(arr.ravel())
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -101,7 +107,13 @@ def category_counts(values: Any) -> tuple[list[str], np.ndarray, int]:
     Categories are compared by their string form (``1`` and ``"1"`` are one
     category); missing values (None, NaN, NaT, pd.NA) are counted apart.
     """
-    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object).ravel())
+    if isinstance(values, pd.Series):
+        series = values
+    else:
+        arr = np.asarray(values)
+        if arr.dtype.kind in "USO":  # numpy would turn NaN/None in a list of strings into text
+            arr = np.asarray(values, dtype=object)
+        series = pd.Series(arr.ravel())
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     codes = np.asarray(codes)
     present = codes >= 0
@@ -165,10 +177,14 @@ def merge_sorted(ref: np.ndarray, cur: np.ndarray, ref_weights: np.ndarray | Non
     is_cur = order >= ref.size
     del order
     cum_cur = np.cumsum(is_cur, dtype=np.int64)
-    if ref_weights is None:
+    uniform = ref_weights is not None and ref_weights.size > 0 and bool(np.all(ref_weights == ref_weights[0]))
+    if ref_weights is None or uniform:
         cum_ref = np.arange(1, values.size + 1, dtype=np.float64)
         cum_ref -= cum_cur
         n_ref = float(ref.size)
+        if ref_weights is not None:  # a sketch: every point stands for the same number of rows
+            cum_ref *= float(ref_weights[0])
+            n_ref *= float(ref_weights[0])
     else:
         w = np.zeros(pooled.size)
         w[~is_cur] = ref_weights  # the stable order keeps the reference points in their sorted order
@@ -268,7 +284,7 @@ def anderson_from(m: Merged) -> tuple[float, float]:
     a2akn *= (big_n - 1.0) / big_n
     k = 2
     n = np.array([m.n_ref, float(m.n_cur)])
-    N = int(round(big_n))
+    N = round(big_n)
     H = float((1.0 / n).sum())
     hs_cs = (1.0 / np.arange(N - 1, 1, -1)).cumsum()
     h = float(hs_cs[-1]) + 1

@@ -84,7 +84,7 @@ class DriftProfile:
     --------
     >>> from mllife.datasets import make_churn
     >>> from mllife.drift import DriftProfile
-    >>> frame = make_churn(2000, random_state=0).frame.drop(columns="churned")
+    >>> frame = make_churn(2000, random_state=0, defects=False).frame.drop(columns="churned")
     >>> reference = frame.iloc[:1000]
     >>> profile = DriftProfile.fit(reference)
     >>> profile
@@ -214,7 +214,8 @@ class DriftProfile:
             summary = a.numeric.merge(b.numeric, exact_size=self.exact_size, sketch_size=self.sketch_size,
                                       n_bins=self.n_bins)
             return ColumnProfile(a.name, a.family, a.dtype, numeric=summary)
-        assert a.categorical is not None and b.categorical is not None
+        assert a.categorical is not None
+        assert b.categorical is not None
         return ColumnProfile(a.name, a.family, a.dtype, categorical=a.categorical.merge(b.categorical))
 
     # ---- compare ---------------------------------------------------------------

@@ -161,6 +161,7 @@ def _overlay(data: Mapping[str, Any]) -> Any:
             ax.stairs(ref / width, edges, label="reference", color=PALETTE[0], fill=True, alpha=0.35)
             ax.stairs(cur / width, edges, label="current", color=PALETTE[1], linewidth=1.8)
             ax.set_ylabel("density")
+            ax.set_xlabel(str(data.get("xlabel", "")))
         else:
             labels = [str(v) for v in data["labels"]]
             pos = np.arange(len(labels))

@@ -126,7 +126,7 @@ def psi(reference: Any, current: Any, *, bins: int = 10, kind: str | None = None
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> round(psi(rng.normal(size=5000), rng.normal(0.5, 1, size=5000))[0], 2)
-    0.26
+    0.27
     >>> psi(["a", "a", "b"], ["a", "b", "b"])[1] is None
     True
     """
@@ -343,7 +343,9 @@ def proportion_z(reference: Any, current: Any, *, positive: Any = None) -> Resul
     reference, current : array-like
     positive : object, optional
         The category whose share is compared (by string form). Default: the
-        most frequent reference category.
+        most frequent category of both samples pooled (choosing by the
+        reference alone would pick a category that is high in the reference
+        by chance and inflate false alarms).
 
     Returns
     -------
@@ -358,7 +360,7 @@ def proportion_z(reference: Any, current: Any, *, positive: Any = None) -> Resul
     """
     labels, ref, cur = _categorical(reference, current)
     if positive is None:
-        index = int(np.argmax(ref))
+        index = int(np.argmax(ref + cur))
     else:
         key = str(positive)
         index = labels.index(key) if key in labels else -1

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import ensure_fitted
-from .._errors import InputError
+from .._errors import InputError, NotFittedError
 from .._frame import as_series
 from ..problem import normalize_metric_name
 from ..report import Finding, Plot, Report
@@ -255,7 +255,15 @@ def _target(y: Any, X: Any, metrics: list[str], pos_label: Any) -> cm.Target:
             raise InputError(f"the target has dtype {s.dtype}", column=s.name,
                              expected=f"numbers for the regression metric {metrics[0]}")
         values = values.astype(float)
+        if "r2" in metrics and np.ptp(values) == 0:
+            raise InputError("the target is constant, so r2 is undefined", column=s.name,
+                             n_rows=n, expected="a target that varies, or another metric")
         return cm.Target(values, None, None, values - values.mean())
+    if pd.api.types.is_float_dtype(s.dtype) and not np.all(np.mod(values, 1) == 0):
+        n_frac = int(np.count_nonzero(np.mod(values, 1) != 0))
+        raise InputError(f"the target holds fractional numbers, but {metrics[0]} needs class "
+                         "labels", column=s.name, n_rows=n_frac,
+                         expected="class labels, or a regression metric (mae, rmse, r2)")
     classes = np.asarray(pd.unique(s))
     try:
         classes = np.sort(classes)
@@ -449,9 +457,12 @@ def compare_champion(
     metrics = [name, *guards]
     target = _target(y, X, metrics, pos_label)
 
-    for model, _who in ((champion, "champion"), (challenger, "challenger")):
+    for model, who in ((champion, "champion"), (challenger, "challenger")):
         if hasattr(model, "fit") and hasattr(model, "get_params"):
-            ensure_fitted(model)
+            try:
+                ensure_fitted(model)
+            except NotFittedError as exc:
+                raise NotFittedError(f"the {who} is not fitted: {exc}") from None
     needs = {cm.METRICS[m][0] for m in metrics}
     preds = [cm.predict(model, X, who, needs, target)
              for model, who in ((champion, "champion"), (challenger, "challenger"))]

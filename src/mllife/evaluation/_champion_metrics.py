@@ -155,13 +155,11 @@ def predict(model: Any, X: Any, name: str, needs: set[str], target: Target) -> P
 
 
 def _model_classes(model: Any, k: int, target: Target, name: str) -> np.ndarray:
-    classes = getattr(model, "classes_", None)
-    if classes is None:
-        classes = target.classes
-    classes = np.asarray(classes)
-    if classes is None or classes.shape[0] != k:
+    found = getattr(model, "classes_", None)
+    classes = np.asarray(target.classes if found is None else found)
+    if classes.ndim != 1 or classes.shape[0] != k:
         raise InputError(f"the {name}'s predict_proba has {k} columns but it knows "
-                         f"{0 if classes is None else classes.shape[0]} classes",
+                         f"{classes.size} classes",
                          expected="one probability column per class in classes_")
     unseen = pd.Index(target.classes).difference(pd.Index(classes))
     if len(unseen):

@@ -25,7 +25,7 @@ from ._metrics import (
     threshold_table,
 )
 from ._report import EvaluationReport
-from ._slices import min_slice_rows, worst_slices
+from ._slices import N_BINS, min_slice_rows, worst_slices
 
 #: Significant worst slices reported as findings.
 SLICE_FINDINGS = 3
@@ -105,7 +105,7 @@ def evaluate(
     >>> report.task
     'binary'
     >>> round(report.metrics["accuracy"], 2)
-    0.96
+    0.83
     >>> report.lift["roc_auc"] > 0.4
     True
     """
@@ -161,7 +161,7 @@ def evaluate(
                          + ("of the positive class." if task == "binary" else "of the top-class confidence."))
     for metric, reason in undefined.items():
         findings.append(Finding("undefined_metric", "info", message=f"{metric} is undefined: {reason}",
-                                column=metric))
+                                details={"metric": metric}))
 
     # ---- where it fails -----------------------------------------------------------
     exclude = tuple(str(c) for c in ([t.name] if t is not None and t.name in X.columns else []))
@@ -176,7 +176,7 @@ def evaluate(
                      f"overall (95% CI {row.ci_low:.4f}–{row.ci_high:.4f})"),
             suggestion="Look at these rows: missing features, label noise, or a segment needing its own model.",
         ))
-    notes.append(f"Slices: categorical values, {5} quantile bins per numeric feature and pairs; "
+    notes.append(f"Slices: categorical values, {N_BINS} quantile bins per numeric feature and pairs; "
                  f"slices under {min_slice_rows(len(X))} rows are not judged; {judged} judged, flagged "
                  "when the Bonferroni-corrected interval lies above the overall value.")
 

@@ -5,6 +5,9 @@ demographic parity and equalized odds differences, computed by fairlearn.
 A rate that is undefined in a group (no positives for the true positive rate,
 no predicted positives for precision) is NaN with its reason, never a silent
 zero; groups smaller than :data:`MIN_GROUP_ROWS` are flagged as too small to judge.
+A parity difference above :data:`MAX_DIFFERENCE` becomes a finding only when the
+groups with the highest and lowest rate differ significantly (so noise in small
+test sets raises no alarm).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from ._inputs import Predictions
 
 #: Groups with fewer rows than this are too small to judge.
 MIN_GROUP_ROWS = 30
+#: A parity difference is flagged above this *and* when the two extreme groups
+#: differ at this significance level (two-proportion z-test).
+MAX_DIFFERENCE = 0.1
+ALPHA = 0.05
 MISSING = "(missing)"
 _RESERVED = frozenset({"group", "n", "accuracy", "selection_rate", "true_positive_rate",
                        "false_positive_rate", "precision", "roc_auc", "mae", "mean_prediction",
@@ -36,41 +43,91 @@ class FairnessResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _rate(num: np.ndarray, den: np.ndarray) -> float:
-    d = float(den.sum())
-    return float(num.sum()) / d if d > 0 else float("nan")
+def _gap_p_value(rates: np.ndarray, dens: np.ndarray) -> float:
+    """Two-sided two-proportion z-test between the groups with the highest and lowest rate."""
+    from scipy import stats
+
+    ok = np.isfinite(rates) & (dens > 0)
+    if ok.sum() < 2:
+        return 1.0
+    r, d = rates[ok], dens[ok].astype(float)
+    i, j = int(np.argmax(r)), int(np.argmin(r))
+    pooled = (r[i] * d[i] + r[j] * d[j]) / (d[i] + d[j])
+    se = np.sqrt(pooled * (1 - pooled) * (1 / d[i] + 1 / d[j]))
+    if se == 0:
+        return 1.0 if r[i] == r[j] else 0.0
+    return float(2 * stats.norm.sf(abs(r[i] - r[j]) / se))
 
 
-def _tpr(y: Any, p: Any) -> float:
+def _w(y: Any, sample_weight: Any) -> np.ndarray:
+    return np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+
+
+def _rate(num: np.ndarray, den: np.ndarray, w: np.ndarray) -> float:
+    d = float(w[den].sum())
+    return float(w[num].sum()) / d if d > 0 else float("nan")
+
+
+def _tpr(y: Any, p: Any, sample_weight: Any = None) -> float:
     y, p = np.asarray(y, bool), np.asarray(p, bool)
-    return _rate(y & p, y)
+    return _rate(y & p, y, _w(y, sample_weight))
 
 
-def _fpr(y: Any, p: Any) -> float:
+def _fpr(y: Any, p: Any, sample_weight: Any = None) -> float:
     y, p = np.asarray(y, bool), np.asarray(p, bool)
-    return _rate(~y & p, ~y)
+    return _rate(~y & p, ~y, _w(y, sample_weight))
 
 
-def _precision(y: Any, p: Any) -> float:
+def _precision(y: Any, p: Any, sample_weight: Any = None) -> float:
     y, p = np.asarray(y, bool), np.asarray(p, bool)
-    return _rate(y & p, p)
+    return _rate(y & p, p, _w(y, sample_weight))
 
 
-def _auc(y: Any, s: Any) -> float:
+def _n(y: Any, p: Any, sample_weight: Any = None) -> float:
+    return float(_w(y, sample_weight).sum())
+
+
+def _n_true(y: Any, p: Any, sample_weight: Any = None) -> float:
+    return float(_w(y, sample_weight)[np.asarray(y, bool)].sum())
+
+
+def _n_pred(y: Any, p: Any, sample_weight: Any = None) -> float:
+    return float(_w(y, sample_weight)[np.asarray(p, bool)].sum())
+
+
+def _compress(groups: pd.Series | pd.DataFrame, y: np.ndarray, p: np.ndarray
+              ) -> tuple[pd.Series | pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """One row per distinct (group, label, prediction) with its count as weight.
+
+    Every metric here depends on the rows only through these counts, so a
+    weighted MetricFrame on the compressed rows gives fairlearn's exact numbers
+    on the full data, without fairlearn's per-row conversions (minutes on
+    millions of rows).
+    """
+    frame = groups.to_frame() if isinstance(groups, pd.Series) else groups
+    names = list(frame.columns)
+    data = frame.reset_index(drop=True).assign(__y=y, __p=p)
+    counts = data.groupby([*names, "__y", "__p"], sort=True, observed=True).size().reset_index()
+    weight = counts.iloc[:, -1].to_numpy(dtype=float)
+    small = counts[names]
+    out_groups: pd.Series | pd.DataFrame = small.iloc[:, 0] if isinstance(groups, pd.Series) else small
+    return out_groups, counts["__y"].to_numpy(), counts["__p"].to_numpy(), weight
+
+
+def _auc_by_group(groups: pd.Series | pd.DataFrame, truth: np.ndarray, score: np.ndarray,
+                  index: pd.Index) -> np.ndarray:
+    """ROC-AUC per group (NaN when a group holds one class), in the order of ``index``."""
     from sklearn.metrics import roc_auc_score
 
-    y = np.asarray(y, bool)
-    if y.all() or not y.any():
-        return float("nan")
-    return float(roc_auc_score(y, np.asarray(s, float)))
-
-
-def _n_true(y: Any, p: Any) -> float:
-    return float(np.asarray(y, bool).sum())
-
-
-def _n_pred(y: Any, p: Any) -> float:
-    return float(np.asarray(p, bool).sum())
+    frame = groups.to_frame() if isinstance(groups, pd.Series) else groups
+    keys = frame.reset_index(drop=True)
+    by = list(keys.columns)
+    positions = keys.groupby(by[0] if len(by) == 1 else by, sort=True, observed=True).indices
+    values = {}
+    for key, rows in positions.items():  # one call per group (not per row)
+        t = truth[rows]
+        values[key] = roc_auc_score(t, score[rows]) if t.any() and not t.all() else np.nan
+    return pd.Series(values, dtype=float).reindex(index).to_numpy()
 
 
 def _clean_groups(sensitive: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
@@ -79,7 +136,7 @@ def _clean_groups(sensitive: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFra
     for name in frame.columns:
         col = frame[name]
         if col.isna().any():
-            col = col.astype(object).where(col.notna(), MISSING)
+            col = col.astype(str).where(col.notna(), MISSING).astype(object)
         fixed[name] = col
     out = pd.DataFrame(fixed, index=frame.index)
     # Column names must not collide with the table's own columns.
@@ -102,28 +159,29 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
     findings: list[Finding] = []
     notes: list[str] = []
     differences: dict[str, float] = {}
+    p_values: dict[str, float] = {}
     y, p = pred.y_true, pred.y_pred
     if pred.task == "binary":
         pos = pred.positive_label
         yb, pb = (y == pos).astype(int), (p == pos).astype(int)
+        cg, cy, cp, cw = _compress(groups, yb, pb)
         metrics: dict[str, Any] = {
-            "n": count, "accuracy": accuracy_score,
+            "n": _n, "accuracy": accuracy_score,
             "selection_rate": functools.partial(selection_rate, pos_label=1),
             "true_positive_rate": _tpr, "false_positive_rate": _fpr, "precision": _precision,
             "n_positive": _n_true, "n_predicted_positive": _n_pred,
         }
-        frame = MetricFrame(metrics=metrics, y_true=yb, y_pred=pb, sensitive_features=groups)
+        frame = MetricFrame(metrics=metrics, y_true=cy, y_pred=cp, sensitive_features=cg,
+                            sample_params={k: {"sample_weight": cw} for k in metrics})
         by_group = frame.by_group.copy()
         if pred.score is not None:
-            auc = MetricFrame(metrics={"roc_auc": _auc}, y_true=yb, y_pred=pred.score,
-                              sensitive_features=groups)
-            by_group["roc_auc"] = auc.by_group["roc_auc"]
+            by_group["roc_auc"] = _auc_by_group(groups, yb.astype(bool), pred.score, by_group.index)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             differences["demographic_parity_difference"] = float(
-                demographic_parity_difference(yb, pb, sensitive_features=groups))
+                demographic_parity_difference(cy, cp, sensitive_features=cg, sample_weight=cw))
             differences["equalized_odds_difference"] = float(
-                equalized_odds_difference(yb, pb, sensitive_features=groups))
+                equalized_odds_difference(cy, cp, sensitive_features=cg, sample_weight=cw))
         n_pos = by_group["n_positive"].to_numpy()
         n_neg = by_group["n"].to_numpy() - n_pos
         n_pp = by_group["n_predicted_positive"].to_numpy()
@@ -136,22 +194,28 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
                 continue
             reasons = np.where(mask, np.where(reasons == "", text, reasons + "; " + text), reasons)
         by_group["undefined"] = reasons
+        n_all = by_group["n"].to_numpy()
+        p_values["demographic_parity_difference"] = _gap_p_value(
+            by_group["selection_rate"].to_numpy(), n_all)
+        p_values["equalized_odds_difference"] = min(
+            _gap_p_value(by_group["true_positive_rate"].to_numpy(), n_pos),
+            _gap_p_value(by_group["false_positive_rate"].to_numpy(), n_neg))
+        differences.update({f"{k}_p_value": v for k, v in p_values.items()})
         by_group = by_group.drop(columns=["n_positive", "n_predicted_positive"])
         if (n_pos == 0).any() or (n_neg == 0).any():
             notes.append("fairlearn's equalized odds difference counts an undefined group rate as 0; "
                          "the groups concerned are listed in the 'undefined' column.")
     elif pred.task == "multiclass":
-        frame = MetricFrame(metrics={"n": count, "accuracy": accuracy_score},
-                            y_true=y, y_pred=p, sensitive_features=groups)
+        cg, cy, cp, cw = _compress(groups, y, p)
+        mc_metrics: dict[str, Any] = {"n": _n, "accuracy": accuracy_score}
+        frame = MetricFrame(metrics=mc_metrics, y_true=cy, y_pred=cp, sensitive_features=cg,
+                            sample_params={k: {"sample_weight": cw} for k in mc_metrics})
         by_group = frame.by_group.copy()
         by_group["undefined"] = ""
         notes.append("Demographic parity and equalized odds are defined for binary tasks only.")
     else:
-        frame = MetricFrame(
-            metrics={"n": count, "mae": mean_absolute_error,
-                     "mean_prediction": lambda yt, yp: float(np.mean(yp)),
-                     "mean_target": lambda yt, yp: float(np.mean(yt))},
-            y_true=y, y_pred=p, sensitive_features=groups)
+        frame = MetricFrame(metrics={"n": count, "mae": mean_absolute_error},
+                            y_true=y, y_pred=p, sensitive_features=groups)
         by_group = frame.by_group.copy()
         by_group["undefined"] = ""
         notes.append("Demographic parity and equalized odds are defined for binary tasks only.")
@@ -172,12 +236,14 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
             threshold=MIN_GROUP_ROWS,
             suggestion="Collect more data for these groups or merge them before judging fairness.",
         ))
-    for name, value in differences.items():
-        if np.isfinite(value) and value > 0.1:
+    for name, p_value in p_values.items():
+        value = differences[name]
+        if np.isfinite(value) and value > MAX_DIFFERENCE and p_value < ALPHA:
             findings.append(Finding(
                 f"fairness_{name}", "warning", column=", ".join(names),
-                message=f"{name.replace('_', ' ')} is {value:.3f} across groups (above 0.1)",
-                threshold=0.1,
+                message=(f"{name.replace('_', ' ')} is {value:.3f} across groups (above "
+                         f"{MAX_DIFFERENCE}; two-proportion z-test p = {p_value:.2g})"),
+                threshold=MAX_DIFFERENCE,
                 suggestion="Check the groups' metrics below; consider fairlearn's mitigation methods.",
             ))
     undefined = by_group[by_group["undefined"] != ""]

@@ -102,7 +102,7 @@ def side_column(
     if isinstance(value, str) or (
         isinstance(value, Sequence) and not isinstance(value, str)
         and len(value) > 0 and all(isinstance(v, str) for v in value)
-        and all(v in X.columns for v in value)
+        and (all(v in X.columns for v in value) or len(value) != len(X))
     ):
         names = [value] if isinstance(value, str) else list(value)
         require_columns(X, names, what=f"{name} column")
@@ -215,7 +215,7 @@ def predict(model: Any, X: pd.DataFrame, y: pd.Series, *, task: str | None = Non
     pred.classes = np.asarray(classes)
     if task == "binary":
         if positive_label is None:
-            positive_label = pred.classes[-1]
+            positive_label = pred.classes.tolist()[-1]
         elif positive_label not in set(pred.classes.tolist()):
             raise InputError(
                 f"positive_label {positive_label!r} is not one of the model's classes",

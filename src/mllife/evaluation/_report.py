@@ -86,6 +86,21 @@ class EvaluationReport(Report):
         Whether every success criterion is met (None without ``criteria``).
     checklist : DataFrame
         Criteria as a checklist: ``item``, ``target``, ``actual``, ``passed``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from mllife.evaluation import evaluate
+    >>> X = np.arange(40.0).reshape(-1, 1)
+    >>> y = 2 * X[:, 0] + np.tile([-10.0, 10.0], 20) + 5
+    >>> report = evaluate(LinearRegression().fit(X, y), X, y, baseline=None)
+    >>> report
+    <EvaluationReport 'Evaluation of LinearRegression (regression)': 0 findings (0 errors, 0 warnings)>
+    >>> round(report.metrics["mae"], 3), report.passed
+    (10.0, None)
+    >>> report.metrics_table()["metric"].tolist()
+    ['mae', 'rmse', 'r2', 'mape']
     """
 
     task: str = "binary"

@@ -58,7 +58,6 @@ def _with_sampler(model: Any, sampler: Any) -> Any:
 
 def _fit_and_score(
     model: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray, scorers: dict[str, Any],
-    keep: bool,
 ) -> dict[str, Any]:
     """One fold of one model; a failure is returned as its message, never raised."""
     from sklearn.base import clone
@@ -82,16 +81,15 @@ def _fit_and_score(
     except Exception as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         return out
-    if keep:
-        out["estimator"], out["X_test"] = estimator, X_test
+    out["estimator"], out["X_test"] = estimator, X_test
     return out
 
 
-def _run(tasks: list[tuple[str, Any, int, np.ndarray, np.ndarray, bool]], X: Any, y: Any,
+def _run(tasks: list[tuple[str, Any, int, np.ndarray, np.ndarray]], X: Any, y: Any,
          scorers: dict[str, Any], n_jobs: int | None) -> Iterator[tuple[str, int, dict[str, Any]]]:
     if n_jobs in (None, 1):
-        for name, model, fold, train, test, keep in tasks:
-            yield name, fold, _fit_and_score(model, X, y, train, test, scorers, keep)
+        for name, model, fold, train, test in tasks:
+            yield name, fold, _fit_and_score(model, X, y, train, test, scorers)
         return
     from sklearn.utils.parallel import Parallel, delayed
 
@@ -100,10 +98,10 @@ def _run(tasks: list[tuple[str, Any, int, np.ndarray, np.ndarray, bool]], X: Any
     except TypeError:
         parallel = Parallel(n_jobs=n_jobs)
     results = parallel(
-        delayed(_fit_and_score)(model, X, y, train, test, scorers, keep)
-        for _, model, _, train, test, keep in tasks
+        delayed(_fit_and_score)(model, X, y, train, test, scorers)
+        for _, model, _, train, test in tasks
     )
-    for (name, _, fold, _, _, _), result in zip(tasks, results, strict=True):
+    for (name, _, fold, _, _), result in zip(tasks, results, strict=True):
         yield name, fold, result
 
 
@@ -230,7 +228,7 @@ def compare_models(
     >>> float(report.results.loc[0, "lift_roc_auc"]) > 0.3
     True
     """
-    from sklearn.base import clone, is_classifier
+    from sklearn.base import clone
 
     from ..baselines import baseline as make_baseline
 
@@ -243,6 +241,9 @@ def compare_models(
     if sampler is not None and not hasattr(sampler, "fit_resample"):
         raise InputError(f"sampler is a {type(sampler).__name__}",
                          expected="an imbalanced-learn sampler (with fit_resample)")
+    if sampler is not None and task == "regression":
+        raise InputError("a sampler was given for a regression task",
+                         expected="sampler=None: resampling balances classes")
 
     baseline_name: str | None = None
     candidates = dict(named)
@@ -264,11 +265,10 @@ def compare_models(
         for name, model in candidates.items()
     }
 
-    classifier = task != "regression"
-    folds = _folds(cv, X, target, groups, classifier or any(is_classifier(m) for m in named.values()))
-    # Every fold keeps its fitted model; only the last successful one per model is
+    folds = _folds(cv, X, target, groups, task != "regression")
+    # Every fold returns its fitted model; only the last successful one per model is
     # held on to (for latency and size), so memory stays at one fitted copy per model.
-    tasks = [(name, model, i, tr, te, True)
+    tasks = [(name, model, i, tr, te)
              for name, model in prepared.items() for i, (tr, te) in enumerate(folds)]
     results = _run(tasks, X, target, resolved.scorers, n_jobs)
     if _interactive():

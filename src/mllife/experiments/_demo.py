@@ -11,14 +11,18 @@ from ._compare import compare_models
 TARGET, TIME, ID = "churned", "last_event_at", "customer_id"
 
 
-def _time_split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
-    """Train before the 80% time quantile, test after; target, id and datetimes dropped."""
-    cutoff = frame[TIME].quantile(0.8)
-    features = frame.drop(columns=[TARGET, ID])
+def _xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Features (target, id and datetime columns dropped) and target."""
+    features = frame.drop(columns=[c for c in (TARGET, ID) if c in frame.columns])
     features = features.loc[:, [c for c in features.columns
                                 if not pd.api.types.is_datetime64_any_dtype(features[c])]]
-    early = frame[TIME] <= cutoff
-    return features[early], frame.loc[early, TARGET], features[~early], frame.loc[~early, TARGET]
+    return features, frame[TARGET]
+
+
+def _time_split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
+    """Train up to the 80% time quantile, test after."""
+    early = frame[TIME] <= frame[TIME].quantile(0.8)
+    return (*_xy(frame[early]), *_xy(frame[~early]))
 
 
 def _preprocessor(ctx: Any, X: pd.DataFrame) -> Any:
@@ -53,7 +57,11 @@ def run(ctx: Any) -> None:
 
     X_train, y_train = ctx.state.get("X_train"), ctx.state.get("y_train")
     if X_train is None or y_train is None:
-        X_train, y_train, X_test, y_test = _time_split(ctx.clean.frame)
+        split = ctx.state.get("split")
+        if split is not None:
+            (X_train, y_train), (X_test, y_test) = _xy(split.train), _xy(split.test)
+        else:
+            X_train, y_train, X_test, y_test = _time_split(ctx.clean.frame)
         ctx.state.update(X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
     pre = _preprocessor(ctx, X_train)
     models = {

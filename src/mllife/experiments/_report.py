@@ -80,12 +80,17 @@ class ComparisonReport(Report):
     @property
     def best(self) -> str | None:
         """The model with the best primary score (``None`` if all failed)."""
-        scored = self.results.dropna(subset=[f"{self.primary}_mean"])
+        column = f"{self.primary}_mean"
+        if column not in self.results.columns:
+            return None
+        scored = self.results.dropna(subset=[column])
         return None if scored.empty else str(scored["model"].iloc[0])
 
     @property
     def errors(self) -> dict[str, str]:
         """Model name -> the first error message, for models that failed in a fold."""
+        if "n_folds_failed" not in self.results.columns:
+            return {}
         failed = self.results[self.results["n_folds_failed"] > 0]
         return dict(zip(failed["model"], failed["error"], strict=True))
 
@@ -110,7 +115,7 @@ class ComparisonReport(Report):
 
     def _derive_findings(self) -> list[Finding]:
         found: list[Finding] = []
-        if self.results.empty:
+        if "n_folds_failed" not in self.results.columns:
             return found
         primary = self.primary
         better = self.greater_is_better.get(primary, True)
@@ -156,9 +161,9 @@ class ComparisonReport(Report):
         return found
 
     def _plots(self) -> Sequence[Plot]:
-        table = self.results.dropna(subset=[f"{self.primary}_mean"])
-        if table.empty:
+        if self.best is None:
             return ()
+        table = self.results.dropna(subset=[f"{self.primary}_mean"])
         names = [str(n) for n in table["model"]]
         scores = table[f"{self.primary}_mean"].to_numpy(dtype=float)
         errors = table[f"{self.primary}_std"].to_numpy(dtype=float)
@@ -166,14 +171,19 @@ class ComparisonReport(Report):
         primary = self.primary
 
         def scatter(ax: Any) -> None:
+            from matplotlib.ticker import FuncFormatter, NullFormatter
+
             ok = np.isfinite(latency) & (latency > 0)
             for i, (name, x, y) in enumerate(zip(names, latency, scores, strict=True)):
                 if ok[i]:
                     ax.scatter([x], [y], color=PALETTE[i % len(PALETTE)], s=40)
-                    ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4),
-                                fontsize=8)
+                    # Alternate label heights so that models at one point stay readable.
+                    ax.annotate(name, (x, y), textcoords="offset points",
+                                xytext=(5, 4 if i % 2 == 0 else -11), fontsize=8)
             if ok.any():
                 ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel("predict latency, one row (ms, log scale)")
             ax.set_ylabel(primary)
 

@@ -170,6 +170,9 @@ class DateTimeFeatures(FrameTransformer):
             except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
                 raise InputError(f"numbers out of the datetime range ({exc})", column=col,
                                  expected=f"epoch offsets in {self.epoch_unit!r}") from None
+        elif pd.api.types.is_object_dtype(s.dtype) and pd.api.types.infer_dtype(
+                s, skipna=True) in {"datetime", "datetime64", "date"}:
+            out = self._parse_objects(s, col)
         elif pd.api.types.is_object_dtype(s.dtype) and (
             pd.api.types.infer_dtype(s, skipna=True) not in {"string", "datetime", "date", "empty"}
         ) and (self.epoch_unit is not None or pd.api.types.infer_dtype(s, skipna=True) in {
@@ -182,6 +185,22 @@ class DateTimeFeatures(FrameTransformer):
         if self.utc:
             out = out.dt.tz_convert("UTC") if out.dt.tz is not None else out.dt.tz_localize("UTC")
         return out, fmt
+
+    def _parse_objects(self, s: pd.Series, col: str) -> pd.Series:
+        """Python datetime / date / Timestamp objects in an object column."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", FutureWarning)
+                out = pd.to_datetime(s, utc=self.utc)
+        except (ValueError, TypeError, FutureWarning) as exc:
+            if _is_tz_problem(exc):
+                raise InputError("mixes time zones or UTC offsets", column=col,
+                                 expected=_TZ_HINT) from None
+            raise InputError(f"holds dates that pandas cannot convert ({exc})", column=col,
+                             expected="datetimes") from None
+        if not isinstance(out, pd.Series) or not is_datetime(out):
+            raise InputError("mixes time zones or UTC offsets", column=col, expected=_TZ_HINT)
+        return out
 
     def _parse_strings(self, s: pd.Series, col: str, fmt: str | None) -> tuple[pd.Series, str]:
         present = s.notna()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any, NamedTuple
 
@@ -47,11 +48,18 @@ def _match_sources(out: str, in_names: list[str]) -> tuple[str, ...]:
     """Which inputs an output name comes from, by name (``plan_basic`` <- ``plan``)."""
     if out in in_names:
         return (out,)
-    for test in (lambda i: out.startswith(f"{i}_"), lambda i: out.endswith(f"_{i}"),
-                 lambda i: i in out):
+    for test in (lambda i: out.startswith(f"{i}_"), lambda i: out.endswith(f"_{i}")):
         found = [i for i in in_names if i and test(i)]
         if found:
             return (max(found, key=len),)
+    # Products and powers: "a b", "a^2", "a*b" come from every input named in them.
+    tokens = set(re.split(r"[\s*^/+()]+|\^\d+", out))
+    found = [i for i in in_names if i in tokens]
+    if found:
+        return tuple(found)
+    found = [i for i in in_names if i and i in out]
+    if found:
+        return (max(found, key=len),)
     return tuple(in_names)
 
 

@@ -18,6 +18,8 @@ ENTRY_KINDS: dict[str, tuple[str, str]] = {
     "boolean": ("boolean", "as 0/1, most frequent value imputed"),
     "datetime": ("datetime", "calendar features (with hour), elapsed days, impute, scale"),
     "date": ("date", "calendar features (no time of day), elapsed days, impute, scale"),
+    "datetime_utc": ("datetime (mixed time zones)",
+                     "converted to UTC, calendar features, elapsed days, impute, scale"),
     "categorical": ("categorical", "one-hot, surviving unseen and rare values"),
     "high_cardinality": ("categorical (many values)", "rare grouping, then one-hot of the kept values"),
     "id": ("id", "ID-like: a distinct value per row carries no pattern"),
@@ -43,13 +45,21 @@ def _looks_like_dates(values: pd.Series) -> str | None:
         return None
     from ._datetime_features import DateTimeFeatures
 
+    values = pd.Series(sample.to_numpy(dtype=object))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed, _ = DateTimeFeatures()._parse_strings(pd.Series(sample.to_numpy(dtype=object)),
-                                                          "_", None)
-    except ValueError:
-        return None
+            parsed, _ = DateTimeFeatures()._parse_strings(values, "_", None)
+    except ValueError as exc:
+        if "time zones" not in str(exc):
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                DateTimeFeatures(utc=True)._parse_strings(values, "_", None)
+        except ValueError:
+            return None
+        return "datetime_utc"
     return _date_or_datetime(parsed)
 
 
@@ -62,6 +72,16 @@ def _numbers_as_text(values: pd.Series) -> bool:
         return False
     parsed = pd.to_numeric(sample, errors="coerce")
     return bool(parsed.notna().mean() >= 0.9 and parsed.nunique() > 2)
+
+
+def _object_dates_kind(values: pd.Series) -> str:
+    from ._datetime_features import DateTimeFeatures
+
+    try:
+        parsed = DateTimeFeatures()._parse_objects(values, "_")
+    except ValueError as exc:
+        return "datetime_utc" if "time zones" in str(exc) else "mixed"
+    return _date_or_datetime(parsed)
 
 
 def _date_or_datetime(s: pd.Series) -> str:
@@ -110,8 +130,8 @@ def detect_kinds(frame: pd.DataFrame, *, max_categories: int, sample_size: int) 
                 kind = "date"
             elif is_datetime(s):
                 kind = _date_or_datetime(s)
-            else:  # Python datetime / date objects
-                kind = "datetime"
+            else:  # Python datetime / date objects: one time zone, or several?
+                kind = _object_dates_kind(s)
         elif kind in {"categorical", "mixed", "id"} and _numbers_as_text(s):
             kind = "numeric_text"
         elif kind in {"categorical", "mixed"}:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ from .._frame import as_frame, generated_names, is_bool, is_numeric
 from ._datetime_features import FEATURES, DateTimeFeatures
 from ._kinds import DROPPED, ENTRY_KINDS, detect_kinds
 from ._rare import RareCategoryGrouper
+
+if TYPE_CHECKING:
+    from ._plan_report import PreprocessorReport
 
 __all__ = ["Preprocessor", "make_preprocessor"]
 
@@ -105,6 +108,8 @@ class Preprocessor(ColumnTransformer):
         for entry, trans, cols in self.transformers:
             kind, reason = ENTRY_KINDS.get(entry, (entry, ""))
             dropped = isinstance(trans, str) and trans == "drop"
+            if callable(cols) or isinstance(cols, slice):
+                cols = [repr(cols)]  # a selector set by hand: shown as is
             for col in ([cols] if isinstance(cols, str | int) else list(cols)):
                 name = self._column_name(col)
                 rows.append({
@@ -122,7 +127,7 @@ class Preprocessor(ColumnTransformer):
             return str(names[col]) if names is not None else f"x{int(col)}"
         return str(col)
 
-    def plan_report(self, X: Any = None) -> Any:
+    def plan_report(self, X: Any = None) -> PreprocessorReport:
         """The plan, and the output features once fitted, as a report.
 
         Parameters
@@ -245,10 +250,10 @@ def _entry(kind: str, *, scale: bool, max_categories: int, min_frequency: float 
     if kind == "boolean":
         return Pipeline([as_float, ("impute", SimpleImputer(strategy="most_frequent",
                                                            keep_empty_features=True))])
-    if kind in {"datetime", "date"}:
-        features = datetime_features or (DATETIME_FEATURES if kind == "datetime" else DATE_FEATURES)
+    if kind in {"datetime", "date", "datetime_utc"}:
+        features = datetime_features or (DATE_FEATURES if kind == "date" else DATETIME_FEATURES)
         steps: list[tuple[str, Any]] = [
-            ("calendar", DateTimeFeatures(features=tuple(features))),
+            ("calendar", DateTimeFeatures(features=tuple(features), utc=kind == "datetime_utc")),
             ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
         ]
         if scale:
@@ -304,7 +309,8 @@ def make_preprocessor(
     datetime / date         :class:`DateTimeFeatures` (year, month, day_of_week,
                             hour for timestamps, is_weekend, elapsed days since
                             the earliest training date), median impute, scale
-    date-like strings       as datetime (ISO or one consistent format)
+    date-like strings       as datetime (ISO or one consistent format); mixed
+                            time zones or offsets are converted to UTC
     categorical (low card)  ``OneHotEncoder(handle_unknown="infrequent_if_exist",
                             min_frequency)``: unseen values give all zeros, rare
                             ones share an ``infrequent`` column, missing is a
@@ -404,7 +410,7 @@ def make_preprocessor(
             transformers.append((entry, trans, cols))
     kept = [str(c) for c in frame.columns if kinds[c] not in DROPPED]
     prefixes = [str(c) for c in frame.columns
-                if kinds[c] in {"categorical", "high_cardinality", "datetime", "date"}]
+                if kinds[c] in {"categorical", "high_cardinality", "datetime", "date", "datetime_utc"}]
     verbose = _name_collisions(kept, prefixes) or len(set(kept)) != len(kept)
     pre = Preprocessor(transformers, remainder="drop", sparse_threshold=0.0, n_jobs=n_jobs,
                        verbose_feature_names_out=verbose)

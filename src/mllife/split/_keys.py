@@ -12,58 +12,85 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from .._errors import InputError
 from .._frame import hash_rows, is_bool, is_datetime, is_numeric, normalize_strings
 
-#: Significant digits kept when numbers are compared for near duplicates.
-NEAR_DIGITS = 5
+#: Bits of mantissa kept when numbers are compared for near duplicates: a
+#: relative tolerance of about 1e-5 (5 significant digits).
+NEAR_BITS = 17
 
 _MISSING_KEY = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _round_significant(x: np.ndarray, digits: int) -> np.ndarray:
-    """``x`` rounded to ``digits`` significant digits (NaN and 0 kept)."""
-    out = x.copy()
-    finite = np.isfinite(x) & (x != 0)
-    if finite.any():
-        v = x[finite]
-        exponent = np.floor(np.log10(np.abs(v)))
-        scale = 10.0 ** (digits - 1 - exponent)
-        out[finite] = np.round(v * scale) / scale
-    return out
+def _round_relative(x: np.ndarray) -> np.ndarray:
+    """``x`` rounded to :data:`NEAR_BITS` bits of mantissa (NaN, inf and 0 kept)."""
+    mantissa, exponent = np.frexp(x)
+    scale = float(2**NEAR_BITS)
+    return np.ldexp(np.round(mantissa * scale) / scale, exponent)
 
 
-def column_key(s: pd.Series, *, near: bool = False) -> np.ndarray:
-    """One comparable value per cell: float64 for numbers and times, uint64 else.
+def _text_keys(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Exact and normalised hashes of a text (or other object) column, one factorize."""
+    try:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists, dicts)
+        codes, uniques = pd.factorize(s.map(repr, na_action="ignore"), use_na_sentinel=True)
+    labels = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    exact = pd.util.hash_array(labels.to_numpy(dtype=object), categorize=False)
+    texts = labels if pd.api.types.infer_dtype(labels) == "string" else labels.map(str)
+    normalised = normalize_strings(texts).to_numpy(dtype=object)
+    near = pd.util.hash_array(normalised, categorize=False)
+    exact = np.append(exact, _MISSING_KEY)[codes]  # code -1 (missing) takes the last slot
+    near = np.append(near, _MISSING_KEY)[codes]
+    return exact, near
+
+
+def column_keys(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Exact and near keys of one column: float64 for numbers and times, uint64 else.
 
     Keys do not depend on the dtype a frame happens to have (``1`` and ``1.0``,
     object and ``str`` strings, a time zone and UTC give the same key), so two
-    frames compare cell by cell. With ``near=True`` numbers are rounded to
-    :data:`NEAR_DIGITS` significant digits and strings are stripped,
-    whitespace-collapsed and casefolded.
+    frames compare cell by cell. Near keys round numbers to a relative
+    tolerance of about 1e-5 and strip, whitespace-collapse and casefold text.
     """
     if is_datetime(s):
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)
         values = s.to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.float64)
         values[s.isna().to_numpy()] = np.nan
-        return values
+        return values, values
     if is_bool(s) or is_numeric(s):
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        return _round_significant(values, NEAR_DIGITS) if near else values
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    labels = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    if near:
-        texts = labels.map(str) if pd.api.types.infer_dtype(labels) != "string" else labels
-        labels = normalize_strings(texts).astype(object)
-    hashed = pd.util.hash_array(labels.to_numpy(dtype=object), categorize=False)
-    hashed = np.append(hashed, _MISSING_KEY)  # code -1 (missing) takes the last slot
-    return hashed[codes]
+        return values, _round_relative(values)
+    return _text_keys(s)
+
+
+def column_key(s: pd.Series) -> np.ndarray:
+    """The exact key of one column (see :func:`column_keys`)."""
+    return column_keys(s)[0]
+
+
+class FrameKeys:
+    """Per-column keys of one frame, computed once and shared by every check."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self._cache: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
+
+    def column(self, column: Hashable, *, near: bool = False) -> np.ndarray:
+        if column not in self._cache:
+            self._cache[column] = column_keys(self.df[column])
+        return self._cache[column][1 if near else 0]
+
+    def rows(self, columns: Sequence[Hashable], *, near: bool = False) -> np.ndarray:
+        """One 64-bit hash per row over ``columns``, comparable across frames."""
+        keys = {i: self.column(c, near=near) for i, c in enumerate(columns)}
+        return hash_rows(pd.DataFrame(keys, index=pd.RangeIndex(len(self.df))))
 
 
 def row_keys(df: pd.DataFrame, columns: Sequence[Hashable], *, near: bool = False) -> np.ndarray:
     """One 64-bit hash per row over ``columns``, comparable across frames."""
-    keys = {i: column_key(df[c], near=near) for i, c in enumerate(columns)}
-    return hash_rows(pd.DataFrame(keys, index=pd.RangeIndex(len(df))))
+    return FrameKeys(df).rows(columns, near=near)
 
 
 def codes_of(values: np.ndarray | pd.Series) -> np.ndarray:
@@ -76,11 +103,11 @@ def codes_of(values: np.ndarray | pd.Series) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def join_units(*codes: np.ndarray) -> np.ndarray:
+def join_units(*codes: np.ndarray | None) -> np.ndarray:
     """Rows linked by any shared code end in one unit (connected components)."""
     present = [c for c in codes if c is not None]
     if not present:
-        raise ValueError("join_units needs at least one code array")  # internal misuse
+        raise InputError("no codes to join", expected="group codes, duplicate codes or both")
     if len(present) == 1:
         return present[0]
     from scipy.sparse import coo_matrix

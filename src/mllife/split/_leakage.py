@@ -12,7 +12,7 @@ import pandas as pd
 from .._errors import InputError
 from .._frame import as_frame, is_bool, is_datetime, is_string_like, require_columns
 from ..report import Finding
-from ._keys import column_key, row_keys
+from ._keys import FrameKeys, column_key
 from ._report import LeakageReport
 from ._target import target_scores
 from ._time import TimeValues, check_same_kind, time_values
@@ -52,12 +52,12 @@ class _Checks:
         })
 
 
-def _duplicates(checks: _Checks, name: str, other: pd.DataFrame, exact_train: pd.Series,
+def _duplicates(checks: _Checks, name: str, other: FrameKeys, exact_train: pd.Series,
                 near_train: pd.Series, features: list[Hashable], target: Hashable | None) -> None:
     between = f"train/{name}"
-    n = len(other)
-    exact = pd.Series(row_keys(other, features)).isin(exact_train).to_numpy(dtype=bool)
-    near = pd.Series(row_keys(other, features, near=True)).isin(near_train).to_numpy(dtype=bool)
+    n = len(other.df)
+    exact = pd.Series(other.rows(features)).isin(exact_train).to_numpy(dtype=bool)
+    near = pd.Series(other.rows(features, near=True)).isin(near_train).to_numpy(dtype=bool)
     near = near & ~exact
     for check, mask, what in (("exact_duplicates", exact, "an identical"),
                               ("near_duplicates", near, "a nearly identical")):
@@ -73,7 +73,7 @@ def _duplicates(checks: _Checks, name: str, other: pd.DataFrame, exact_train: pd
                    if check == "near_duplicates" else "")
                 + ": the model is scored on rows it was trained on",
                 n_rows=count, share=share, threshold=DUPLICATE_ERROR_SHARE,
-                sample_index=_sample(other.index, mask),
+                sample_index=_sample(other.df.index, mask),
                 suggestion="split with mllife.split(..., dedupe=True) or DuplicateAwareKFold, "
                 "or drop the duplicates before splitting",
                 details={"between": between,
@@ -82,10 +82,11 @@ def _duplicates(checks: _Checks, name: str, other: pd.DataFrame, exact_train: pd
         checks.add(check, between, n_rows=count, share=share, finding=finding)
 
 
-def _groups(checks: _Checks, name: str, other: pd.DataFrame, train_keys: pd.Series,
+def _groups(checks: _Checks, name: str, other_keys: FrameKeys, train_keys: pd.Series,
             group_col: Hashable) -> None:
     between = f"train/{name}"
-    keys = column_key(other[group_col])
+    other = other_keys.df
+    keys = other_keys.column(group_col)
     mask = np.asarray(pd.Series(keys).isin(train_keys), dtype=bool)
     count = int(mask.sum())
     share = count / len(other) if len(other) else 0.0
@@ -104,9 +105,10 @@ def _groups(checks: _Checks, name: str, other: pd.DataFrame, train_keys: pd.Seri
                finding=finding)
 
 
-def _group_candidates(checks: _Checks, name: str, train: pd.DataFrame, other: pd.DataFrame,
+def _group_candidates(checks: _Checks, name: str, train_keys: FrameKeys, other_keys: FrameKeys,
                       columns: Sequence[Hashable]) -> None:
     between = f"train/{name}"
+    train, other = train_keys.df, other_keys.df
     found = 0
     worst = "ok"
     for column in columns:
@@ -116,10 +118,17 @@ def _group_candidates(checks: _Checks, name: str, train: pd.DataFrame, other: pd
         if not (is_string_like(s_train) or pd.api.types.is_integer_dtype(s_train.dtype)):
             continue
         head = s_train.iloc[:20_000]
-        if head.nunique() < max(GROUP_KEY_MIN_UNIQUE, 0.05 * len(head)):
+        head_unique = head.nunique()
+        if head_unique < max(GROUP_KEY_MIN_UNIQUE, 0.05 * len(head)):
             continue
-        keys_train = column_key(s_train)
-        keys_other = column_key(s_other)
+        tokens = set(re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(column))
+                              .lower()))
+        named_id = bool(tokens & _ID_TOKENS)
+        dense = head_unique >= 0.2 * len(head)
+        if not (named_id or dense or is_string_like(s_train)):
+            continue  # an integer feature such as a count or an age
+        keys_train = train_keys.column(column)
+        keys_other = other_keys.column(column)
         mask = np.asarray(pd.Series(keys_other).isin(keys_train), dtype=bool) & s_other.notna(
         ).to_numpy()
         count = int(mask.sum())
@@ -127,9 +136,8 @@ def _group_candidates(checks: _Checks, name: str, train: pd.DataFrame, other: pd
         if share < GROUP_KEY_SHARE:
             continue
         n_shared = int(pd.Series(keys_other[mask]).nunique())
-        tokens = set(re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(column))
-                              .lower()))
-        id_like = bool(tokens & _ID_TOKENS) or is_string_like(s_train)
+        # An ID-like name, or text with few rows per value (a city repeats far more).
+        id_like = named_id or (is_string_like(s_train) and dense)
         found += 1
         severity = "warning" if id_like else "info"
         worst = "warning" if severity == "warning" else ("info" if worst == "ok" else worst)
@@ -245,17 +253,19 @@ def run_checks(
         raise InputError("train and the held-out set share no feature column",
                          expected="the same columns in both")
     checks = _Checks()
-    exact_train = pd.Series(row_keys(train, features))
-    near_train = pd.Series(row_keys(train, features, near=True))
+    train_keys = FrameKeys(train)
+    exact_train = pd.Series(train_keys.rows(features))
+    near_train = pd.Series(train_keys.rows(features, near=True))
     t_train = time_values(train[time_col], column=time_col) if time_col is not None else None
-    group_train = pd.Series(column_key(train[group_col])) if group_col is not None else None
+    group_train = pd.Series(train_keys.column(group_col)) if group_col is not None else None
     for name, other in others.items():
-        _duplicates(checks, name, other, exact_train, near_train, features, target)
+        other_keys = FrameKeys(other)
+        _duplicates(checks, name, other_keys, exact_train, near_train, features, target)
         if group_train is not None:
-            _groups(checks, name, other, group_train, group_col)
+            _groups(checks, name, other_keys, group_train, group_col)
         else:
             candidates = [c for c in features if c != time_col]
-            _group_candidates(checks, name, train, other, candidates)
+            _group_candidates(checks, name, train_keys, other_keys, candidates)
         if t_train is not None:
             _temporal(checks, name, other, t_train, time_col, horizon)
     if t_train is not None:

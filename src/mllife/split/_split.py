@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -12,8 +13,8 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._errors import DataWarning, InputError
-from .._frame import as_frame, is_numeric, require_columns
-from ._keys import codes_of, join_units, row_keys
+from .._frame import as_frame, hash_rows, is_numeric, require_columns
+from ._keys import codes_of, join_units
 from ._leakage import run_checks
 from ._report import LeakageReport
 from ._time import cut_points, time_values
@@ -99,6 +100,16 @@ class Split:
         )
 
 
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's line, past mllife's frames."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("mllife."):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _check_sizes(sizes: Any) -> np.ndarray:
     try:
         values = np.asarray(sizes, dtype=float)
@@ -131,6 +142,8 @@ def _random_parts(units: np.ndarray, strata: np.ndarray, sizes: np.ndarray,
     Units are shuffled within their stratum and laid end to end; a unit goes
     to the part where its midpoint falls, after a random rotation per stratum.
     Each stratum is so split in proportion to ``sizes`` (within one unit).
+    Units larger than a quarter of the smallest part are laid first, so they
+    go to train instead of emptying a small part.
     """
     n_units = int(units.max()) + 1
     unit_size = np.bincount(units, minlength=n_units).astype(float)
@@ -139,10 +152,14 @@ def _random_parts(units: np.ndarray, strata: np.ndarray, sizes: np.ndarray,
     n_strata = int(unit_stratum.max()) + 1
     priority = rng.permutation(n_units)
     rotation = rng.random_sample(n_strata)
-    order = np.lexsort((priority, unit_stratum))
+    totals = np.bincount(unit_stratum, weights=unit_size, minlength=n_strata)
+    # Units large next to the smallest part go first (so into train), unrotated:
+    # laid anywhere else they would swallow a small part's whole share.
+    large = unit_size > 0.25 * sizes.min() * totals[unit_stratum]
+    rotation[np.unique(unit_stratum[large])] = 0.0
+    order = np.lexsort((priority, ~large, unit_stratum))
     size_sorted = unit_size[order]
     stratum_sorted = unit_stratum[order]
-    totals = np.bincount(unit_stratum, weights=unit_size, minlength=n_strata)
     offsets = np.concatenate([[0.0], np.cumsum(totals)[:-1]])
     within = np.cumsum(size_sorted) - offsets[stratum_sorted] - size_sorted / 2
     position = (within / totals[stratum_sorted] + rotation[stratum_sorted]) % 1.0
@@ -159,6 +176,25 @@ def _random_parts(units: np.ndarray, strata: np.ndarray, sizes: np.ndarray,
         smallest = movable[np.lexsort((priority[movable], unit_size[movable]))[0]]
         part_of_unit[smallest] = part
     return part_of_unit[units]
+
+
+def _time_parts(units: np.ndarray, t: np.ndarray, sizes: np.ndarray, span: float, *,
+                by_group: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Part of each row, and which rows are kept, for a split over time.
+
+    A unit (group, duplicate set or row) starts at its first time; parts are
+    consecutive ranges of unit starts (ties kept together, see ``cut_points``).
+    A row is kept when it is more than ``span`` before the next part's first
+    start, so every part is strictly (and ``span``) later than the one before.
+    """
+    unit_start = np.full(int(units.max()) + 1, np.inf)
+    np.minimum.at(unit_start, units, t)
+    row_start = unit_start[units]
+    what = "groups with distinct first timestamps" if by_group else "distinct timestamps"
+    edges, next_starts = cut_points(row_start, np.cumsum(sizes)[:-1], what=what)
+    parts = np.searchsorted(edges, row_start, side="left")
+    limit = np.append(next_starts - span, np.inf)
+    return parts, t < limit[parts]
 
 
 def split(
@@ -268,26 +304,18 @@ def split(
     features = [c for c in frame.columns if c != target]
 
     group_codes = codes_of(frame[group_col].to_numpy()) if group_col is not None else None
-    dup_codes = codes_of(row_keys(frame, features)) if dedupe and features else None
+    dup_codes = codes_of(hash_rows(frame, features)) if dedupe and features else None
     if group_codes is None and dup_codes is None:
         units = np.arange(n, dtype=np.int64)
     else:
-        units = join_units(group_codes, dup_codes)  # type: ignore[arg-type]
+        units = join_units(group_codes, dup_codes)
 
     kept = np.ones(n, dtype=bool)
     if time_col is not None:
         strategy = "group+time" if group_col is not None else "time"
         times = time_values(frame[time_col], column=time_col)
-        span = times.span(gap, name="gap")
-        unit_start = np.full(int(units.max()) + 1, np.inf)
-        np.minimum.at(unit_start, units, times.values)
-        row_start = unit_start[units]
-        what = "groups with distinct first timestamps" if group_col is not None else (
-            "distinct timestamps")
-        edges, next_starts = cut_points(row_start, np.cumsum(part_sizes)[:-1], what=what)
-        parts = np.searchsorted(edges, row_start, side="left")
-        limit = np.append(next_starts - span, np.inf)
-        kept = times.values < limit[parts]
+        parts, kept = _time_parts(units, times.values, part_sizes, times.span(gap, name="gap"),
+                                  by_group=group_col is not None)
     else:
         strategy = "group" if group_col is not None else "random"
         strata = np.zeros(n, dtype=np.int64)
@@ -317,7 +345,7 @@ def split(
             f"{part_sizes.tolist()}: groups, duplicate sets or tied timestamps are large "
             "relative to the parts",
             DataWarning,
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
     positions = {name: np.flatnonzero(kept & (parts == i)) for i, name in enumerate(names)}
     train = frame.iloc[positions["train"]]

@@ -46,7 +46,11 @@ def feature_codes(s: pd.Series) -> np.ndarray:
         finite = np.isfinite(values)
         codes = np.zeros(len(values), dtype=np.int64)
         if finite.any():
-            edges = np.unique(np.quantile(values[finite], np.linspace(0, 1, N_BINS + 1)))
+            distinct = np.unique(values[finite])
+            if len(distinct) <= N_BINS:  # few values: each is its own bin
+                edges = np.concatenate([[-np.inf], (distinct[:-1] + distinct[1:]) / 2, [np.inf]])
+            else:
+                edges = np.unique(np.quantile(values[finite], np.linspace(0, 1, N_BINS + 1)))
             codes[finite] = np.searchsorted(edges[1:-1], values[finite], side="right")
         codes[~finite] = int(codes.max()) + 1
         return codes
