@@ -286,7 +286,10 @@ def _apply_criteria(report: EvaluationReport, criteria: Any) -> EvaluationReport
         except ImportError:
             raise InputError("criteria given as a dict, but mllife.problem is not available",
                              expected="a SuccessCriteria object") from None
-        criteria = SuccessCriteria(dict(criteria))
+        if "thresholds" in criteria:  # the output of SuccessCriteria.to_dict()
+            criteria = SuccessCriteria.from_dict(criteria)
+        else:
+            criteria = SuccessCriteria(dict(criteria))
     if not hasattr(criteria, "check"):
         raise InputError(f"criteria is a {type(criteria).__name__}",
                          expected="a mllife.SuccessCriteria (or a dict of metric thresholds)")
