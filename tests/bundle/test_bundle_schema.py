@@ -77,6 +77,20 @@ def test_churn_round_trip_frame_and_json_rows(churn_clean):
                                       schema.validate(pd.DataFrame([rows[i]])))
 
 
+def test_categorical_dtype_input(train, schema):
+    frame = train.astype({"plan": "category"})
+    pd.testing.assert_frame_equal(schema.validate(frame), train)
+    extra_category = frame.assign(plan=pd.Categorical(train["plan"],
+                                                      categories=["basic", "pro", "team", "x"]))
+    pd.testing.assert_frame_equal(schema.validate(extra_category), train)  # unused: fine
+    unseen = train.assign(plan=pd.Categorical(["basic", "x", "pro", "team", "x"]))
+    p = only(problems_of(schema, unseen), "plan")[0]
+    assert p["problem"] == "unseen category"
+    assert p["rows"] == [1, 4]
+    missing = train.assign(plan=pd.Categorical(["basic", None, "pro", "team", "pro"]))
+    assert only(problems_of(schema, missing), "plan")[0]["rows"] == [1]
+
+
 def test_columns_are_order_free_and_output_in_schema_order(schema):
     row = dict(reversed(list(good_row().items())))
     out = schema.validate(row)
@@ -88,6 +102,16 @@ def test_to_dict_from_dict_round_trip_is_json_safe(schema):
     again = InputSchema.from_dict(data)
     assert again == schema
     pd.testing.assert_frame_equal(again.validate(good_row()), schema.validate(good_row()))
+
+
+def test_nullable_boolean_and_numeric_text_columns():
+    X = pd.DataFrame({"flag": pd.Series([True, None, False], dtype=object),
+                      "n": pd.Series([1, 2, None], dtype=object)})
+    schema = InputSchema.infer(X)
+    assert [(s.family, s.nullable) for s in schema.specs] == [("boolean", True), ("float", True)]
+    out = schema.validate([{"flag": None, "n": 2}, {"flag": 1, "n": None}])
+    assert out["flag"].tolist()[1] is True
+    assert np.isnan(out["flag"].tolist()[0])
 
 
 def test_infer_refuses_mixed_types_and_bad_policies():

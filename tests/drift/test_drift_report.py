@@ -229,7 +229,9 @@ def test_outputs_html_json_markdown(tmp_path):
     data = json.loads(report.to_json())
     assert data["drifted_columns"] == ["x", "c"]
     assert set(data["distributions"]) == {"x", "y", "c", "b"}
-    assert "| x |" in report.to_markdown().replace("|x|", "| x |") or "x" in report.to_markdown()
+    markdown = report.to_markdown()
+    assert "## columns" in markdown
+    assert "drift share" in markdown
     assert report.save(tmp_path / "drift.html").exists()
     assert isinstance(report.to_frame(), pd.DataFrame)
 

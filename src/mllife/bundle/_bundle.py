@@ -213,8 +213,9 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Iterable[Any] | None =
     without its key, and a key refuses an unsigned bundle), the checksum of
     the whole file, then the model's types against the loader's trust list
     (scikit-learn, numpy, scipy and mllife estimators and the internals of
-    fitted models, tree models included; the file's own claims are never
-    used). Nothing in the file runs code.
+    fitted models, tree models included, and the helper functions of mllife's
+    transformers; the file's own claims are never used). Nothing in the file
+    runs code.
 
     Parameters
     ----------

@@ -113,9 +113,8 @@ def infer_column(name: str, s: pd.Series, *, max_categories: int,
     if inferred in {"integer", "floating", "mixed-integer-float", "decimal"}:
         values = pd.to_numeric(s, errors="coerce")
         return infer_column(name, values, max_categories=max_categories, nullable=is_nullable)
-    if inferred == "boolean" and not seen_null:
-        return infer_column(name, s.astype(bool), max_categories=max_categories,
-                            nullable=is_nullable)
+    if inferred == "boolean":
+        return ColumnSpec(name, "boolean", "bool", is_nullable)
     if inferred in {"datetime", "datetime64", "date"}:
         return infer_column(name, pd.to_datetime(s), max_categories=max_categories,
                             nullable=is_nullable)
@@ -490,13 +489,22 @@ def check_column(spec: ColumnSpec, s: pd.Series, policies: Policies,
     as those shared objects, which later encoders compare and hash faster.
     """
     res = _Result(spec.name)
+    if spec.family == "string" and canonical is not None and isinstance(
+            s.dtype, pd.CategoricalDtype):
+        # A categorical column: check its few categories and its integer codes only.
+        lookup = [canonical.get(c) if isinstance(c, str) else None for c in s.cat.categories]
+        unknown = np.array([c is None for c in lookup] + [True])  # last: code -1, missing
+        codes = s.cat.codes.to_numpy()
+        if not unknown[codes].any():
+            return as_text(np.array([*lookup, None], dtype=object)[codes]), [], []
+        s = s.astype(object)
     if spec.family == "string" and canonical is not None and len(s):
         values = s.to_numpy(dtype=object)
         try:
-            mapped = np.fromiter(map(canonical.get, values), dtype=object, count=len(values))
+            mapped: list[Any] | None = list(map(canonical.get, values))
         except TypeError:  # unhashable cells: the full check reports them
             mapped = None
-        if mapped is not None and not (mapped == None).any():  # noqa: E711 (elementwise)
+        if mapped is not None and None not in mapped:  # None: unseen or missing
             return as_text(mapped), [], []
     try:
         values = _CHECKS[spec.family](spec, s, res, policies)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -56,14 +57,16 @@ def run(ctx: Any) -> None:
     drift_profile = ctx.state.get("drift_profile")
     evaluation = ctx.state.get("evaluation")
     metrics = {}
-    if evaluation is not None and isinstance(getattr(evaluation, "metrics", None), dict):
-        metrics = {k: v for k, v in evaluation.metrics.items() if isinstance(v, int | float)}
+    if evaluation is not None and isinstance(getattr(evaluation, "metrics", None), Mapping):
+        metrics = {str(k): float(v) for k, v in evaluation.metrics.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}
 
     schema = InputSchema.infer(X_train)
     bundle = ModelBundle(model, schema, version="1.0.0",
                          metadata={"trained_rows": len(X_train), "target": "churned"},
                          metrics=metrics, drift_profile=drift_profile)
     path = bundle.save(ctx.out / "churn-model.mllife", key=DEMO_KEY)
+    ctx.written.append(path)
     loaded = load_bundle(path, key=DEMO_KEY)
     ctx.state["bundle"] = loaded
     ctx.state["bundle_path"] = path
@@ -90,6 +93,7 @@ def run(ctx: Any) -> None:
     report = Report(
         title="Model bundle",
         summary={"version": loaded.version, "columns": len(schema.columns),
+                 "metrics stored": len(metrics),
                  "file bytes": path.stat().st_size, "signed": True,
                  "drift profile": drift_profile is not None,
                  "garbage problems found": len(problems)},

@@ -131,6 +131,8 @@ def read_bundle(path: str | os.PathLike[str], *, key: bytes | str | None = None,
         size = source.stat().st_size
     except OSError as exc:
         raise InputError(f"cannot read bundle {str(source)!r}: {exc.strerror}") from None
+    if not source.is_file():
+        raise InputError(f"{str(source)!r} is not a file", expected="a bundle file")
     if size > max_bytes:
         raise IntegrityError(f"{source.name}: {size} bytes, larger than the {max_bytes} allowed")
     raw = source.read_bytes()

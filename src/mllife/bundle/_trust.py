@@ -6,6 +6,10 @@ those the loader approves, and only those are passed to ``skops.io.loads``:
 
 - classes from scikit-learn and mllife that are estimators (``BaseEstimator``
   subclasses, which skops rebuilds from their state, never by calling them);
+- plain functions of mllife's transformer packages (``mllife.features``,
+  ``mllife.baselines``), which its transformers hold as ``FunctionTransformer``
+  steps; other functions (``builtins.open``, ``os.system``, any other library's)
+  are not trusted;
 - a short list of internal types fitted models hold (tree structures,
   gradient-boosting predictors and binners, loss and link objects, numpy
   dtypes and random generators, scipy sparse containers, column selectors);
@@ -21,6 +25,7 @@ from __future__ import annotations
 import importlib
 import io
 import re
+import types
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -30,6 +35,8 @@ from ._io import MAX_BYTES, check_zip_sizes
 
 #: Top-level packages whose estimator classes are trusted.
 _ESTIMATOR_PACKAGES = ("sklearn", "mllife")
+#: mllife packages whose plain functions (used inside transformers) are trusted.
+_FUNCTION_PACKAGES = ("mllife.features.", "mllife.baselines.")
 
 #: Internal (non-estimator) types that fitted models hold. Exact names.
 TRUSTED_INTERNALS = frozenset({
@@ -97,10 +104,23 @@ def _is_estimator_class(name: str) -> bool:
         obj.__module__.split(".", 1)[0] in _ESTIMATOR_PACKAGES
 
 
+def _is_mllife_transform_function(name: str) -> bool:
+    """True for a plain function of mllife's transformer packages (``FunctionTransformer``
+    helpers such as ``mllife.features._preprocessor._as_text``): data in, data out."""
+    if not _NAME.match(name) or not name.startswith(_FUNCTION_PACKAGES):
+        return False
+    module_name, _, attr = name.rpartition(".")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except Exception:
+        return False
+    return isinstance(obj, types.FunctionType) and obj.__module__ == module_name
+
+
 def approves(name: str) -> bool:
     """Whether the loader's own trust list accepts the type ``name``."""
     return (name in TRUSTED_INTERNALS or any(p.match(name) for p in _TRUSTED_PATTERNS)
-            or _is_estimator_class(name))
+            or _is_estimator_class(name) or _is_mllife_transform_function(name))
 
 
 def load_model(data: bytes, *, trusted: Iterable[Any] | None = None,

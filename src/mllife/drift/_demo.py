@@ -14,10 +14,14 @@ DRIFT_START = pd.Timestamp("2024-10-01")
 
 def run(ctx: Any) -> None:
     frame = ctx.clean.frame
-    features = frame.drop(columns=["churned"])
+    # Timestamps move forward by construction and the target is not an input:
+    # monitor what the model reads.
+    features = frame.drop(columns=["churned", "last_event_at", "signup_date"])
     late = frame["last_event_at"] >= DRIFT_START
     reference, current = features.loc[~late], features.loc[late]
-    ctx.state["drift_profile"] = DriftProfile.fit(reference)
+    # The profile a bundle carries describes the model's training inputs.
+    X_train = ctx.state.get("X_train")
+    ctx.state["drift_profile"] = DriftProfile.fit(X_train if X_train is not None else reference)
     report = drift_report(reference, current, multivariate=True, max_plots=6)
     ctx.write(report, "07_drift")
     auc = (report.multivariate or {}).get("auc")
