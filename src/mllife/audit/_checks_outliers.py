@@ -14,6 +14,9 @@ from ._registry import _builtin
 _Q75_Z = 0.6744897501960817  # standard-normal third quartile
 _IQR_Z = 2 * _Q75_Z
 _MAD_Z = _Q75_Z  # MAD of a standard normal
+#: A signed column whose 1%-99% range exceeds this many IQRs (normal: 3.4, Student t3: 5.9)
+#: is heavy-tailed: its magnitudes are judged on a log scale.
+_HEAVY = 10.0
 
 
 def _fence_z(n: int, k: float) -> float:
@@ -29,7 +32,9 @@ def outliers(data: AuditData, method: str = "iqr", k: float = 3.0, gross: float 
     The scale: ``log(x + c)`` when the column is non-negative and
     right-skewed (charges, counts, durations; ``c`` is the smallest positive
     value when zeros occur, and only the upper side is judged there, as
-    zeros are common and legitimate), raw otherwise. The fences: with
+    zeros are common and legitimate); ``log(|x| + c)``, upper side only,
+    when the column has both signs and heavy tails (its 1%-99% range over
+    10 IQRs: profit, balance changes); raw otherwise. The fences: with
     ``method="iqr"``, ``Q1 - k*IQR`` and ``Q3 + k*IQR`` (Tukey's far-out
     fences, ``k=3``); with ``"mad"``, ``median +- z * 1.4826 * MAD``. Either
     is widened with the row count so that clean normal data expects under
@@ -58,12 +63,18 @@ def outliers(data: AuditData, method: str = "iqr", k: float = 3.0, gross: float 
         q05, q25, q50, q75, q95 = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
         raw_iqr = q75 - q25
         log = bool(q05 >= 0 and x.min() >= 0 and (q95 - q50) > 1.5 * (q50 - q05))
+        q01, q99 = np.quantile(x, [0.01, 0.99])
+        # Signed and heavy-tailed (profit, balance changes): judge the magnitudes on a log scale.
+        signed = bool(not log and q01 < 0 < q99 and raw_iqr > 0 and (q99 - q01) > _HEAVY * raw_iqr)
         shift = 0.0
-        if log:
-            positive = x[x > 0]
-            shift = 0.0 if x.min() > 0 else (float(positive.min()) if positive.size else 1.0)
-            y = np.log(x + shift)
-            y25, y50, y75 = np.log(np.array([q25, q50, q75]) + shift)
+        if log or signed:
+            mag = np.abs(x)
+            positive = mag[mag > 0]
+            shift = 0.0 if mag.min() > 0 else (float(positive.min()) if positive.size else 1.0)
+            y = np.log(mag + shift)
+            y25, y50, y75 = np.quantile(y, [0.25, 0.5, 0.75]) if signed else np.log(
+                np.array([q25, q50, q75]) + shift)
+            log = True
         else:
             y, y25, y50, y75 = x, q25, q50, q75
         z = _fence_z(len(y), k)
@@ -78,22 +89,26 @@ def outliers(data: AuditData, method: str = "iqr", k: float = 3.0, gross: float 
             if not mad > 0:
                 continue
             lo, hi = y50 - z * mad / _MAD_Z, y50 + z * mad / _MAD_Z
-        flagged = (y > hi) if (log and shift > 0) else ((y < lo) | (y > hi))
+        flagged = (y > hi) if (signed or (log and shift > 0)) else ((y < lo) | (y > hi))
         n = int(flagged.sum())
         if n == 0:
             continue
         far = flagged & ((x > q75 + gross * raw_iqr) | (x < q25 - gross * raw_iqr)) if raw_iqr > 0 else flagged & False
         mask = np.zeros(data.n_rows, dtype=bool)
         mask[np.flatnonzero(valid)[flagged]] = True
-        low, high = (float(np.exp(lo) - shift), float(np.exp(hi) - shift)) if log else (float(lo), float(hi))
+        if signed:
+            high = float(np.exp(hi) - shift)
+            low = -high
+        else:
+            low, high = (float(np.exp(lo) - shift), float(np.exp(hi) - shift)) if log else (float(lo), float(hi))
         yield Finding(
             "outliers", "warning" if far.any() else "info", column=col.label,
             message=f"{n} values lie outside [{low:.4g}, {high:.4g}] "
-                    f"({'log scale, ' if log else ''}{method.upper()} fences)"
+                    f"({'log scale of |x|, ' if signed else 'log scale, ' if log else ''}{method.upper()} fences)"
                     + (f"; {int(far.sum())} of them more than {gross:g} IQRs out" if far.any() else ""),
             n_rows=n, share=n / data.n_rows, threshold=float(k), sample_index=data.sample_index(mask),
             suggestion="check them at the source (unit errors, typos); clip or use a robust model "
                        "if they are real",
-            details={"method": method, "log_scale": log, "low": low, "high": high, "n_gross": int(far.sum()),
+            details={"method": method, "log_scale": log, "signed_log_scale": signed, "low": low, "high": high, "n_gross": int(far.sum()),
                      "min": float(x.min()), "max": float(x.max())},
         )

@@ -37,7 +37,8 @@ class AuditReport(Report):
         The checks that ran.
 
     ``to_frame()`` returns the findings table (one row per finding, with
-    ``sample_index`` and ``threshold``); ``tables`` holds it and the profile.
+    ``sample_index`` and ``threshold``); ``tables`` holds the profile (the
+    findings are rendered once, in their own section).
 
     Examples
     --------
@@ -63,7 +64,11 @@ class AuditReport(Report):
         super().__post_init__()
         if not self.tables:
             object.__setattr__(self, "tables", MappingProxyType(
-                {"findings": self.findings_table(), "profile": self.profile}))
+                {"profile": self.profile}))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The findings table (:meth:`findings_table`): one row per finding."""
+        return self.findings_table()
 
     def _summary(self) -> Mapping[str, Any]:
         counts = self.severity_counts()

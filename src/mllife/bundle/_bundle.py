@@ -112,7 +112,7 @@ class ModelBundle:
             When the input breaks the contract; the model is not called.
         """
         valid = self.schema.validate(X)
-        prediction = self.model.predict(valid)
+        prediction = self.model.predict(self._model_input(valid))
         return self._frame({"prediction": np.asarray(prediction)}, valid.index)
 
     def predict_proba(self, X: Any) -> pd.DataFrame:
@@ -132,12 +132,23 @@ class ModelBundle:
             raise InputError(f"{type(self.model).__name__} has no predict_proba",
                              expected="a classifier with probabilities")
         valid = self.schema.validate(X)
-        proba = np.asarray(self.model.predict_proba(valid))
+        proba = np.asarray(self.model.predict_proba(self._model_input(valid)))
         classes = np.asarray(getattr(self.model, "classes_", np.arange(proba.shape[1])))
         columns: dict[str, Any] = {"prediction": classes[np.argmax(proba, axis=1)]}
         for i, label in enumerate(classes):
             columns[f"proba_{label}"] = proba[:, i]
         return self._frame(columns, valid.index)
+
+    def _model_input(self, valid: pd.DataFrame) -> Any:
+        """What the model was fitted on: the frame, or its values for a model fitted on numpy.
+
+        A model that records ``n_features_in_`` but no ``feature_names_in_`` was
+        fitted without column names (a numpy array); it gets the values, in the
+        contract's column order, as in training (no feature-name warning).
+        """
+        if hasattr(self.model, "n_features_in_") and not hasattr(self.model, "feature_names_in_"):
+            return valid.to_numpy()
+        return valid
 
     def _frame(self, columns: dict[str, Any], index: pd.Index) -> pd.DataFrame:
         columns["model_version"] = np.full(len(index), self.version, dtype=object)

@@ -26,7 +26,7 @@ MAX_EXAMPLES = 5
 #: Column names longer than this are shortened in problems and messages.
 MAX_NAME_LENGTH = 80
 
-_NOT_A_TABLE = "a DataFrame, a dict (one row) or a list of dicts (rows)"
+_NOT_A_TABLE = "a DataFrame, a dict (one row), a list of dicts (rows) or a 2-D numpy array"
 
 
 def short_name(name: Any) -> Any:
@@ -69,6 +69,8 @@ def _not_a_table(kind: str) -> SchemaError:
 def to_frame(X: Any) -> pd.DataFrame:
     """The request as a DataFrame: a frame as is, a dict as one row, a list of dicts as rows.
 
+    A 2-D numpy array becomes a frame with columns ``"0"``, ``"1"``, ...
+
     Raises
     ------
     SchemaError
@@ -82,6 +84,10 @@ def to_frame(X: Any) -> pd.DataFrame:
             frame = pd.DataFrame([X])
         except Exception as exc:  # a dict pandas cannot hold: report, never crash
             raise _not_a_table(f"an unreadable dict ({type(exc).__name__})") from None
+    elif isinstance(X, np.ndarray) and X.ndim == 2:
+        # A model trained on a numpy array: columns are named "0", "1", ... (as
+        # ``InputSchema.infer`` names the columns of ``pd.DataFrame(array)``).
+        frame = pd.DataFrame(X, columns=[str(i) for i in range(X.shape[1])])
     elif isinstance(X, list | tuple):
         if not all(isinstance(row, Mapping) for row in X):
             raise _not_a_table("a list whose items are not all dicts")

@@ -119,12 +119,17 @@ def infer_column(name: str, s: pd.Series, *, max_categories: int,
         return infer_column(name, pd.to_datetime(s), max_categories=max_categories,
                             nullable=is_nullable)
     if inferred not in {"string", "empty"}:
-        raise InputError(f"holds mixed types ({inferred}); no contract can be inferred",
-                         column=name, expected="one type per column")
+        kinds = sorted({t.__name__ for t in pd.unique(
+            pd.Series(s.dropna().to_numpy(dtype=object), dtype=object).map(type).to_numpy())})
+        shown = ", ".join(kinds[:6]) + (", ..." if len(kinds) > 6 else "")
+        raise InputError(f"holds values of several or unsupported Python types ({shown}); "
+                         "no contract can be inferred", column=name,
+                         expected="one type per column: numbers, booleans, text or date-times")
     nonnull = s.dropna()
     uniques = pd.unique(nonnull.to_numpy(dtype=object))
+    # An all-missing column taught nothing about its categories: no category list.
     categories = (tuple(sorted(str(u) for u in uniques))
-                  if len(uniques) <= max_categories else None)
+                  if 0 < len(uniques) <= max_categories else None)
     return ColumnSpec(name, "string", "object", is_nullable, categories=categories)
 
 

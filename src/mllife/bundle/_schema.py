@@ -266,7 +266,11 @@ class InputSchema:
         problems: list[dict[str, Any]] = []
         notes: list[dict[str, Any]] = []
         n = len(frame)
-        names = frame.columns
+        # The contract names columns by text (``infer`` stores ``str(label)``): a frame
+        # built from a numpy array, with integer labels, matches it by ``str(label)``.
+        labels = [c if isinstance(c, str) else str(c) for c in frame.columns]
+        original = dict(zip(labels, frame.columns, strict=True))
+        names = pd.Index(labels, dtype=object)
         duplicated = names.duplicated(keep=False)
         if duplicated.any():
             for name in pd.unique(names[duplicated]):
@@ -298,7 +302,8 @@ class InputSchema:
         for spec in self.specs:
             if spec.name in missing or spec.name in dup_set:
                 continue
-            values, col_problems, col_notes = check_column(spec, frame[spec.name], self.policies,
+            values, col_problems, col_notes = check_column(spec, frame[original[spec.name]],
+                                                          self.policies,
                                                           self._row.categories[spec.name])
             problems += col_problems
             notes += col_notes

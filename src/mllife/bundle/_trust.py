@@ -151,7 +151,8 @@ def load_model(data: bytes, *, trusted: Iterable[Any] | None = None,
     if refused:
         raise UntrustedTypeError(
             f"model.skops holds types outside the loader's trust list: {refused}; "
-            "pass trusted=[...] with the names you have reviewed to load it")
+            "nothing was loaded. If you wrote these classes (or reviewed them), load with "
+            f"load_bundle(path, trusted={refused!r}); the classes must be importable")
     try:
         return sio.loads(data, trusted=approved)
     except Exception as exc:

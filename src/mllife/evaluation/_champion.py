@@ -272,11 +272,6 @@ def _target(y: Any, X: Any, metrics: list[str], pos_label: Any) -> cm.Target:
     if classes.size < 2:
         raise InputError(f"the target has one class ({classes[0]!r})", column=s.name,
                          n_rows=n, expected="at least two classes to compare classifiers")
-    binary_only = [m for m in metrics if m in cm.BINARY_ONLY]
-    if classes.size > 2 and binary_only:
-        raise InputError(f"{', '.join(binary_only)} need a binary target but y has "
-                         f"{classes.size} classes", column=s.name,
-                         expected="log_loss, accuracy, balanced_accuracy or macro f1")
     if classes.size == 2:
         if pos_label is None:
             pos_label = classes[-1]
@@ -368,8 +363,9 @@ def compare_champion(
       difference at ``confidence`` is reported.
     - The **p-value** of "no difference" comes from McNemar's test for
       ``accuracy`` (exact binomial below 25 discordant rows, chi-square with
-      continuity correction above), DeLong's test for ``roc_auc``, and the
-      bootstrap distribution for every other metric.
+      continuity correction above), DeLong's test for binary ``roc_auc``, and
+      the bootstrap distribution for every other metric (multiclass
+      ``roc_auc`` included).
     - The **decision** is ``"promote"`` only when the challenger is better,
       the interval lies above 0 *and* ``p < alpha``, and no guard metric is
       worse by more than its tolerance. Otherwise ``"keep"``, with the reason.
@@ -387,8 +383,9 @@ def compare_champion(
     metric : str
         ``accuracy``, ``balanced_accuracy``, ``precision``, ``recall``,
         ``f1`` (binary: of ``pos_label``; multiclass: macro average),
-        ``roc_auc``, ``pr_auc`` (average precision), ``brier`` (binary),
-        ``log_loss``, ``mae``, ``mse``, ``rmse`` or ``r2``. Spellings such as
+        ``roc_auc``, ``pr_auc`` (average precision; multiclass: macro
+        one-vs-rest over the classes of ``y``), ``brier`` (multiclass: summed
+        over classes), ``log_loss``, ``mae``, ``mse``, ``rmse`` or ``r2``. Spellings such as
         ``"ROC-AUC"`` are accepted.
     n_boot : int, default=2000
         Bootstrap resamples (at least 100).
@@ -415,8 +412,7 @@ def compare_champion(
     ------
     InputError
         Unknown metric; ``X`` and ``y`` of different lengths or indexes;
-        missing target values; one class in ``y``; a binary-only metric on a
-        multiclass target; a model without ``predict_proba`` for a
+        missing target values; one class in ``y``; a model without ``predict_proba`` for a
         probability metric; labels in ``y`` a model never saw; predictions
         with NaN; a bad ``n_boot``, ``alpha``, ``confidence`` or ``tolerance``.
     NotFittedError
@@ -490,7 +486,7 @@ def compare_champion(
         p_value, test, statistic = mc.p_value, mc.method, mc.statistic
         details = {"only_champion_correct": mc.only_champion,
                    "only_challenger_correct": mc.only_challenger}
-    elif name == "roc_auc":
+    elif name == "roc_auc" and target.classes is not None and target.classes.size == 2:
         assert preds[0].score is not None
         assert preds[1].score is not None
         dl = delong(target.positive, preds[0].score, preds[1].score)

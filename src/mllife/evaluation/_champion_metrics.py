@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, NotFittedError
-from ._stats_champion import Plan, RankedScores
+from ._stats_champion import Plan, RankedScores, Weights
 
 #: Metric -> (what it needs from the model, higher is better).
 #: ``label``: ``predict``; ``proba``: ``predict_proba``; ``score``: a
@@ -40,7 +40,6 @@ METRICS: Mapping[str, tuple[str, bool]] = MappingProxyType({
     "rmse": ("value", False),
     "r2": ("value", True),
 })
-BINARY_ONLY = frozenset({"roc_auc", "pr_auc", "brier"})
 
 
 def is_regression(metric: str) -> bool:
@@ -73,7 +72,9 @@ class Predictions:
     labels: np.ndarray | None = None  # predict
     proba: np.ndarray | None = None   # predict_proba, columns in `classes` order
     classes: np.ndarray | None = None
-    score: np.ndarray | None = None   # positive-class score (binary)
+    #: Ranking scores: the positive class's (binary, 1-D), or one column per class of
+    #: the target, in ``Target.classes`` order (multiclass, 2-D).
+    score: np.ndarray | None = None
 
 
 def _call(model: Any, method: str, X: Any, name: str) -> np.ndarray:
@@ -135,17 +136,31 @@ def predict(model: Any, X: Any, name: str, needs: set[str], target: Target) -> P
         _check_predictions(proba, n, name, "predict_proba")
         classes = _model_classes(model, proba.shape[1], target, name)
     if "score" in needs:
+        multiclass = target.classes is not None and target.classes.size > 2
         if proba is not None and classes is not None:
-            score = proba[:, _class_index(classes, target.pos_label, name)]
+            if multiclass:
+                score = proba[:, pd.Index(classes).get_indexer(target.classes)]
+            else:
+                score = proba[:, _class_index(classes, target.pos_label, name)]
         elif hasattr(model, "decision_function"):
             raw = _call(model, "decision_function", X, name).astype(float)
-            if raw.ndim != 1:
-                raise InputError(f"the {name}'s decision_function returned shape {raw.shape}",
-                                 expected="one score per row (a binary classifier)")
-            _check_predictions(raw, n, name, "decision_function")
-            model_classes = getattr(model, "classes_", target.classes)
-            # scikit-learn's decision_function scores the second class.
-            score = raw if np.asarray(model_classes)[-1] == target.pos_label else -raw
+            model_classes = np.asarray(getattr(model, "classes_", target.classes))
+            if multiclass:
+                if raw.ndim != 2 or raw.shape[1] != model_classes.size:
+                    raise InputError(
+                        f"the {name}'s decision_function returned shape {raw.shape}",
+                        expected=f"one score per class ({model_classes.size} columns, "
+                        "decision_function_shape='ovr')")
+                _check_predictions(raw, n, name, "decision_function")
+                _model_classes(model, raw.shape[1], target, name)
+                score = raw[:, pd.Index(model_classes).get_indexer(target.classes)]
+            else:
+                if raw.ndim != 1:
+                    raise InputError(f"the {name}'s decision_function returned shape {raw.shape}",
+                                     expected="one score per row (a binary classifier)")
+                _check_predictions(raw, n, name, "decision_function")
+                # scikit-learn's decision_function scores the second class.
+                score = raw if model_classes[-1] == target.pos_label else -raw
         else:
             raise InputError(
                 f"the {name} ({type(model).__name__}) has neither predict_proba nor "
@@ -239,6 +254,12 @@ def _proba_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
     assert pred.proba is not None
     assert pred.classes is not None
     proba = pred.proba
+    if metric == "brier" and (target.classes is None or target.classes.size > 2):
+        # The multiclass Brier score: squared distance to the one-hot truth, summed over
+        # the model's classes (scikit-learn >= 1.7's brier_score_loss on several classes).
+        onehot = np.asarray(target.values[:, None] == pred.classes[None, :], dtype=float)
+        sq = ((proba - onehot) ** 2).sum(axis=1)
+        return Plan(sq[:, None], lambda s: s[:, 0] / n)
     if metric == "brier":
         p_pos = proba[:, _class_index(pred.classes, target.pos_label, pred.name)]
         sq = (p_pos - target.positive.astype(float)) ** 2
@@ -253,8 +274,21 @@ def _proba_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
 
 def _rank_plan(metric: str, target: Target, pred: Predictions) -> Plan:
     assert pred.score is not None
-    ranked = RankedScores(target.positive, pred.score)
-    return Plan(None, None, ranked.roc_auc if metric == "roc_auc" else ranked.average_precision)
+    if pred.score.ndim == 1:
+        ranked = RankedScores(target.positive, pred.score)
+        return Plan(None, None, ranked.roc_auc if metric == "roc_auc" else ranked.average_precision)
+    # Multiclass: the unweighted (macro) mean of the one-vs-rest scores of every class of y,
+    # as roc_auc_score(multi_class="ovr") and average_precision_score(average="macro").
+    # A resample without some class has no one-vs-rest score for it and is NaN.
+    assert target.classes is not None
+    per_class = [RankedScores(target.values == label, pred.score[:, k], group=("ovr", k))
+                 for k, label in enumerate(target.classes)]
+
+    def macro(w: Weights) -> np.ndarray:
+        values = [r.roc_auc(w) if metric == "roc_auc" else r.average_precision(w) for r in per_class]
+        return np.mean(values, axis=0)
+
+    return Plan(None, None, macro)
 
 
 def _value_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:

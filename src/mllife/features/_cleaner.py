@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 
 import numpy as np
@@ -21,14 +22,58 @@ from ._null_like import (
 )
 from ._strings import StringNormalizer
 
-__all__ = ["Cleaner", "numeric_text_share"]
+__all__ = ["Cleaner", "numeric_text_share", "parse_number_text"]
+
+
+#: Bare digit strings all of this width or more are codes (zip codes, account numbers), not numbers.
+_CODE_WIDTH = 4
+
+#: Currency symbols stripped from numbers stored as text (``"$1,234.50"``, ``"12 €"``).
+_CURRENCY = "$€£¥₹₩₽₺₪"
+_NUMBER_TEXT = re.compile(
+    r"^(?P<neg>[-+]|\()?\s*(?P<cur>[" + _CURRENCY + r"])?\s*(?P<sign>[-+])?\s*"
+    r"(?P<num>\d[\d,]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)\s*"
+    r"(?P<cur2>[" + _CURRENCY + r"])?\s*(?P<pct>%)?\s*(?P<close>\))?$"
+)
+
+
+def parse_number_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers written as text to floats, and which values have a leading zero.
+
+    Handles thousands separators (``"1,234.5"``), a currency symbol before or
+    after the number (``"$12"``, ``"-$12"``, ``"12 €"``), accounting
+    negatives (``"(1,234)"`` is -1234) and percentages (``"12.5%"`` is
+    0.125). ``text`` holds distinct values (never rows); anything else is NaN.
+    Values with a leading zero (``"007"``, ``"02134"``) are flagged: their
+    zero carries meaning a float would lose.
+    """
+    stripped = text.astype("string").str.strip()
+    parts = stripped.str.extract(_NUMBER_TEXT.pattern)
+    num = parts["num"].str.replace(",", "", regex=False)
+    values = pd.to_numeric(num, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    opened = parts["neg"].fillna("").to_numpy(dtype=object)
+    closed = parts["close"].notna().to_numpy(dtype=bool)
+    paren = opened == "("
+    sign = parts["sign"].fillna("").to_numpy(dtype=object)
+    minus = (opened == "-") | (sign == "-")
+    two_signs = (opened != "") & (sign != "")
+    both_cur = (parts["cur"].notna() & parts["cur2"].notna()).to_numpy(dtype=bool)
+    values[(paren != closed) | both_cur | two_signs] = np.nan
+    values = np.where(paren | minus, -values, values)
+    values = np.where(parts["pct"].notna().to_numpy(dtype=bool), values / 100, values)
+    leading_zero = num.str.match(r"^0\d").fillna(False).to_numpy(dtype=bool)
+    return values, leading_zero
 
 
 def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, np.ndarray]:
-    """Share of text rows (null tokens excluded) that are plain numbers, and which values.
+    """Share of text rows (null tokens excluded) that are numbers, and which values.
 
-    Values with a leading zero (``"007"``, zip codes) do not count as numbers:
-    the zero carries meaning a float would lose. Columns with many distinct
+    A number may carry thousands separators, a currency symbol, accounting
+    parentheses or a percent sign (see :func:`parse_number_text`). Values
+    with a leading zero (``"007"``, zip codes) do not count as numbers: the
+    zero carries meaning a float would lose; nor does a column whose numbers
+    are all bare digit strings of one width of 4 or more (``"94110"``,
+    ``"10001"``: zip codes, account numbers), which are codes. Columns with many distinct
     values are first judged on a sample of 2,000 of them; below half numbers,
     the sample's share is returned (and no value is marked).
     """
@@ -38,10 +83,15 @@ def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, n
         rough, _ = numeric_text_share(uniques.iloc[picks], np.asarray(counts)[picks])
         if rough < 0.5:
             return rough, np.zeros(len(uniques), dtype=bool)
-    text = uniques.astype("string").str.strip()
-    numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    leading_zero = text.str.match(r"^-?0\d").fillna(False).to_numpy(dtype=bool)
-    ok = numbers.notna().to_numpy(dtype=bool) & ~leading_zero
+    numbers, leading_zero = parse_number_text(uniques)
+    ok = ~np.isnan(numbers) & ~leading_zero
+    if ok.sum() > 1:
+        text = uniques.astype("string").str.strip()[ok]
+        digits = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+        widths = text.str.len().to_numpy(dtype=np.int64, na_value=0)
+        if digits.all() and widths.min() == widths.max() >= _CODE_WIDTH:
+            # every number is a bare digit string of one width: zip codes, account numbers
+            return 0.0, np.zeros(len(uniques), dtype=bool)
     nullish = null_like_mask(uniques)
     weights = np.asarray(counts)[~nullish]
     total = weights.sum()
@@ -146,8 +196,7 @@ class Cleaner(_TableTransformer):
             if not is_string_like(s):
                 continue
             codes, uniques, _ = factorize(s)
-            text = uniques.astype("string").str.strip().str.replace(",", "", regex=False)
-            numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            numbers, _ = parse_number_text(uniques)
             nullish = null_like_mask(uniques)
             values = np.full(len(s), np.nan)
             present = codes >= 0

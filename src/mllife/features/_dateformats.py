@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["DateInference", "classify", "infer_date_formats", "parse_dates"]
+__all__ = ["DateInference", "classify", "infer_date_formats", "parse_dates", "unambiguous_formats"]
 
 # family -> (regex, strptime format or a special marker)
 _FAMILIES: dict[str, tuple[str, str]] = {
@@ -193,6 +193,31 @@ def infer_date_formats(
         share=share,
         unmatched=int(weights[~matched].sum()),
     )
+
+
+#: Families whose values cannot be misread, whatever the column learned.
+_UNAMBIGUOUS = ("iso_datetime", "iso_date", "ymd_slash", "mon_d_y", "month_d_y", "d_mon_y")
+
+
+def unambiguous_formats(dayfirst: bool | None = None) -> list[str]:
+    """Formats safe to parse at transform even when not seen at fit.
+
+    The formats of ISO dates and date-times, ``yyyy/mm/dd`` and the
+    month-name forms; with a known day/month order (``dayfirst`` True or
+    False), also the slash/dash/dot forms in that order. Epoch numbers are
+    never included (a bare number may be an identifier).
+
+    Examples
+    --------
+    >>> unambiguous_formats()[:3]
+    ['ISO8601', '%Y-%m-%d', '%Y/%m/%d']
+    >>> unambiguous_formats(True)[-1]
+    '%d/%m/%Y %H:%M:%S'
+    """
+    out = [_FAMILIES[f][1] for f in _UNAMBIGUOUS]
+    if dayfirst is not None:
+        out += [_ordered_format(_FAMILIES[f][1], dayfirst) for f in _ORDERED]
+    return out
 
 
 def _ordered_format(pattern: str, dayfirst: bool) -> str:

@@ -291,7 +291,7 @@ class DateTimeFeatures(FrameTransformer):
 
     def _align_tz(self, s: pd.Series, col: str) -> pd.Series:
         fitted = self.tz_[col]
-        tz = s.dt.tz
+        tz = getattr(s.dtype, "tz", None)
         if (fitted is None) != (tz is None):
             raise InputError(
                 f"is {'naive' if tz is None else 'tz-aware'} but was "
@@ -318,15 +318,18 @@ class DateTimeFeatures(FrameTransformer):
         out: dict[str, np.ndarray] = {}
         for col in self.columns_:
             s, _ = self._parse(frame[col], col, self.formats_[col])
-            s = self._align_tz(s, col)
+            # The DatetimeArray's fields are numpy arrays: much cheaper than ``s.dt``
+            # per feature (this matters for one-row predictions in a service).
+            dates = self._align_tz(s, col).array
+            missing = np.asarray(dates.isna())
             for feature in features:
-                values = self._feature(s, feature, col, unit)
+                values = self._feature(dates, missing, feature, col, unit)
                 if feature in cyclical:
                     period = PERIODS[feature]
                     if period is None:
-                        period_values = (s.dt.days_in_month if feature == "day"
-                                         else 365 + s.dt.is_leap_year.astype("float64"))
-                        length = period_values.to_numpy(dtype=float, na_value=np.nan)
+                        length = (np.asarray(dates.days_in_month, dtype=float) if feature == "day"
+                                  else 365 + np.asarray(dates.is_leap_year, dtype=float))
+                        length[missing] = np.nan
                     else:
                         length = np.float64(period)
                     angle = 2 * np.pi * (values - _FIRST.get(feature, 0)) / length
@@ -334,24 +337,29 @@ class DateTimeFeatures(FrameTransformer):
                     out[f"{col}_{feature}_cos"] = np.cos(angle)
                 else:
                     out[f"{col}_{feature}"] = values
-        result = pd.DataFrame(out, index=frame.index, columns=self._names(features, cyclical))
+        names = self._names(features, cyclical)
+        # One float block built at once (cheaper than a dict of columns), column-major
+        # as pandas lays it out, so downstream float sums are unchanged.
+        block = np.vstack([out[n] for n in names]) if names else np.empty((0, len(frame)))
+        result = pd.DataFrame(block.T, index=frame.index, columns=names, copy=False)
         return self._output(X, result)
 
-    def _feature(self, s: pd.Series, feature: str, col: str, unit: pd.Timedelta) -> np.ndarray:
-        dt = s.dt
+    def _feature(self, dates: Any, missing: np.ndarray, feature: str, col: str,
+                 unit: pd.Timedelta) -> np.ndarray:
+        """One feature of a DatetimeArray as float, NaN where the date is missing."""
         if feature == "elapsed":
             ref = self.reference_[col]
             if ref is None:
-                return np.full(len(s), np.nan)
-            delta = self._naive(s) - pd.Timestamp(ref)
-            return (delta / unit).to_numpy(dtype=float, na_value=np.nan)
+                return np.full(len(dates), np.nan)
+            naive = dates.tz_convert("UTC").tz_localize(None) if dates.tz is not None else dates
+            return np.asarray((naive - pd.Timestamp(ref)) / unit, dtype=float)
         if feature == "is_weekend":
-            values = dt.day_of_week >= 5
-            return values.astype("float64").where(s.notna()).to_numpy(dtype=float, na_value=np.nan)
-        values = getattr(dt, feature)
-        if feature.startswith("is_"):
-            values = values.astype("float64").where(s.notna())
-        return values.to_numpy(dtype=float, na_value=np.nan)
+            values = np.asarray(dates.day_of_week, dtype=float) >= 5
+        else:
+            values = getattr(dates, feature)
+        values = np.array(values, dtype=float)
+        values[missing] = np.nan
+        return values
 
     def _names(self, features: list[str], cyclical: set[str]) -> list[str]:
         names = []

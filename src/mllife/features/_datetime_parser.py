@@ -9,7 +9,7 @@ import pandas as pd
 
 from .._errors import InputError
 from .._frame import is_string_like
-from ._dateformats import infer_date_formats, parse_dates
+from ._dateformats import infer_date_formats, parse_dates, unambiguous_formats
 from ._null_like import (
     _check_policy,
     _replace_columns,
@@ -36,9 +36,13 @@ class DatetimeParser(_TableTransformer):
     ``dayfirst`` decides, month-first (pandas' convention) when it is None.
 
     At ``transform`` each value is parsed with the learned format of its
-    own family only, so no value is guessed. Null tokens (``"N/A"``, ``""``)
-    become NaT silently. A value in a format not seen at fit, or that does
-    not parse, becomes NaT and is reported per ``on_unseen``.
+    own family only, so no value is guessed. A value in a format not seen at
+    fit is still parsed when its format cannot be misread: ISO dates and
+    date-times, ``yyyy/mm/dd``, ``Mon DD, YYYY``, ``DD Mon YYYY`` and, in a
+    column whose day/month order was learned, the other slash/dash/dot
+    forms in that order. Null tokens (``"N/A"``, ``""``) become NaT silently.
+    Any other value (an ambiguous slash date in a column that had none, a
+    bare number, text) becomes NaT and is reported per ``on_unseen``.
 
     Parameters
     ----------
@@ -114,7 +118,8 @@ class DatetimeParser(_TableTransformer):
                 continue
             codes, uniques, _ = factorize(s)
             tokens = null_like_mask(uniques)
-            parsed, bad = parse_dates(uniques.where(~tokens).reset_index(drop=True), formats)
+            usable = formats + [f for f in unambiguous_formats(self.dayfirst_.get(col)) if f not in formats]
+            parsed, bad = parse_dates(uniques.where(~tokens).reset_index(drop=True), usable)
             stamps = parsed.to_numpy(dtype="datetime64[ns]")
             values = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
             present = codes >= 0

@@ -67,8 +67,19 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
             frame = frame.set_axis(generated_names(frame.shape[1]), axis=1)
         return frame
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # Every subclass learns ``n_features_in_`` in ``_fit_frame``: a cheap test
+        # instead of scanning ``vars(self)`` on every transform.
+        return hasattr(self, "n_features_in_")
+
     def _transform_frame(self, X: Any) -> pd.DataFrame:
         ensure_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        if (isinstance(X, pd.DataFrame) and names is not None and X.shape[1] == len(names)
+                and X.columns.tolist() == names.tolist()):
+            # The columns seen at fit, in order: what validate_data would accept
+            # (fast path for one-row predictions).
+            return X
         _check_table(X)
         frame = as_frame(X)
         try:

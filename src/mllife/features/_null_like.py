@@ -322,7 +322,8 @@ def _warn_or_raise(policy: str, message: str, column: Hashable, n_rows: int, exp
     if policy == "raise":
         raise InputError(message, column=column, n_rows=n_rows, expected=expected)
     if policy == "warn":
-        warnings.warn(f"column {column!r}: {message} ({n_rows} rows); set to missing",
+        rows = "1 row" if n_rows == 1 else f"{n_rows} rows"
+        warnings.warn(f"column {column!r}: {message} ({rows}); set to missing",
                       DataWarning, stacklevel=4)
 
 

@@ -45,12 +45,22 @@ def _as_float(X: Any) -> Any:
     return result if isinstance(X, pd.DataFrame) else result.to_numpy()
 
 
+def _is_plain_text(dtype: Any) -> bool:
+    """A string dtype whose missing value is NaN (pandas 3's default ``str``)."""
+    return isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
+
+
 def _as_text(X: Any) -> Any:
     """Categories as Python strings, missing as NaN, so encoders see one type."""
     frame = as_frame(X)
+    if isinstance(X, pd.DataFrame) and all(_is_plain_text(t) for t in frame.dtypes):
+        return X  # already Python strings with NaN: nothing to convert (the common case)
     out = {}
     for col in frame.columns:
         s = frame[col]
+        if isinstance(s.dtype, pd.StringDtype):
+            out[col] = s.to_numpy(dtype=object, na_value=np.nan)
+            continue
         present = s.notna()
         values = s.astype("string").to_numpy(dtype=object, na_value=np.nan)
         if not present.all():
@@ -149,7 +159,7 @@ class Preprocessor(ColumnTransformer):
             return
         if not fitting:
             names = getattr(self, "feature_names_in_", None)
-            if names is not None:
+            if names is not None and X.columns.tolist() != names.tolist():
                 missing = [c for c in names if c not in X.columns]
                 new = [c for c in X.columns if c not in set(names)]
                 if missing or new:
@@ -167,15 +177,19 @@ class Preprocessor(ColumnTransformer):
             if missing:
                 raise InputError(f"column{'s' if len(missing) > 1 else ''} {missing} not found",
                                  expected="the columns the preprocessor was made for")
+        dtypes: dict[Any, Any] | None = None
         for entry, _, cols in self.transformers:
             if entry not in {"numeric", "timedelta"}:
                 continue
+            if dtypes is None:  # read once: cheaper than a Series per column
+                dtypes = dict(zip(X.columns, X.dtypes, strict=True))
             for col in ([cols] if isinstance(cols, str) else cols):
-                if not isinstance(col, str) or col not in X.columns:
+                if not isinstance(col, str) or col not in dtypes:
                     continue
+                dtype = dtypes[col]
+                if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+                    continue  # numbers, booleans and durations
                 s = X[col]
-                if is_numeric(s) or is_bool(s) or pd.api.types.is_timedelta64_dtype(s.dtype):
-                    continue
                 parsed = pd.to_numeric(s, errors="coerce") if entry == "numeric" else s
                 bad = int((pd.isna(parsed) & s.notna()).sum()) if entry == "numeric" else len(s)
                 if bad:
