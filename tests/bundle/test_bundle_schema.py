@@ -248,7 +248,7 @@ def test_unseen_category_policies(train):
 
 def test_empty_input_and_non_tables(schema):
     for bad in ([], pd.DataFrame(columns=list(schema.columns)), None, 3, "age",
-                np.ones((2, 5)), [1, 2], [{"age": 1}, "x"]):
+                np.ones(5), np.ones((2, 2, 2)), [1, 2], [{"age": 1}, "x"]):
         with pytest.raises(SchemaError) as info:
             schema.validate(bad)
         assert info.value.problems[0]["column"] is None

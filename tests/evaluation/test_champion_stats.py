@@ -120,6 +120,22 @@ def test_ranked_scores_match_sklearn_with_sample_weights(ties):
             skm.average_precision_score(y, s, sample_weight=counts[i]), rel=1e-6)
 
 
+def test_ranked_scores_of_several_classes_share_weights_correctly():
+    # One-vs-rest rankings of classes with equal counts share one Weights chunk: each must
+    # use its own positives (a cache keyed by the number of positives alone mixed them up).
+    rng = np.random.default_rng(5)
+    y = np.repeat([0, 1, 2], 100)
+    rng.shuffle(y)
+    counts = rng.integers(0, 3, size=(4, y.size)).astype(np.float32)
+    w = Weights(counts)
+    for k in range(3):
+        s = rng.normal(size=y.size) + (y == k)
+        ranked = RankedScores(y == k, s, group=k)
+        auc = ranked.roc_auc(w)
+        for i in range(4):
+            assert auc[i] == pytest.approx(skm.roc_auc_score(y == k, s, sample_weight=counts[i]))
+
+
 def test_ranked_scores_undefined_without_a_class():
     y = np.array([1, 0, 1, 0])
     counts = np.array([[1, 0, 3, 0]], dtype=np.float32)   # no negative drawn

@@ -105,6 +105,10 @@ def test_regression_fairness_matches_fairlearn():
     table = r.fairness.set_index("group")
     for k in ("u", "v"):
         assert table.loc[k, "mae"] == pytest.approx(direct.by_group.loc[k])
+        # The documented mean prediction per group, with the mean target beside it.
+        mask = (g == k).to_numpy()
+        assert table.loc[k, "mean_prediction"] == pytest.approx(model.predict(X)[mask].mean())
+        assert table.loc[k, "mean_target"] == pytest.approx(y[mask].mean())
 
 
 def _pred(y, p, score=None):
@@ -132,3 +136,23 @@ def test_parity_gap_flagged_only_when_significant():
     res2 = fairness(_pred(np.tile([0, 1], 60), p_small), small_g)
     assert res2.differences["demographic_parity_difference"] > 0.1
     assert not any(f.check == "fairness_demographic_parity_difference" for f in res2.findings)
+
+
+def test_unnamed_series_and_integer_labelled_frame_as_sensitive_features():
+    # An unnamed Series (and a DataFrame with integer column labels) crashed: the group
+    # column was named 0, which collided with groupby().size() and which fairlearn refuses.
+    rng = np.random.default_rng(7)
+    X = pd.DataFrame({"x": rng.normal(size=600)})
+    y = (X["x"] + rng.normal(size=600) > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    g = pd.Series(rng.choice(np.array(["u", "v"]), 600))
+    r = evaluate(model, X, y, sensitive_features=g, baseline=None)
+    direct = MetricFrame(metrics=accuracy_score, y_true=y, y_pred=model.predict(X),
+                         sensitive_features=g.rename("g").to_numpy())
+    table = r.fairness.set_index("group")
+    for k in ("u", "v"):
+        assert table.loc[k, "accuracy"] == pytest.approx(direct.by_group.loc[k])
+    two = pd.DataFrame({0: g, 1: rng.choice(np.array(["a", "b"]), 600)})
+    r2 = evaluate(model, X, y, sensitive_features=two, baseline=None)
+    assert r2.fairness["n"].sum() == 600
+    assert {"0", "1"} <= set(r2.fairness.columns)

@@ -286,3 +286,69 @@ def test_binary_metrics_property(seed, n):
     table = r.threshold_table.set_index("threshold")
     assert (table["tp"] + table["fn"] == y.sum()).all()
     assert table["recall"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("make", ["svc", "ridge"])
+def test_multiclass_without_predict_proba_uses_decision_scores(make):
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    data = load_wine(as_frame=True)
+    X = data.data
+    y = pd.Series(np.asarray(data.target_names)[data.target], index=X.index, name="wine")
+    est = SVC() if make == "svc" else RidgeClassifier()
+    model = make_pipeline(StandardScaler(), est).fit(X.iloc[::2], y.iloc[::2])
+    X_test, y_test = X.iloc[1::2], y.iloc[1::2]
+    r = evaluate(model, X_test, y_test, baseline=None)
+    d = model.decision_function(X_test)
+    truth = y_test.to_numpy()[:, None] == model.classes_[None, :]
+    assert r.metrics["roc_auc"] == pytest.approx(
+        np.mean([skm.roc_auc_score(truth[:, k], d[:, k]) for k in range(3)]))
+    assert r.metrics["pr_auc"] == pytest.approx(
+        np.mean([skm.average_precision_score(truth[:, k], d[:, k]) for k in range(3)]))
+    assert "roc_auc" not in r.undefined
+    assert r.roc_curve is not None
+    assert set(r.roc_curve["class"]) == set(model.classes_)
+    # The metrics that need probabilities are undefined, in one finding for one reason.
+    undefined = r.findings_by(check="undefined_metric")
+    assert len(undefined) == 1
+    assert undefined[0].message.startswith("log_loss, brier and ece are undefined")
+
+
+def test_string_labels_majority_positive_and_constant_predictions_are_flagged():
+    from sklearn.dummy import DummyClassifier
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=400)})
+    y = pd.Series(np.where(rng.random(400) < 0.1, "fraud", "ok"), name="label")
+    model = DummyClassifier(strategy="prior").fit(X, y)
+    r = evaluate(model, X, y, baseline=None)
+    assert r.positive_label == "ok"
+    found = r.findings_by(check="positive_label")
+    assert found
+    assert "positive_label='fraud'" in found[0].suggestion
+    assert r.findings_by(check="constant_predictions")
+    # Naming the positive class silences the hint; the scores are then about it.
+    r2 = evaluate(model, X, y, baseline=None, positive_label="fraud")
+    assert not r2.findings_by(check="positive_label")
+    assert r2.metrics["recall"] == 0.0
+
+
+def test_one_test_row_without_training_data():
+    # The auto baseline is then fitted on y_test, which holds one class: its log loss used
+    # to raise scikit-learn's "needs at least two labels".
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200)})
+    y = pd.Series((X["a"] > 0).astype(int))
+    model = LogisticRegression().fit(X, y)
+    r = evaluate(model, X.iloc[:1], y.iloc[:1])
+    assert r.metrics["accuracy"] in (0.0, 1.0)
+    assert "roc_auc" in r.undefined
+    assert r.baseline_metrics is not None
+    assert np.isnan(r.baseline_metrics["log_loss"])
+    assert r.to_html()

@@ -85,3 +85,33 @@ def test_slice_values_equal_groupby_means(seed, n):
         assert value == pytest.approx(expected[key])
     pair = table[table["feature"].isin(["g & h", "h & g"])]
     assert pair["n"].sum() == n  # every row falls in exactly one cell of the pair
+
+
+def test_few_errors_in_a_small_slice_are_not_significant():
+    # 3 errors in a 33-row slice against a 1.3% overall rate: binomial p = 0.009, which is
+    # common among hundreds of slices; Wilson's bound at the Bonferroni z flagged it.
+    rng = np.random.default_rng(1)
+    n = 2250
+    X = pd.DataFrame({f"f{j}": rng.choice(np.array(list("abcdefghij")), n) for j in range(40)})
+    X["slice"] = np.where(np.arange(n) < 33, "small", "rest")
+    error = np.zeros(n)
+    error[:3] = 1.0                       # 3 of the 33 rows of "small"
+    error[33 + rng.choice(n - 33, 27, replace=False)] = 1.0   # 27 elsewhere: 30/2250 overall
+    table, judged = worst_slices(X, error, rate=True, metric="error_rate", min_rows=30)
+    row = table[(table["feature"] == "slice") & (table["slice"] == "small")].iloc[0]
+    assert row["value"] == pytest.approx(3 / 33)
+    p = stats.binom.sf(2, 33, 30 / n)
+    assert p > 0.05 / (2 * judged)
+    assert not row["significant"]
+
+
+def test_discrete_float_values_are_labelled_short():
+    # A scaled binary column (diabetes' "sex") showed as "-0.044641636506989144".
+    rng = np.random.default_rng(2)
+    n = 600
+    X = pd.DataFrame({"sex": rng.choice(np.array([-0.044641636506989144, 0.05068011873981862]), n),
+                      "close": rng.choice(np.array([0.123456781, 0.123456789]), n)})
+    table, _ = worst_slices(X, rng.random(n), rate=False, metric="mae", top=50)
+    assert set(table.loc[table["feature"] == "sex", "slice"]) == {"-0.04464", "0.05068"}
+    # Values that would round to the same label keep their full text.
+    assert len(set(table.loc[table["feature"] == "close", "slice"])) == 2

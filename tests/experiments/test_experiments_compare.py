@@ -93,6 +93,8 @@ def test_regression_errors_are_positive_and_lift_signed(binary):
         table.loc["baseline", "mae_mean"] - table.loc["ols", "mae_mean"])
     assert table.loc["ols", "lift_mae"] > 0
     assert table.loc["ols", "lift_r2"] > 0
+    # The baseline's own lift on an error score is 0.0, not -0.0 (shown as "-0" in tables).
+    assert not np.signbit(table.loc["baseline", "lift_mae"])
     assert report.results["model"].iloc[0] == "ols"  # sorted: lowest MAE first
     assert report.best == "ols"
 
@@ -294,3 +296,23 @@ def test_every_model_failing_is_reported_not_raised(binary):
     assert report.best is None
     assert [f.severity for f in report.findings_by(check="model_failed")] == ["error"]
     assert "boom" in report.to_html()
+
+
+def test_pos_label_compares_a_string_binary_target():
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    X = data.data[["mean radius", "mean texture", "mean smoothness"]]
+    y = pd.Series(np.asarray(data.target_names)[data.target], name="dx")
+    report = compare_models({"lr": make_pipeline(StandardScaler(), LogisticRegression())}, X, y,
+                            cv=3, pos_label="malignant")
+    ref = cross_validate(make_pipeline(StandardScaler(), LogisticRegression()), X,
+                         y == "malignant", cv=3, scoring=["roc_auc", "f1"])
+    table = report.results.set_index("model")
+    assert table.loc["lr", "roc_auc_mean"] == pytest.approx(ref["test_roc_auc"].mean())
+    assert table.loc["lr", "f1_mean"] == pytest.approx(ref["test_f1"].mean())
+    assert y.iloc[0] in {"malignant", "benign"}   # the input is not changed
+    with pytest.raises(InputError, match="pos_label 'maybe' is not a label of y"):
+        compare_models({"lr": LogisticRegression()}, X, y, cv=3, pos_label="maybe")
+    with pytest.raises(InputError, match="pos_label='malignant'"):
+        compare_models({"lr": LogisticRegression()}, X, y, cv=3)

@@ -235,3 +235,17 @@ def test_repeating_feature_values_are_not_a_warning(churn_clean):
     assert s.report.passed, s.report.findings
     info = {f.column for f in s.report.findings_by(check="group_key_candidate")}
     assert info <= {"city", "days_active"}
+
+
+def test_dates_stored_as_text_are_not_a_group_key(churn_clean):
+    # Dates as text (several formats, as in a raw export) repeat across sets without
+    # identifying an entity; numeric codes as text still do.
+    frame = churn_clean.frame.copy()
+    as_text = frame["signup_date"].dt.strftime("%Y-%m-%d").astype(object)
+    as_text.iloc[::3] = frame["signup_date"].iloc[::3].dt.strftime("%b %d, %Y")
+    frame["signup_date"] = as_text
+    frame["store_code"] = (np.arange(len(frame)) % 1500 + 100_000).astype(str)
+    s = split(frame, target=TARGET, random_state=0)
+    found = _checks(s.report, severities=("info", "warning", "error"))
+    assert ("group_key_candidate", "signup_date") not in found
+    assert ("group_key_candidate", "store_code") in found

@@ -60,10 +60,9 @@ def outliers(data: AuditData, method: str = "iqr", k: float = 3.0, gross: float 
         x = raw[valid]
         if len(x) < 20:
             continue
-        q05, q25, q50, q75, q95 = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+        q01, q05, q25, q50, q75, q95, q99 = np.quantile(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
         raw_iqr = q75 - q25
         log = bool(q05 >= 0 and x.min() >= 0 and (q95 - q50) > 1.5 * (q50 - q05))
-        q01, q99 = np.quantile(x, [0.01, 0.99])
         # Signed and heavy-tailed (profit, balance changes): judge the magnitudes on a log scale.
         signed = bool(not log and q01 < 0 < q99 and raw_iqr > 0 and (q99 - q01) > _HEAVY * raw_iqr)
         shift = 0.0

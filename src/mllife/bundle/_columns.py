@@ -122,7 +122,7 @@ def infer_column(name: str, s: pd.Series, *, max_categories: int,
         kinds = sorted({t.__name__ for t in pd.unique(
             pd.Series(s.dropna().to_numpy(dtype=object), dtype=object).map(type).to_numpy())})
         shown = ", ".join(kinds[:6]) + (", ..." if len(kinds) > 6 else "")
-        raise InputError(f"holds values of several or unsupported Python types ({shown}); "
+        raise InputError(f"holds mixed or unsupported Python types ({shown}); "
                          "no contract can be inferred", column=name,
                          expected="one type per column: numbers, booleans, text or date-times")
     nonnull = s.dropna()
@@ -295,7 +295,10 @@ def _check_boolean(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) 
     expected = "true/false (or 0/1)"
     if is_bool(s) and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
         return s.to_numpy()
-    if is_numeric(s):
+    if is_bool(s):  # pandas' nullable "boolean" (or a bool extension dtype): no cell scan
+        missing = s.isna().to_numpy()
+        floats = s.to_numpy(dtype=float, na_value=np.nan)
+    elif is_numeric(s):
         floats = s.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(floats)
         res.bad("number other than 0 or 1 in a boolean column",
@@ -362,7 +365,7 @@ def _check_string(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -
     if not spec.nullable:
         res.bad("missing value where training had none", missing, expected)
     if cats is not None and candidates.any():
-        shown = f"one of {len(cats)} categories seen in training"
+        shown = _categories_text(cats)
         if pol.unseen == "error":
             res.bad("unseen category", candidates, shown)
         elif pol.unseen == "flag":
@@ -376,6 +379,13 @@ def _check_string(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -
     if res.problems:
         return None
     return as_text(s.to_numpy(dtype=object))
+
+
+def _categories_text(cats: tuple[str, ...], limit: int = 8) -> str:
+    """The expected categories, named (they are the contract's, never the request's)."""
+    named = ", ".join(repr(c if len(c) <= 40 else c[:37] + "...") for c in cats[:limit])
+    more = f", ... ({len(cats)} in all)" if len(cats) > limit else ""
+    return f"one of the categories seen in training: {named}{more}"
 
 
 def as_text(values: Any) -> Any:
@@ -505,12 +515,10 @@ def check_column(spec: ColumnSpec, s: pd.Series, policies: Policies,
         s = s.astype(object)
     if spec.family == "string" and canonical is not None and len(s):
         values = s.to_numpy(dtype=object)
-        try:
-            mapped: list[Any] | None = list(map(canonical.get, values))
-        except TypeError:  # unhashable cells: the full check reports them
-            mapped = None
-        if mapped is not None and None not in mapped:  # None: unseen or missing
-            return as_text(mapped), [], []
+        try:  # one pass; the first unseen, missing or unhashable cell stops it
+            return as_text(list(map(canonical.__getitem__, values))), [], []
+        except (KeyError, TypeError):  # the full check finds and reports every problem
+            pass
     try:
         values = _CHECKS[spec.family](spec, s, res, policies)
     except (ArithmeticError, TypeError, ValueError) as exc:

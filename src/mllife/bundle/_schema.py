@@ -26,6 +26,27 @@ _CHOICES = {
 NOTES_KEY = "schema_notes"
 
 
+def problems_message(problems: list[dict[str, Any]]) -> str:
+    """One readable line per problem: column, what, how many rows (examples), what was expected.
+
+    Built from the structured problems only, so it never holds a request value.
+    """
+    lines = []
+    for p in problems:
+        text = f"column {p.get('column')!r}: {p.get('problem')}"
+        rows, count = p.get("rows"), p.get("count")
+        if rows:
+            shown = ", ".join(map(str, rows)) + (", ..." if count and count > len(rows) else "")
+            text += f" in {count} row{'s' if count != 1 else ''} (row positions {shown})"
+        if p.get("expected"):
+            text += f"; expected {p['expected']}"
+        if p.get("suggestion"):
+            text += f"; {p['suggestion']}"
+        lines.append(text)
+    n = len(problems)
+    return f"{n} schema problem{'s' if n != 1 else ''}:\n  - " + "\n  - ".join(lines)
+
+
 class InputSchema:
     """The input contract of a model: one entry per column, and the policies.
 
@@ -309,7 +330,7 @@ class InputSchema:
             notes += col_notes
             out[spec.name] = values
         if problems:
-            raise SchemaError(problems)
+            raise SchemaError(problems, problems_message(problems))
         if self.policies.out_of_range == "warn" and any(
                 p["problem"] == "out of range" for p in notes):
             warnings.warn("values out of the training range: see attrs['schema_notes']",

@@ -306,14 +306,22 @@ def _compare_column(row: dict[str, Any], col: ColumnProfile | None, series: pd.S
         return
     has_values = bool(series.notna().any())
     cur_family = family_of(series)
-    if has_values and col.summary.n > 0 and cur_family != col.family:
+    if has_values and cur_family != col.family:
+        if col.summary.n == 0:
+            # An all-missing reference column has no real dtype (NaN is a float): what
+            # changed is the missing rate, 100% -> x%, not a family.
+            _missing_flags(row, col.summary.n_missing, col.summary.n_rows,
+                           int(series.isna().sum()), len(series), "missing")
+            row["status"] = f"no values in reference; current holds {cur_family} values"
+            return
         row["status"] = f"dtype changed: {col.family} ({col.dtype}) -> {cur_family} ({series.dtype})"
         row["flags"].append("dtype changed")
         return
     if col.numeric is not None:
         _compare_numeric(row, col.name, col.numeric, series, method, threshold, large_sample, plots)
         if col.family == "datetime" and col.name in plots:
-            plots[col.name]["xlabel"] = "seconds since 1970-01-01"
+            plots[col.name]["xlabel"] = "date-time (UTC)"
+            plots[col.name]["datetime"] = True  # edges in seconds since 1970-01-01, drawn as dates
     else:
         assert col.categorical is not None
         _compare_categorical(row, col.name, col.categorical, series, method, threshold, large_sample, plots)

@@ -47,6 +47,11 @@ def is_numeric_like(values: Any) -> bool:
     )
 
 
+_SECONDS_PER_UNIT = {"W": 604_800.0, "D": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0,
+                     "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12, "fs": 1e-15,
+                     "as": 1e-18}
+
+
 def to_float(values: Any, *, name: str = "values") -> np.ndarray:
     """``values`` as a 1-D float array; datetimes become seconds since the epoch."""
     if isinstance(values, pd.Series):
@@ -61,10 +66,13 @@ def to_float(values: Any, *, name: str = "values") -> np.ndarray:
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        ns = series.to_numpy(dtype="int64", na_value=np.iinfo(np.int64).min).astype(np.float64)
-        mask = series.isna().to_numpy()
-        ns[mask] = np.nan
-        return ns / 1e9
+        # The dtype's own unit (pandas 3 often stores "us" or "s", pandas 2 "ns"): two
+        # samples in different units must still land on the same seconds scale.
+        raw = series.to_numpy()
+        unit, step = np.datetime_data(raw.dtype)
+        seconds = raw.view(np.int64).astype(np.float64) * (step * _SECONDS_PER_UNIT[unit])
+        seconds[np.isnat(raw)] = np.nan
+        return seconds
     if not is_numeric_like(series):
         raise InputError(
             f"{name} holds {dtype} values",

@@ -157,11 +157,20 @@ def _overlay(data: Mapping[str, Any]) -> Any:
         cur = np.asarray(data["current"], dtype=float)
         if data["kind"] == "numeric":
             edges = np.asarray(data["edges"], dtype=float)
+            dates = bool(data.get("datetime"))
+            if dates:  # seconds since the epoch -> matplotlib date numbers (days since it)
+                edges = edges / 86_400.0
             width = np.diff(edges)
             ax.stairs(ref / width, edges, label="reference", color=PALETTE[0], fill=True, alpha=0.35)
             ax.stairs(cur / width, edges, label="current", color=PALETTE[1], linewidth=1.8)
-            ax.set_ylabel("density")
+            ax.set_ylabel("density (per day)" if dates else "density")
             ax.set_xlabel(str(data.get("xlabel", "")))
+            if dates:
+                import matplotlib.dates as mdates
+
+                locator = mdates.AutoDateLocator()
+                ax.xaxis.set_major_locator(locator)
+                ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         else:
             labels = [str(v) for v in data["labels"]]
             pos = np.arange(len(labels))

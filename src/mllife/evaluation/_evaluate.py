@@ -150,6 +150,25 @@ def evaluate(
                 message=f"y_test holds one class only ({pred.y_true[0]!r}): ranking metrics are undefined",
                 suggestion="Evaluate on a test set with every class present.",
             ))
+        predicted = pd.unique(pd.Series(pred.y_pred))
+        if len(predicted) == 1 and len(np.unique(pred.y_true)) > 1:
+            findings.append(Finding(
+                "constant_predictions", "warning", n_rows=len(y),
+                message=(f"the model predicts {predicted[0]!r} for every test row: label metrics "
+                         "say nothing about the other classes"),
+                suggestion="Check class weights or the decision threshold (see the threshold table).",
+            ))
+        if task == "binary" and positive_label is None:
+            pos_share = float(np.mean(pred.y_true == pred.positive_label))
+            if pos_share > 0.5 and not pd.api.types.is_numeric_dtype(pd.Series(pred.classes)):
+                other = [c for c in pred.classes.tolist() if c != pred.positive_label]
+                findings.append(Finding(
+                    "positive_label", "info", column=y.name, share=pos_share, message=(
+                        f"binary scores are about {pred.positive_label!r} (the later label, as in "
+                        f"scikit-learn), the majority class ({pos_share:.1%} of y_test)"),
+                    suggestion=(f"Pass positive_label={other[0]!r} if that is the class of "
+                                "interest" if other else "Pass positive_label explicitly"),
+                ))
         counts, normalised = confusion_tables(pred)
         roc, pr = curves(pred)
         kw.update(confusion=counts, confusion_normalized=normalised,
@@ -159,9 +178,15 @@ def evaluate(
         if kw["calibration"] is not None:
             notes.append(f"Calibration: ECE over {CALIBRATION_BINS} equal-width probability bins "
                          + ("of the positive class." if task == "binary" else "of the top-class confidence."))
+    # One finding per reason: "roc_auc, pr_auc, log_loss, brier and ece are undefined: ...".
+    by_reason: dict[str, list[str]] = {}
     for metric, reason in undefined.items():
-        findings.append(Finding("undefined_metric", "info", message=f"{metric} is undefined: {reason}",
-                                details={"metric": metric}))
+        by_reason.setdefault(reason, []).append(metric)
+    for reason, names in by_reason.items():
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        findings.append(Finding("undefined_metric", "info",
+                                message=f"{listed} {'is' if len(names) == 1 else 'are'} undefined: {reason}",
+                                details={"metric": names[0], "metrics": names}))
 
     # ---- where it fails -----------------------------------------------------------
     exclude = tuple(str(c) for c in ([t.name] if t is not None and t.name in X.columns else []))
@@ -178,7 +203,8 @@ def evaluate(
         ))
     notes.append(f"Slices: categorical values, {N_BINS} quantile bins per numeric feature and pairs; "
                  f"slices under {min_slice_rows(len(X))} rows are not judged; {judged} judged, flagged "
-                 "when the Bonferroni-corrected interval lies above the overall value.")
+                 "when worse than overall at a Bonferroni-corrected level (exact binomial test "
+                 "for the error rate).")
 
     # ---- baseline and train/test ---------------------------------------------------
     baseline_est, baseline_name, base_notes = fit_baseline(baseline, task, Xtr, ytr, X, y)

@@ -107,8 +107,10 @@ def _compress(groups: pd.Series | pd.DataFrame, y: np.ndarray, p: np.ndarray
     frame = groups.to_frame() if isinstance(groups, pd.Series) else groups
     names = list(frame.columns)
     data = frame.reset_index(drop=True).assign(__y=y, __p=p)
-    counts = data.groupby([*names, "__y", "__p"], sort=True, observed=True).size().reset_index()
-    weight = counts.iloc[:, -1].to_numpy(dtype=float)
+    # The count gets its own name: an unnamed Series's column is 0, as size()'s would be.
+    counts = data.groupby([*names, "__y", "__p"], sort=True, observed=True).size() \
+        .rename("__n").reset_index()
+    weight = counts["__n"].to_numpy(dtype=float)
     small = counts[names]
     out_groups: pd.Series | pd.DataFrame = small.iloc[:, 0] if isinstance(groups, pd.Series) else small
     return out_groups, counts["__y"].to_numpy(), counts["__p"].to_numpy(), weight
@@ -131,16 +133,28 @@ def _auc_by_group(groups: pd.Series | pd.DataFrame, truth: np.ndarray, score: np
 
 
 def _clean_groups(sensitive: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
-    frame = sensitive.to_frame() if isinstance(sensitive, pd.Series) else sensitive
+    if isinstance(sensitive, pd.Series):
+        # fairlearn needs string names: an unnamed Series (or one named 0) gets one.
+        name = "sensitive_feature" if sensitive.name is None else str(sensitive.name)
+        frame = sensitive.rename(name).to_frame()
+    else:
+        frame = sensitive
     fixed = {}
-    for name in frame.columns:
-        col = frame[name]
+    for position in range(frame.shape[1]):   # by position: labels may repeat or be ints
+        col = frame.iloc[:, position]
         if col.isna().any():
             col = col.astype(str).where(col.notna(), MISSING).astype(object)
-        fixed[name] = col
+        fixed[position] = col
     out = pd.DataFrame(fixed, index=frame.index)
-    # Column names must not collide with the table's own columns.
-    out.columns = [f"{c}_" if str(c) in _RESERVED else c for c in out.columns]
+    # Column names are strings (fairlearn requires it), unique, and must not collide with
+    # the table's own columns.
+    names: list[str] = []
+    for label in frame.columns:
+        name = str(label)
+        while name in _RESERVED or name in names:
+            name = f"{name}_"
+        names.append(name)
+    out.columns = names
     return out.iloc[:, 0] if isinstance(sensitive, pd.Series) else out
 
 
@@ -214,7 +228,14 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
         by_group["undefined"] = ""
         notes.append("Demographic parity and equalized odds are defined for binary tasks only.")
     else:
-        frame = MetricFrame(metrics={"n": count, "mae": mean_absolute_error},
+        def mean_prediction(y_true: Any, y_pred: Any) -> float:
+            return float(np.mean(y_pred))
+
+        def mean_target(y_true: Any, y_pred: Any) -> float:
+            return float(np.mean(y_true))
+
+        frame = MetricFrame(metrics={"n": count, "mae": mean_absolute_error,
+                                     "mean_prediction": mean_prediction, "mean_target": mean_target},
                             y_true=y, y_pred=p, sensitive_features=groups)
         by_group = frame.by_group.copy()
         by_group["undefined"] = ""

@@ -27,6 +27,9 @@ class Predictions:
     #: A ranking score for binary tasks (probability of the positive class, else
     #: ``decision_function``); ``None`` when the model gives neither.
     score: np.ndarray | None = None
+    #: Multiclass ranking scores without probabilities: ``decision_function`` with one
+    #: column per class of ``classes`` (one-vs-rest shape); ``None`` otherwise.
+    decision: np.ndarray | None = None
     positive_label: Any = None
     notes: list[str] = field(default_factory=list)
 
@@ -246,4 +249,16 @@ def predict(model: Any, X: pd.DataFrame, y: pd.Series, *, task: str | None = Non
             # decision_function scores the second class; flip it when that is not the positive one.
             pred.score = decision if positive_label == pred.classes[-1] else -decision
             pred.notes.append("ROC-AUC and PR-AUC use decision_function scores (no probabilities).")
+    if pred.proba is None and task == "multiclass" and hasattr(model, "decision_function"):
+        try:
+            decision = np.asarray(model.decision_function(feed(model, X)), dtype=float)
+        except Exception as exc:  # a scorer that cannot score is not fatal: skip the curves
+            pred.notes.append(f"decision_function failed ({type(exc).__name__}); ROC-AUC and "
+                              "PR-AUC skipped.")
+        else:
+            if decision.ndim == 2 and decision.shape == (len(X), len(pred.classes)):
+                _check_finite(decision, "decision scores")
+                pred.decision = decision
+                pred.notes.append("ROC-AUC, PR-AUC and the curves use decision_function scores, "
+                                  "one-vs-rest per class (no probabilities).")
     return pred

@@ -116,6 +116,8 @@ def _classification(pred: Predictions) -> tuple[dict[str, float], dict[str, str]
             assert prob is not None
             if unseen:
                 undefined["log_loss"] = f"y_test holds labels the model does not know: {unseen}"
+            elif len(labels) < 2:  # e.g. a baseline fitted on a one-class y_test
+                undefined["log_loss"] = f"the model knows one class only ({labels[0]!r})"
             else:
                 out["log_loss"] = float(skm.log_loss(y, pred.proba, labels=labels))
             out["brier"] = float(skm.brier_score_loss(yb, prob))
@@ -148,9 +150,24 @@ def _classification(pred: Predictions) -> tuple[dict[str, float], dict[str, str]
             top = pred.proba.argmax(axis=1)
             out["ece"] = expected_calibration_error(
                 (labels[top] == y).astype(float), pred.proba[np.arange(len(y)), top])
+        elif pred.decision is not None:
+            # Macro one-vs-rest on decision scores: each class's AUC and AP only need a
+            # ranking, so roc_auc_score's "ovr" on probabilities is the same mean.
+            missing = [c for c in labels.tolist() if c not in set(present.tolist())]
+            if missing:
+                reason = f"classes {missing} do not occur in y_test: one-vs-rest scores are undefined for them"
+                undefined["roc_auc"] = reason
+                undefined["pr_auc"] = reason
+            else:
+                truth = y[:, None] == labels[None, :]
+                out["roc_auc"] = float(np.mean([skm.roc_auc_score(truth[:, k], pred.decision[:, k])
+                                                for k in range(len(labels))]))
+                out["pr_auc"] = float(np.mean([
+                    skm.average_precision_score(truth[:, k], pred.decision[:, k])
+                    for k in range(len(labels))]))
         else:
             for m in ("roc_auc", "pr_auc"):
-                undefined[m] = "the model has no predict_proba"
+                undefined[m] = "the model gives neither probabilities nor decision scores"
     if pred.proba is None:
         for m in ("log_loss", "brier", "ece"):
             undefined.setdefault(m, "the model has no predict_proba")
@@ -253,10 +270,12 @@ def curves(pred: Predictions) -> tuple[pd.DataFrame | None, pd.DataFrame | None]
     targets: list[tuple[str, np.ndarray, np.ndarray]] = []
     if pred.task == "binary" and pred.score is not None:
         targets.append((str(pred.positive_label), pred.y_true == pred.positive_label, pred.score))
-    elif pred.task == "multiclass" and pred.proba is not None:
+    elif pred.task == "multiclass" and (pred.proba is not None or pred.decision is not None):
         assert pred.classes is not None
+        scores = pred.proba if pred.proba is not None else pred.decision
+        assert scores is not None
         for k, label in enumerate(pred.classes):
-            targets.append((str(label), pred.y_true == label, pred.proba[:, k]))
+            targets.append((str(label), pred.y_true == label, scores[:, k]))
     roc_parts, pr_parts = [], []
     for label, truth, score in targets:
         if truth.all() or not truth.any():

@@ -122,8 +122,7 @@ def count_chunks(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[np.n
     done = 0
     while done < n_boot:
         b = min(per_chunk, n_boot - done)
-        # int32 draws: half the memory traffic of int64 and about 1.3x faster to generate.
-        draws = rng.integers(0, n, size=(b, n), dtype=np.int32 if n < 2**31 else np.int64)
+        draws = rng.integers(0, n, size=(b, n), dtype=np.int64)
         counts = np.empty((b, n), dtype=np.float32)
         for r in range(b):  # one bincount per resample stays in cache: 3x faster
             counts[r] = np.bincount(draws[r], minlength=n)
@@ -145,6 +144,11 @@ class Weights:
 
     def float64(self) -> np.ndarray:
         return self.cached("float64", lambda: self.counts.astype(np.float64))
+
+
+def _take(a: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``a[:, columns]``: ``np.take`` is about 1.7x faster than fancy indexing for this."""
+    return np.take(a, columns, axis=1)
 
 
 def _cumulative(w: np.ndarray) -> np.ndarray:
@@ -188,11 +192,11 @@ class RankedScores:
         self.neg_at_or_above_sorted = self.neg_at_or_above[self.pos_order]
 
     def _pos(self, w: Weights) -> np.ndarray:
-        return w.cached(("pos", self.group, self.pos_idx.size), lambda: w.counts[:, self.pos_idx])
+        return w.cached(("pos", self.group, self.pos_idx.size), lambda: _take(w.counts, self.pos_idx))
 
     def _neg_cumulative(self, w: Weights) -> np.ndarray:
         return w.cached(("neg_cum", id(self)),
-                        lambda: _cumulative(w.counts[:, self.neg_sorted]))
+                        lambda: _cumulative(_take(w.counts, self.neg_sorted)))
 
     def roc_auc(self, w: Weights) -> np.ndarray:
         """Weighted ROC-AUC per row of weights (NaN when a class is absent)."""
@@ -202,9 +206,9 @@ class RankedScores:
         n_pos = cp.sum(axis=1).astype(np.float64)  # whole counts: exact in float32
         n_neg64 = n_neg[:, 0].astype(np.float64)
         # Pairs ranked right = every pair minus those with the negative above (ties: half).
-        above = cp * cn[:, self.neg_at_or_above]
+        above = cp * _take(cn, self.neg_at_or_above)
         if self.ties:
-            above += cp * cn[:, self.neg_above]
+            above += cp * _take(cn, self.neg_above)
             above *= 0.5
         num = n_pos * n_neg64 - above.sum(axis=1, dtype=np.float64)
         denom = n_pos * n_neg64
@@ -213,11 +217,11 @@ class RankedScores:
 
     def average_precision(self, w: Weights) -> np.ndarray:
         """Weighted average precision (PR-AUC, step-wise as scikit-learn's)."""
-        cp = w.counts[:, self.pos_sorted]
+        cp = _take(w.counts, self.pos_sorted)
         tp = _cumulative(cp)
         # Without tied positive scores each positive is its own threshold: no gather.
-        tp = tp[:, self.pos_at_or_above] if self.pos_ties else tp[:, 1:]
-        fp = self._neg_cumulative(w)[:, self.neg_at_or_above_sorted]
+        tp = _take(tp, self.pos_at_or_above) if self.pos_ties else tp[:, 1:]
+        fp = _take(self._neg_cumulative(w), self.neg_at_or_above_sorted)
         with np.errstate(invalid="ignore", divide="ignore"):
             # Weights are whole counts: tp + fp is 0 only where cp is 0 too.
             precision = tp / np.maximum(tp + fp, 1.0)

@@ -156,6 +156,7 @@ def compare_models(
     sampler: Any = None,
     n_jobs: int | None = None,
     groups: Any = None,
+    pos_label: Any = None,
 ) -> ComparisonReport:
     """Cross-validate several models side by side: score, time, size and lift over a baseline.
 
@@ -201,6 +202,10 @@ def compare_models(
         measured afterwards, one model at a time).
     groups : array-like, default=None
         Group labels for group-aware splitters.
+    pos_label : label, optional
+        The positive class of a binary target whose labels are strings (or
+        any labels): the models are compared on ``y == pos_label`` (True/False),
+        so ROC-AUC, average precision and F1 are about that class.
 
     Returns
     -------
@@ -236,6 +241,16 @@ def compare_models(
     X, target = _check_data(X, y)
     check_missing(target)
     task = infer_task(named, target)
+    if pos_label is not None:
+        seen = target.unique().tolist()
+        if task != "binary" or pos_label not in seen:
+            raise InputError(
+                f"pos_label {pos_label!r} " + ("is not a label of y" if task == "binary"
+                                               else f"was given for a {task} task"),
+                column=target.name,
+                expected=f"one of the two labels {sorted(map(str, seen))}" if task == "binary"
+                else "pos_label=None: a positive class exists for binary targets only")
+        target = (target == pos_label).astype(bool).rename(target.name)
     resolved = resolve_scoring(scoring, task)
     check_target(target, task, resolved)
     if sampler is not None and not hasattr(sampler, "fit_resample"):
@@ -315,7 +330,8 @@ def _build_report(
         for score in scoring.names:
             mean = table[f"{score}_mean"]
             diff = mean - mean.loc[baseline_name]
-            table[f"lift_{score}"] = diff if better[score] else -diff
+            # "+ 0.0" turns the -0.0 of a negated zero (the baseline's own lift) into 0.0.
+            table[f"lift_{score}"] = (diff if better[score] else -diff) + 0.0
     errors = fold_scores.dropna(subset=["error"]).groupby("model", sort=False)
     table["n_folds_failed"] = errors.size().reindex(table.index, fill_value=0).astype(int)
     table["error"] = errors["error"].first().reindex(table.index)

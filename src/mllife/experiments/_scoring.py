@@ -139,7 +139,7 @@ def check_target(y: pd.Series, task: str, scoring: Scoring) -> None:
             f"the target holds strings {labels}, and {', '.join(needs_positive)} need to know "
             "which one is the positive class",
             column=y.name,
-            expected=f"a 0/1 or True/False target, e.g. y == {labels[-1]!r}",
+            expected=f"pos_label={labels[-1]!r} (or a 0/1 or True/False target, y == {labels[-1]!r})",
         )
 
 

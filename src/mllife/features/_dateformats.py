@@ -44,6 +44,8 @@ _ORDERED = ("slash", "dash", "dot", "slash_time")
 #: ten-digit numbers alone is more likely an identifier than epoch seconds).
 _WEAK = ("epoch_s", "epoch_ms")
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+#: Columns with more distinct values than this are first screened on a sample of them.
+_PRESCREEN = 2_000
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,19 @@ class DateInference:
     unmatched: int = 0
 
 
-def classify(values: pd.Series) -> np.ndarray:
-    """The format family of each string (``""`` when none), vectorised per family."""
+def classify(values: pd.Series, first: tuple[str, ...] | list[str] = ()) -> np.ndarray:
+    """The format family of each string (``""`` when none), vectorised per family.
+
+    The families' patterns exclude each other, so their order only matters
+    for speed: the ``first`` families (those expected to be common) are tried
+    first and most values leave after one pass.
+    """
     text = values.astype("string").str.strip()
     labels = np.full(len(text), "", dtype=object)
     open_ = np.ones(len(text), dtype=bool)
-    for family, (pattern, _) in _FAMILIES.items():
+    order = [*dict.fromkeys(f for f in first if f in _FAMILIES), *_FAMILIES]
+    for family in dict.fromkeys(order):
+        pattern = _FAMILIES[family][0]
         if not open_.any():
             break
         hit = text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool) & open_
@@ -93,7 +102,34 @@ def classify(values: pd.Series) -> np.ndarray:
 
 
 def _parts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    parts = values.astype("string").str.strip().str.extract(r"^(\d{1,2})\D(\d{1,2})\D")
+    """The first two numbers of each slash/dash/dot date (NaN where absent)."""
+    stripped = values.astype("string").str.strip()
+    try:
+        # Fast path: fixed-width ASCII bytes, digits read with numpy.
+        raw = np.array(stripped.fillna("").tolist(), dtype="S")
+    except UnicodeEncodeError:
+        raw = None
+    if raw is not None and raw.dtype.itemsize >= 4 and len(raw):
+        grid = raw.view(np.uint8).reshape(len(raw), raw.dtype.itemsize).astype(np.int64)
+        digit = (grid >= 48) & (grid <= 57)
+        num = grid - 48
+        rows = np.arange(len(raw))
+        one = digit[:, 0] & ~digit[:, 1]
+        two = digit[:, 0] & digit[:, 1] & ~digit[:, 2]
+        a = np.where(one, num[:, 0], np.where(two, num[:, 0] * 10 + num[:, 1], -1)).astype(float)
+        start = np.where(one, 2, 3)
+        width = grid.shape[1]
+        c0, c1, c2 = (np.minimum(start + k, width - 1) for k in range(3))
+        b_one = digit[rows, c0] & ~digit[rows, c1] & (grid[rows, c1] != 0) & (start + 1 < width)
+        b_two = (digit[rows, c0] & digit[rows, c1] & ~digit[rows, c2] & (grid[rows, c2] != 0)
+                 & (start + 2 < width))
+        b = np.where(b_one, num[rows, c0], np.where(b_two, num[rows, c0] * 10 + num[rows, c1], -1)).astype(float)
+        sep_ok = (one | two) & ~digit[rows, start - 1] & (grid[rows, start - 1] != 0)
+        a[~sep_ok | (a < 0)] = np.nan
+        b[np.isnan(a) | (b < 0)] = np.nan
+        a[np.isnan(b)] = np.nan
+        return a, b
+    parts = stripped.str.extract(r"^(\d{1,2})\D(\d{1,2})\D")
     a = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     b = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return a, b
@@ -139,7 +175,18 @@ def infer_date_formats(
         return None
     weights = np.ones(n, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
     total = int(weights.sum())
-    labels = classify(values)
+    hint: list[str] = []
+    if n > _PRESCREEN:
+        # A look at a sample first: most text columns are plainly not dates, and the
+        # families found go first when every value is classified.
+        picks = np.sort(np.random.default_rng(0).choice(n, size=_PRESCREEN, replace=False))
+        sample = classify(values.iloc[picks])
+        w = weights[picks]
+        if w.sum() and float(w[sample != ""].sum() / w.sum()) < 0.5 * min_share:
+            return None
+        found = pd.Series(w[sample != ""]).groupby(sample[sample != ""]).sum().sort_values(ascending=False)
+        hint = [str(f) for f in found.index]
+    labels = classify(values, hint)
     matched = labels != ""
     strong = matched & ~np.isin(labels, _WEAK)
     if total == 0 or weights[strong].sum() == 0:
@@ -166,9 +213,9 @@ def infer_date_formats(
         pattern = _FAMILIES[family][1]
         mask = labels == family
         if family in _ORDERED:
-            a, b = _parts(values[mask])
-            w = weights[mask]
             if order_known is None and not ambiguous:
+                a, b = _parts(values[mask])
+                w = weights[mask]
                 # Both orders occur: count each, values with both parts <= 12 go
                 # to the majority order.
                 dmy = int(w[a > 12].sum())
@@ -259,7 +306,7 @@ def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, np.nd
     done = np.zeros(n, dtype=bool)
     if present.any():
         labels = np.full(n, "", dtype=object)
-        labels[present] = classify(values[present])
+        labels[present] = classify(values[present], [_family_of(f) for f in formats])
         text = values.astype("string").str.strip()
         for fmt in formats:
             family = _family_of(fmt)

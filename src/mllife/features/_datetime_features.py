@@ -126,11 +126,6 @@ class DateTimeFeatures(FrameTransformer):
         self.epoch_unit = epoch_unit
         self.utc = utc
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
     # ---- parameters --------------------------------------------------------------
     def _check_params(self) -> tuple[list[str], set[str], pd.Timedelta]:
         features = [self.features] if isinstance(self.features, str) else list(self.features)
@@ -242,20 +237,12 @@ class DateTimeFeatures(FrameTransformer):
                             " (convert several formats with DatetimeParser first)"))
 
     # ---- fit / transform -------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> DateTimeFeatures:
-        """Learn the columns, their string formats, time zones and reference dates.
+    def _check_parameters(self) -> None:
+        self._check_params()
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self : DateTimeFeatures
-        """
+    def _fit(self, frame: pd.DataFrame) -> None:
+        """Learn the columns, their string formats, time zones and reference dates."""
         features, _, _ = self._check_params()
-        frame = self._fit_frame(X)
         self.columns_ = select_columns(self.columns, list(frame.columns), owner="DateTimeFeatures")
         self.formats_: dict[str, str | None] = {}
         self.tz_: dict[str, str | None] = {}
@@ -283,7 +270,6 @@ class DateTimeFeatures(FrameTransformer):
                     ref = None if pd.isna(ref) else ref
             # Stored as ISO text: plain data that pickles and skops-loads safely.
             self.reference_[col] = None if ref is None else pd.Timestamp(ref).isoformat()
-        return self
 
     @staticmethod
     def _naive(s: pd.Series) -> pd.Series:
@@ -302,18 +288,8 @@ class DateTimeFeatures(FrameTransformer):
             s = s.dt.tz_convert(fitted)
         return s
 
-    def transform(self, X: Any) -> Any:
-        """Compute the features (NaN where the date is missing).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        DataFrame (for DataFrame input) or ndarray of float
-        """
-        frame = self._transform_frame(X)
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Compute the features (NaN where the date is missing)."""
         features, cyclical, unit = self._check_params()
         out: dict[str, np.ndarray] = {}
         for col in self.columns_:
@@ -326,6 +302,7 @@ class DateTimeFeatures(FrameTransformer):
                 values = self._feature(dates, missing, feature, col, unit)
                 if feature in cyclical:
                     period = PERIODS[feature]
+                    length: np.ndarray | np.float64
                     if period is None:
                         length = (np.asarray(dates.days_in_month, dtype=float) if feature == "day"
                                   else 365 + np.asarray(dates.is_leap_year, dtype=float))
@@ -341,8 +318,7 @@ class DateTimeFeatures(FrameTransformer):
         # One float block built at once (cheaper than a dict of columns), column-major
         # as pandas lays it out, so downstream float sums are unchanged.
         block = np.vstack([out[n] for n in names]) if names else np.empty((0, len(frame)))
-        result = pd.DataFrame(block.T, index=frame.index, columns=names, copy=False)
-        return self._output(X, result)
+        return pd.DataFrame(block.T, index=frame.index, columns=names, copy=False)
 
     def _feature(self, dates: Any, missing: np.ndarray, feature: str, col: str,
                  unit: pd.Timedelta) -> np.ndarray:
@@ -371,20 +347,10 @@ class DateTimeFeatures(FrameTransformer):
                     names.append(f"{col}_{feature}")
         return names
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output names: ``<column>_<feature>`` (``_sin`` / ``_cos`` when cyclical).
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-
-        Returns
-        -------
-        ndarray of str
-        """
-        self._input_names(input_features)
+    def _names_out(self, input_names: list[str]) -> list[str]:
+        """Output names: ``<column>_<feature>`` (``_sin`` / ``_cos`` when cyclical)."""
         features, cyclical, _ = self._check_params()
-        return np.asarray(self._names(features, cyclical), dtype=object)
+        return self._names(features, cyclical)
 
     def _feature_sources(self) -> list[tuple[str, ...]]:
         features, cyclical, _ = self._check_params()

@@ -121,7 +121,8 @@ def _trace(est: Any, in_names: list[str]) -> list[_Trace]:
         outs = [str(n) for n in est.get_feature_names_out()]
         result: list[_Trace] = []
         for name, trans, cols in est.transformers_:
-            part = est.output_indices_.get(name, slice(0, 0))
+            # No output_indices_ when every entry is dropped (scikit-learn returns early).
+            part = getattr(est, "output_indices_", {}).get(name, slice(0, 0))
             if part.stop <= part.start or (isinstance(trans, str) and trans == "drop"):
                 continue
             selected = _selected_columns(est, name, cols, in_names)

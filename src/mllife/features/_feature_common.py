@@ -8,7 +8,7 @@ so scikit-learn's common checks run on it. DataFrame input gives DataFrame outpu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -45,11 +45,58 @@ def _check_table(X: Any) -> None:
 
 
 class FrameTransformer(TransformerMixin, BaseEstimator):
-    """Base of the mllife feature transformers (private).
+    """Base of the mllife feature transformers (private): the template methods.
 
-    Subclasses call :meth:`_fit_frame` in ``fit`` and :meth:`_transform_frame`
-    in ``transform``, and return :meth:`_output` of the frame they built.
+    ``fit`` checks the parameters (:meth:`_check_parameters`), checks and
+    names the input (:meth:`_fit_frame`) and hands the frame to
+    :meth:`_fit`; ``transform`` checks the input against what ``fit`` saw
+    (:meth:`_transform_frame`), hands it to :meth:`_transform` and returns a
+    DataFrame for DataFrame input, else an array (:meth:`_output`).
     """
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values stay missing in every subclass
+        return tags
+
+    def _check_parameters(self) -> None:
+        """Validate the constructor parameters before looking at the data."""
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any = None) -> Self:
+        """Learn from ``X`` what ``transform`` needs (see the class description).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : the fitted transformer
+        """
+        self._check_parameters()
+        self._fit(self._fit_frame(X))
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Transform ``X`` with what ``fit`` learned (see the class description).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        DataFrame (for DataFrame input) or ndarray
+        """
+        frame = self._transform_frame(X)
+        return self._output(X, self._transform(frame))
 
     def _fit_frame(self, X: Any) -> pd.DataFrame:
         _check_table(X)
@@ -103,6 +150,23 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
                for t in out.dtypes):
             return out.to_numpy(dtype=np.float64, na_value=np.nan)
         return out.to_numpy()
+
+    def _names_out(self, input_names: list[str]) -> list[str]:
+        raise NotImplementedError
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns (the class description says how they are made).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Must equal ``feature_names_in_`` when given.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        return np.asarray(self._names_out(self._input_names(input_features)), dtype=object)
 
     def _input_names(self, input_features: Any = None) -> list[str]:
         ensure_fitted(self)

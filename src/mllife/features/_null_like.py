@@ -61,8 +61,15 @@ def null_like_mask(uniques: pd.Series, tokens: Iterable[str] = NULL_LIKE_TOKENS)
     token_set = frozenset(tokens)
     longest = max((len(t) for t in token_set), default=0) + 8  # room for padding
 
+    heads = frozenset(t[0] for t in token_set if t)
+
     def is_token(v: object) -> bool:
-        return isinstance(v, str) and len(v) <= longest and " ".join(v.split()).casefold() in token_set
+        if not isinstance(v, str) or len(v) > longest:
+            return False
+        head = v[:1]
+        if head and not head.isspace() and head.casefold()[:1] not in heads:
+            return False  # cheap exit for most values: no token starts this way
+        return " ".join(v.split()).casefold() in token_set
 
     values = uniques.to_numpy(dtype=object, na_value=None)
     return np.fromiter((is_token(v) for v in values), dtype=bool, count=len(values))

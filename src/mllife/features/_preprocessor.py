@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from .._errors import InputError
+from .._errors import DataWarning, InputError
 from .._frame import as_frame, generated_names, is_bool, is_numeric
 from ._datetime_features import FEATURES, DateTimeFeatures
 from ._kinds import DROPPED, ENTRY_KINDS, detect_kinds
@@ -154,9 +155,32 @@ class Preprocessor(ColumnTransformer):
         return PreprocessorReport.from_preprocessor(self, X)
 
     # ---- input checks --------------------------------------------------------------
+    @staticmethod
+    def _named(X: Any) -> Any:
+        """``X`` with the column names the entries select: its own when they are all
+        strings, else ``x0, x1, ...`` (integer labels, numpy input), as in
+        :func:`make_preprocessor`."""
+        if isinstance(X, pd.DataFrame):
+            if all(isinstance(c, str) for c in X.columns):
+                return X
+            return X.set_axis(generated_names(X.shape[1]), axis=1)
+        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+            return X  # left to ColumnTransformer
+        return as_frame(X)
+
+    def _checked(self, X: Any, *, fitting: bool) -> Any:
+        """``X`` named as the entries expect, after :meth:`_check_input`."""
+        X = self._named(X)
+        self._check_input(X, fitting=fitting)
+        return X
+
     def _check_input(self, X: Any, *, fitting: bool) -> None:
         if not isinstance(X, pd.DataFrame):
             return
+        if not X.columns.is_unique:
+            dup = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+            raise InputError(f"duplicated column names {dup}", n_rows=len(X),
+                             expected="one column per name")
         if not fitting:
             names = getattr(self, "feature_names_in_", None)
             if names is not None and X.columns.tolist() != names.tolist():
@@ -196,22 +220,7 @@ class Preprocessor(ColumnTransformer):
                     raise InputError("holds text in a numeric column", column=col, n_rows=bad,
                                      expected="numbers (clean the column, e.g. with NullLikeToNaN)")
 
-    def fit(self, X: Any, y: Any = None, **params: Any) -> Preprocessor:
-        """Fit every entry on ``X`` (see ``ColumnTransformer.fit``).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-        y : array-like, optional
-        **params : routed to the steps
-
-        Returns
-        -------
-        self : Preprocessor
-        """
-        self.fit_transform(X, y, **params)
-        return self
-
+    # ``ColumnTransformer.fit`` calls ``fit_transform``: the checks below cover it.
     def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
         """Fit, then transform ``X`` (see ``ColumnTransformer.fit_transform``).
 
@@ -225,8 +234,7 @@ class Preprocessor(ColumnTransformer):
         -------
         DataFrame or ndarray
         """
-        self._check_input(X, fitting=True)
-        return super().fit_transform(X, y, **params)
+        return super().fit_transform(self._checked(X, fitting=True), y, **params)
 
     def transform(self, X: Any, **params: Any) -> Any:
         """Transform ``X`` with the fitted entries (see ``ColumnTransformer.transform``).
@@ -240,8 +248,7 @@ class Preprocessor(ColumnTransformer):
         -------
         DataFrame or ndarray
         """
-        self._check_input(X, fitting=False)
-        return super().transform(X, **params)
+        return super().transform(self._checked(X, fitting=False), **params)
 
 
 def _numeric_steps(scale: bool) -> list[tuple[str, Any]]:
@@ -399,11 +406,18 @@ def make_preprocessor(
         if unknown:
             raise InputError(f"unknown datetime_features {unknown}", expected=f"some of {list(FEATURES)}")
     RareCategoryGrouper(min_frequency=min_frequency)._threshold(1)  # validates min_frequency
-    # Columns are selected by name when they are all strings, else by position.
+    if not frame.columns.is_unique:
+        dup = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise InputError(f"duplicated column names {dup}", expected="one column per name")
+    # Columns are selected by name; labels that are not all strings (integers, numpy
+    # input) become x0, x1, ... here and in every fit / transform of the result.
+    drop_list = list(drop)
     is_frame = isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
     if not is_frame:
-        frame = frame.set_axis(generated_names(frame.shape[1]), axis=1)
-    drop_list = list(drop)
+        generated = dict(zip(frame.columns, generated_names(frame.shape[1]), strict=True))
+        drop_list = [generated.get(c, c) if not isinstance(c, str) or c not in generated.values()
+                     else c for c in drop_list]
+        frame = frame.set_axis(list(generated.values()), axis=1)
     unknown_drop = [c for c in drop_list if c not in frame.columns]
     if unknown_drop:
         raise InputError(f"drop names unknown columns {unknown_drop}", expected="columns of X")
@@ -411,10 +425,14 @@ def make_preprocessor(
                          sample_size=int(sample_size))
     for col in drop_list:
         kinds[col] = "excluded"
-    position = {c: i for i, c in enumerate(frame.columns)}
     groups: dict[str, list[Any]] = {}
     for col in frame.columns:
-        groups.setdefault(kinds[col], []).append(col if is_frame else position[col])
+        groups.setdefault(kinds[col], []).append(col)
+    if not set(groups) - DROPPED:
+        reasons = "; ".join(f"{ENTRY_KINDS[k][0]}: {[str(c) for c in cols]}" for k, cols in groups.items())
+        warnings.warn(f"make_preprocessor: every column is dropped ({reasons}), so the output "
+                      f"has no feature; kinds are read from the {len(frame)} row(s) of X, and with "
+                      "fewer than 2 rows every column looks constant", DataWarning, stacklevel=2)
     transformers = []
     for entry in ENTRY_KINDS:
         cols = groups.get(entry)

@@ -82,7 +82,6 @@ class RareCategoryGrouper(FrameTransformer):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = []
         return tags
@@ -99,22 +98,14 @@ class RareCategoryGrouper(FrameTransformer):
             raise InputError(f"min_frequency={m!r}", expected="a share in [0, 1) or an int count >= 1")
         return float(m) * n
 
-    def fit(self, X: Any, y: Any = None) -> RareCategoryGrouper:
-        """Learn the kept categories of each column.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self : RareCategoryGrouper
-        """
+    def _check_parameters(self) -> None:
         mc = self.max_categories
         if mc is not None and (isinstance(mc, bool) or not isinstance(mc, Integral) or mc < 1):
             raise InputError(f"max_categories={mc!r}", expected="None or an int >= 1")
-        frame = self._fit_frame(X)
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        """Learn the kept categories of each column."""
+        mc = self.max_categories
         self.columns_ = select_columns(self.columns, list(frame.columns), owner="RareCategoryGrouper")
         self.categories_: dict[str, np.ndarray] = {}
         for col in self.columns_:
@@ -128,20 +119,9 @@ class RareCategoryGrouper(FrameTransformer):
             if mc is not None:
                 kept_index = kept_index[:mc]
             self.categories_[col] = np.asarray(kept_index, dtype=object)
-        return self
 
-    def transform(self, X: Any) -> Any:
-        """Replace rare and unseen categories by ``rare_value``; missing stays missing.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        DataFrame (for DataFrame input) or ndarray
-        """
-        frame = self._transform_frame(X)
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Replace rare and unseen categories by ``rare_value``; missing stays missing."""
         out = {}
         for col in frame.columns:
             s = frame[col]
@@ -156,17 +136,8 @@ class RareCategoryGrouper(FrameTransformer):
                         s = s.astype(object)
                     s = s.where(keep, self.rare_value)
             out[col] = s
-        return self._output(X, pd.DataFrame(out, index=frame.index))
+        return pd.DataFrame(out, index=frame.index)
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Same names as the input columns.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-
-        Returns
-        -------
-        ndarray of str
-        """
-        return np.asarray(self._input_names(input_features), dtype=object)
+    def _names_out(self, input_names: list[str]) -> list[str]:
+        """Same names as the input columns."""
+        return input_names

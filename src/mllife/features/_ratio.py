@@ -96,17 +96,13 @@ class RatioFeatures(FrameTransformer):
         self.on_zero = on_zero
         self.keep_original = keep_original
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-    def _check_params(self) -> None:
+    def _check_parameters(self) -> None:
         if isinstance(self.on_zero, str):
             if self.on_zero not in _ON_ZERO:
                 raise InputError(f"on_zero={self.on_zero!r}", expected=f"one of {_ON_ZERO} or a number")
         elif isinstance(self.on_zero, bool) or not isinstance(self.on_zero, int | float | np.number):
             raise InputError(f"on_zero={self.on_zero!r}", expected=f"one of {_ON_ZERO} or a number")
+        self._parse_pairs()
 
     def _parse_pairs(self) -> list[tuple[str, str, str]]:
         items: list[tuple[Any, Any]]
@@ -129,21 +125,9 @@ class RatioFeatures(FrameTransformer):
             raise InputError(f"duplicate ratio names {names}", expected="one name per pair")
         return out
 
-    def fit(self, X: Any, y: Any = None) -> RatioFeatures:
-        """Check the pairs against the columns of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self : RatioFeatures
-        """
-        self._check_params()
+    def _fit(self, frame: pd.DataFrame) -> None:
+        """Check the pairs against the columns of ``frame``."""
         pairs = self._parse_pairs()
-        frame = self._fit_frame(X)
         available = [str(c) for c in frame.columns]
         missing = sorted({c for _, num, den in pairs for c in (num, den)} - set(available))
         if missing:
@@ -160,20 +144,9 @@ class RatioFeatures(FrameTransformer):
             _numbers(frame[num], num)
             _numbers(frame[den], den)
         self.pairs_ = pairs
-        return self
 
-    def transform(self, X: Any) -> Any:
-        """Add (or return) the ratios.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        DataFrame (for DataFrame input) or ndarray
-        """
-        frame = self._transform_frame(X)
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Add (or return) the ratios."""
         ratios: dict[str, np.ndarray] = {}
         for name, num, den in self.pairs_:
             a = _numbers(frame[num], num)
@@ -192,22 +165,12 @@ class RatioFeatures(FrameTransformer):
         out = pd.DataFrame(ratios, index=frame.index)
         if self.keep_original:
             out = pd.concat([frame, out], axis=1)
-        return self._output(X, out)
+        return out
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """The input names (when ``keep_original``) then the ratio names.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-
-        Returns
-        -------
-        ndarray of str
-        """
-        names = self._input_names(input_features)
+    def _names_out(self, input_names: list[str]) -> list[str]:
+        """The input names (when ``keep_original``) then the ratio names."""
         ratios = [n for n, _, _ in self.pairs_]
-        return np.asarray((names if self.keep_original else []) + ratios, dtype=object)
+        return (input_names if self.keep_original else []) + ratios
 
     def _feature_sources(self) -> list[tuple[str, ...]]:
         names = self._input_names()

@@ -28,6 +28,9 @@ class StringNormalizer(_TableTransformer):
     one, else the first in sorted order). At ``transform`` every value of a known group becomes its
     canonical spelling.
 
+    Categorical columns are normalised too (the audit reports their
+    variants): the output stays categorical, with the categories that remain.
+
     Policy for values not seen at fit: they are stripped and their inner
     whitespace collapsed, case kept, so an unseen category stays distinct
     and recognisable (a later rare-category step can group it).
@@ -64,8 +67,10 @@ class StringNormalizer(_TableTransformer):
         self.n_variants_: dict[Hashable, int] = {}
         for col in frame.columns:
             s = frame[col]
-            if not is_string_like(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            if not is_string_like(s):
                 continue
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                s = s.astype(object)  # its categories are normalised like text
             codes, uniques, unhashable = factorize(s)
             if unhashable:
                 continue
@@ -94,8 +99,11 @@ class StringNormalizer(_TableTransformer):
         new: dict[Hashable, pd.Series] = {}
         for col, mapping in self.canonical_.items():
             s = frame[col]
-            if not is_string_like(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            if not is_string_like(s):
                 continue
+            categorical = isinstance(s.dtype, pd.CategoricalDtype)
+            if categorical:
+                s = s.astype(object)
             codes, uniques, unhashable = factorize(s)
             if unhashable or len(uniques) == 0:
                 continue
@@ -112,7 +120,9 @@ class StringNormalizer(_TableTransformer):
             present = codes >= 0
             out[present] = fixed_values[codes[present]]
             result = pd.Series(out, index=s.index, name=s.name, dtype=object)
-            if not pd.api.types.is_object_dtype(s.dtype) and text.all():
+            if categorical:
+                result = result.astype("category")
+            elif not pd.api.types.is_object_dtype(s.dtype) and text.all():
                 result = result.astype(s.dtype)
             new[col] = result
         return _replace_columns(frame, new)

@@ -6,17 +6,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils import check_random_state, indexable
+from sklearn.utils import check_random_state
 
 from .._errors import InputError
 from .._frame import as_frame, hash_rows
 from ._keys import codes_of
-from ._params import ParamsMixin
-from ._purged import _check_n_splits
+from ._params import Splitter
 
 
-class DuplicateAwareKFold(ParamsMixin, BaseCrossValidator):
+class DuplicateAwareKFold(Splitter):
     """K-fold cross-validation that keeps identical rows of ``X`` in one fold.
 
     ``KFold`` on data with duplicated rows scores the model on rows whose
@@ -55,23 +53,7 @@ class DuplicateAwareKFold(ParamsMixin, BaseCrossValidator):
         self.shuffle = shuffle
         self.random_state = random_state
 
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        """The number of folds, ``n_splits``."""
-        return _check_n_splits(self.n_splits)
-
-    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray,
-                                                                                np.ndarray]]:
-        """Yield ``(train, test)`` positional indices, one pair per fold.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-            Rows equal over all its columns share a fold.
-        y, groups : ignored
-            Present for compatibility with scikit-learn.
-        """
-        X, y, groups = indexable(X, y, groups)
-        k = _check_n_splits(self.n_splits)
+    def _folds(self, X: Any, groups: Any, k: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         frame = as_frame(X)
         n = len(frame)
         units = codes_of(hash_rows(frame))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -105,6 +106,20 @@ def _groups(checks: _Checks, name: str, other_keys: FrameKeys, train_keys: pd.Se
                finding=finding)
 
 
+def _looks_like_dates(s: pd.Series) -> bool:
+    """Text that is (nearly all) dates: a shared date is not an entity key."""
+    sample = s.dropna().iloc[:200].astype(str)
+    if len(sample) == 0 or sample.str.fullmatch(r"\s*[+-]?\d+\s*").any():
+        return False  # numeric codes are not dates
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return bool(parsed.notna().mean() >= 0.9)
+
+
 def _group_candidates(checks: _Checks, name: str, train_keys: FrameKeys, other_keys: FrameKeys,
                       columns: Sequence[Hashable]) -> None:
     between = f"train/{name}"
@@ -127,6 +142,8 @@ def _group_candidates(checks: _Checks, name: str, train_keys: FrameKeys, other_k
         dense = head_unique >= 0.2 * len(head)
         if not (named_id or dense or is_string_like(s_train)):
             continue  # an integer feature such as a count or an age
+        if is_string_like(s_train) and _looks_like_dates(head):
+            continue  # dates stored as text repeat across sets without being a key
         keys_train = train_keys.column(column)
         keys_other = other_keys.column(column)
         mask = np.asarray(pd.Series(keys_other).isin(keys_train), dtype=bool) & s_other.notna(

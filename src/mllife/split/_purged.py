@@ -12,24 +12,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils import indexable
 
 from .._errors import InputError
 from ._keys import codes_of
-from ._params import ParamsMixin
+from ._params import Splitter
 from ._time import TimeValues, cut_points, resolve_time
 
 
 def _n_rows(X: Any) -> int:
     return int(X.shape[0]) if hasattr(X, "shape") else len(X)
-
-
-def _check_n_splits(n_splits: Any) -> int:
-    if isinstance(n_splits, bool) or not isinstance(n_splits, int | np.integer) or n_splits < 2:
-        raise InputError(f"n_splits={n_splits!r} is not an integer >= 2",
-                         expected="an integer >= 2")
-    return int(n_splits)
 
 
 def _check_max_train_size(value: Any) -> int | None:
@@ -49,6 +40,14 @@ def _times(X: Any, time: Any, n: int) -> TimeValues:
     return resolve_time(frame, time, n_rows=n)
 
 
+def _time_setup(cv: Any, X: Any) -> tuple[int, TimeValues, Any, int | None]:
+    """Rows, times, gap and max_train_size of a time splitter, checked."""
+    max_size = _check_max_train_size(cv.max_train_size)
+    n = _n_rows(X)
+    times = _times(X, cv.time, n)
+    return n, times, times.span(cv.gap, name="gap"), max_size
+
+
 def _most_recent(train: np.ndarray, t: np.ndarray, max_size: int | None) -> np.ndarray:
     if max_size is None or train.size <= max_size:
         return train
@@ -56,7 +55,7 @@ def _most_recent(train: np.ndarray, t: np.ndarray, max_size: int | None) -> np.n
     return np.sort(train[latest])
 
 
-class PurgedTimeSeriesSplit(ParamsMixin, BaseCrossValidator):
+class PurgedTimeSeriesSplit(Splitter):
     """Walk-forward (or purged k-fold) cross-validation on time, not row counts.
 
     Rows are ordered by their time (the input need not be sorted), the
@@ -123,27 +122,8 @@ class PurgedTimeSeriesSplit(ParamsMixin, BaseCrossValidator):
         self.embargo = embargo
         self.max_train_size = max_train_size
 
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        """The number of folds, ``n_splits``."""
-        return _check_n_splits(self.n_splits)
-
-    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray,
-                                                                                np.ndarray]]:
-        """Yield ``(train, test)`` positional indices, one pair per fold.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-            Holds the ``time`` column when ``time`` is a name.
-        y, groups : ignored
-            Present for compatibility with scikit-learn.
-        """
-        X, y, groups = indexable(X, y, groups)
-        k = _check_n_splits(self.n_splits)
-        max_size = _check_max_train_size(self.max_train_size)
-        n = _n_rows(X)
-        times = _times(X, self.time, n)
-        gap = times.span(self.gap, name="gap")
+    def _folds(self, X: Any, groups: Any, k: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n, times, gap, max_size = _time_setup(self, X)
         kfold = self.embargo is not None
         embargo = times.span(self.embargo, name="embargo")
         if kfold and max_size is not None:
@@ -169,7 +149,7 @@ class PurgedTimeSeriesSplit(ParamsMixin, BaseCrossValidator):
             yield train, np.flatnonzero(test_mask)
 
 
-class TimeSeriesGroupSplit(ParamsMixin, BaseCrossValidator):
+class TimeSeriesGroupSplit(Splitter):
     """Walk-forward cross-validation over groups: no group is in train and test.
 
     Each group (a customer, a patient) starts at its first timestamp; groups
@@ -221,31 +201,12 @@ class TimeSeriesGroupSplit(ParamsMixin, BaseCrossValidator):
         self.gap = gap
         self.max_train_size = max_train_size
 
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        """The number of folds, ``n_splits``."""
-        return _check_n_splits(self.n_splits)
-
-    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray,
-                                                                                np.ndarray]]:
-        """Yield ``(train, test)`` positional indices, one pair per fold.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-        y : ignored
-        groups : array-like
-            The group of each row (required).
-        """
+    def _folds(self, X: Any, groups: Any, k: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if groups is None:
             raise InputError("TimeSeriesGroupSplit needs groups",
                              expected="cv.split(X, y, groups=...) or cross_validate(..., "
                              "groups=...)")
-        X, y, groups = indexable(X, y, groups)
-        k = _check_n_splits(self.n_splits)
-        max_size = _check_max_train_size(self.max_train_size)
-        n = _n_rows(X)
-        times = _times(X, self.time, n)
-        gap = times.span(self.gap, name="gap")
+        n, times, gap, max_size = _time_setup(self, X)
         t = times.values
         codes = codes_of(np.asarray(groups))
         start = np.full(int(codes.max()) + 1, np.inf)
