@@ -111,6 +111,22 @@ def main() -> None:
     print(f"make_preprocessor(X).fit_transform(X): {ours:8.2f} s  (kind detection {detect:.2f} s)")
     print(f"hand-built ColumnTransformer:          {theirs:8.2f} s")
     print(f"ratio: {ours / theirs:.2f}x (target <= 1.2x)")
+    one_row_latency(X.iloc[: min(len(X), 20_000)])
+
+
+def one_row_latency(X: pd.DataFrame, rounds: int = 15, calls: int = 10) -> None:
+    """``transform`` of one row, as a service calls it (best of ``rounds``)."""
+    fitted = {"mllife": make_preprocessor(X).fit(X), "sklearn": hand_built(X).fit(X)}
+    row = X.iloc[[len(X) // 2]]
+    best = {name: float("inf") for name in fitted}
+    for _ in range(rounds):
+        for name, est in fitted.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                est.transform(row)
+            best[name] = min(best[name], (time.perf_counter() - start) / calls)
+    print(f"one-row transform: mllife {best['mllife'] * 1e3:.1f} ms, "
+          f"hand-built {best['sklearn'] * 1e3:.1f} ms, ratio {best['mllife'] / best['sklearn']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -97,3 +97,21 @@ def test_findings_are_rendered_once_and_to_frame_is_the_findings_table(churn):
     assert report.to_frame()["check"].tolist() == [f.check for f in report.findings]
     assert report.to_markdown().count("| date_formats |") == 1
     assert report.to_html().count("dates in 3 formats") == 1
+
+
+def test_category_variants_measure_against_the_stripped_spelling_the_cleaner_uses():
+    frame = pd.DataFrame({"plan": [" Basic"] * 30 + ["basic"] * 20 + ["pro"] * 40})
+    (finding,) = mllife.audit(frame, checks=["category_variants"]).findings
+    assert finding.details["variants"] == {"Basic": [" Basic", "basic"]}
+    assert finding.n_rows == 50  # ' Basic' needs stripping, 'basic' a new case: both change
+    cleaned = mllife.features.StringNormalizer().fit_transform(frame)
+    assert sorted(cleaned["plan"].unique()) == ["Basic", "pro"]
+
+
+def test_infinite_values_are_reported_with_their_rows():
+    frame = pd.DataFrame({"ratio": np.r_[np.arange(50.0), [np.inf, np.inf, -np.inf]],
+                          "f": pd.array(np.r_[np.arange(52.0), np.inf], dtype="Float64"),
+                          "fine": np.arange(53.0)})
+    found = mllife.audit(frame, checks=["infinite_values"]).findings
+    assert [(f.column, f.n_rows, f.sample_index) for f in found] == [("ratio", 3, (50, 51, 52)), ("f", 1, (52,))]
+    assert found[0].details["counts"] == {"+inf": 2, "-inf": 1}

@@ -138,3 +138,18 @@ def test_clean_request_in_other_dtypes_validates_to_the_training_dtypes(dtypes):
     with pytest.raises(SchemaError, match=r"column 'b': missing value where training had none"):
         schema.validate(train.astype({"b": "boolean"}).assign(
             b=pd.array([None] + [True] * 299, dtype="boolean")))
+
+
+def test_contract_accepts_its_own_long_training_text():
+    rng = np.random.default_rng(0)
+    tickets = pd.DataFrame({"body": ["word " * int(k) for k in rng.integers(1, 4000, 50)],
+                            "priority": rng.choice(["low", "high"], 50)})
+    longest = int(tickets["body"].str.len().max())
+    assert longest > 10_000
+    schema = InputSchema.infer(tickets)
+    assert schema.policies.max_string_length == 2 * longest
+    assert schema.validate(tickets)["body"].tolist() == tickets["body"].tolist()
+    with pytest.raises(SchemaError, match="string too long"):
+        schema.validate({"body": "x" * (2 * longest + 1), "priority": "low"})
+    assert InputSchema.infer(tickets.assign(body="short")).policies.max_string_length == 10_000
+    assert InputSchema.infer(tickets, max_string_length=50).policies.max_string_length == 50

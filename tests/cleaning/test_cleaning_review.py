@@ -35,12 +35,12 @@ def test_audit_then_clean_then_audit_again_the_findings_are_gone(churn):
 
 def test_parse_number_text_known_answers():
     text = pd.Series(["1,234.5", "$12", "-$12", "$-12", "12 €", "(1,234)", "12.5%", "+5", ".5", "1e-3",
-                      "007", "--5", "(12", "$12$", "1-2", "abc", ""])
+                      "007", "--5", "(12", "$12$", "1-2", "abc", "", "1,5", "12,34.5"])
     values, leading_zero = parse_number_text(text)
     expected = [1234.5, 12, -12, -12, 12, -1234, 0.125, 5, 0.5, 0.001, 7, np.nan, np.nan, np.nan, np.nan,
-                np.nan, np.nan]
+                np.nan, np.nan, np.nan, np.nan]
     np.testing.assert_array_equal(values, np.array(expected, dtype=float))
-    assert leading_zero.tolist() == [False] * 10 + [True] + [False] * 6
+    assert leading_zero.tolist() == [False] * 10 + [True] + [False] * 8
 
 
 def test_cleaner_converts_currency_and_keeps_zip_codes_as_text():
@@ -131,3 +131,23 @@ def test_categorical_variants_found_by_the_audit_are_fixed_by_the_cleaner():
     assert out["plan"].nunique() == 2
     assert out["plan"].isna().sum() == (X["plan"] == "N/A").sum()
     assert mllife.audit(out, checks=FIXED).findings == ()
+
+
+def test_ambiguous_day_month_order_warns_at_fit_unless_dayfirst_is_given():
+    X = pd.DataFrame({"d": ["01/02/2024", "03/04/2024", "05/06/2024"]})
+    with pytest.warns(DataWarning, match=r"column 'd': the day/month order cannot be read"):
+        Cleaner().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert DatetimeParser(dayfirst=False).fit(X).ambiguous_ == ["d"]
+        DatetimeParser().fit(pd.DataFrame({"d": ["13/02/2024", "03/04/2024"]}))  # 13 proves day-first
+
+
+def test_cleaner_tokens_keep_unknown_as_a_category():
+    from mllife._frame import NULL_LIKE_TOKENS
+
+    X = pd.DataFrame({"poutcome": ["unknown"] * 8 + ["success", "N/A"]})
+    assert Cleaner().fit_transform(X)["poutcome"].isna().sum() == 9
+    kept = Cleaner(tokens=NULL_LIKE_TOKENS - {"unknown"}).fit_transform(X)["poutcome"]
+    assert kept.isna().tolist() == [False] * 9 + [True]
+    assert kept.iloc[0] == "unknown"

@@ -69,8 +69,10 @@ def test_datetime_parser_unseen_policy():
 
 def test_datetime_parser_ambiguous_column_follows_dayfirst():
     X = pd.DataFrame({"d": ["01/02/2024", "03/04/2024", "05/06/2024"]})
-    assert DatetimeParser().fit(X).ambiguous_ == ["d"]
-    month_first = DatetimeParser().fit_transform(X)["d"].dt.month.tolist()
+    with pytest.warns(DataWarning, match="day/month order"):
+        assert DatetimeParser().fit(X).ambiguous_ == ["d"]
+    with pytest.warns(DataWarning, match="month-first"):
+        month_first = DatetimeParser().fit_transform(X)["d"].dt.month.tolist()
     day_first = DatetimeParser(dayfirst=True).fit_transform(X)["d"].dt.month.tolist()
     assert month_first == [1, 3, 5]
     assert day_first == [2, 4, 6]

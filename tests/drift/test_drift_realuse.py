@@ -112,3 +112,59 @@ def test_profile_reads_plain_lists_and_refuses_corrupted_packed_values():
     with pytest.raises(Exception, match="malformed") as info:
         DriftProfile.from_dict(data)
     assert type(info.value).__name__ == "InputError"
+
+
+def test_column_of_python_objects_is_compared_by_string_form_not_a_crash():
+    n = 300
+    ref = pd.DataFrame({"payload": [{"a": 1}] * n, "tags": [[1, 2]] * (n - 1) + [None],
+                        "x": np.arange(n, dtype=float)})
+    cur = ref.assign(payload=[{"a": 2}] * n)
+    for report in (drift_report(ref, cur), DriftProfile.fit(ref).compare(cur)):
+        table = report.table.set_index("column")
+        assert (table["status"] == "ok").all()
+        assert table.loc["payload", "drifted"]
+        assert table.loc["payload", "unseen_share"] == 1.0
+        assert not table.loc["tags", "drifted"]
+        assert table.loc["tags", "missing_reference"] == pytest.approx(1 / n)
+
+
+def test_a_side_without_rows_is_an_input_error_not_a_quiet_no_drift():
+    frame = pd.DataFrame({"x": np.arange(10.0), "c": list("ababababab")})
+    with pytest.raises(Exception, match="reference has no rows") as info:
+        drift_report(frame.head(0), frame)
+    assert type(info.value).__name__ == "InputError"
+    with pytest.raises(Exception, match="current has no rows"):
+        drift_report(frame, frame.head(0))
+    with pytest.raises(Exception, match="current has no rows"):
+        DriftProfile.fit(frame).compare(frame.head(0))
+    with pytest.raises(Exception, match="reference has no rows"):
+        DriftProfile.fit(frame.head(0))
+
+
+def test_high_cardinality_ids_do_not_raise_unseen_category_false_alarms():
+    users = np.array([f"u{i}" for i in range(5000)], dtype=object)
+    alarms = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        ref = pd.DataFrame({"user": rng.choice(users, 8000)})
+        cur = pd.DataFrame({"user": rng.choice(users, 8000)})
+        row = drift_report(ref, cur).table.iloc[0]
+        assert row["unseen_share"] > 0.15  # many ids are new by chance alone
+        alarms += bool(row["drifted"])
+    assert alarms <= 2
+    rng = np.random.default_rng(99)
+    newcomers = np.array([f"n{i}" for i in range(3000)], dtype=object)
+    planted = pd.DataFrame({"user": np.where(rng.random(8000) < 0.2, rng.choice(newcomers, 8000),
+                                             rng.choice(users, 8000))})
+    row = drift_report(ref, planted).table.iloc[0]
+    assert row["drifted"]
+    assert "expected by chance" in row["reason"]
+
+
+def test_a_genuinely_new_category_is_still_flagged():
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"plan": rng.choice(["basic", "pro"], 400)})
+    cur = pd.DataFrame({"plan": rng.choice(["basic", "pro", "team"], 400, p=[0.45, 0.45, 0.1])})
+    row = drift_report(ref, cur, method="jensen_shannon", threshold=0.9).table.iloc[0]
+    assert row["drifted"]
+    assert "of values in unseen categories" in row["reason"]

@@ -117,3 +117,25 @@ def test_multiclass_numeric_model_and_time_budget():
     assert any("Time budget" in n for n in result.notes)
     assert result.additivity_max_error < 1e-6
     assert set(result.importance["feature"]) == set("abcde")
+
+
+def test_model_taking_categorical_columns_directly_is_explained():
+    # HistGradientBoosting with native categories takes the raw table: it used to be
+    # skipped ("non-numeric columns ... not a Pipeline"); now the permutation explainer
+    # mixes raw values and rebuilds each row with the original dtypes.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(3)
+    n = 1200
+    X = pd.DataFrame({"num": rng.normal(size=n), "noise": rng.normal(size=n),
+                      "cat": pd.Categorical(rng.choice(np.array(["a", "b", "c"]), n))})
+    y = pd.Series(np.where(X["num"] + 2 * (X["cat"] == "a") + rng.normal(size=n) > 0.8, "yes", "no"))
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=20,
+                                           random_state=0).fit(X[:1000], y[:1000])
+    r = evaluate(model, X[1000:1080], y[1000:1080], explain=True, baseline=None)
+    assert r.explanation is not None
+    assert r.explanation["explainer"].startswith("permutation")
+    assert r.explanation["additive"]
+    assert r.importance["feature"].iloc[-1] == "noise"
+    assert set(r.importance["feature"]) == {"num", "noise", "cat"}
+    assert not r.findings_by(check="explanation_skipped")

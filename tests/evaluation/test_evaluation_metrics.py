@@ -352,3 +352,54 @@ def test_one_test_row_without_training_data():
     assert r.baseline_metrics is not None
     assert np.isnan(r.baseline_metrics["log_loss"])
     assert r.to_html()
+
+
+def test_regression_calibration_by_decile_of_the_prediction():
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    data = load_diabetes(as_frame=True)
+    X, y = data.data, data.target
+    model = Ridge().fit(X[:300], y[:300])
+    r = evaluate(model, X[300:], y[300:], baseline=None)
+    cal = r.calibration
+    assert cal is not None
+    assert list(cal.columns) == ["bin_low", "bin_high", "mean_predicted", "mean_actual", "n"]
+    assert cal["n"].sum() == len(y) - 300
+    pred = model.predict(X[300:])
+    # Each decile's means agree with pandas' qcut of the predictions.
+    groups = pd.qcut(pred, 10, labels=False)
+    expected = pd.Series(y[300:].to_numpy()).groupby(groups).mean().to_numpy()
+    np.testing.assert_allclose(cal["mean_actual"].to_numpy(), expected)
+    assert "Mean actual by decile" in r.to_html()
+
+
+def test_time_as_iso_text_is_parsed_and_other_text_is_refused():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"a": rng.normal(size=n)})
+    y = pd.Series((X["a"] + rng.normal(size=n) > 0).astype(int))
+    model = LogisticRegression().fit(X, y)
+    when = pd.Series(pd.date_range("2024-01-01", periods=n, freq="D", tz="Europe/Paris"))
+    as_dates = evaluate(model, X, y, time=when, baseline=None)
+    as_text = evaluate(model, X, y, time=when.dt.strftime("%Y-%m-%dT%H:%M:%S%z"), baseline=None)
+    pd.testing.assert_frame_equal(as_dates.by_period, as_text.by_period)
+    with pytest.raises(mllife.InputError, match="time has dtype"):
+        evaluate(model, X, y, time=pd.Series(["soon"] * n), baseline=None)
+
+
+def test_periods_are_coarsened_until_they_hold_rows():
+    from mllife.evaluation._diagnostics import period_freq
+    from mllife.evaluation._slices import wilson_interval
+
+    sparse = pd.Series(pd.date_range("2023-01-01", periods=90, freq="2D"))   # 180 days, 90 rows
+    assert period_freq(sparse) == "M"          # weeks would hold 3-4 rows each
+    dense = pd.Series(pd.date_range("2023-01-01", periods=9000, freq="30min"))  # 187 days
+    assert period_freq(dense) == "W"           # 336 rows a week: the span decides
+    few = pd.Series(pd.date_range("2023-01-01", periods=40, freq="D"))
+    assert period_freq(few) == "W"             # 6 weeks of 7 rows; months would leave 2
+    low, high = wilson_interval(np.array([0.0, 5.0]), np.array([14.0, 5.0]))
+    assert low[0] == 0.0
+    assert high[1] == 1.0

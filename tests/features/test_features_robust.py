@@ -152,3 +152,24 @@ def test_datetime_features_fast_path_keeps_checks():
         dtf.transform(pd.DataFrame({"when": [pd.Timestamp("2024-01-01")]}))
     with pytest.raises(InputError):
         dtf.transform(pd.DataFrame({"other": X["when"]}))
+
+
+def test_describe_features_many_to_many_step_lists_every_input():
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_union
+
+    X = pd.DataFrame({"a": np.arange(10.0), "b": np.arange(10.0) ** 2})
+    union = make_union(StandardScaler(), PCA(1)).fit(X)
+    table = describe_features(union).set_index("feature")
+    assert table.loc["pca__pca0", "source"] == "a, b"  # not "a" because "a" is inside "pca0"
+    assert table.loc["standardscaler__b", "source"] == "b"
+
+
+def test_describe_features_with_mismatched_data_names_the_problem():
+    X = _table()
+    pre = make_preprocessor(X).fit(X)
+    with pytest.raises(InputError, match="missing column"):
+        describe_features(pre, X.drop(columns="num"))
+    ct = ColumnTransformer([("s", StandardScaler(), ["num"])]).fit(X)
+    with pytest.raises(InputError, match="cannot be transformed"):
+        describe_features(ct, X.drop(columns="num"))

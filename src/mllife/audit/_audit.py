@@ -51,7 +51,7 @@ def audit(
     ``duplicate_rows``, ``duplicates_ignoring_ids`` (with ``id_cols``),
     ``target_missing``, ``conflicting_labels``, ``target_imbalance``,
     ``target_leakage`` (with ``target``), ``disguised_nulls`` (null tokens
-    and numeric sentinels), ``mostly_missing``, ``constant`` (and
+    and numeric sentinels), ``infinite_values``, ``mostly_missing``, ``constant`` (and
     near-constant), ``mixed_types``, ``numbers_as_strings``,
     ``category_variants``, ``id_like``, ``date_formats`` (several formats,
     ambiguous day/month, dates as text) and ``outliers``; plus every check

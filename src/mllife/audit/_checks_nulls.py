@@ -1,4 +1,4 @@
-"""Missing-value checks: disguised nulls (tokens and sentinels) and mostly-missing columns."""
+"""Missing-value checks: disguised nulls (tokens and sentinels), infinities, mostly-missing columns."""
 
 from __future__ import annotations
 
@@ -69,6 +69,33 @@ def disguised_nulls(data: AuditData) -> Iterator[Finding]:
                 details={"sentinels": col.sentinels,
                          "counts": {f"{v:g}": int(c) for v, c in zip(values[hit], col.counts[hit], strict=True)}},
             )
+
+
+@_builtin("infinite_values")
+def infinite_values(data: AuditData) -> Iterator[Finding]:
+    """Numeric columns holding +inf or -inf (a division by zero upstream, usually).
+
+    pandas does not count them as missing, and most models refuse them.
+    """
+    for col in data.columns:
+        if not col.is_numeric or col.n_present == 0:
+            continue
+        values = col.uniques.to_numpy(dtype=float, na_value=np.nan)
+        hit = np.isinf(values)
+        if not hit.any():
+            continue
+        mask = data.rows_where(col, hit)
+        n = int(mask.sum())
+        signs = {("+inf" if v > 0 else "-inf"): int(c) for v, c in zip(values[hit], col.counts[hit], strict=True)}
+        yield Finding(
+            "infinite_values", "warning", column=col.label,
+            message=f"{n} values are infinite ({', '.join(f'{c} {k}' for k, c in signs.items())}): "
+                    "pandas does not count them as missing and most models refuse them",
+            n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
+            suggestion="fix the computation that made them (a division by zero?), or replace them "
+                       "with NaN and impute",
+            details={"counts": signs},
+        )
 
 
 @_builtin("mostly_missing", threshold=0.5)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .._frame import normalize_strings
 from ..features._cleaner import numeric_text_share
+from ..features._strings import strip_spaces
 from ..report import Finding
 from ._data import AuditData, ColumnInfo
 from ._registry import _builtin
@@ -126,8 +127,14 @@ def category_variants(data: AuditData) -> Iterator[Finding]:
         groups = frame[sizes > 1]
         if groups.empty:
             continue
-        ranked = groups.sort_values(["key", "n"], ascending=[True, False], kind="stable")
-        canonical = ranked.drop_duplicates("key").set_index("key")["raw"]
+        # the canonical spelling is StringNormalizer's: the most frequent stripped spelling
+        # (ties: the lower-case one), so " North" is never the one the others are measured against
+        spelled = groups.assign(spelling=strip_spaces(groups["raw"]).to_numpy(dtype=object))
+        ranked = spelled.groupby(["key", "spelling"], sort=True)["n"].sum().reset_index()
+        ranked["other"] = ranked["spelling"] != ranked["key"]
+        ranked = ranked.sort_values(["key", "n", "other", "spelling"], ascending=[True, False, True, True],
+                                    kind="stable")
+        canonical = ranked.drop_duplicates("key").set_index("key")["spelling"]
         variant = groups["raw"].to_numpy(dtype=object) != canonical.loc[groups["key"]].to_numpy(dtype=object)
         value_mask = np.zeros(len(uniques), dtype=bool)
         value_mask[groups.index.to_numpy()[variant]] = True

@@ -83,6 +83,7 @@ class ModelBundle:
             raise InputError(f"version={version!r}", expected="a non-empty string")
         self.model = model
         self.schema = schema
+        self._positional = schema.columns == tuple(str(i) for i in range(len(schema.columns)))
         self.version = version
         self.metadata = MappingProxyType(dict(metadata or {}))
         self.metrics = MappingProxyType(dict(metrics or {}))
@@ -142,11 +143,14 @@ class ModelBundle:
     def _model_input(self, valid: pd.DataFrame) -> Any:
         """What the model was fitted on: the frame, or its values for a model fitted on numpy.
 
-        A model that records ``n_features_in_`` but no ``feature_names_in_`` was
-        fitted without column names (a numpy array); it gets the values, in the
-        contract's column order, as in training (no feature-name warning).
+        A contract with the positional columns ``"0"``, ``"1"``, ... (inferred
+        from an array) and a model that records ``n_features_in_`` but no
+        ``feature_names_in_``: the model was fitted on that array, and gets the
+        values, in the contract's column order, as in training (no
+        feature-name warning). Every other model gets the frame.
         """
-        if hasattr(self.model, "n_features_in_") and not hasattr(self.model, "feature_names_in_"):
+        if (self._positional and hasattr(self.model, "n_features_in_")
+                and not hasattr(self.model, "feature_names_in_")):
             return valid.to_numpy()
         return valid
 

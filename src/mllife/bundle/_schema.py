@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataWarning, InputError, SchemaError
-from ._cells import MAX_NAME_LENGTH, short_name, to_frame
+from ._cells import MAX_NAME_LENGTH, short_name, string_lengths, to_frame
 from ._columns import ColumnSpec, Policies, check_column, infer_column, numeric_bounds
 from ._row import RowChecker
 
@@ -22,6 +22,8 @@ _CHOICES = {
     "unseen": ("error", "flag", "rare"),
     "extra": ("ignore", "error"),
 }
+#: The default ``max_string_length`` (``infer`` raises it when training text is longer).
+DEFAULT_MAX_STRING_LENGTH = 10_000
 #: Where :meth:`InputSchema.validate` leaves its notes on the returned frame.
 NOTES_KEY = "schema_notes"
 
@@ -115,7 +117,8 @@ class InputSchema:
                  range_tolerance: float = 0.5, out_of_range: str = "error",
                  datetime_margin: str = "3650D", unseen: str = "error",
                  rare_label: str = "__rare__", extra: str = "ignore",
-                 coerce_strings: bool = False, max_string_length: int = 10_000) -> None:
+                 coerce_strings: bool = False,
+                 max_string_length: int = DEFAULT_MAX_STRING_LENGTH) -> None:
         specs = tuple(c if isinstance(c, ColumnSpec) else ColumnSpec.from_dict(dict(c))
                       for c in columns)
         names = [c.name for c in specs]
@@ -164,7 +167,9 @@ class InputSchema:
             had some. ``True``: every column accepts them.
         **policies
             Any keyword of :class:`InputSchema` (``out_of_range``,
-            ``unseen``, ``extra``, ...).
+            ``unseen``, ``extra``, ...). Without ``max_string_length``, the
+            limit is 10,000 characters or twice the longest training text,
+            whichever is larger, so the contract accepts its own training data.
 
         Returns
         -------
@@ -193,6 +198,13 @@ class InputSchema:
                               nullable=nullable) for name in frame.columns]
         if policies.get("max_string_length") is None:
             policies.pop("max_string_length", None)
+            # The contract must accept its own training data: with text longer than the
+            # default limit (support tickets, documents), allow twice the longest seen.
+            longest = max((int(string_lengths(frame[name]).max()) for name, spec
+                           in zip(frame.columns, specs, strict=True) if spec.family == "string"),
+                          default=0)
+            if 2 * longest > DEFAULT_MAX_STRING_LENGTH:
+                policies["max_string_length"] = 2 * longest
         return cls(specs, **policies)
 
     def to_dict(self) -> dict[str, Any]:

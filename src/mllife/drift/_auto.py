@@ -18,7 +18,8 @@ Besides the distribution, a column is drifted when its missing rate or its
 inf rate moves by at least :data:`MISSING_CHANGE` (absolute) with a
 two-proportion z-test p-value below ``alpha``, or when at least
 :data:`UNSEEN_SHARE` of its current values are categories the reference never
-had, or when it is gone from the current data or changed dtype family.
+had, beyond the share a sample of the same distribution would meet by chance
+(Good-Turing: the share of reference values whose category occurs once), or when it is gone from the current data or changed dtype family.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from .._errors import InputError
 from .._frame import as_frame
 from . import _auto
 from . import _kernels as k
-from ._profile import ColumnProfile, DriftProfile, family_of, profile_column
+from ._profile import ColumnProfile, DriftProfile, family_of, profile_column, require_rows
 from ._report import DriftReport
 from ._sketch import CategoricalSummary, NumericSummary
 from ._statistics import StatisticSpec, check_result, get_statistic
@@ -117,6 +117,7 @@ def drift_report(
     """
     ref_frame = as_frame(reference, name="reference")
     cur_frame = as_frame(current, name="current")
+    require_rows(ref_frame, "reference")
     names = _resolve_columns(columns, ref_frame, cur_frame)
     profile = _ExactProfile(ref_frame, [c for c in names if c in ref_frame.columns])
     report = compare_profile(profile, cur_frame, columns=names, method=method, threshold=threshold, alpha=alpha,
@@ -209,6 +210,7 @@ def compare_profile(
 ) -> DriftReport:
     """The engine behind :func:`drift_report` and :meth:`DriftProfile.compare`."""
     cur_frame = as_frame(current, name="current")
+    require_rows(cur_frame, "current")
     _check_params(alpha, correction, large_sample, drift_share, max_plots)
     names = _resolve_columns(columns, profile, cur_frame)
     methods = {name: _method_for(method, name) for name in names}
@@ -219,8 +221,14 @@ def compare_profile(
     rows: list[dict[str, Any]] = []
     plots: dict[Hashable, Any] = {}
     for name in names:
-        col = _column_of(profile, name)
         series = cur_frame[name] if name in cur_frame.columns else None
+        try:
+            col = _column_of(profile, name)
+        except Exception as exc:  # an unreadable reference column: reported, never a crash
+            row = _base_row(name, None, series)
+            row["status"], row["failed"] = f"failed: reference column unreadable ({exc})", True
+            rows.append(row)
+            continue
         row = _base_row(name, col, series)
         try:
             _compare_column(row, col, series, methods[name], thresholds[name], large_sample, plots)
@@ -451,8 +459,12 @@ def _compare_categorical(row: dict[str, Any], name: Hashable, ref: CategoricalSu
     labels, rc, cc = k.align_counts(list(ref.labels), ref.counts, cur_labels, cur_counts)
     unseen = float(cc[len(ref.labels):].sum() / n_cur)
     row["unseen_share"] = unseen
-    if unseen >= _auto.UNSEEN_SHARE:
-        row["flags"].append(f"{unseen:.1%} of values in unseen categories")
+    # Good-Turing: a sample from the *same* distribution meets new categories with about
+    # the probability mass of the reference's singletons (user ids, zip codes...).
+    expected = float(np.count_nonzero(ref.counts == 1) / ref.n)
+    if unseen - expected >= _auto.UNSEEN_SHARE:
+        row["flags"].append(f"{unseen:.1%} of values in unseen categories"
+                            + (f" ({expected:.1%} expected by chance)" if expected >= 0.001 else ""))
     chi, p_chi = k.chi2_counts(rc, cc)
     js = k.js_counts(rc, cc)
     row["psi"] = k.psi_counts(rc, cc)

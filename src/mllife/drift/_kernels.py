@@ -122,7 +122,12 @@ def category_counts(values: Any) -> tuple[list[str], np.ndarray, int]:
         if arr.dtype.kind in "USO":  # numpy would turn NaN/None in a list of strings into text
             arr = np.asarray(values, dtype=object)
         series = pd.Series(arr.ravel())
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (dicts, lists): categories by their string form
+        text = series.astype(object).where(series.notna(), None)
+        text = text.map(lambda v: v if v is None else str(v))
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
     codes = np.asarray(codes)
     present = codes >= 0
     counts = np.bincount(codes[present], minlength=len(uniques)).astype(np.int64)

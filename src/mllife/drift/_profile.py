@@ -138,6 +138,7 @@ class DriftProfile:
             sizes.
         """
         frame = as_frame(reference, name="reference")
+        require_rows(frame, "reference")
         _check_sizes(exact_size, sketch_size, n_bins)
         names = list(frame.columns) if columns is None else list(columns)
         require_columns(frame, names)
@@ -285,6 +286,13 @@ class DriftProfile:
         except ValueError as exc:
             raise InputError(f"the text is not JSON ({exc})", expected="the output of DriftProfile.to_json()") from exc
         return cls.from_dict(data)
+
+
+def require_rows(frame: pd.DataFrame, name: str) -> None:
+    """Refuse a frame without rows: no data is no evidence of drift, nor of its absence."""
+    if len(frame) == 0:
+        raise InputError(f"{name} has no rows; nothing can be compared", n_rows=0,
+                         expected="at least one row")
 
 
 def _check_sizes(exact_size: int, sketch_size: int, n_bins: int) -> None:

@@ -152,19 +152,36 @@ def lift(metrics: dict[str, float], baseline_metrics: dict[str, float]) -> dict[
     return out
 
 
+#: Periods are made coarser while they would hold fewer rows than this on average.
+MIN_PERIOD_ROWS = 30
+
+
 def period_freq(time: pd.Series) -> str:
     """A period length that gives a readable number of periods for the time span."""
     span = time.max() - time.min()
     days = span.total_seconds() / 86_400 if pd.notna(span) else 0.0
     if days <= 2:
-        return "h"
-    if days <= 45:
-        return "D"
-    if days <= 200:
-        return "W"
-    if days <= 3 * 365:
-        return "M"
-    return "Q"
+        freq = "h"
+    elif days <= 45:
+        freq = "D"
+    elif days <= 200:
+        freq = "W"
+    elif days <= 3 * 365:
+        freq = "M"
+    else:
+        freq = "Q"
+    # Coarser periods when they would average under MIN_PERIOD_ROWS rows (3 rows a week
+    # say nothing), as long as at least 3 periods remain.
+    order = ["h", "D", "W", "M", "Q"]
+    n = int(time.notna().sum())
+    for coarser in order[order.index(freq) + 1:]:
+        n_periods = time.dt.to_period(freq).nunique()
+        if n_periods == 0 or n / n_periods >= MIN_PERIOD_ROWS:
+            break
+        if time.dt.to_period(coarser).nunique() < 3:
+            break
+        freq = coarser
+    return freq
 
 
 def by_period(pred: Predictions, time: pd.Series) -> tuple[pd.DataFrame, Finding | None, dict[str, Any]]:

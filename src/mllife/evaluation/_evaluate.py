@@ -68,6 +68,7 @@ def evaluate(
         Column name(s) of ``X_test`` or values per row: fairness by group.
     time : str, Series or array of datetimes, optional
         Column name of ``X_test`` or values per row: metric by period.
+        ISO 8601 text is parsed.
     criteria : SuccessCriteria or dict, optional
         Sets :attr:`EvaluationReport.passed` and ``checklist``.
     baseline : "auto", None or estimator, default="auto"
@@ -178,6 +179,8 @@ def evaluate(
         if kw["calibration"] is not None:
             notes.append(f"Calibration: ECE over {CALIBRATION_BINS} equal-width probability bins "
                          + ("of the positive class." if task == "binary" else "of the top-class confidence."))
+    if not pred.is_classification:
+        kw["calibration"] = reliability_table(pred)
     # One finding per reason: "roc_auc, pr_auc, log_loss, brier and ece are undefined: ...".
     by_reason: dict[str, list[str]] = {}
     for metric, reason in undefined.items():

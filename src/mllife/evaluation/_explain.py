@@ -245,16 +245,28 @@ def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | N
             notes.append("Could not map transformed features to raw columns; importance is per transformed feature.")
         else:
             names, sources = mapped
-    else:
+    raw_dtypes: dict[Any, Any] | None = None
+    if pre is None:
         bad = [c for c in X.columns if not (is_numeric(X[c]) or pd.api.types.is_bool_dtype(X[c].dtype))]
-        if bad:
+        names = sources = raw_columns
+        if bad and list(getattr(est, "feature_names_in_", [])) == list(X.columns) and X.columns.is_unique:
+            # A model that takes the raw table itself (e.g. HistGradientBoosting with native
+            # categories): the permutation explainer mixes the raw values, and every mixed
+            # row is rebuilt with X's column dtypes before the model sees it.
+            Xt = sample.to_numpy(dtype=object)
+            raw_dtypes = sample.dtypes.to_dict()
+            notes.append(f"The model takes non-numeric columns ({', '.join(map(str, bad[:5]))}) "
+                         "directly: explained with the permutation explainer on the raw values.")
+        elif bad:
             return (f"explanation skipped: the model takes non-numeric columns ({', '.join(map(str, bad[:5]))}) "
                     "and is not a Pipeline whose preprocessing can be separated")
-        Xt = _as_dense(sample)
-        names = sources = raw_columns
+        else:
+            Xt = _as_dense(sample)
     feature_names = getattr(est, "feature_names_in_", None)
 
     def frame(values: np.ndarray) -> Any:
+        if raw_dtypes is not None:
+            return pd.DataFrame(values, columns=X.columns).astype(raw_dtypes)
         if feature_names is not None and len(feature_names) == values.shape[1]:
             return pd.DataFrame(values, columns=list(feature_names))
         return values
@@ -263,7 +275,7 @@ def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | N
     pos_index = 0
     if pred_task == "binary" and classes is not None:
         pos_index = int(np.flatnonzero(np.asarray(classes) == positive_label)[0])
-    kind = _kind(est)
+    kind = _kind(est) if raw_dtypes is None else "permutation"
     background = Xt[rng.choice(len(Xt), size=min(BACKGROUND_ROWS, len(Xt)), replace=False)]
     explainer: Any = None
     if kind == "tree":

@@ -96,12 +96,24 @@ def align(
     return frame, series
 
 
+def _is_label(value: Any, X: pd.DataFrame) -> bool:
+    try:
+        return bool(value in X.columns)
+    except TypeError:  # unhashable
+        return False
+
+
 def side_column(
     value: Any, X: pd.DataFrame, *, name: str, allow_frame: bool
 ) -> pd.DataFrame | pd.Series | None:
     """A column given by name (of ``X``) or as data, aligned with ``X``'s index."""
     if value is None:
         return None
+    if not isinstance(value, str) and np.ndim(value) == 0 and _is_label(value, X):
+        value = [value]   # a non-string column label, e.g. 0 for integer-labelled columns
+        names = list(value)
+        out_named: pd.DataFrame | pd.Series = X[names[0]]
+        return out_named if isinstance(out_named, pd.Series) else out_named.iloc[:, 0]
     if isinstance(value, str) or (
         isinstance(value, Sequence) and not isinstance(value, str)
         and len(value) > 0 and all(isinstance(v, str) for v in value)
@@ -148,7 +160,21 @@ def side_column(
 
 
 def as_time(value: pd.Series) -> pd.Series:
-    """Times as tz-naive datetimes (UTC for tz-aware), or :class:`InputError`."""
+    """Times as tz-naive datetimes (UTC for tz-aware), or :class:`InputError`.
+
+    ISO 8601 text (a time column read from CSV) is parsed; offsets are
+    converted to UTC.
+    """
+    if not is_datetime(value) and (pd.api.types.is_string_dtype(value.dtype)
+                                   or value.dtype == object) \
+            and pd.api.types.infer_dtype(value, skipna=True) == "string":
+        text = value.where(value.astype(str).str.strip().ne(""))  # blank is missing
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", utc=True)
+        except (ValueError, TypeError, OverflowError):
+            parsed = None
+        if parsed is not None and parsed.notna().sum() >= text.notna().sum():
+            value = parsed
     if not is_datetime(value):
         raise InputError(
             f"time has dtype {value.dtype}", column=value.name,

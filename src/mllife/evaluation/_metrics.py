@@ -195,7 +195,14 @@ def expected_calibration_error(outcome: np.ndarray, prob: np.ndarray,
 
 
 def reliability_table(pred: Predictions, n_bins: int = CALIBRATION_BINS) -> pd.DataFrame | None:
-    """Mean predicted probability against observed rate per bin (positive or top class)."""
+    """Mean predicted probability against observed rate per bin (positive or top class).
+
+    For regression: mean actual against mean prediction per decile of the
+    prediction (columns ``mean_predicted``, ``mean_actual``), the regression
+    analogue of a reliability curve.
+    """
+    if pred.task == "regression":
+        return _regression_calibration(pred.y_pred, pred.y_true, n_bins)
     if pred.proba is None:
         return None
     if pred.task == "binary":
@@ -216,6 +223,25 @@ def reliability_table(pred: Predictions, n_bins: int = CALIBRATION_BINS) -> pd.D
     return pd.DataFrame({
         "bin_low": edges[:-1][keep], "bin_high": edges[1:][keep],
         "mean_predicted": mean_p[keep], "observed_rate": rate[keep], "n": count[keep],
+    })
+
+
+def _regression_calibration(predicted: np.ndarray, actual: np.ndarray, n_bins: int) -> pd.DataFrame | None:
+    if len(predicted) < 2:
+        return None
+    edges = np.unique(np.quantile(predicted, np.linspace(0.0, 1.0, n_bins + 1)))
+    if len(edges) < 2:
+        return None
+    k = len(edges) - 1
+    ids = np.clip(np.searchsorted(edges, predicted, side="left") - 1, 0, k - 1)
+    count = np.bincount(ids, minlength=k)
+    keep = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_p = np.bincount(ids, predicted, k) / count
+        mean_a = np.bincount(ids, actual, k) / count
+    return pd.DataFrame({
+        "bin_low": edges[:-1][keep], "bin_high": edges[1:][keep],
+        "mean_predicted": mean_p[keep], "mean_actual": mean_a[keep], "n": count[keep],
     })
 
 

@@ -53,7 +53,9 @@ class EvaluationReport(Report):
     roc_curve, pr_curve : DataFrame or None
         Curves thinned to at most 201 points per class.
     calibration : DataFrame or None
-        Reliability curve: mean predicted probability and observed rate per bin.
+        Reliability curve: mean predicted probability and observed rate per bin;
+        regression: mean prediction and mean actual (``mean_actual``) per
+        decile of the prediction.
     threshold_table : DataFrame or None
         Binary: precision, recall, F1 and counts at each probability cut-off.
     slices : DataFrame
@@ -192,7 +194,8 @@ class EvaluationReport(Report):
             "confusion matrix (normalised by true label)": self.confusion_normalized,
             "classification report": self.classification_table,
             "threshold table": self.threshold_table,
-            "calibration (reliability curve)": self.calibration,
+            ("calibration (reliability curve)" if self.task != "regression"
+             else "calibration (mean actual by decile of the prediction)"): self.calibration,
             "worst slices": self.slices if len(self.slices) else None,
             "train/test gap": self.train_test_gap,
             "metric by period": self.by_period,
@@ -243,12 +246,20 @@ class EvaluationReport(Report):
                           for k, g in curve.groupby("class", sort=False)}
                 plots.append(Plot(title, partial(lines, series=series, xlabel=x, ylabel=y,
                                                  diagonal=diagonal), size=(4.8, 3.6)))
-        if self.calibration is not None and len(self.calibration):
+        if self.calibration is not None and len(self.calibration) and "observed_rate" in self.calibration:
             cal = self.calibration
             plots.append(Plot("Calibration (reliability curve)", partial(
                 lines, series={"model": (cal["mean_predicted"].to_numpy(), cal["observed_rate"].to_numpy())},
                 xlabel="mean predicted probability", ylabel="observed rate", diagonal=True),
                 size=(4.8, 3.6)))
+        elif self.calibration is not None and len(self.calibration) and "mean_actual" in self.calibration:
+            cal = self.calibration
+            span = [float(min(cal["mean_predicted"].min(), cal["mean_actual"].min())),
+                    float(max(cal["mean_predicted"].max(), cal["mean_actual"].max()))]
+            plots.append(Plot("Mean actual by decile of the prediction", partial(
+                lines, series={"model": (cal["mean_predicted"].to_numpy(), cal["mean_actual"].to_numpy()),
+                               "actual = predicted": (span, span)},
+                xlabel="mean prediction", ylabel="mean actual"), size=(4.8, 3.6)))
         if len(self.slices):
             top = self.slices.head(12)
             metric = str(top["metric"].iloc[0])

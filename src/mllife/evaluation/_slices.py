@@ -46,7 +46,10 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, z: float | np.ndarray = 1.9599
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # No successes: the lower bound is exactly 0 (not 5.6e-17); all successes: the upper is 1.
+    low = np.where(k <= 0, 0.0, np.clip(centre - half, 0, 1))
+    high = np.where(k >= n, 1.0, np.clip(centre + half, 0, 1))
+    return low, high
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list[str]] | None:

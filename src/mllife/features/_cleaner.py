@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ _CODE_WIDTH = 4
 _CURRENCY = "$€£¥₹₩₽₺₪"
 _NUMBER_TEXT = re.compile(
     r"^(?P<neg>[-+]|\()?\s*(?P<cur>[" + _CURRENCY + r"])?\s*(?P<sign>[-+])?\s*"
-    r"(?P<num>\d[\d,]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)\s*"
+    r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)\s*"
     r"(?P<cur2>[" + _CURRENCY + r"])?\s*(?P<pct>%)?\s*(?P<close>\))?$"
 )
 
@@ -40,7 +40,8 @@ _NUMBER_TEXT = re.compile(
 def parse_number_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numbers written as text to floats, and which values have a leading zero.
 
-    Handles thousands separators (``"1,234.5"``), a currency symbol before or
+    Handles thousands separators in groups of three (``"1,234.5"``; a
+    decimal comma such as ``"1,5"`` is not read as a number), a currency symbol before or
     after the number (``"$12"``, ``"-$12"``, ``"12 €"``), accounting
     negatives (``"(1,234)"`` is -1234) and percentages (``"12.5%"`` is
     0.125). ``text`` holds distinct values (never rows); anything else is NaN.
@@ -121,6 +122,9 @@ class Cleaner(_TableTransformer):
         At transform, a date that does not parse or a non-number in a
         converted column becomes missing with a :class:`mllife.DataWarning`,
         silently, or raises :class:`mllife.InputError` naming the column.
+    tokens : collection of str, optional
+        The null tokens for :class:`NullLikeToNaN` (the library's list by
+        default); e.g. the list without ``"unknown"`` to keep it as a category.
 
     Attributes
     ----------
@@ -152,6 +156,8 @@ class Cleaner(_TableTransformer):
         dayfirst: bool | None = None,
         min_numeric_share: float = 0.95,
         on_unseen: str = "warn",
+        *,
+        tokens: Iterable[str] | None = None,
     ) -> None:
         self.null_like = null_like
         self.dates = dates
@@ -160,13 +166,14 @@ class Cleaner(_TableTransformer):
         self.dayfirst = dayfirst
         self.min_numeric_share = min_numeric_share
         self.on_unseen = on_unseen
+        self.tokens = tokens
 
     def _fit_frame(self, frame: pd.DataFrame) -> None:
         _check_policy(self.on_unseen)
         if not isinstance(self.min_numeric_share, float | int) or not 0 < self.min_numeric_share <= 1:
             raise InputError(f"min_numeric_share={self.min_numeric_share!r}", expected="a number in (0, 1]")
         current = frame
-        self.null_like_ = NullLikeToNaN().fit(current) if self.null_like else None
+        self.null_like_ = NullLikeToNaN(tokens=self.tokens).fit(current) if self.null_like else None
         if self.null_like_ is not None:
             current = self.null_like_.transform(current)
         self.dates_ = (DatetimeParser(dayfirst=self.dayfirst, on_unseen=self.on_unseen).fit(current)

@@ -110,7 +110,7 @@ def _parts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     except UnicodeEncodeError:
         raw = None
     if raw is not None and raw.dtype.itemsize >= 4 and len(raw):
-        grid = raw.view(np.uint8).reshape(len(raw), raw.dtype.itemsize).astype(np.int64)
+        grid = raw.view(np.uint8).reshape(len(raw), raw.dtype.itemsize).astype(np.int16)
         digit = (grid >= 48) & (grid <= 57)
         num = grid - 48
         rows = np.arange(len(raw))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError
+from .._errors import DataWarning, InputError
 from .._frame import is_string_like
 from ._dateformats import infer_date_formats, parse_dates, unambiguous_formats
 from ._null_like import (
@@ -33,7 +34,8 @@ class DatetimeParser(_TableTransformer):
     milliseconds. A column where at least ``min_share`` of the values match
     becomes a date column; its formats and its day/month order are kept.
     A column of slash dates whose parts never exceed 12 is *ambiguous*:
-    ``dayfirst`` decides, month-first (pandas' convention) when it is None.
+    ``dayfirst`` decides; when it is None, month-first (pandas' convention)
+    with a :class:`mllife.DataWarning` naming the column.
 
     At ``transform`` each value is parsed with the learned format of its
     own family only, so no value is guessed. A value in a format not seen at
@@ -109,6 +111,11 @@ class DatetimeParser(_TableTransformer):
             self.dayfirst_[col] = inference.dayfirst
             if inference.ambiguous:
                 self.ambiguous_.append(col)
+                if self.dayfirst is None:
+                    warnings.warn(
+                        f"column {col!r}: the day/month order cannot be read from the values (no part "
+                        "above 12); parsing month-first. Pass dayfirst=True if the dates are day-first, "
+                        "dayfirst=False to silence this", DataWarning, stacklevel=3)
 
     def _transform_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         new: dict[Hashable, pd.Series] = {}

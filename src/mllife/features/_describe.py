@@ -14,7 +14,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from .._compat import ensure_fitted
-from .._errors import InputError
+from .._errors import InputError, MllifeError
 from .._frame import as_frame, generated_names
 
 __all__ = ["describe_features"]
@@ -57,7 +57,10 @@ def _match_sources(out: str, in_names: list[str]) -> tuple[str, ...]:
     found = [i for i in in_names if i in tokens]
     if found:
         return tuple(found)
-    found = [i for i in in_names if i and i in out]
+    # A whole input name inside the output name: "log(age)", "age_scaled"; never a
+    # short name inside a word ("a" in "pca0").
+    found = [i for i in in_names
+             if i and re.search(rf"(?<![A-Za-z0-9]){re.escape(i)}(?![A-Za-z0-9])", out)]
     if found:
         return (max(found, key=len),)
     return tuple(in_names)
@@ -154,7 +157,13 @@ def _transformer_part(fitted: Any) -> Any:
 
 
 def _statistics(part: Any, X: Any, names: list[str]) -> pd.DataFrame:
-    out = part.transform(X)
+    try:
+        out = part.transform(X)
+    except MllifeError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:  # scikit-learn's own complaint, e.g. columns
+        raise InputError(f"X cannot be transformed by the fitted {type(part).__name__} ({exc})",
+                         expected="X with the columns the transformer was fitted on") from None
     frame = as_frame(out.toarray() if hasattr(out, "toarray") else out)
     if frame.shape[1] != len(names):
         raise InputError(f"transform gave {frame.shape[1]} columns for {len(names)} feature names")
