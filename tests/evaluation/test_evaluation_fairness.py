@@ -156,3 +156,24 @@ def test_unnamed_series_and_integer_labelled_frame_as_sensitive_features():
     r2 = evaluate(model, X, y, sensitive_features=two, baseline=None)
     assert r2.fairness["n"].sum() == 600
     assert {"0", "1"} <= set(r2.fairness.columns)
+
+
+def test_continuous_sensitive_feature_is_grouped_by_quantile_bins():
+    # One group per distinct age (hundreds of groups of one row) judged nothing; an integer
+    # column label (0) is a column name too.
+    rng = np.random.default_rng(8)
+    n = 1000
+    X = pd.DataFrame({0: rng.normal(40, 12, n), 1: rng.normal(size=n)})
+    y = (X[1] + rng.normal(size=n) > 0).astype(int)
+    model = LogisticRegression().fit(X.to_numpy(), y)
+    r = evaluate(model, X.to_numpy(), y.to_numpy(), sensitive_features=X[0].to_numpy(), baseline=None)
+    assert len(r.fairness) == 5
+    assert r.fairness["n"].tolist() == [200] * 5
+    assert r.fairness["group"].iloc[0].startswith("[")     # lowest bin first
+    edges = np.quantile(X[0], [0, 0.2])
+    low = (X[0] <= edges[1]).to_numpy()
+    assert r.fairness["accuracy"].iloc[0] == pytest.approx(
+        accuracy_score(y[low], model.predict(X.to_numpy()[low])))
+    model_df = LogisticRegression().fit(X, y)
+    r2 = evaluate(model_df, X, y, sensitive_features=0, baseline=None)
+    assert len(r2.fairness) == 5

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._frame import is_numeric
 from ..report import Finding
 from ._inputs import Predictions
 
@@ -30,6 +31,8 @@ MIN_GROUP_ROWS = 30
 MAX_DIFFERENCE = 0.1
 ALPHA = 0.05
 MISSING = "(missing)"
+#: A numeric sensitive feature with more distinct values is grouped by quantile bins.
+MAX_NUMERIC_GROUPS = 20
 _RESERVED = frozenset({"group", "n", "accuracy", "selection_rate", "true_positive_rate",
                        "false_positive_rate", "precision", "roc_auc", "mae", "mean_prediction",
                        "mean_target", "undefined", "too_small", "n_positive", "n_predicted_positive"})
@@ -132,6 +135,21 @@ def _auc_by_group(groups: pd.Series | pd.DataFrame, truth: np.ndarray, score: np
     return pd.Series(values, dtype=float).reindex(index).to_numpy()
 
 
+def _quantile_bins(col: pd.Series, n_bins: int = 5) -> pd.Series:
+    """Labels of the quantile bins of a numeric column (missing stays missing)."""
+    values = col.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(values)
+    edges = np.unique(np.quantile(values[finite], np.linspace(0, 1, n_bins + 1)))
+    codes = np.clip(np.searchsorted(edges, values, side="left") - 1, 0, len(edges) - 2)
+    labels = np.array([f"({edges[i]:.4g}, {edges[i + 1]:.4g}]" for i in range(len(edges) - 1)],
+                      dtype=object)
+    labels[0] = "[" + labels[0][1:]
+    # Ordered categories: the groups appear low to high, not in text order.
+    cats = pd.Categorical(np.where(finite, labels[codes], None), categories=list(labels),
+                          ordered=True)
+    return pd.Series(cats, index=col.index, name=col.name)
+
+
 def _clean_groups(sensitive: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
     if isinstance(sensitive, pd.Series):
         # fairlearn needs string names: an unnamed Series (or one named 0) gets one.
@@ -142,6 +160,11 @@ def _clean_groups(sensitive: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFra
     fixed = {}
     for position in range(frame.shape[1]):   # by position: labels may repeat or be ints
         col = frame.iloc[:, position]
+        if is_numeric(col) and not pd.api.types.is_bool_dtype(col.dtype) \
+                and col.nunique() > MAX_NUMERIC_GROUPS:
+            # A continuous attribute (age, income): its quantile bins are the groups, as
+            # in the worst-slices table, not one group per distinct value.
+            col = _quantile_bins(col)
         if col.isna().any():
             col = col.astype(str).where(col.notna(), MISSING).astype(object)
         fixed[position] = col
@@ -242,6 +265,10 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
         notes.append("Demographic parity and equalized odds are defined for binary tasks only.")
     by_group["n"] = by_group["n"].astype(np.int64)
     by_group["too_small"] = by_group["n"] < MIN_GROUP_ROWS
+    if isinstance(groups, pd.Series) and isinstance(groups.dtype, pd.CategoricalDtype) \
+            and groups.dtype.ordered:
+        # fairlearn sorts groups as text; quantile bins read low to high.
+        by_group = by_group.reindex([c for c in groups.cat.categories if c in by_group.index])
     by_group = by_group.reset_index()
     names = [str(c) for c in by_group.columns[: groups.shape[1] if groups.ndim == 2 else 1]]
     key = by_group[names].astype(str).agg(" & ".join, axis=1) if len(names) > 1 else \
