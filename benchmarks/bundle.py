@@ -33,11 +33,14 @@ def best_of_pair(a: Callable[[], Any], b: Callable[[], Any], repeat: int,
                  number: int = 1) -> tuple[float, float]:
     """Best wall time per call of ``a`` and of ``b``, measured alternately.
 
-    Alternating the two keeps a busy machine's load bursts from favouring either side.
+    Alternating the two keeps a busy machine's load bursts from favouring either side,
+    and so does swapping which one runs first on every other round.
     """
-    times_a, times_b = [], []
-    for _ in range(repeat):
-        for fn, times in ((a, times_a), (b, times_b)):
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for round_ in range(repeat):
+        pairs = [(a, times_a), (b, times_b)]
+        for fn, times in (pairs if round_ % 2 == 0 else pairs[::-1]):
             start = time.perf_counter()
             for _ in range(number):
                 fn()
