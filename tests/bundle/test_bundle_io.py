@@ -194,7 +194,8 @@ def test_manifest_lists_members_hashes_and_versions(saved):
 
 
 def test_drift_profile_is_stored_and_restored(bundle, data, tmp_path):
-    drift = pytest.importorskip("mllife.drift")
+    from mllife import drift
+
     X, _ = data
     profile = drift.DriftProfile.fit(X[NUMERIC + CATEGORICAL])
     with_profile = ModelBundle(bundle.model, bundle.schema, version="d", drift_profile=profile)

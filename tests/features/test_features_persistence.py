@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io as sio
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -20,8 +21,6 @@ from mllife.features import (
     RatioFeatures,
     make_preprocessor,
 )
-
-sio = pytest.importorskip("skops.io")
 
 
 @pytest.fixture(scope="module")
