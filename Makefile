@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= demo-output
 
-.PHONY: demo test install dev lint typecheck pytest bench clean
+.PHONY: demo test test-compat install dev lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,22 @@ pytest: dev
 
 test: lint typecheck pytest
 
+# The oldest versions we support (pandas 2.2, scikit-learn 1.6, numpy 2.2, scipy 1.14),
+# in a second environment: `make test` runs the newest ones.
+COMPAT     ?= .venv-compat
+COMPAT_PIN := "pandas==2.2.3" "scikit-learn==1.6.1" "numpy>=2,<2.3" "scipy<1.15"
+
+$(COMPAT)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip install --quiet --upgrade pip
+	$(COMPAT)/bin/python -m pip install --quiet $(COMPAT_PIN) -e ".[dev]"
+	touch $@
+
+test-compat: $(COMPAT)/.installed
+	$(COMPAT)/bin/python -m pytest -q
+
 bench: install
 	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) $(OUT) .pytest_cache .mypy_cache .ruff_cache

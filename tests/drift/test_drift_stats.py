@@ -61,7 +61,10 @@ def test_distances_match_scipy(n1, n2, rounded):
     assert stats.energy(x, y)[0] == pytest.approx(sps.energy_distance(x, y), rel=1e-10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # scipy's "p-value capped" note
-        expected = sps.anderson_ksamp([x, y], variant="midrank")
+        try:
+            expected = sps.anderson_ksamp([x, y], variant="midrank")
+        except TypeError:  # scipy < 1.17 names the same statistic midrank=True
+            expected = sps.anderson_ksamp([x, y], midrank=True)
     stat, p = stats.anderson(x, y)
     assert stat == pytest.approx(expected.statistic, rel=1e-9)
     assert p == pytest.approx(expected.pvalue, rel=1e-9)

@@ -48,6 +48,8 @@ TRUSTED_INTERNALS = frozenset({
     "numpy.random.bit_generator.SeedSequence",
     "sklearn.tree._tree.Tree",
     "sklearn.compose._column_transformer.make_column_selector",
+    # scikit-learn 1.6 stores a ColumnTransformer's remainder columns in this list subclass.
+    "sklearn.compose._column_transformer._RemainderColsList",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.utils._bunch.Bunch",

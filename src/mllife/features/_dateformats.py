@@ -13,6 +13,8 @@ never on every row.
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -326,10 +328,14 @@ def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, np.nd
 
 
 def _to_datetime(chunk: pd.Series, fmt: str) -> pd.Series:
-    try:
-        parsed = pd.to_datetime(chunk, format=fmt, errors="coerce")
-    except (ValueError, TypeError):
-        parsed = pd.to_datetime(chunk, format=fmt, errors="coerce", utc=True)
+    with warnings.catch_warnings():
+        # Mixed UTC offsets: pandas 3 raises, pandas 2.x warns (FutureWarning) and returns
+        # objects. Both mean "parse as UTC".
+        warnings.simplefilter("error", FutureWarning)
+        try:
+            parsed = pd.to_datetime(chunk, format=fmt, errors="coerce")
+        except (ValueError, TypeError, FutureWarning):
+            parsed = pd.to_datetime(chunk, format=fmt, errors="coerce", utc=True)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed.astype("datetime64[ns]")
