@@ -14,7 +14,6 @@ never on every row.
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass, field
 
 import numpy as np
