@@ -316,3 +316,8 @@ def test_pos_label_compares_a_string_binary_target():
         compare_models({"lr": LogisticRegression()}, X, y, cv=3, pos_label="maybe")
     with pytest.raises(InputError, match="pos_label='malignant'"):
         compare_models({"lr": LogisticRegression()}, X, y, cv=3)
+
+
+def test_a_target_without_rows_is_an_input_error():
+    with pytest.raises(InputError, match="no rows"):
+        compare_models({"lr": LogisticRegression()}, pd.DataFrame(), pd.Series([], dtype=int), cv=2)

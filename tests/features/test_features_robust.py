@@ -173,3 +173,12 @@ def test_describe_features_with_mismatched_data_names_the_problem():
     ct = ColumnTransformer([("s", StandardScaler(), ["num"])]).fit(X)
     with pytest.raises(InputError, match="cannot be transformed"):
         describe_features(ct, X.drop(columns="num"))
+
+
+def test_infinite_values_are_named_not_a_raw_scaler_error():
+    X = pd.DataFrame({"price": [1.0, np.inf, 3.0, -np.inf] * 5, "plan": list("abab") * 5})
+    with pytest.raises(InputError, match=r"column 'price': holds infinite values \(10 rows\)"):
+        make_preprocessor(X).fit_transform(X)
+    fitted = make_preprocessor(X.replace([np.inf, -np.inf], np.nan)).fit(X.replace([np.inf, -np.inf], np.nan))
+    with pytest.raises(InputError, match="price"):
+        fitted.transform(X)

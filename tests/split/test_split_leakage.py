@@ -249,3 +249,10 @@ def test_dates_stored_as_text_are_not_a_group_key(churn_clean):
     found = _checks(s.report, severities=("info", "warning", "error"))
     assert ("group_key_candidate", "signup_date") not in found
     assert ("group_key_candidate", "store_code") in found
+
+
+def test_cells_holding_dicts_or_lists_do_not_break_the_check():
+    df = pd.DataFrame({"payload": [{"k": 1}, [1]] * 10, "b": list("xy") * 10, "y": [0, 1] * 10})
+    report = check_leakage(df.iloc[:10], df.iloc[10:], target="y")
+    assert isinstance(report, LeakageReport)
+    assert not any(f.column == "payload" and f.check == "group_key_candidate" for f in report.findings)

@@ -44,6 +44,16 @@ class ColumnInfo:
         Its position (column labels may repeat).
     series : pandas.Series
         The column itself (do not modify).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mllife.audit import AuditData
+    >>> info = AuditData(pd.DataFrame({"plan": ["a", "b", "a"]})).column("plan")
+    >>> info
+    <ColumnInfo 'plan' kind=categorical>
+    >>> info.n_unique, int(info.missing.sum())
+    (2, 0)
     """
 
     def __init__(self, label: Hashable, position: int, series: pd.Series) -> None:
@@ -213,6 +223,15 @@ class AuditData:
     n_rows : int
     columns : list of ColumnInfo
         Every column, by position, with cached statistics.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = AuditData(pd.DataFrame({"age": [30, 41, None], "plan": ["a", "b", "a"]}))
+    >>> data
+    <AuditData 3 rows x 2 columns>
+    >>> data.column("age").kind
+    'numeric'
     """
 
     def __init__(self, frame: pd.DataFrame, *, target: Hashable | None = None,

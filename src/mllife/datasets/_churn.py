@@ -22,6 +22,13 @@ class ChurnData(NamedTuple):
     """What :func:`make_churn` returns: the table and what was planted in it.
 
     Unpacks as ``frame, manifest = make_churn()``.
+
+    Examples
+    --------
+    >>> data = make_churn(200, random_state=0, defects=False)
+    >>> data.target, data.time_col, data.X.shape
+    ('churned', 'last_event_at', (200, 14))
+    >>> frame, manifest = data
     """
 
     frame: pd.DataFrame

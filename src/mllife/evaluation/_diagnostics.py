@@ -122,12 +122,13 @@ def fit_baseline(baseline: Any, task: str, X_train: pd.DataFrame | None, y_train
                          "(the test class prior or mean), which flatters the baseline slightly.")
     else:
         estimator = baseline
+        from sklearn.exceptions import NotFittedError
         from sklearn.utils.validation import check_is_fitted
 
         try:
             check_is_fitted(estimator)
             return estimator, type(estimator).__name__, notes
-        except Exception:
+        except (NotFittedError, TypeError):  # unfitted, or not an estimator: handled below
             pass
         if on_test:
             notes.append("No training data given: the baseline was fitted on the test set.")

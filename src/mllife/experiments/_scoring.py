@@ -123,6 +123,9 @@ def infer_task(models: Mapping[str, Any], y: pd.Series) -> str:
 def check_target(y: pd.Series, task: str, scoring: Scoring) -> None:
     """One-class and string targets that the task cannot score."""
     n_classes = y.nunique()
+    if len(y) == 0:
+        raise InputError("the target has no rows", column=y.name,
+                         expected="rows with at least two classes (or two distinct values)")
     if n_classes < 2:
         raise InputError(
             f"the target has a single value {y.iloc[0]!r}", column=y.name, n_rows=len(y),

@@ -211,6 +211,12 @@ class Preprocessor(ColumnTransformer):
                 if not isinstance(col, str) or col not in dtypes:
                     continue
                 dtype = dtypes[col]
+                if pd.api.types.is_float_dtype(dtype):
+                    n_inf = int(np.isinf(X[col].to_numpy(dtype=float, na_value=np.nan)).sum())
+                    if n_inf:
+                        raise InputError("holds infinite values", column=col, n_rows=n_inf,
+                                         expected="finite numbers (replace ±inf with NaN to impute them)")
+                    continue
                 if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
                     continue  # numbers, booleans and durations
                 s = X[col]

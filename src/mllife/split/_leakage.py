@@ -133,7 +133,10 @@ def _group_candidates(checks: _Checks, name: str, train_keys: FrameKeys, other_k
         if not (is_string_like(s_train) or pd.api.types.is_integer_dtype(s_train.dtype)):
             continue
         head = s_train.iloc[:20_000]
-        head_unique = head.nunique()
+        try:
+            head_unique = head.nunique()
+        except TypeError:  # dicts or lists in the cells: not a key anyone joins on
+            continue
         if head_unique < max(GROUP_KEY_MIN_UNIQUE, 0.05 * len(head)):
             continue
         tokens = set(re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(column))
