@@ -1,9 +1,11 @@
 """Benchmark: ``ModelBundle.predict`` against ``Pipeline.predict`` on the same inputs.
 
 Single row (a dict, as a web service receives it) and a batch (100,000 rows by
-default). Prints both times, the ratio and the time validation adds.
+default). Prints both times, the ratio and the time validation adds. Then
+``load_bundle`` of a 300-tree random forest with and without the structural
+validation of its trees (target: validation adds at most 20%).
 
-    python benchmarks/bundle.py [--rows 100000] [--repeat 5]
+    python benchmarks/bundle.py [--rows 100000] [--repeat 5] [--trees 300]
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="batch size")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--trees", type=int, default=300, help="forest size for load_bundle")
     args = parser.parse_args()
 
     train = make_churn(5_000, random_state=0, defects=False).frame
@@ -100,6 +103,34 @@ def main() -> None:
     print(f"batch, category dtype: pipeline.predict {t_pipe_cat * 1e3:8.1f} ms | "
           f"bundle.predict {t_bundle_cat * 1e3:8.1f} ms | ratio {t_bundle_cat / t_pipe_cat:5.2f}x "
           "(categorical columns are checked by their categories and integer codes)")
+    load_time(args.trees, args.repeat)
+
+
+def load_time(n_trees: int, repeat: int) -> None:
+    """``load_bundle`` of a random forest, with and without structural validation."""
+    import tempfile
+    from unittest import mock
+
+    from sklearn.ensemble import RandomForestClassifier
+
+    from mllife.bundle import load_bundle
+
+    train = make_churn(5_000, random_state=0, defects=False).frame
+    X = train[NUMERIC].fillna(0.0)
+    forest = RandomForestClassifier(n_trees, random_state=0, n_jobs=1).fit(X, train["churned"])
+    bundle = ModelBundle(forest, InputSchema.infer(X), version="forest")
+    with tempfile.TemporaryDirectory() as folder:
+        path = bundle.save(f"{folder}/forest.mllife")
+        size = path.stat().st_size
+
+        def unvalidated() -> Any:
+            with mock.patch("mllife.bundle._state.validate_model"):
+                return load_bundle(path)
+
+        t_with, t_without = best_of_pair(lambda: load_bundle(path), unvalidated, repeat)
+    print(f"load_bundle, {n_trees}-tree forest ({size / 1e6:.1f} MB): with validation "
+          f"{t_with * 1e3:8.1f} ms | without {t_without * 1e3:8.1f} ms | validation adds "
+          f"{(t_with / t_without - 1) * 100:5.1f}% (target <= 20%)")
 
 
 if __name__ == "__main__":

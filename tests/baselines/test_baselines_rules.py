@@ -96,7 +96,7 @@ def test_invalid_query_fails_at_fit_with_its_text(frame, rule, match):
 
 def test_malformed_rules(frame):
     y = [0, 1, 0, 1, 0, 1]
-    with pytest.raises(InputError, match="query string, output"):
+    with pytest.raises(InputError, match="rule string, output"):
         RuleClassifier([("tenure < 3",)]).fit(frame, y)
     with pytest.raises(InputError, match="rules is a str"):
         RuleClassifier("tenure < 3").fit(frame, y)

@@ -334,3 +334,196 @@ def test_json_schema_agrees_with_validate(schema):
 def test_repr_and_top_level_name(schema):
     assert repr(schema).startswith("InputSchema(age: integer [18, 80]")
     assert mllife.InputSchema is InputSchema
+
+
+# ------------------------------------------------------------------ hostile values
+def kinds(schema, X):
+    """``("ok", frame)`` or the sorted ``(column, problem)`` pairs of the SchemaError."""
+    try:
+        return "ok", schema.validate(X)
+    except SchemaError as err:
+        return "error", sorted((p["column"], p["problem"]) for p in err.problems)
+
+
+def every_form(schema, row):
+    """The outcome for the row as a dict, a list of one dict and a one-row frame."""
+    return [kinds(schema, X) for X in
+            (row, [row], pd.DataFrame({k: [v] for k, v in row.items()}))]
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("plan", np.nan), ("plan", pd.NaT), ("active", pd.NaT), ("age", pd.NaT),
+    ("age", None), ("since", np.nan), ("since", 0.0 * np.nan)])
+def test_all_missing_column_of_another_dtype_is_judged_as_missing(schema, column, value):
+    # Training had no missing value in these columns: a column of NaN (float), NaT
+    # (datetime) or None is missing values, whatever its dtype, and is refused.
+    for outcome, problems in every_form(schema, {**good_row(), column: value}):
+        assert outcome == "error"
+        assert problems == [(column, "missing value where training had none")]
+
+
+def test_all_missing_column_of_another_dtype_becomes_missing_values_of_the_trained_dtype(train):
+    schema = InputSchema.infer(train, nullable=True)
+    reference = schema.validate([{**good_row(), "plan": None, "since": None, "age": None,
+                                  "active": None}])
+    for value in (np.nan, pd.NaT, None):
+        row = {**good_row(), "plan": value, "since": value, "age": value, "active": value}
+        for outcome, out in every_form(schema, row):
+            assert outcome == "ok"
+            pd.testing.assert_frame_equal(out.reset_index(drop=True), reference)
+    assert isinstance(reference["plan"].dtype, type(train["plan"].dtype))  # text, not float
+    assert reference["since"].dtype == train["since"].dtype
+    assert reference["plan"].isna().all() and reference["since"].isna().all()
+
+
+@pytest.mark.parametrize("policy", ["error", "warn", "clip", "allow"])
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**64 - 1, np.uint64(2**64 - 1),
+                                   10**400, 1e300, 2.0**63, -1e19])
+def test_values_no_int64_holds_are_errors_whatever_the_range_policy(train, policy, value):
+    schema = InputSchema.infer(train, out_of_range=policy)
+    for outcome, problems in every_form(schema, {**good_row(), "age": value}):
+        assert outcome == "error"
+        assert problems == [("age", "value not representable as int64")]
+
+
+def test_int64_extremes_are_exact(train):
+    schema = InputSchema.infer(train, out_of_range="allow")
+    for value in (2**63 - 1, -(2**63), 2**53 + 1, -(2.0**63)):
+        for outcome, out in every_form(schema, {**good_row(), "age": value}):
+            assert outcome == "ok"
+            assert out["age"].dtype == np.int64
+            assert int(out["age"].iloc[0]) == value
+
+
+def test_lossy_coercions_are_errors(train):
+    schema = InputSchema.infer(train, out_of_range="allow")
+    # integers a float64 cannot hold exactly, into a float column
+    for value in (2**53 + 1, -(2**53) - 1, 2**63 - 1, 10**400, np.uint64(2**64 - 1)):
+        for outcome, problems in every_form(schema, {**good_row(), "income": value}):
+            assert outcome == "error"
+            assert problems == [("income", "value not representable as float64")]
+    # complex numbers are no real numbers
+    for outcome, problems in every_form(schema, {**good_row(), "income": 1 + 0j}):
+        assert outcome == "error"
+        assert problems == [("income", "complex128 values instead of numbers")]
+    # nanoseconds where training held microseconds
+    assert str(train["since"].dtype) == "datetime64[us]"
+    for value in ("2023-05-01T10:00:00.123456789", pd.Timestamp("2023-05-01T10:00:00.000000001"),
+                  "2023-05-01T10:00:00.1234567891"):
+        for outcome, problems in every_form(schema, {**good_row(), "since": value}):
+            assert outcome == "error"
+            assert problems == [("since", "date-time not representable as datetime64[us]")]
+    # ... and a whole microsecond is fine
+    out = schema.validate({**good_row(), "since": "2023-05-01T10:00:00.123456"})
+    assert out["since"].iloc[0] == pd.Timestamp("2023-05-01T10:00:00.123456")
+
+
+def test_lossless_values_still_pass(train):
+    schema = InputSchema.infer(train, out_of_range="allow")
+    out = schema.validate({**good_row(), "income": 2**53, "age": np.int8(40)})
+    assert out["income"].iloc[0] == 2.0**53
+    from decimal import Decimal
+    out = schema.validate([{**good_row(), "income": Decimal("0.1"), "age": Decimal("40")}])
+    assert out["income"].iloc[0] == 0.1
+    assert out["age"].iloc[0] == 40
+    p = problems_of(schema, [{**good_row(), "income": Decimal("0.1000000000000000000001")}])
+    assert only(p, "income")[0]["problem"] == "value not representable as float64"
+
+
+def test_resolution_of_coarser_training_columns(train):
+    seconds = InputSchema.infer(train.assign(since=train["since"].astype("datetime64[s]")),
+                                out_of_range="allow")
+    for outcome, problems in every_form(seconds, {**good_row(), "since": "2023-05-01T10:00:00.5"}):
+        assert outcome == "error"
+        assert problems == [("since", "date-time not representable as datetime64[s]")]
+    nanos = InputSchema.infer(train.assign(since=train["since"].astype("datetime64[ns]")),
+                              out_of_range="allow")
+    for outcome, problems in every_form(nanos, {**good_row(), "since": "2500-01-01T00:00:00"}):
+        assert outcome == "error"  # beyond 2262: no nanosecond date-time holds it
+        assert problems == [("since", "date-time not representable as datetime64[ns]")]
+
+
+def test_bool_in_a_numeric_column_stays_a_problem(schema):
+    for column in ("age", "income"):
+        for outcome, problems in every_form(schema, {**good_row(), column: True}):
+            assert outcome == "error"
+            assert problems[0][1].startswith("bool")
+
+
+@pytest.mark.parametrize("value", ["2024-01-05+02:00", "2024-01-05Z", "2024-01-05-05:00",
+                                   "2024-1-5", "-0", "2024", "2024-01"])
+def test_dates_with_an_offset_but_no_time_are_the_same_error_on_every_path(train, value):
+    aware = InputSchema.infer(train.assign(since=train["since"].dt.tz_localize("UTC")))
+    naive = InputSchema.infer(train)
+    for schema in (aware, naive):
+        outcomes = every_form(schema, {**good_row(), "since": value})
+        assert outcomes == [("error", [("since", "text that is not an ISO 8601 date-time")])] * 3
+
+
+def test_bytes_are_named_as_bytes(schema):
+    for value in (b"pro", bytearray(b"pro")):
+        for column, expected in (("plan", "text"), ("age", "integers")):
+            for outcome, problems in every_form(schema, {**good_row(), column: value}):
+                assert outcome == "error"
+                assert problems == [(column, f"bytes instead of {expected}")]
+
+
+def _deep(n, container):
+    value = container()
+    for _ in range(n):
+        value = [value] if container is list else {"k": value}
+    return value
+
+
+def test_hostile_json_like_requests_only_raise_schema_errors(schema):
+    deep_tuple = ()
+    for _ in range(10_000):
+        deep_tuple = (deep_tuple,)
+    hostile = [
+        {**good_row(), 1: "x"}, {**good_row(), None: 1}, {**good_row(), (1, 2): 3},
+        {**good_row(), deep_tuple: 1}, {**good_row(), 10**5000: 1},
+        {**good_row(), "plan": _deep(10_000, list)}, {**good_row(), "age": _deep(10_000, dict)},
+        {**good_row(), "plan": "x" * 1_000_000}, {**good_row(), "since": "2" * 1_000_000},
+        {**good_row(), "age": 10**5000}, {**good_row(), "income": -(10**5000)},
+    ]
+    for row in hostile:
+        for X in (row, [row]):
+            outcome, found = kinds(schema, X)
+            if outcome == "error":
+                assert all(len(str(c)) <= 80 for c, _ in found)
+            assert len(str(found)) < 5_000
+
+
+def test_numeric_text_with_coerce_strings(train):
+    schema = InputSchema.infer(train, coerce_strings=True, out_of_range="allow")
+    out = schema.validate({**good_row(), "age": " 41 ", "income": "-0"})
+    assert out["age"].iloc[0] == 41
+    assert str(out["income"].iloc[0]) == "-0.0"
+    for column, value, problem in [
+            ("age", "1e309", "value not representable as int64"),
+            ("income", "1e309", "value not representable as float64"),
+            ("income", "1e-400", "value not representable as float64"),
+            ("income", "9007199254740993", "value not representable as float64"),
+            ("age", "9223372036854775808", "value not representable as int64"),
+            ("age", "41.5", "non-integer value"),
+            ("age", "١٢", "text that is not a number"),
+            ("income", "nan", "text that is not a number"),
+            ("income", "1_000", "text that is not a number")]:
+        for outcome, problems in every_form(schema, {**good_row(), column: value}):
+            assert (outcome, problems) == ("error", [(column, problem)]), (column, value)
+    assert schema.validate({**good_row(), "age": "9007199254740993"})["age"].iloc[0] == \
+        2**53 + 1
+
+
+def test_big_integers_next_to_missing_values_are_not_rounded(train):
+    # pandas reads [2**53 + 1, None] as float64 (rounding the integer): the check sees the
+    # request's own integer, which a float64 column (ints with missing values) cannot hold.
+    schema = InputSchema.infer(train, nullable=True, out_of_range="allow")
+    for rows in ([{**good_row(), "age": 2**53 + 1}, {**good_row(), "age": None}],
+                 [{**good_row(), "income": 2**53 + 1}, {**good_row(), "income": 1.5}]):
+        column = "age" if rows[1]["age"] is None else "income"
+        p = only(problems_of(schema, rows), column)
+        assert [(x["problem"], x["rows"]) for x in p] == [
+            ("value not representable as float64", [0])]
+    out = schema.validate([{**good_row(), "age": 2**53}, {**good_row(), "age": None}])
+    assert out["age"].iloc[0] == 2**53

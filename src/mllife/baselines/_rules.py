@@ -12,12 +12,13 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._compat import ensure_fitted
 from .._errors import InputError
+from ._rule_language import CompiledRule, evaluate_rule, parse_rule
 from ._validation import check_frame, check_target
 
 Rules = Sequence[tuple[str, Any]] | Callable[[pd.DataFrame], Any]
 
 _RULES_EXPECTED = (
-    "a list of (pandas query string, output) pairs, or a callable taking the "
+    "a list of (rule string, output) pairs, or a callable taking the "
     "DataFrame and returning one output per row"
 )
 
@@ -29,8 +30,13 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _check_rules(rules: Any) -> list[tuple[str, Any]] | Callable[[pd.DataFrame], Any]:
-    """The rules as a list of pairs (or the callable), or an InputError."""
+def _check_rules(rules: Any) -> list[tuple[CompiledRule, Any]] | Callable[[pd.DataFrame], Any]:
+    """The rules as a list of (parsed rule, output) pairs (or the callable), or an InputError.
+
+    Every rule string is parsed into the closed rule language, at fit and again at
+    predict, so rules changed after fit (e.g. in a stored model) are checked before
+    any of them is evaluated.
+    """
     if callable(rules):
         return rules
     if isinstance(rules, str | bytes) or not isinstance(rules, Sequence):
@@ -38,36 +44,15 @@ def _check_rules(rules: Any) -> list[tuple[str, Any]] | Callable[[pd.DataFrame],
     pairs: list[tuple[str, Any]] = []
     for i, rule in enumerate(rules):
         if not (isinstance(rule, Sequence) and not isinstance(rule, str) and len(rule) == 2):
-            raise InputError(f"rule {i} is {rule!r}", expected="a (query string, output) pair")
-        query, output = rule
-        if not isinstance(query, str) or not query.strip():
-            raise InputError(f"rule {i} has the query {query!r}", expected="a pandas query string")
+            raise InputError(f"rule {i} is {rule!r}", expected="a (rule string, output) pair")
+        text, output = rule
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"rule {i} has the rule {text!r}", expected="a rule string such as 'age < 18'")
         if np.ndim(output) != 0 or _is_missing(output):
-            raise InputError(f"rule {i} {query!r} has the output {output!r}", expected="one value")
-        pairs.append((query, output))
-    return pairs
-
-
-def _evaluate(frame: pd.DataFrame, i: int, query: str) -> np.ndarray:
-    """Rows where ``query`` holds, as a boolean array (missing counts as False)."""
-    try:
-        result = frame.eval(query)
-    except Exception as exc:
-        raise InputError(
-            f"rule {i} {query!r} is not a valid query on X with {frame.shape[1]} feature(s) "
-            f"({', '.join(map(str, frame.columns[:10]))}{', ...' if frame.shape[1] > 10 else ''}): "
-            f"{type(exc).__name__}: {exc}",
-            expected="a pandas query over the columns of X",
-        ) from exc
-    if isinstance(result, pd.Series) and pd.api.types.is_bool_dtype(result.dtype):
-        return result.fillna(False).to_numpy(dtype=bool)
-    if isinstance(result, bool | np.bool_):
-        return np.full(len(frame), bool(result))
-    kind = getattr(result, "dtype", type(result).__name__)
-    raise InputError(
-        f"rule {i} {query!r} gives {kind} values, not a condition",
-        expected="a query that is True or False on each row",
-    )
+            raise InputError(f"rule {i} {text!r} has the output {output!r}", expected="one value")
+        pairs.append((text, output))
+    # Parse only once every pair is well formed: a malformed list fails on its shape first.
+    return [(parse_rule(text, index=i), output) for i, (text, output) in enumerate(pairs)]
 
 
 class _RuleModel(BaseEstimator):
@@ -96,7 +81,7 @@ class _RuleModel(BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-            Arrays get the column names ``x0, x1, ...`` that queries can use.
+            Arrays get the column names ``x0, x1, ...`` that rules can use.
         y : array-like of shape (n_samples,)
 
         Returns
@@ -106,8 +91,9 @@ class _RuleModel(BaseEstimator):
         Raises
         ------
         InputError
-            A rule that is not a valid query on ``X`` (its text is in the
-            message), or malformed rules.
+            A rule that is not a valid rule on ``X`` (its number and text are in
+            the message): outside the rule language, naming a column ``X`` does
+            not have, or comparing types that do not compare; or malformed rules.
         """
         frame = check_frame(self, X, reset=True)
         target = check_target(y, len(frame), numeric=self._numeric_target)
@@ -123,7 +109,7 @@ class _RuleModel(BaseEstimator):
         self.default_ = self._learn_default(target) if _is_missing(self.default) else self.default
         self._learn_outputs(target, [*outputs, self.default_])
         _, counts = self._apply(frame, rules)
-        labels = ["callable"] if callable(rules) else [q for q, _ in rules]
+        labels = ["callable"] if callable(rules) else [rule.text for rule, _ in rules]
         self.coverage_ = pd.Series(counts, index=[*labels, "default"], name="training rows")
         return self
 
@@ -145,7 +131,7 @@ class _RuleModel(BaseEstimator):
         return values
 
     def _apply(
-        self, frame: pd.DataFrame, rules: list[tuple[str, Any]] | Callable[[pd.DataFrame], Any]
+        self, frame: pd.DataFrame, rules: list[tuple[CompiledRule, Any]] | Callable[[pd.DataFrame], Any]
     ) -> tuple[np.ndarray, list[int]]:
         """Output codes per row and how many rows each rule (then the default) took."""
         n = len(frame)
@@ -159,9 +145,9 @@ class _RuleModel(BaseEstimator):
         codes = np.full(n, default_code)
         taken = np.zeros(n, dtype=bool)
         counts = []
-        for i, (query, output) in enumerate(rules):
-            hit = _evaluate(frame, i, query) & ~taken
-            codes[hit] = self._codes(np.array([output], dtype=object), f"rule {i} {query!r}")[0]
+        for rule, output in rules:
+            hit = evaluate_rule(rule, frame) & ~taken
+            codes[hit] = self._codes(np.array([output], dtype=object), rule.label)[0]
             taken |= hit
             counts.append(int(hit.sum()))
         counts.append(int(n - taken.sum()))
@@ -174,8 +160,8 @@ class _RuleModel(BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # a comparison with NaN is False: the default applies
-        tags.input_tags.string = True  # queries compare strings as well as numbers
+        tags.input_tags.allow_nan = True  # a comparison with NaN does not hold: the default applies
+        tags.input_tags.string = True  # rules compare strings as well as numbers
         return tags
 
 
@@ -185,12 +171,19 @@ class RuleClassifier(ClassifierMixin, _RuleModel):
     Parameters
     ----------
     rules : list of (str, label) pairs or callable, default=()
-        Pairs of a pandas query string (``"tenure_months < 6 and contract ==
-        'month-to-month'"``, evaluated with :meth:`pandas.DataFrame.eval`) and
-        the label for the rows where it holds; rules are tried in order and
-        the first one that holds wins. Or a callable taking the DataFrame and
-        returning one label per row, missing (``None``/NaN) meaning "no rule".
-        Numpy input has the column names ``x0, x1, ...``.
+        Pairs of a rule and the label for the rows where it holds; rules are
+        tried in order and the first one that holds wins. A rule is written in
+        a small closed language that is parsed, never run as code: column
+        names (in backticks if they hold spaces: `` `monthly charges` ``), numbers, ``'text'``,
+        ``True``/``False``/``None``, comparisons (chained too), ``and``/``or``/
+        ``not``, arithmetic, ``x in [literal, ...]`` and the helpers ``isna``,
+        ``notna``, ``abs``, ``lower``, ``upper``, ``strip``, ``len``; for example
+        ``"`monthly charges` > 70 and contract in ['month-to-month', 'weekly']"``
+        or ``"isna(age) or age < 18"``. A comparison with a missing value is
+        unknown, and a rule that is unknown on a row does not hold there (see
+        ``docs/baselines.md``, "The rule language"). Or a callable taking the
+        DataFrame and returning one label per row, missing (``None``/NaN)
+        meaning "no rule". Numpy input has the column names ``x0, x1, ...``.
     default : label, default=None
         The label of rows no rule takes; ``None`` means the most frequent
         label of ``y`` (ties: the smallest).
@@ -220,6 +213,23 @@ class RuleClassifier(ClassifierMixin, _RuleModel):
            [1., 0.]])
     >>> clf.coverage_.tolist()
     [1, 1, 2]
+
+    Names with spaces go in backticks; a missing value never satisfies a
+    comparison, ``isna`` tests for it:
+
+    >>> import numpy as np
+    >>> X = pd.DataFrame({"monthly charges": [90.0, 20.0, np.nan], "age": [30, np.nan, 15]})
+    >>> rules = [("`monthly charges` > 70", "high"), ("isna(age) or age < 18", "check")]
+    >>> RuleClassifier(rules, default="ok").fit(X, ["ok"] * 3).predict(X).tolist()
+    ['high', 'check', 'check']
+
+    Rules are parsed, never executed: anything outside the rule language fails
+    at ``fit`` (and again at ``predict`` if the rules were changed since):
+
+    >>> RuleClassifier([("age.__class__ > 1", 1)], default=0).fit(X, [0, 1, 0])
+    Traceback (most recent call last):
+    ...
+    mllife._errors.InputError: rule 0 'age.__class__ > 1' uses attribute access 'age.__class__', which the rule language does not allow; ...
     """
 
     def _learn_default(self, y: np.ndarray) -> Any:
@@ -292,11 +302,13 @@ class RuleRegressor(RegressorMixin, _RuleModel):
     Parameters
     ----------
     rules : list of (str, float) pairs or callable, default=()
-        Pairs of a pandas query string (evaluated with
-        :meth:`pandas.DataFrame.eval`) and the value for the rows where it
-        holds, tried in order, first match wins; or a callable taking the
-        DataFrame and returning one value per row, NaN/``None`` meaning "no
-        rule". Numpy input has the column names ``x0, x1, ...``.
+        Pairs of a rule and the value for the rows where it holds, tried in
+        order, first match wins. Rules are written in the closed rule language
+        of :class:`RuleClassifier` (parsed, never run as code), e.g.
+        ``"`living area` >= 120 and district in ['north', 'centre']"`` or
+        ``"isna(rooms) or rooms < 2"``. Or a callable taking the DataFrame and
+        returning one value per row, NaN/``None`` meaning "no rule". Numpy
+        input has the column names ``x0, x1, ...``.
     default : float, default=None
         The value of rows no rule takes; ``None`` means the mean of ``y``.
 

@@ -11,7 +11,7 @@ from .._lazy import attach
 _LAZY = {
     "InputSchema": "._schema",
     "ModelBundle": "._bundle",
-    "load_bundle": "._bundle",
+    "load_bundle": "._persist",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -13,17 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError, IntegrityError, VersionMismatchWarning
-from ..report._json import jsonable
-from ._io import library_versions, read_bundle, write_bundle
+from .._errors import InputError
+from ._io import library_versions
 from ._schema import InputSchema
-from ._trust import load_model
 
-__all__ = ["ModelBundle", "load_bundle"]
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(jsonable(value), indent=2, sort_keys=True, allow_nan=False).encode("utf-8")
+__all__ = ["ModelBundle"]
 
 
 class ModelBundle:
@@ -105,22 +97,43 @@ class ModelBundle:
         Returns
         -------
         pandas.DataFrame
-            One row per input row (the input's index for a frame).
+            One row per input row (the input's index for a frame). The notes
+            of validation are in ``result.attrs["schema_notes"]``: the list
+            :meth:`InputSchema.validate` returns, one dict per note with
+            ``column``, ``problem``, ``count`` and ``rows`` (row positions in
+            ``X``), for extra columns ignored, unseen categories accepted
+            (``unseen="flag"``) or mapped to the rare label (``"rare"``) and
+            values out of range (``out_of_range="warn"`` or ``"clip"``); an
+            empty list when there is nothing to note. A service logs them
+            without validating twice.
 
         Raises
         ------
         SchemaError
             When the input breaks the contract; the model is not called.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from mllife.bundle import InputSchema, ModelBundle
+        >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+        >>> bundle = ModelBundle(LogisticRegression().fit(X, [0, 0, 1, 1]),
+        ...                      InputSchema.infer(X), version="1")
+        >>> result = bundle.predict({"x": 2.5, "debug": True})
+        >>> result.attrs["schema_notes"]
+        [{'column': 'debug', 'count': 1, 'problem': 'extra column ignored'}]
         """
         valid = self.schema.validate(X)
         prediction = self.model.predict(self._model_input(valid))
-        return self._frame({"prediction": np.asarray(prediction)}, valid.index)
+        return self._frame({"prediction": np.asarray(prediction)}, valid)
 
     def predict_proba(self, X: Any) -> pd.DataFrame:
         """Validate ``X``, then return ``prediction``, ``proba_<class>`` and ``model_version``.
 
         ``prediction`` is the most probable class (the model's ``classes_``
-        order breaks ties, as ``argmax`` does).
+        order breaks ties, as ``argmax`` does). The notes of validation are in
+        ``result.attrs["schema_notes"]``, as for :meth:`predict`.
 
         Raises
         ------
@@ -138,7 +151,7 @@ class ModelBundle:
         columns: dict[str, Any] = {"prediction": classes[np.argmax(proba, axis=1)]}
         for i, label in enumerate(classes):
             columns[f"proba_{label}"] = proba[:, i]
-        return self._frame(columns, valid.index)
+        return self._frame(columns, valid)
 
     def _model_input(self, valid: pd.DataFrame) -> Any:
         """What the model was fitted on: the frame, or its values for a model fitted on numpy.
@@ -154,9 +167,14 @@ class ModelBundle:
             return valid.to_numpy()
         return valid
 
-    def _frame(self, columns: dict[str, Any], index: pd.Index) -> pd.DataFrame:
-        columns["model_version"] = np.full(len(index), self.version, dtype=object)
-        return pd.DataFrame(columns, index=index, copy=False)
+    def _frame(self, columns: dict[str, Any], valid: pd.DataFrame) -> pd.DataFrame:
+        """The result frame, on the request's index, carrying the notes of validation."""
+        from ._schema import NOTES_KEY
+
+        columns["model_version"] = np.full(len(valid), self.version, dtype=object)
+        result = pd.DataFrame(columns, index=valid.index, copy=False)
+        result.attrs[NOTES_KEY] = list(valid.attrs.get(NOTES_KEY, ()))
+        return result
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Path:
@@ -179,114 +197,7 @@ class ModelBundle:
         -------
         Path
         """
-        import skops.io as sio
+        from ._persist import save_bundle
 
-        members = {
-            "model.skops": sio.dumps(self.model),
-            "schema.json": _json_bytes(self.schema.to_dict()),
-            "info.json": _json_bytes({"version": self.version, "metadata": dict(self.metadata),
-                                      "metrics": dict(self.metrics)}),
-        }
-        if self.drift_profile is not None:
-            to_dict = getattr(self.drift_profile, "to_dict", None)
-            data = to_dict() if callable(to_dict) else self.drift_profile
-            members["drift_profile.json"] = _json_bytes(data)
-        return write_bundle(path, members, key=key)
+        return save_bundle(self, path, key=key)
 
-
-def _restore_drift_profile(data: Any) -> Any:
-    try:
-        from ..drift import DriftProfile
-    except ImportError:
-        return data
-    from_dict = getattr(DriftProfile, "from_dict", None)
-    return from_dict(data) if callable(from_dict) else data
-
-
-def _warn_versions(saved: Mapping[str, Any], name: str) -> None:
-    running = library_versions()
-    changed = []
-    for lib, version in running.items():
-        was = str(saved.get(lib, "unknown"))
-        if lib == "python":
-            same = was.split(".")[:2] == version.split(".")[:2]
-        else:
-            same = was == version
-        if not same:
-            changed.append(f"{lib} {was} -> {version}")
-    if changed:
-        warnings.warn(f"{name} was saved with other library versions (saved -> running): "
-                      + ", ".join(changed), VersionMismatchWarning, stacklevel=3)
-
-
-def load_bundle(path: str | os.PathLike[str], *, trusted: Iterable[Any] | None = None,
-                key: bytes | str | None = None) -> ModelBundle:
-    """Load a bundle written by :meth:`ModelBundle.save`, verifying everything first.
-
-    In order: the zip structure and sizes (no zip bombs, no paths), the
-    SHA-256 of every member, the HMAC signature (a signed bundle never loads
-    without its key, and a key refuses an unsigned bundle), the checksum of
-    the whole file, then the model's types against the loader's trust list
-    (scikit-learn, numpy, scipy and mllife estimators and the internals of
-    fitted models, tree models included, and the helper functions of mllife's
-    transformers; the file's own claims are never used). Nothing in the file
-    runs code.
-
-    Parameters
-    ----------
-    path : str or Path
-    trusted : iterable of str or type, optional
-        Extra types to trust (e.g. your own estimator class), by full name
-        such as ``"mypkg.models.MyEstimator"``.
-    key : bytes or str, optional
-        The key the bundle was signed with.
-
-    Returns
-    -------
-    ModelBundle
-
-    Raises
-    ------
-    IntegrityError
-        Truncated, corrupted or tampered file (naming the member), wrong or
-        missing key.
-    UntrustedTypeError
-        The model holds types outside the trust list (named).
-
-    Warns
-    -----
-    VersionMismatchWarning
-        When the file was written with other library versions (named).
-
-    Examples
-    --------
-    >>> import tempfile, pandas as pd
-    >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from mllife.bundle import InputSchema, ModelBundle, load_bundle
-    >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
-    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, [0, 0, 1, 1])
-    >>> path = ModelBundle(tree, InputSchema.infer(X), version="7").save(
-    ...     tempfile.mkdtemp() + "/tree.mllife", key="secret")
-    >>> load_bundle(path, key="secret").predict({"x": 2.0})["prediction"].tolist()
-    [1]
-    """
-    members, manifest = read_bundle(path, key=key)
-    name = Path(path).name
-    for required in ("model.skops", "schema.json", "info.json"):
-        if required not in members:
-            raise IntegrityError(f"{name}: member {required!r} is missing")
-    try:
-        schema = InputSchema.from_dict(json.loads(members["schema.json"]))
-        info = json.loads(members["info.json"])
-        drift = (json.loads(members["drift_profile.json"])
-                 if "drift_profile.json" in members else None)
-    except (ValueError, InputError) as exc:
-        raise IntegrityError(f"{name}: unreadable contract or info ({str(exc)[:160]})") from None
-    _warn_versions(manifest.get("versions", {}), name)
-    model = load_model(members["model.skops"], trusted=trusted)
-    bundle = ModelBundle(model, schema, version=str(info.get("version")),
-                         metadata=info.get("metadata") or {}, metrics=info.get("metrics") or {},
-                         drift_profile=None if drift is None else _restore_drift_profile(drift))
-    bundle.versions = MappingProxyType({str(k): str(v)
-                                        for k, v in manifest.get("versions", {}).items()})
-    return bundle

@@ -17,9 +17,15 @@ import pandas as pd
 
 from .._errors import SchemaError
 
-#: Cell classes returned by :func:`classify`.
-NULL, NUMBER, BOOL, TEXT, NESTED, DATETIME, OTHER = range(7)
-CLASS_NAMES = ("missing", "number", "boolean", "text", "nested object", "datetime", "other")
+#: Cell classes returned by :func:`classify`. Numbers come in three classes, all
+#: named "number": binary floats (``NUMBER``), integers (``INTEGER``, exact at any
+#: size) and other numbers (``OTHER_NUMBER``: ``Decimal``, ``numpy.longdouble``),
+#: which are converted one by one (see ``_numbers``).
+NULL, NUMBER, BOOL, TEXT, NESTED, DATETIME, OTHER, INTEGER, OTHER_NUMBER, BYTES, COMPLEX = range(11)
+CLASS_NAMES = ("missing", "number", "boolean", "text", "nested object", "datetime", "other",
+               "number", "number", "bytes", "complex number")
+#: Every class of numbers.
+NUMBERS = (NUMBER, INTEGER, OTHER_NUMBER)
 
 #: How many example row positions a problem carries at most.
 MAX_EXAMPLES = 5
@@ -33,10 +39,27 @@ def short_name(name: Any) -> Any:
     """``name`` itself, or a shortened ``str`` when it is a very long string."""
     if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
         return name[: MAX_NAME_LENGTH - 3] + "..."
+    if isinstance(name, int) and not isinstance(name, bool) and name.bit_length() > 64:
+        return f"<a {name.bit_length()}-bit integer>"  # a huge key: no 10,000-digit name
     if not isinstance(name, str | int | float | bool) and name is not None:
-        text = repr(name)
+        text = label_text(name, repr)
         return text if len(text) <= MAX_NAME_LENGTH else text[: MAX_NAME_LENGTH - 3] + "..."
     return name
+
+
+def label_text(label: Any, to_text: Any = str) -> str:
+    """``str(label)`` (or ``to_text``), or a placeholder when that fails.
+
+    A hostile column label (a tuple nested 10,000 levels deep, an integer with
+    10,000 digits) cannot be printed: it becomes ``<unprintable tuple>``, which
+    matches no contract column.
+    """
+    if isinstance(label, str):
+        return label
+    try:
+        return str(to_text(label))
+    except (RecursionError, ValueError, TypeError, MemoryError):
+        return f"<unprintable {type(label).__name__}>"
 
 
 def examples(mask: np.ndarray) -> list[int]:
@@ -92,7 +115,8 @@ def to_frame(X: Any) -> pd.DataFrame:
         if not all(isinstance(row, Mapping) for row in X):
             raise _not_a_table("a list whose items are not all dicts")
         try:
-            frame = pd.DataFrame.from_records(list(X)) if X else pd.DataFrame()
+            frame = _keep_big_integers(pd.DataFrame.from_records(list(X)), X) if X else \
+                pd.DataFrame()
         except Exception as exc:
             raise _not_a_table(f"an unreadable list of dicts ({type(exc).__name__})") from None
     else:
@@ -103,10 +127,41 @@ def to_frame(X: Any) -> pd.DataFrame:
     return frame
 
 
-_NUMBER_TYPES: tuple[type, ...] = (int, float, np.integer, np.floating, Decimal)
+def _keep_big_integers(frame: pd.DataFrame, rows: Any) -> pd.DataFrame:
+    """Rebuild, as Python objects, the float columns pandas may have rounded.
+
+    pandas reads the rows ``[{"x": 2**53 + 1}, {"x": None}]`` as a float64
+    column, which rounds the integer: a float column holding values of at
+    least ``2**53`` in magnitude is read again from the rows, so that the
+    checks see the request's own values (and refuse what no dtype holds). Rare,
+    and the rows are Python objects already: read them again, as pandas did.
+    """
+    for i, name in enumerate(frame.columns):
+        column = frame.iloc[:, i]
+        if column.dtype != np.float64:
+            continue
+        values = column.to_numpy()
+        with np.errstate(invalid="ignore"):
+            if not (np.isfinite(values) & (np.abs(values) >= 2.0**53)).any():
+                continue
+        cells = [row.get(name) for row in rows]
+        if any(map(_is_big_integer, cells)):
+            frame.isetitem(i, pd.Series(cells, index=frame.index, dtype=object))
+    return frame
+
+
+def _is_big_integer(v: Any) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool) and abs(int(v)) > 2**53
+
+
+#: Binary floats that float64 holds exactly (``numpy.float64`` is a ``float``).
+_FLOAT_TYPES: tuple[type, ...] = (float, np.float32, np.float16)
 _NESTED_TYPES: tuple[type, ...] = (dict, list, tuple, set, frozenset, np.ndarray, pd.Series,
-                                   pd.DataFrame, Mapping, bytes, bytearray)
+                                   pd.DataFrame, Mapping)
+_BYTES_TYPES: tuple[type, ...] = (bytes, bytearray, memoryview)
 _DATETIME_TYPES: tuple[type, ...] = (_dt.datetime, _dt.date, np.datetime64, pd.Timestamp)
+#: Durations are no numbers (``numpy.timedelta64`` subclasses ``numpy.integer``).
+_DURATION_TYPES: tuple[type, ...] = (_dt.timedelta, np.timedelta64)
 
 
 def _class_of_type(t: type) -> int:
@@ -114,10 +169,20 @@ def _class_of_type(t: type) -> int:
         return BOOL
     if issubclass(t, str):
         return TEXT
-    if issubclass(t, _NUMBER_TYPES):
+    if issubclass(t, _DURATION_TYPES):
+        return OTHER
+    if issubclass(t, complex | np.complexfloating):
+        return COMPLEX  # never missing, even when pandas sees a NaN part
+    if issubclass(t, _FLOAT_TYPES):
         return NUMBER
+    if issubclass(t, int | np.integer):
+        return INTEGER
+    if issubclass(t, Decimal | np.floating):
+        return OTHER_NUMBER
     if issubclass(t, _DATETIME_TYPES):
         return DATETIME
+    if issubclass(t, _BYTES_TYPES):
+        return BYTES
     if issubclass(t, _NESTED_TYPES):
         return NESTED
     return OTHER
@@ -129,7 +194,7 @@ def classify(s: pd.Series) -> np.ndarray:
     types = pd.Series(values, dtype=object).map(type)
     lookup = {t: _class_of_type(t) for t in pd.unique(types.to_numpy())}
     codes = types.map(lookup).to_numpy(dtype=np.int8)
-    scalar = codes != NESTED
+    scalar = (codes != NESTED) & (codes != COMPLEX)
     if any(issubclass(t, Decimal) for t in lookup):
         # Decimal NaN (a signaling one raises on any comparison) is no number.
         decimals = (types.map(lambda t: issubclass(t, Decimal))).to_numpy(dtype=bool)

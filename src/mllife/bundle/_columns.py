@@ -19,15 +19,27 @@ from .._errors import InputError
 from .._frame import is_bool, is_datetime, is_numeric
 from ._cells import (
     BOOL,
+    BYTES,
     CLASS_NAMES,
+    COMPLEX,
     DATETIME,
     NESTED,
     NULL,
-    NUMBER,
+    NUMBERS,
     OTHER,
     TEXT,
     classify,
     problem,
+)
+from ._numbers import (
+    INT64_MAX,
+    NOT_INTEGER,
+    NOT_NUMBER,
+    NOT_REPRESENTABLE,
+    Numbers,
+    floats_outside_int64,
+    ints_exact_in_float,
+    object_numbers,
 )
 
 FAMILIES = ("integer", "float", "boolean", "string", "datetime")
@@ -212,50 +224,153 @@ def numeric_bounds(spec: ColumnSpec, policies: Policies) -> tuple[float, float] 
     return _padding(spec, policies.range_tolerance)
 
 
+def _unrepresentable(res: _Result, target: str, mask: np.ndarray) -> None:
+    """Report the values ``target`` (the returned dtype) cannot hold exactly."""
+    expected = ("whole numbers from -2**63 to 2**63 - 1" if target == "int64" else
+                "numbers a float64 holds exactly (every integer up to 2**53 in magnitude)")
+    res.bad(f"value not representable as {target}", mask, expected)
+
+
+def _missing_column(spec: ColumnSpec, n: int) -> Any:
+    """``n`` missing values in the dtype the column returns for missing values."""
+    if spec.family in {"integer", "float"}:
+        return np.full(n, np.nan)
+    if spec.family == "boolean":
+        return np.full(n, np.nan, dtype=object)
+    if spec.family == "string":
+        return as_text(np.full(n, np.nan, dtype=object))
+    unit = datetime_unit(spec.dtype)
+    index = pd.DatetimeIndex(np.full(n, np.datetime64("NaT"), dtype=f"datetime64[{unit}]"))
+    return (index if spec.tz is None else index.tz_localize(spec.tz)).array
+
+
+def _wrong_dtype(spec: ColumnSpec, s: pd.Series, res: _Result, wanted: str,
+                 expected: str | None = None) -> Any:
+    """A column of another dtype: its values are problems, its missing values are missing.
+
+    An all-missing column of any dtype (``NaN`` for a text column, ``NaT`` in
+    a numeric one) holds no value of the wrong type, only missing values: a
+    problem where training had none, else missing values of the trained dtype.
+    """
+    expected = expected or wanted
+    if getattr(s.dtype, "kind", "O") == "c":  # a complex number is never missing
+        missing = np.zeros(len(s), dtype=bool)
+    else:
+        missing = s.isna().to_numpy()
+    res.bad(f"{s.dtype} values instead of {wanted}", ~missing, expected)
+    if not spec.nullable:
+        res.bad("missing value where training had none", missing, expected)
+    return None if res.problems else _missing_column(spec, len(s))
+
+
+def _real_numbers(s: pd.Series) -> str | None:
+    """``"i"``/``"u"``/``"f"`` for a column of real numbers, else None (complex too)."""
+    kind = getattr(s.dtype, "kind", "O")
+    return kind if is_numeric(s) and kind in "iuf" else None
+
+
 def _check_numeric(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -> Any:
     expected = "integers" if spec.family == "integer" else "numbers"
-    if is_numeric(s):
-        arr = s.to_numpy()
-        if arr.dtype.kind not in "if":  # nullable extension dtypes, unsigned
-            arr = s.to_numpy(dtype=float, na_value=np.nan)
-        if arr.dtype.kind == "i":
-            return _check_int_array(spec, arr, res, pol, expected)
-        floats = arr.astype(float, copy=False)
-    elif is_bool(s) or is_datetime(s) or pd.api.types.is_timedelta64_dtype(s.dtype):
-        res.bad(f"{s.dtype} values instead of {expected}", s.notna().to_numpy(), expected)
-        return None
-    else:
-        floats = _object_to_float(s, res, pol, expected)
-        if floats is None:
-            return None
+    kind = _real_numbers(s)
+    if kind in {"i", "u"}:
+        return _check_int_array(spec, s, kind, res, pol, expected)
+    if kind == "f":
+        floats = s.to_numpy(dtype=float, na_value=np.nan)
+        lossy = None
+        if getattr(s.dtype, "itemsize", 8) > 8:  # numpy.longdouble: only float64 values
+            with np.errstate(invalid="ignore"):
+                lossy = (floats != s.to_numpy()) & ~np.isnan(floats)
+        return _check_floats(spec, floats, res, pol, expected, lossy=lossy)
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype) or isinstance(
+            s.dtype, pd.CategoricalDtype):
+        numbers, refused = _object_numbers(spec, s, res, pol, expected)
+        return _check_floats(spec, numbers.floats, res, pol, expected, numbers=numbers,
+                             skip=refused if refused.any() else None)
+    # booleans, date-times, durations, complex numbers...
+    return _wrong_dtype(spec, s, res, expected)
+
+
+def _check_int_array(spec: ColumnSpec, s: pd.Series, kind: str, res: _Result, pol: Policies,
+                     expected: str) -> Any:
+    """Integer input: no infinity, no fraction; representability and range to check."""
+    missing = None
+    if isinstance(s.dtype, np.dtype):
+        ints = s.to_numpy()
+    else:  # pandas' nullable Int64 / UInt64 (or arrow) integers
+        missing = s.isna().to_numpy()
+        ints = s.to_numpy(dtype=np.uint64 if kind == "u" else np.int64, na_value=0)
+        if not missing.any():
+            missing = None
+    if spec.family == "integer" and missing is None:
+        if kind == "u":
+            too_big = ints > INT64_MAX
+            if too_big.any():
+                _unrepresentable(res, "int64", too_big)
+                _apply_range(spec, np.where(too_big, np.nan, ints.astype(np.float64)), res, pol)
+                return None
+        checked = _apply_range(spec, ints.astype(np.int64, copy=False), res, pol)
+        return None if res.problems else checked.astype(np.int64, copy=False)
+    # A float column, or an integer column with missing values: float64 values.
+    lossy = ~ints_exact_in_float(ints)
+    floats = ints.astype(np.float64)
+    if missing is not None:
+        lossy &= ~missing
+        floats[missing] = np.nan
+    return _check_floats(spec, floats, res, pol, expected, lossy=lossy if lossy.any() else None)
+
+
+def _check_floats(spec: ColumnSpec, floats: np.ndarray, res: _Result, pol: Policies,
+                  expected: str, *, lossy: np.ndarray | None = None,
+                  numbers: Numbers | None = None, skip: np.ndarray | None = None) -> Any:
+    """Missing, infinite, whole, representable and in range: the float64 (or int64) values.
+
+    ``lossy`` marks cells known not to be float64 values (reported here), ``skip``
+    cells reported already (each cell is reported once); ``numbers`` carries the
+    exact integers of an object column (``floats`` may round them).
+    """
     missing = np.isnan(floats)
+    if lossy is not None:
+        _unrepresentable(res, "float64", lossy)
+        skip = lossy if skip is None else skip | lossy
+    if skip is not None:
+        missing &= ~skip
     has_missing = bool(missing.any())
     if has_missing and not spec.nullable:
         res.bad("missing value where training had none", missing, expected)
     infinite = np.isinf(floats)
     if not spec.allow_inf:
         res.bad("infinite value", infinite, f"finite {expected}")
+    as_int64 = spec.family == "integer" and not has_missing
+    reported = skip
     if spec.family == "integer":
         with np.errstate(invalid="ignore"):
             fraction = ~missing & ~infinite & (floats != np.floor(floats))
+        if skip is not None:
+            fraction &= ~skip
         res.bad("non-integer value", fraction, "whole numbers")
+        reported = fraction if skip is None else fraction | skip
+        if as_int64:
+            too_big = floats_outside_int64(floats) & ~fraction
+            if numbers is not None:
+                too_big &= ~numbers.exact  # their exact integers are checked already
+            _unrepresentable(res, "int64", too_big)
+            reported |= too_big
+    if res.problems:  # the other cells are still checked for range: every problem at once
+        _apply_range(spec, floats if reported is None else np.where(reported, np.nan, floats),
+                     res, pol)
+        return None
+    before = floats
     floats = _apply_range(spec, floats, res, pol)
     if res.problems:
         return None
-    if spec.family == "integer" and not has_missing:
+    if not as_int64:
+        return floats
+    if numbers is None or not numbers.exact.any():
         return floats.astype(np.int64)
-    return floats
-
-
-def _check_int_array(spec: ColumnSpec, ints: np.ndarray, res: _Result, pol: Policies,
-                     expected: str) -> Any:
-    """Integer input: no missing, no infinity, no fraction; only the range to check."""
-    checked = _apply_range(spec, ints, res, pol)
-    if res.problems:
-        return None
-    if spec.family == "integer":
-        return checked.astype(np.int64, copy=False)
-    return checked.astype(float)
+    if floats is not before:  # clipped: a clipped cell takes its bound
+        numbers.exact &= floats == before
+    numbers.floats = floats
+    return numbers.to_int64()
 
 
 def _apply_range(spec: ColumnSpec, values: np.ndarray, res: _Result, pol: Policies
@@ -269,51 +384,69 @@ def _apply_range(spec: ColumnSpec, values: np.ndarray, res: _Result, pol: Polici
     return _range(res, values, lo, hi, pol.out_of_range, shown)
 
 
-def _object_to_float(s: pd.Series, res: _Result, pol: Policies, expected: str
-                     ) -> np.ndarray | None:
-    """Numbers (and, with ``coerce_strings``, numeric text) of an object column as floats."""
-    codes = classify(s)
-    allowed = {NUMBER, TEXT} if pol.coerce_strings else {NUMBER}
+_STATUS_PROBLEMS = {NOT_NUMBER: "text that is not a number", NOT_INTEGER: "non-integer value"}
+
+
+def _object_numbers(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies,
+                    expected: str) -> tuple[Numbers, np.ndarray]:
+    """Numbers (and, with ``coerce_strings``, numeric text) of an object column, exactly.
+
+    Returns the numbers and the mask of the cells refused (and reported) here.
+    """
+    if isinstance(s.dtype, pd.StringDtype):  # text or missing only: no type scan
+        codes = np.where(s.isna().to_numpy(), NULL, TEXT).astype(np.int8)
+    else:
+        codes = classify(s)
+    allowed = {*NUMBERS, TEXT} if pol.coerce_strings else set(NUMBERS)
     bad = _wrong_types(res, codes, allowed, expected)
     text = codes == TEXT
     if pol.coerce_strings:
         bad |= _too_long(res, s, text, pol.max_string_length)
-    usable = (codes == NUMBER) | (text & ~bad)
-    floats = np.full(len(s), np.nan)
-    if usable.any():
-        cells = pd.Series(s.to_numpy(dtype=object)[usable], dtype=object)
-        if pol.coerce_strings:
-            cells = cells.map(lambda v: v.strip() if isinstance(v, str) else v)
-        parsed = pd.to_numeric(cells, errors="coerce")
-        with np.errstate(over="ignore"):
-            floats[usable] = parsed.to_numpy(dtype=float, na_value=np.nan)
-        res.bad("text that is not a number", usable & text & np.isnan(floats), expected)
-    return None if res.problems else floats
+    # int64 values unless the column holds missing values (then float64, as in training).
+    integer = spec.family == "integer" and not (codes == NULL).any()
+    numbers = object_numbers(s.to_numpy(dtype=object), codes, ~bad & (codes != NULL),
+                             integer)
+    status = numbers.status
+    if status.any():
+        for code, what in _STATUS_PROBLEMS.items():
+            res.bad(what, status == code, expected)
+        _unrepresentable(res, "int64" if integer else "float64", status == NOT_REPRESENTABLE)
+        bad |= status != 0
+    return numbers, bad
 
 
 def _check_boolean(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -> Any:
     expected = "true/false (or 0/1)"
     if is_bool(s) and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
         return s.to_numpy()
+    not_01 = "number other than 0 or 1 in a boolean column"
     if is_bool(s):  # pandas' nullable "boolean" (or a bool extension dtype): no cell scan
         missing = s.isna().to_numpy()
         floats = s.to_numpy(dtype=float, na_value=np.nan)
-    elif is_numeric(s):
+    elif _real_numbers(s):
         floats = s.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(floats)
-        res.bad("number other than 0 or 1 in a boolean column",
-                ~missing & (floats != 0) & (floats != 1), expected)
+        raw = s.to_numpy() if isinstance(s.dtype, np.dtype) else floats
+        with np.errstate(invalid="ignore"):  # compared in the request's own dtype: exact
+            res.bad(not_01, ~missing & (raw != 0) & (raw != 1), expected)
+    elif is_numeric(s):  # complex numbers
+        return _wrong_dtype(spec, s, res, "booleans", expected)
     else:
         values = s.to_numpy(dtype=object)
         codes = classify(s)
-        allowed = {BOOL, NUMBER, TEXT} if pol.coerce_strings else {BOOL, NUMBER}
+        allowed = {BOOL, *NUMBERS, TEXT} if pol.coerce_strings else {BOOL, *NUMBERS}
         bad = _wrong_types(res, codes, allowed, expected)
         floats = np.full(len(s), np.nan)
-        for code in (BOOL, NUMBER):
-            cells = codes == code
-            if cells.any():
-                floats[cells] = pd.to_numeric(pd.Series(values[cells], dtype=object),
-                                              errors="coerce").to_numpy(dtype=float)
+        bools = codes == BOOL
+        if bools.any():
+            floats[bools] = pd.to_numeric(pd.Series(values[bools], dtype=object)
+                                          ).to_numpy(dtype=float)
+        numbers = np.isin(codes, NUMBERS)
+        if numbers.any():  # exact: 1 + 1e-20 is no 1, nor is 2**64 + 1
+            read = object_numbers(values, codes, numbers, integer=False)
+            floats[numbers] = read.floats[numbers]
+            res.bad(not_01, numbers & ((read.status != 0) | (
+                ~np.isnan(floats) & (floats != 0) & (floats != 1))), expected)
         text = codes == TEXT
         if pol.coerce_strings and text.any():
             bad |= _too_long(res, s, text, pol.max_string_length)
@@ -322,8 +455,6 @@ def _check_boolean(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) 
             floats[usable] = words.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
                                        ).to_numpy(dtype=float, na_value=np.nan)
             res.bad("text that is not a boolean", usable & np.isnan(floats), expected)
-        res.bad("number other than 0 or 1 in a boolean column",
-                (codes == NUMBER) & ~np.isnan(floats) & (floats != 0) & (floats != 1), expected)
         missing = (codes == NULL)
     if not spec.nullable:
         res.bad("missing value where training had none", missing, expected)
@@ -341,8 +472,7 @@ def _check_string(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
     if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
-        res.bad(f"{s.dtype} values instead of text", s.notna().to_numpy(), expected)
-        return None
+        return _wrong_dtype(spec, s, res, expected)
     cats = spec.categories
     known = np.zeros(len(s), dtype=bool)
     if cats is not None:
@@ -408,11 +538,58 @@ def _all_short_text(s: pd.Series, limit: int) -> bool:
         return False
 
 
+#: Date-time resolutions, coarsest first, and their names.
+_UNITS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+#: More than nine decimals of a second: finer than any resolution pandas holds.
+_TOO_FINE_RE = re.compile(r"[.,][0-9]{10}")
+#: Date-time text starts with a full date in the extended format (pandas alone would
+#: also read "2021", "2021-1-1" or "-0" as dates).
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9])", re.ASCII)
+
+
+def datetime_unit(dtype: str) -> str:
+    """The resolution of a date-time dtype name (``"datetime64[us, UTC]"`` -> ``"us"``)."""
+    match = re.match(r"datetime64\[(\w+)", dtype)
+    return match.group(1) if match and match.group(1) in _UNITS else "ns"
+
+
+def _unit_loss(index: pd.DatetimeIndex, unit: str) -> np.ndarray:
+    """Mask of the date-times the resolution ``unit`` cannot hold exactly.
+
+    A finer input (nanoseconds for a microsecond column) loses its extra
+    digits unless they are zero; a coarser one (seconds for a nanosecond
+    column) overflows beyond the years the finer unit reaches (1677-2262 for
+    nanoseconds).
+    """
+    order = list(_UNITS)
+    step = order.index(str(index.unit)) - order.index(unit)
+    if step == 0:
+        return np.zeros(len(index), dtype=bool)
+    i8 = index.asi8
+    valid = np.asarray(index.notna())
+    factor = 1000 ** abs(step)
+    if step > 0:
+        return valid & (i8 % factor != 0)
+    limit = np.iinfo(np.int64).max // factor
+    return valid & ((i8 > limit) | (i8 < -limit))
+
+
+def _stamp_text(v: Any) -> str | None:
+    """ISO 8601 text of a date-time object, None when no pandas date-time holds it exactly."""
+    try:
+        if (isinstance(v, np.datetime64) and np.datetime_data(v.dtype)[0] in {"ps", "fs", "as"}
+                and v.astype("datetime64[ns]").astype(v.dtype) != v):
+            return None  # below the nanosecond: pandas would truncate it
+        return pd.Timestamp(v).isoformat()
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return None
+
+
 def _parse_datetime_cells(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies,
                           expected: str) -> pd.DatetimeIndex:
     """ISO 8601 text (and date-time objects) of an object column, in the training zone."""
     values = s.to_numpy(dtype=object)
-    if s.dtype != object:  # a string dtype: text or missing only
+    if isinstance(s.dtype, pd.StringDtype):  # text or missing only: no type scan
         codes = np.where(pd.isna(values), NULL, TEXT).astype(np.int8)
     else:
         codes = classify(s)
@@ -421,26 +598,41 @@ def _parse_datetime_cells(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Pol
     bad |= _too_long(res, s, str_cells, pol.max_string_length)
     text = np.full(len(s), None, dtype=object)
     ok_text = str_cells & ~bad
-    text[ok_text] = values[ok_text]
+    dated = np.zeros(len(s), dtype=bool)
+    if ok_text.any():
+        cells = values[ok_text]
+        dated[ok_text] = np.fromiter(map(bool, map(_DATE_RE.match, cells)), dtype=bool,
+                                     count=len(cells))
+        text[dated] = values[dated]
     dt_cells = codes == DATETIME
+    lossy = np.zeros(len(s), dtype=bool)
     if dt_cells.any():
-        text[dt_cells] = pd.Series(values[dt_cells], dtype=object).map(
-            lambda v: pd.Timestamp(v).isoformat()).to_numpy(dtype=object)
-    usable = ok_text | dt_cells
+        text[dt_cells] = pd.Series(values[dt_cells], dtype=object).map(_stamp_text
+                                                                      ).to_numpy(dtype=object)
+        lossy[dt_cells] = pd.isna(text[dt_cells])
+    usable = dated | (dt_cells & ~lossy)
     stamps = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce"))
-    unparsed = usable & np.asarray(stamps.isna())
+    failed = np.asarray(stamps.isna())
+    lossy |= dt_cells & failed  # a date-time object pandas cannot hold (year 10000...)
+    unparsed = (ok_text & ~dated) | (dated & failed)
+    usable &= ~failed
     res.bad("text that is not an ISO 8601 date-time", unparsed, expected)
     has_offset = np.zeros(len(s), dtype=bool)
-    if usable.any():
-        cells = text[usable]
-        has_offset[usable] = np.fromiter(map(bool, map(_OFFSET_RE.search, cells)), dtype=bool,
-                                         count=len(cells))
-    parsable = usable & ~unparsed
+    parsable = usable
+    if parsable.any():
+        cells = text[parsable]
+        has_offset[parsable] = np.fromiter(map(bool, map(_OFFSET_RE.search, cells)), dtype=bool,
+                                           count=len(cells))
+        if stamps.unit == "ns":  # pandas keeps nine decimals and drops the rest
+            lossy[parsable] |= np.fromiter(map(bool, map(_TOO_FINE_RE.search, cells)),
+                                           dtype=bool, count=len(cells))
+    res.bad(f"date-time not representable as {spec.dtype}", lossy,
+            f"date-times in whole {_UNITS[datetime_unit(spec.dtype)]}")
     if spec.tz is None:
-        res.bad("date-time with a time zone where training had none", parsable & has_offset,
-                expected)
+        res.bad("date-time with a time zone where training had none",
+                parsable & has_offset & ~lossy, expected)
         return stamps.tz_localize(None)
-    res.bad("date-time without a time zone", parsable & ~has_offset, expected)
+    res.bad("date-time without a time zone", parsable & ~has_offset & ~lossy, expected)
     return stamps.tz_convert(spec.tz)
 
 
@@ -457,16 +649,21 @@ def _check_datetime(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies)
             res.bad("date-time without a time zone", np.asarray(index.notna()), expected)
         elif aware:
             index = index.tz_convert(spec.tz)
-    elif is_numeric(s) or is_bool(s):
-        res.bad(f"{s.dtype} values instead of date-times", s.notna().to_numpy(), expected)
-        return None
+    elif is_numeric(s) or is_bool(s) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        return _wrong_dtype(spec, s, res, "date-times", expected)
     else:
         index = _parse_datetime_cells(spec, s, res, pol, expected)
     if res.problems:
         return None
+    unit = datetime_unit(spec.dtype)
+    res.bad(f"date-time not representable as {spec.dtype}", _unit_loss(index, unit),
+            f"date-times in whole {_UNITS[unit]} that datetime64[{unit}] holds")
     missing = np.asarray(index.isna())
     if not spec.nullable:
         res.bad("missing value where training had none", missing, expected)
+    if res.problems:
+        return None
+    index = index.as_unit(unit)  # exact: checked above
     if spec.min is not None and spec.max is not None and pol.out_of_range != "allow" \
             and not missing.all():
         margin = pd.Timedelta(pol.datetime_margin)
@@ -480,7 +677,7 @@ def _check_datetime(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies)
                 res.bad("out of range", outside, shown)
             elif pol.out_of_range == "clip":
                 res.note("out of range, clipped", outside, expected=shown)
-                index = pd.DatetimeIndex(pd.Series(index).clip(lo, hi))
+                index = pd.DatetimeIndex(pd.Series(index).clip(lo, hi)).as_unit(unit)
             else:
                 res.note("out of range", outside, expected=shown)
     if res.problems:
@@ -527,7 +724,7 @@ def check_column(spec: ColumnSpec, s: pd.Series, policies: Policies,
         if s.dtype != object:
             raise
         codes = classify(s)
-        odd = np.isin(codes, [NESTED, OTHER])
+        odd = np.isin(codes, [NESTED, OTHER, BYTES, COMPLEX])
         res.problems.append(problem(spec.name, f"unreadable values ({type(exc).__name__})",
                                     odd if odd.any() else np.ones(len(s), dtype=bool),
                                     expected=spec.family))

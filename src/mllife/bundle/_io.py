@@ -22,11 +22,14 @@ import io
 import json
 import os
 import platform
+import re
 import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .._errors import InputError, IntegrityError
 
@@ -42,6 +45,18 @@ _SEAL_LENGTH = len(_SEAL_PREFIX) + 64
 MAX_BYTES = 2 * 1024**3
 #: Refuse members that inflate more than this many times (zip bombs).
 MAX_RATIO = 200
+#: The most each JSON member may inflate to (actual bytes, whatever its header says).
+MEMBER_LIMITS = {
+    MANIFEST: 1024**2,
+    SIGNATURE: 1024,
+    "schema.json": 64 * 1024**2,
+    "info.json": 16 * 1024**2,
+    "drift_profile.json": 256 * 1024**2,
+}
+#: The deepest nesting any JSON member may have (ours nest fewer than 10 levels).
+MAX_JSON_DEPTH = 64
+_CHUNK = 1024**2
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -126,41 +141,43 @@ def read_bundle(path: str | os.PathLike[str], *, key: bytes | str | None = None,
         signature, or any changed byte of the container.
     """
     key_bytes = _key_bytes(key)
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise InputError(f"path is a {type(path).__name__}", expected="a file path (str or Path)")
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
+        raise InputError(f"max_bytes={max_bytes!r}", expected="a positive number of bytes")
     source = Path(path)
     try:
         size = source.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read bundle {str(source)!r}: {exc.strerror}") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(f"cannot read bundle {str(source)[:200]!r}: {reason}") from None
     if not source.is_file():
-        raise InputError(f"{str(source)!r} is not a file", expected="a bundle file")
+        raise InputError(f"{str(source)[:200]!r} is not a file", expected="a bundle file")
     if size > max_bytes:
         raise IntegrityError(f"{source.name}: {size} bytes, larger than the {max_bytes} allowed")
-    raw = source.read_bytes()
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read bundle {str(source)[:200]!r}: {exc.strerror}") from None
     members = _read_members(raw, max_bytes, source.name)
     if MANIFEST not in members:
         raise IntegrityError(f"{source.name}: no manifest; not an mllife bundle")
     manifest_bytes = members.pop(MANIFEST)
     signature = members.pop(SIGNATURE, None)
-    try:
-        manifest = json.loads(manifest_bytes)
-        listed = dict(manifest["members"])
-    except (ValueError, KeyError, TypeError):
-        raise IntegrityError(f"{source.name}: the manifest is unreadable") from None
-    if manifest.get("format") != FORMAT:
-        raise IntegrityError(f"{source.name}: not an mllife bundle (format "
-                             f"{str(manifest.get('format'))[:40]!r})")
+    manifest = check_manifest(load_json(manifest_bytes, f"{source.name}: manifest.json"),
+                              source.name)
+    listed = manifest["members"]
     if set(listed) != set(members):
         raise IntegrityError(
             f"{source.name}: members {sorted(members)} do not match the manifest "
-            f"{sorted(map(str, listed))}")
+            f"{sorted(map(str, listed))[:10]}")
     for name, data in members.items():
         entry = listed[name]
         digest = hashlib.sha256(data).hexdigest()
-        if not isinstance(entry, dict) or not hmac.compare_digest(
-                digest, str(entry.get("sha256", ""))):
+        if not hmac.compare_digest(digest, entry["sha256"]) or entry["size"] != len(data):
             raise IntegrityError(f"{source.name}: member {name!r} does not match its SHA-256 "
                                  "in the manifest (corrupted or tampered with)")
-    signed = signature is not None or bool(manifest.get("signed"))
+    signed = signature is not None or manifest["signed"]
     if signed and key_bytes is None:
         raise IntegrityError(f"{source.name}: the bundle is signed; load it with its key")
     if key_bytes is not None:
@@ -171,6 +188,40 @@ def read_bundle(path: str | os.PathLike[str], *, key: bytes | str | None = None,
                                  "(wrong key, or the bundle was tampered with)")
     _check_seal(raw, source.name)
     return members, manifest
+
+
+def check_manifest(manifest: Any, name: str) -> dict[str, Any]:
+    """The manifest, checked for shape and version: an IntegrityError names what is wrong."""
+    if not isinstance(manifest, dict):
+        raise IntegrityError(f"{name}: the manifest is a JSON {type(manifest).__name__}, "
+                             "not an object")
+    if manifest.get("format") != FORMAT:
+        raise IntegrityError(f"{name}: not an mllife bundle (format "
+                             f"{str(manifest.get('format'))[:40]!r})")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise IntegrityError(f"{name}: malformed format_version {str(version)[:40]!r}; this "
+                             f"mllife reads bundle format version {FORMAT_VERSION}")
+    if version > FORMAT_VERSION:
+        raise IntegrityError(f"{name}: written in bundle format version {version}, newer than "
+                             f"version {FORMAT_VERSION} that this mllife reads; upgrade mllife")
+    members = manifest.get("members")
+    if not isinstance(members, dict) or len(members) > len(ALLOWED_MEMBERS):
+        raise IntegrityError(f"{name}: the manifest's members are unreadable")
+    for member, entry in members.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+                and isinstance(entry.get("size"), int) and not isinstance(entry["size"], bool)):
+            raise IntegrityError(f"{name}: the manifest's entry for {str(member)[:80]!r} is "
+                                 "malformed (expected its sha256 and size)")
+    versions = manifest.get("versions", {})
+    if not isinstance(versions, dict) or len(versions) > 100 or not all(
+            isinstance(k, str) and isinstance(v, str) and len(k) + len(v) < 200
+            for k, v in versions.items()):
+        raise IntegrityError(f"{name}: the manifest's library versions are malformed")
+    signed = manifest.get("signed", False)
+    if not isinstance(signed, bool):
+        raise IntegrityError(f"{name}: the manifest's 'signed' flag is malformed")
+    return {**manifest, "versions": versions, "signed": signed}
 
 
 def _check_seal(raw: bytes, name: str) -> None:
@@ -202,6 +253,71 @@ def check_zip_sizes(zf: zipfile.ZipFile, max_bytes: int, what: str) -> list[zipf
     return infos
 
 
+def inflate_members(zf: zipfile.ZipFile, max_bytes: int, what: str, *,
+                    keep: Any = None, limits: Mapping[str, int] | None = None) -> dict[str, bytes]:
+    """Inflate every member as a stream, counting the bytes that actually come out.
+
+    A member stops at its limit (``limits[name]``, else ``max_bytes``), at the
+    total limit ``max_bytes`` for all members together, or when it inflates
+    more than ``MAX_RATIO`` times its compressed size past its first MiB:
+    whatever the zip headers declare. Members named in ``keep`` (all when
+    ``None``) are returned; the others are only measured.
+    """
+    infos = check_zip_sizes(zf, max_bytes, what)
+    limits = limits or {}
+    total = 0
+    out: dict[str, bytes] = {}
+    for info in infos:
+        limit = min(limits.get(info.filename, max_bytes), max_bytes)
+        wanted = keep is None or info.filename in keep
+        parts: list[bytes] = []
+        size = 0
+        try:
+            with zf.open(info) as stream:
+                while True:
+                    chunk = stream.read(_CHUNK)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    total += len(chunk)
+                    if size > limit or total > max_bytes or (
+                            size > _CHUNK and size > MAX_RATIO * max(info.compress_size, 1)):
+                        raise IntegrityError(
+                            f"{what}: member {info.filename[:80]!r} inflates past "
+                            f"{min(limit, max_bytes)} bytes or {MAX_RATIO} times its "
+                            "compressed size (refused as a possible zip bomb)")
+                    if wanted:
+                        parts.append(chunk)
+        except IntegrityError:
+            raise
+        except Exception as exc:  # zlib errors, CRC mismatch, truncated streams
+            raise IntegrityError(
+                f"{what}: member {info.filename[:80]!r} is corrupted ({type(exc).__name__}: "
+                f"{str(exc)[:120]})") from None
+        if wanted:
+            out[info.filename] = b"".join(parts)
+    return out
+
+
+def check_json_depth(data: bytes, max_depth: int, what: str) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it."""
+    stripped = _STRING.sub(b'""', data)
+    codes = np.frombuffer(stripped, dtype=np.uint8)
+    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int32)
+             - np.isin(codes, (ord("]"), ord("}"))).astype(np.int32))
+    if steps.size and int(np.cumsum(steps).max()) > max_depth:
+        raise IntegrityError(f"{what}: JSON nested deeper than {max_depth} levels")
+
+
+def load_json(data: bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse one JSON member after bounding its nesting; any failure is an IntegrityError."""
+    check_json_depth(data, max_depth, what)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise IntegrityError(f"{what} is not valid JSON") from None
+
+
 def _read_members(raw: bytes, max_bytes: int, what: str) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
@@ -209,17 +325,9 @@ def _read_members(raw: bytes, max_bytes: int, what: str) -> dict[str, bytes]:
             unknown = [i.filename[:80] for i in infos if i.filename not in ALLOWED_MEMBERS]
             if unknown:
                 raise IntegrityError(f"{what}: unexpected members {unknown}")
-            members = {}
-            for info in infos:
-                try:
-                    members[info.filename] = zf.read(info)
-                except Exception as exc:
-                    raise IntegrityError(
-                        f"{what}: member {info.filename!r} is corrupted ({type(exc).__name__}: "
-                        f"{str(exc)[:120]})") from None
+            return inflate_members(zf, max_bytes, what, limits=MEMBER_LIMITS)
     except IntegrityError:
         raise
     except Exception as exc:  # BadZipFile, struct/zlib errors, bad headers...
         raise IntegrityError(f"{what}: not a readable bundle, truncated or corrupted "
                              f"({type(exc).__name__}: {str(exc)[:120]})") from None
-    return members

@@ -19,10 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._columns import TEXT_DTYPE, ColumnSpec, Policies, numeric_bounds
+from ._columns import TEXT_DTYPE, ColumnSpec, Policies, datetime_unit, numeric_bounds
+from ._numbers import FLOAT_EXACT, INT64_MAX, INT64_MIN, fits_int64
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
-                  r"(Z|[+-]\d{2}:\d{2})?$")
+#: The date-times this path reads: a date, or a date and a time with an optional offset.
+#: An offset needs a time ("2024-01-05+02:00" is no ISO 8601 date-time, and Python's
+#: ``fromisoformat`` would read it as 02:00); ASCII digits only.
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+                  r"(Z|[+-]\d{2}:\d{2})?)?", re.ASCII)
+#: Microseconds per unit of the coarser date-time resolutions.
+_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1}
 
 
 class RowChecker:
@@ -36,6 +42,7 @@ class RowChecker:
         self.check_range = policies.out_of_range != "allow"
         self.bounds: dict[str, tuple[float, float] | None] = {}
         self.dt_bounds: dict[str, tuple[pd.Timestamp, pd.Timestamp] | None] = {}
+        self.units: dict[str, str] = {}
         self.categories: dict[str, dict[str, str] | None] = {}
         margin = pd.Timedelta(policies.datetime_margin)
         for s in specs:
@@ -50,6 +57,8 @@ class RowChecker:
                 self.dt_bounds[s.name] = (lo, hi)
             else:
                 self.dt_bounds[s.name] = None
+            if s.family == "datetime":
+                self.units[s.name] = datetime_unit(s.dtype)
 
     def __call__(self, row: Mapping[str, Any]) -> pd.DataFrame | None:
         if len(row) != len(self.names) or not self.strict_range:
@@ -59,7 +68,10 @@ class RowChecker:
             name = spec.name
             if name not in row:
                 return None
-            value = self._one(spec, row[name])
+            try:
+                value = self._one(spec, row[name])
+            except (TypeError, ValueError, ArithmeticError):  # never raise: the general
+                return None  # path reports the value, the same way for every input form
             if value is None:
                 return None
             out[name] = value
@@ -74,19 +86,25 @@ class RowChecker:
         if isinstance(v, bool | np.bool_):
             return np.array([bool(v)]) if family == "boolean" else None
         if family in {"integer", "float"}:
-            if isinstance(v, int | np.integer):
+            if isinstance(v, int | np.integer) and not isinstance(v, np.timedelta64):
+                value = int(v)  # exact: never through a float
+                if family == "integer":
+                    if not (INT64_MIN <= value <= INT64_MAX
+                            and self._in_range(spec.name, float(value))):
+                        return None
+                    return np.array([value], dtype=np.int64)
+                if not -FLOAT_EXACT <= value <= FLOAT_EXACT:  # maybe no float64: let the
+                    return None  # general path decide
+                x = float(value)
+                return np.array([x]) if self._in_range(spec.name, x) else None
+            if isinstance(v, float | np.float32 | np.float16):  # float64 holds them exactly
                 x = float(v)
                 if not (math.isfinite(x) and self._in_range(spec.name, x)):
                     return None
                 if family == "integer":
-                    return np.array([v], dtype=np.int64) if abs(x) < 2**62 else None
-                return np.array([x])
-            if isinstance(v, float | np.floating):
-                x = float(v)
-                if not (math.isfinite(x) and self._in_range(spec.name, x)):
-                    return None
-                if family == "integer":
-                    return np.array([int(x)], dtype=np.int64) if x.is_integer() else None
+                    if not (x.is_integer() and fits_int64(x)):
+                        return None
+                    return np.array([int(x)], dtype=np.int64)
                 return np.array([x])
             return None
         if not isinstance(v, str) or len(v) > self.limit:
@@ -103,7 +121,7 @@ class RowChecker:
         return None
 
     def _datetime(self, spec: ColumnSpec, v: str) -> Any:
-        match = _ISO.match(v)
+        match = _ISO.fullmatch(v)
         if match is None:
             return None
         try:
@@ -111,8 +129,12 @@ class RowChecker:
         except ValueError:
             return None
         aware = match.group(1) is not None
-        if aware != (spec.tz is not None):
+        if aware != (spec.tz is not None) or aware != (stamp.tzinfo is not None):
             return None
+        unit = self.units[spec.name]
+        if stamp.microsecond % _MICROS[unit] or (
+                unit == "ns" and not pd.Timestamp.min <= stamp <= pd.Timestamp.max):
+            return None  # not representable at the training resolution: reported there
         bounds = self.dt_bounds[spec.name]
         if aware:
             stamp = stamp.tz_convert(spec.tz)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataWarning, InputError, SchemaError
-from ._cells import MAX_NAME_LENGTH, short_name, string_lengths, to_frame
+from ._cells import MAX_NAME_LENGTH, label_text, short_name, string_lengths, to_frame
 from ._columns import ColumnSpec, Policies, check_column, infer_column, numeric_bounds
 from ._row import RowChecker
 
@@ -262,9 +262,15 @@ class InputSchema:
         Coercion is lossless only: ``3.0`` becomes the integer 3, ``0``/``1``
         become booleans, ISO 8601 strings become date-times (converted to the
         training time zone when they carry an offset). Anything else that
-        does not fit is a problem. Notes (extra columns dropped, unseen
-        categories flagged, values clipped) are in
-        ``result.attrs["schema_notes"]``.
+        does not fit is a problem; so is a value the trained dtype cannot hold
+        exactly (``2**63`` for ``int64``, ``2**53 + 1`` for ``float64``,
+        nanoseconds for ``datetime64[us]``), whatever ``out_of_range`` says.
+        Missing values (``None``, ``NaN``, ``NaT``, ``pd.NA``) are judged by
+        the column's nullability whatever dtype carries them, and become
+        missing values of the trained dtype. Notes (extra columns dropped,
+        unseen categories flagged or mapped, values clipped or out of range)
+        are in ``result.attrs["schema_notes"]``, a list of dicts shaped like
+        problems; :meth:`ModelBundle.predict` returns the same list.
 
         Parameters
         ----------
@@ -284,11 +290,17 @@ class InputSchema:
 
         Examples
         --------
+        >>> import mllife
         >>> import pandas as pd
         >>> schema = InputSchema.infer(pd.DataFrame({"x": [1.0, 2.0]}), extra="ignore")
         >>> out = schema.validate([{"x": 1.5, "y": "?"}])
         >>> out.attrs["schema_notes"][0]["problem"]
         'extra column ignored'
+        >>> try:
+        ...     schema.validate({"x": 2**53 + 1})
+        ... except mllife.SchemaError as err:
+        ...     err.problems[0]["problem"]
+        'value not representable as float64'
         """
         if isinstance(X, Mapping):
             fast = self._row(X)
@@ -301,7 +313,7 @@ class InputSchema:
         n = len(frame)
         # The contract names columns by text (``infer`` stores ``str(label)``): a frame
         # built from a numpy array, with integer labels, matches it by ``str(label)``.
-        labels = [c if isinstance(c, str) else str(c) for c in frame.columns]
+        labels = [label_text(c) for c in frame.columns]
         original = dict(zip(labels, frame.columns, strict=True))
         names = pd.Index(labels, dtype=object)
         duplicated = names.duplicated(keep=False)

@@ -2,131 +2,319 @@
 
 ``skops.io.get_untrusted_types`` lists every type in a skops payload beyond
 skops' own defaults *without importing anything*. This module decides which of
-those the loader approves, and only those are passed to ``skops.io.loads``:
+those the loader approves, and only those are passed to ``skops.io.loads``.
 
-- classes from scikit-learn and mllife that are estimators (``BaseEstimator``
-  subclasses, which skops rebuilds from their state, never by calling them);
-- plain functions of mllife's transformer packages (``mllife.features``,
-  ``mllife.baselines``), which its transformers hold as ``FunctionTransformer``
-  steps; other functions (``builtins.open``, ``os.system``, any other library's)
-  are not trusted;
+The trust list is a set of exact ``module.qualname`` names, each built from a
+class object the loader imported itself (never a pattern over a module, never
+a name the file chose), and each checked to resolve back to that very object:
+
+- the estimator classes of scikit-learn (``sklearn.utils.all_estimators``,
+  which ``skops.io`` has already imported) and of mllife
+  (:func:`mllife.all_estimators` plus the preprocessor's own steps); skops
+  rebuilds an estimator from its state, never by calling it;
 - a short list of internal types fitted models hold (tree structures,
   gradient-boosting predictors and binners, loss and link objects, numpy
   dtypes and random generators, scipy sparse containers, column selectors);
-- the names the caller adds with ``trusted=``.
+- the types the caller adds with ``trusted=``.
 
-Everything else (``os.system``, ``builtins.eval``, a user's class with a
-malicious ``__reduce__``) is refused with :class:`~mllife.UntrustedTypeError`
-before the payload is loaded.
+No function is trusted by default: a bundle whose model holds a function
+(a ``FunctionTransformer`` of your own, a lambda) loads only when the caller
+names it. Checking a name never imports a module: a name that is not in the
+list is refused as it is. Trusted numeric state (tree nodes, sparse indices)
+is then validated structurally by :mod:`mllife.bundle._state` before anything
+predicts.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 import io
+import json
 import re
-import types
+import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
-from .._errors import IntegrityError, UntrustedTypeError
-from ._io import MAX_BYTES, check_zip_sizes
+from .._errors import InputError, IntegrityError, UntrustedTypeError
+from ._io import check_json_depth, inflate_members
 
-#: Top-level packages whose estimator classes are trusted.
-_ESTIMATOR_PACKAGES = ("sklearn", "mllife")
-#: mllife packages whose plain functions (used inside transformers) are trusted.
-_FUNCTION_PACKAGES = ("mllife.features.", "mllife.baselines.")
-
-#: Internal (non-estimator) types that fitted models hold. Exact names.
-TRUSTED_INTERNALS = frozenset({
-    "numpy.dtype",
-    "numpy.random._generator.Generator",
-    "numpy.random.mtrand.RandomState",
-    "numpy.random._pcg64.PCG64",
-    "numpy.random._mt19937.MT19937",
-    "numpy.random.bit_generator.SeedSequence",
-    "sklearn.tree._tree.Tree",
-    "sklearn.compose._column_transformer.make_column_selector",
-    # scikit-learn 1.6 stores a ColumnTransformer's remainder columns in this list subclass.
-    "sklearn.compose._column_transformer._RemainderColsList",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.utils._bunch.Bunch",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "collections.OrderedDict",
-    "builtins.slice",
+#: Modules whose names in a payload mean the file tries to run code. The refusal
+#: for these never suggests ``trusted=``: the file is hostile.
+_HOSTILE_MODULES = frozenset({
+    "builtins", "os", "posix", "nt", "subprocess", "importlib", "sys", "shutil", "socket",
+    "pickle", "marshal", "ctypes", "runpy", "code", "codeop", "pty", "operator", "functools",
+    "io", "pathlib", "tempfile", "signal", "multiprocessing", "threading", "asyncio",
+    "webbrowser", "urllib", "http", "ftplib", "smtplib", "telnetlib", "glob", "inspect",
+    "types", "gc", "platform", "sysconfig", "site", "pydoc", "timeit", "trace", "pdb",
+    "joblib", "cloudpickle", "dill", "numpy.lib", "numpy.f2py", "numpy.distutils",
+    "numpy.testing", "pandas.io", "pytest", "_pytest", "setuptools", "distutils", "pip",
 })
-#: Patterns of internal types, matched against the full name.
-_TRUSTED_PATTERNS = (
-    re.compile(r"^numpy\.dtypes\.\w+DType$"),
-    re.compile(r"^sklearn\._loss\.(loss|link)\.\w+$"),
-    re.compile(r"^scipy\.sparse\._(csr|csc|coo|bsr|dia|dok|lil)\.(csr|csc|coo|bsr|dia|dok|lil)"
-               r"_(matrix|array)$"),
-)
-_NAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
+#: A loaded skops payload (``model.skops``) may nest this deep in JSON, no deeper.
+SKOPS_MAX_DEPTH = 400
+#: and hold at most this many members (one per array).
+SKOPS_MAX_MEMBERS = 200_000
+_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
-def type_names(trusted: Iterable[Any] | None) -> set[str]:
-    """Full names (``module.Class``) of the user's extra trusted types."""
+def full_name(obj: Any) -> str:
+    """``module.qualname`` of a class or function."""
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _resolves_to(name: str, obj: Any) -> bool:
+    """Whether ``name`` names ``obj`` exactly, through the module it was defined in
+    (already imported: nothing is imported here)."""
+    module_name, _, attr = name.rpartition(".")
+    module = sys.modules.get(module_name)
+    return module is not None and getattr(module, attr, None) is obj
+
+
+def _internal_types() -> list[type]:
+    """Classes that fitted scikit-learn, numpy and scipy objects hold, imported here."""
+    import collections
+
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.calibration import _CalibratedClassifier, _SigmoidCalibration
+    from sklearn.compose import make_column_selector
+    from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    from sklearn.neighbors import BallTree, KDTree
+    from sklearn.tree._tree import Tree
+    from sklearn.utils import Bunch
+
+    found: list[type] = [
+        collections.OrderedDict, slice, np.dtype, np.random.Generator, np.random.RandomState,
+        np.random.SeedSequence, _CalibratedClassifier, _SigmoidCalibration, make_column_selector,
+        _BinMapper, TreePredictor, BallTree, KDTree, Tree, Bunch,
+    ]
+    found += [cls for cls in vars(np.random).values()
+              if isinstance(cls, type) and issubclass(cls, np.random.BitGenerator)
+              and cls is not np.random.BitGenerator]
+    found += [cls for cls in vars(np.dtypes).values()
+              if isinstance(cls, type) and issubclass(cls, np.dtype)]
+    # Only the formats whose structure _state validates (no bsr/dia/dok/lil).
+    found += [sp.csr_matrix, sp.csc_matrix, sp.coo_matrix]
+    found += [getattr(sp, n) for n in ("csr_array", "csc_array", "coo_array") if hasattr(sp, n)]
+    try:  # scikit-learn >= 1.6 keeps a ColumnTransformer's remainder columns in this list
+        from sklearn.compose._column_transformer import _RemainderColsList
+        found.append(_RemainderColsList)
+    except ImportError:  # pragma: no cover - depends on the scikit-learn version
+        pass
+    from sklearn._loss import link, loss
+
+    for module, base in ((loss, loss.BaseLoss), (link, link.BaseLink)):
+        found += [cls for cls in vars(module).values() if isinstance(cls, type)
+                  and issubclass(cls, base) and cls.__module__ == module.__name__]
+    found.append(link.Interval)
+    from sklearn.metrics import _dist_metrics as metrics  # neighbour trees hold one
+
+    # Only metrics without arrays of their own (a weight vector or a matrix would have to
+    # be validated against the data's width): Euclidean, Manhattan, Chebyshev.
+    found += [getattr(metrics, f"{name}Distance{bits}") for name in
+              ("Euclidean", "Manhattan", "Chebyshev") for bits in ("64", "32")
+              if hasattr(metrics, f"{name}Distance{bits}")]
+    from sklearn._loss import _loss as compiled  # the Cython losses GB models hold
+
+    found += [cls for cls in vars(compiled).values() if isinstance(cls, type)
+              and cls.__name__.startswith("Cy") and cls.__module__ == compiled.__name__]
+    return found
+
+
+def _mllife_types() -> list[type]:
+    """mllife's estimator classes, and the steps its preprocessor builds."""
+    from .. import all_estimators
+    from ..features._casts import AsFloat, AsText
+    from ..features._preprocessor import Preprocessor
+
+    return [cls for _, cls in all_estimators()] + [Preprocessor, AsFloat, AsText]
+
+
+@functools.cache
+def default_trust_list() -> Mapping[str, type]:
+    """The loader's own trust list: exact ``module.qualname`` → the class object.
+
+    Built once per process from classes imported by the loader; every entry
+    resolves, through its defining module, to the object recorded.
+    """
+    import numpy as np
+    from sklearn.utils import all_estimators
+
+    classes = [cls for _, cls in all_estimators()] + _internal_types() + _mllife_types()
+    table = {full_name(cls): cls for cls in classes if _resolves_to(full_name(cls), cls)}
+    for cls in classes:  # skops names bit generators by their public path
+        alias = f"numpy.random.{cls.__name__}"
+        if issubclass(cls, np.random.BitGenerator) and _resolves_to(alias, cls):
+            table[alias] = cls
+    return MappingProxyType(table)
+
+
+def approves(name: str) -> bool:
+    """Whether the loader's own trust list accepts the type ``name`` (no import)."""
+    return isinstance(name, str) and name in default_trust_list()
+
+
+def type_names(trusted: Any) -> set[str]:
+    """Full names (``module.Class``) of the caller's extra trusted types.
+
+    Raises
+    ------
+    InputError
+        When ``trusted`` is not a type, a name, or an iterable of them.
+    """
+    expected = "a type, a full type name ('package.module.Class') or a list of them"
     if trusted is None:
         return set()
     if isinstance(trusted, str | type):
         trusted = [trusted]
+    if isinstance(trusted, bytes | Mapping) or not isinstance(trusted, Iterable):
+        raise InputError(f"trusted is a {type(trusted).__name__}", expected=expected)
     names = set()
     for item in trusted:
         if isinstance(item, str):
+            if not _NAME.match(item):
+                raise InputError(f"trusted holds {item[:80]!r}, not a full type name",
+                                 expected=expected)
             names.add(item)
         elif isinstance(item, type):
-            names.add(f"{item.__module__}.{item.__qualname__}")
+            names.add(full_name(item))
         else:
-            from .._errors import InputError
-
-            raise InputError(f"trusted holds a {type(item).__name__}",
-                             expected="type names (str) or types")
+            raise InputError(f"trusted holds a {type(item).__name__}", expected=expected)
     return names
 
 
-def _is_estimator_class(name: str) -> bool:
-    """True when ``name`` is a scikit-learn/mllife class deriving from BaseEstimator."""
-    if not _NAME.match(name) or "__main__" in name \
-            or name.split(".", 1)[0] not in _ESTIMATOR_PACKAGES:
-        return False
-    module_name, _, attr = name.rpartition(".")
-    try:  # importing a module of scikit-learn or mllife runs only their own code
-        obj = getattr(importlib.import_module(module_name), attr)
-    except Exception:
-        return False
-    from sklearn.base import BaseEstimator
-
-    return isinstance(obj, type) and issubclass(obj, BaseEstimator) and \
-        obj.__module__.split(".", 1)[0] in _ESTIMATOR_PACKAGES
+def _is_hostile(name: str) -> bool:
+    parts = name.split(".")
+    prefixes = {".".join(parts[:i]) for i in range(1, len(parts))}
+    return bool(prefixes & _HOSTILE_MODULES) or any(
+        p.startswith("__") or p in {"eval", "exec", "system", "popen", "spawn", "call",
+                                    "getattr", "setattr", "__import__", "compile", "open"}
+        for p in parts)
 
 
-def _is_mllife_transform_function(name: str) -> bool:
-    """True for a plain function of mllife's transformer packages (``FunctionTransformer``
-    helpers such as ``mllife.features._preprocessor._as_text``): data in, data out."""
-    if not _NAME.match(name) or not name.startswith(_FUNCTION_PACKAGES):
-        return False
-    module_name, _, attr = name.rpartition(".")
+def refusal_message(refused: list[str]) -> str:
+    """Why the types are refused: hostile names are never offered to ``trusted=``."""
+    hostile = [n for n in refused if _is_hostile(n)]
+    if hostile:
+        return (f"model.skops asks for {hostile[:10]}, which can run code or reach the "
+                "operating system: no fitted model needs them, so the file is hostile "
+                "(crafted, or tampered with); nothing was loaded or run. Do not load it, "
+                "and do not add these names to trusted=")
+    return (f"model.skops holds types outside the loader's trust list: {refused[:20]}; "
+            "nothing was loaded or imported. Loading a type runs its code (its module is "
+            "imported and the object is rebuilt from the file's state), so trust only "
+            "classes you wrote or reviewed: load_bundle(path, trusted="
+            f"{refused[:20]!r}); they must be importable")
+
+
+def check_payload(data: bytes, max_bytes: int) -> Any:
+    """Bound the skops payload before skops reads it: member count, actual inflated
+    sizes (not the sizes its headers declare) and the nesting of its schema; return
+    the parsed schema."""
     try:
-        obj = getattr(importlib.import_module(module_name), attr)
-    except Exception:
-        return False
-    return isinstance(obj, types.FunctionType) and obj.__module__ == module_name
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if len(zf.infolist()) > SKOPS_MAX_MEMBERS:
+                raise IntegrityError(f"model.skops holds {len(zf.infolist())} members, more "
+                                     f"than the {SKOPS_MAX_MEMBERS} allowed")
+            schema = inflate_members(zf, max_bytes, "model.skops", keep={"schema.json"},
+                                     limits={"schema.json": 256 * 1024**2})
+    except IntegrityError:
+        raise
+    except Exception as exc:
+        raise IntegrityError(f"model.skops is not a readable skops file "
+                             f"({type(exc).__name__}: {str(exc)[:120]})") from None
+    if "schema.json" not in schema:
+        raise IntegrityError("model.skops has no schema.json: not a skops file")
+    check_json_depth(schema["schema.json"], SKOPS_MAX_DEPTH, "model.skops")
+    try:
+        return json.loads(schema["schema.json"])
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise IntegrityError("model.skops's schema.json is not valid JSON") from None
 
 
-def approves(name: str) -> bool:
-    """Whether the loader's own trust list accepts the type ``name``."""
-    return (name in TRUSTED_INTERNALS or any(p.match(name) for p in _TRUSTED_PATTERNS)
-            or _is_estimator_class(name) or _is_mllife_transform_function(name))
+#: skops loaders that rebuild plain data; their nodes name builtins or numpy types.
+_DATA_LOADERS = frozenset({
+    "DictNode", "ListNode", "TupleNode", "SetNode", "JsonNode", "BytesNode", "BytearrayNode",
+    "SliceNode", "NdArrayNode", "MaskedArrayNode", "DTypeNode", "DefaultDictNode",
+})
+#: skops loaders that rebuild a type the trust list must hold.
+_TYPED_LOADERS = frozenset({
+    "ObjectNode", "ReduceNode", "TreeNode", "LossNode", "SparseMatrixNode", "FunctionNode",
+    "TypeNode", "RandomStateNode", "RandomGeneratorNode", "ConstructorFromReduceNode",
+})
 
 
-def load_model(data: bytes, *, trusted: Iterable[Any] | None = None,
-               max_bytes: int = MAX_BYTES) -> Any:
+@functools.cache
+def _data_types() -> frozenset[str]:
+    """Names of the plain data types skops rebuilds without calling anything."""
+    import numpy as np
+
+    names = {f"builtins.{t.__name__}" for t in (dict, list, tuple, set, frozenset, str, int,
+                                                float, bool, bytes, bytearray, slice, complex)}
+    names |= {"builtins.NoneType", "numpy.ndarray", "numpy.ma.core.MaskedArray",
+              "collections.defaultdict"}
+    names |= {f"numpy.{t.__name__}" for t in set(np.sctypeDict.values())}
+    return frozenset(names)
+
+
+@functools.cache
+def _safe_functions() -> frozenset[str]:
+    """numpy's and scipy.special's ufuncs, the functions skops itself trusts: pure maths."""
+    import numpy as np
+
+    names = {f"numpy.{n}" for n, f in vars(np).items() if isinstance(f, np.ufunc)}
+    for module_name, module in list(sys.modules.items()):
+        if module_name == "scipy.special" or module_name.startswith("scipy.special._"):
+            names |= {f"{module_name}.{n}" for n, f in vars(module).items()
+                      if isinstance(f, np.ufunc) or type(f).__name__ == "_UFuncWrapper"}
+    return frozenset(names)
+
+
+def _node_types(schema: Any) -> set[tuple[str, str]]:
+    """Every ``(module.class, loader)`` pair a skops schema names (walked without
+    recursion, independent of skops' own view of trust)."""
+    found: set[tuple[str, str]] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__module__" in node or "__class__" in node or "__loader__" in node:
+                module, cls, loader = (node.get("__module__"), node.get("__class__"),
+                                       node.get("__loader__"))
+                if not (isinstance(module, str) and isinstance(cls, str)
+                        and isinstance(loader, str)):
+                    raise IntegrityError("model.skops has a node without a module, class "
+                                         "and loader name: not a skops file")
+                found.add((f"{module}.{cls}", loader))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _refused(schema: Any, extra: set[str]) -> list[str]:
+    """The names in ``schema`` that neither the trust list nor the caller approves."""
+    table = default_trust_list()
+    refused = []
+    for name, loader in sorted(_node_types(schema)):
+        if name in table or name in extra:
+            continue
+        if loader == "CachedNode":
+            continue  # a reference to an object already listed
+        if loader in _DATA_LOADERS | {"TypeNode"} and name in _data_types():
+            continue
+        if loader == "FunctionNode" and name in _safe_functions():
+            continue
+        if loader in _DATA_LOADERS | _TYPED_LOADERS:
+            refused.append(name)
+        else:
+            refused.append(f"{name} (loader {loader[:40]})")
+    return sorted(set(refused))
+
+
+def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
     """Load a skops payload, refusing every type outside the trust list.
 
     Raises
@@ -134,29 +322,32 @@ def load_model(data: bytes, *, trusted: Iterable[Any] | None = None,
     UntrustedTypeError
         Naming every refused type; nothing has been loaded or imported.
     IntegrityError
-        When the payload is not a readable skops file.
+        When the payload is not a readable skops file, or is oversized.
     """
     import skops.io as sio
 
+    extra = type_names(trusted)
+    schema = check_payload(data, max_bytes)
+    refused = _refused(schema, extra)
+    if refused:
+        raise UntrustedTypeError(refusal_message(refused))
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            check_zip_sizes(zf, max_bytes, "model.skops")
         found = sio.get_untrusted_types(data=data)
-    except IntegrityError:
-        raise
+    except RecursionError:
+        raise IntegrityError("model.skops nests too deeply to be a fitted model") from None
     except Exception as exc:
         raise IntegrityError(f"model.skops is not a readable skops file "
                              f"({type(exc).__name__}: {str(exc)[:120]})") from None
-    extra = type_names(trusted)
-    approved = [t for t in found if t in extra or approves(t)]
-    refused = sorted(set(found) - set(approved))
+    # skops' own list is a second opinion: everything in it must pass the same check.
+    table = default_trust_list()
+    refused = sorted(t for t in found if t not in table and t not in extra)
     if refused:
-        raise UntrustedTypeError(
-            f"model.skops holds types outside the loader's trust list: {refused}; "
-            "nothing was loaded. If you wrote these classes (or reviewed them), load with "
-            f"load_bundle(path, trusted={refused!r}); the classes must be importable")
+        raise UntrustedTypeError(refusal_message(refused))
+    approved = sorted(set(found))
     try:
         return sio.loads(data, trusted=approved)
+    except RecursionError:
+        raise IntegrityError("model.skops nests too deeply to be a fitted model") from None
     except Exception as exc:
         raise IntegrityError(f"model.skops could not be loaded ({type(exc).__name__}: "
                              f"{str(exc)[:160]})") from None

@@ -14,7 +14,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from .._errors import DataWarning, InputError
-from .._frame import as_frame, generated_names, is_bool, is_numeric
+from .._frame import as_frame, generated_names
+from ._casts import AsFloat, AsText
 from ._datetime_features import FEATURES, DateTimeFeatures
 from ._kinds import DROPPED, ENTRY_KINDS, detect_kinds
 from ._rare import RareCategoryGrouper
@@ -29,48 +30,6 @@ DATETIME_FEATURES = ("year", "month", "day_of_week", "hour", "is_weekend", "elap
 DATE_FEATURES = ("year", "month", "day_of_week", "is_weekend", "elapsed")
 
 
-def _as_float(X: Any) -> Any:
-    """Booleans as 0/1 and durations as seconds, missing as NaN (a step of the plan)."""
-    frame = as_frame(X)
-    out = {}
-    for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_timedelta64_dtype(s.dtype):
-            out[col] = s.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
-        elif is_bool(s) or is_numeric(s):
-            out[col] = s.to_numpy(dtype=float, na_value=np.nan)
-        else:  # object booleans (True/False/None)
-            out[col] = s.map({True: 1.0, False: 0.0}, na_action="ignore").to_numpy(
-                dtype=float, na_value=np.nan)
-    result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
-    return result if isinstance(X, pd.DataFrame) else result.to_numpy()
-
-
-def _is_plain_text(dtype: Any) -> bool:
-    """A string dtype whose missing value is NaN (pandas 3's default ``str``)."""
-    return isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
-
-
-def _as_text(X: Any) -> Any:
-    """Categories as Python strings, missing as NaN, so encoders see one type."""
-    frame = as_frame(X)
-    if isinstance(X, pd.DataFrame) and all(_is_plain_text(t) for t in frame.dtypes):
-        return X  # already Python strings with NaN: nothing to convert (the common case)
-    out = {}
-    for col in frame.columns:
-        s = frame[col]
-        if isinstance(s.dtype, pd.StringDtype):
-            out[col] = s.to_numpy(dtype=object, na_value=np.nan)
-            continue
-        present = s.notna()
-        values = s.astype("string").to_numpy(dtype=object, na_value=np.nan)
-        if not present.all():
-            values[~present.to_numpy()] = np.nan
-        out[col] = values
-    result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
-    return result if isinstance(X, pd.DataFrame) else result.to_numpy()
-
-
 def _label(est: Any) -> str:
     """A short readable name of one step."""
     if isinstance(est, str):
@@ -79,9 +38,12 @@ def _label(est: Any) -> str:
     if isinstance(est, SimpleImputer):
         extra = ", missing indicator" if est.add_indicator else ""
         return f"SimpleImputer({est.strategy}{extra})"
+    if isinstance(est, AsFloat):
+        return "as 0/1 or seconds"
+    if isinstance(est, AsText):
+        return "as text"
     if isinstance(est, FunctionTransformer):
-        func = getattr(est.func, "__name__", "func")
-        return {"_as_float": "as 0/1 or seconds", "_as_text": "as text"}.get(func, f"FunctionTransformer({func})")
+        return f"FunctionTransformer({getattr(est.func, '__name__', 'func')})"
     if isinstance(est, OneHotEncoder):
         return f"OneHotEncoder(handle_unknown={est.handle_unknown!r})"
     if isinstance(est, RareCategoryGrouper):
@@ -268,8 +230,8 @@ def _numeric_steps(scale: bool) -> list[tuple[str, Any]]:
 
 def _entry(kind: str, *, scale: bool, max_categories: int, min_frequency: float | int,
            datetime_features: Sequence[str] | None) -> Any:
-    as_float = ("as_float", FunctionTransformer(_as_float, feature_names_out="one-to-one"))
-    as_text = ("as_text", FunctionTransformer(_as_text, feature_names_out="one-to-one"))
+    as_float = ("as_float", AsFloat())
+    as_text = ("as_text", AsText())
     if kind == "numeric":
         return Pipeline(_numeric_steps(scale))
     if kind == "timedelta":

@@ -1,0 +1,429 @@
+"""The attack corpus: crafted bundle files, each refused with the right error and no effect.
+
+Every file is built by :mod:`tests.bundle.attacks._craft` and validly sealed (an
+attacker without the key recomputes the manifest and the seal), so each test
+reaches the defence it is about. For each file: ``load_bundle`` raises the
+expected error, the marker file a payload would create does not exist, and,
+in a separate process (so a segfault or an endless loop fails a test instead
+of the suite), loading and predicting on every file of the corpus either
+refuses cleanly or predicts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+import mllife
+from mllife import InputError, IntegrityError, UntrustedTypeError
+from mllife.baselines import RuleClassifier
+from mllife.bundle import load_bundle
+
+from . import _craft
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+# ------------------------------------------------------------------ builders
+def _rule_payload(rule_template):
+    def build(tmp, marker):
+        X, y = _craft.frame()
+        model = RuleClassifier([("x > 0", 1)], default=0).fit(X, y)
+        members = _craft.members_of(model, X)
+        members["model.skops"] = _craft.replace_text(
+            members["model.skops"], "x > 0", rule_template.format(marker=marker))
+        return _craft.forge(tmp / "rule.mllife", members)
+    return build
+
+
+def _function_named(module, name):
+    """A FunctionTransformer whose function the file names as ``module.name``."""
+    def build(tmp, marker):
+        X, _ = _craft.frame()
+        model = FunctionTransformer(os.path.join, kw_args={
+            "i": 0, "query": f"@pd.io.common.os.system('touch {marker}') > -1"})
+        members = _craft.members_of(model, X)
+        members["model.skops"] = _craft.rename_type(
+            members["model.skops"], "posixpath", "join", module, name)
+        return _craft.forge(tmp / f"{module}.{name}.mllife", members)
+    return build
+
+
+def _class_named(module, name):
+    """A payload whose top object claims to be ``module.name`` (a class the loader
+    would have to import to check)."""
+    def build(tmp, marker):
+        X, y = _craft.frame()
+        members = _craft.members_of(LogisticRegression().fit(X, y), X)
+        members["model.skops"] = _craft.rename_type(
+            members["model.skops"], "sklearn.linear_model._logistic", "LogisticRegression",
+            module, name)
+        return _craft.forge(tmp / f"class-{module}.mllife", members)
+    return build
+
+
+def _tree_state(edit, model=None):
+    def build(tmp, marker):
+        X, y = _craft.frame(200)
+        est = model() if model is not None else DecisionTreeClassifier(random_state=0)
+        est.fit(X, y)
+        trees = [e.tree_ for e in getattr(est, "estimators_", [est])]
+        tree = trees[len(trees) // 2]
+        state = tree.__getstate__()
+        nodes = state["nodes"].copy()
+        edit(nodes)
+        tree.__setstate__({**state, "nodes": nodes})
+        return _craft.forge(tmp / "tree.mllife", _craft.members_of(est, X))
+    return build
+
+
+def _set(field, where, value):
+    def edit(nodes):
+        row = {"root": 0, "internal": np.flatnonzero(nodes["left_child"] >= 0)[-1],
+               "leaf": np.flatnonzero(nodes["left_child"] < 0)[0]}[where]
+        nodes[field][row] = value
+    return edit
+
+
+def _hgb_state(field, value):
+    def build(tmp, marker):
+        X, y = _craft.frame(300)
+        est = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
+        nodes = est._predictors[2][0].nodes
+        internal = np.flatnonzero(~nodes["is_leaf"].astype(bool))
+        nodes[field][internal[0]] = value
+        return _craft.forge(tmp / "hgb.mllife", _craft.members_of(est, X))
+    return build
+
+
+def _sparse_coef(edit):
+    def build(tmp, marker):
+        X, y = _craft.frame()
+        est = LogisticRegression().fit(X, y).sparsify()
+        coef = est.coef_
+        edit(coef)
+        return _craft.forge(tmp / "sparse.mllife", _craft.members_of(est, X))
+    return build
+
+
+def _svc_support(tmp, marker):
+    X, y = _craft.frame()
+    est = SVC().fit(X, y)
+    est._n_support = est._n_support * 50
+    return _craft.forge(tmp / "svc.mllife", _craft.members_of(est, X))
+
+
+def _honest(**manifest_changes):
+    def build(tmp, marker):
+        X, y = _craft.frame()
+        members = _craft.members_of(LogisticRegression().fit(X, y), X)
+        manifest = _craft.honest_manifest(members)
+        for key, value in manifest_changes.items():
+            if value is _DROP:
+                manifest.pop(key)
+            else:
+                manifest[key] = value
+        return _craft.forge(tmp / "manifest.mllife", members, manifest=manifest)
+    return build
+
+
+_DROP = object()
+
+
+def _member(name, data):
+    def build(tmp, marker):
+        X, y = _craft.frame()
+        members = _craft.members_of(LogisticRegression().fit(X, y), X)
+        members[name] = data
+        return _craft.forge(tmp / f"member-{name}", members)
+    return build
+
+
+def _manifest_text(text):
+    def build(tmp, marker):
+        X, y = _craft.frame()
+        members = _craft.members_of(LogisticRegression().fit(X, y), X)
+        return _craft.seal(tmp / "raw-manifest.mllife", {**members, "manifest.json": text})
+    return build
+
+
+def _skops_bomb(tmp, marker):
+    X, y = _craft.frame()
+    members = _craft.members_of(LogisticRegression().fit(X, y), X)
+    files = _craft.skops_files(members["model.skops"])
+    files["bomb.npy"] = b"\0" * 300_000_000
+    members["model.skops"] = _craft.skops_blob(files)
+    return _craft.forge(tmp / "skops-bomb.mllife", members)
+
+
+def _skops_deep(tmp, marker):
+    X, y = _craft.frame()
+    members = _craft.members_of(LogisticRegression().fit(X, y), X)
+
+    def deepen(schema):
+        node = {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
+                "content": []}
+        root = node
+        for _ in range(5_000):
+            child = {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
+                     "content": []}
+            node["content"].append(child)
+            node = child
+        schema["content"]["content"]["deep"] = root
+        return schema
+
+    text = _craft.skops_files(members["model.skops"])
+    assert "schema.json" in text
+    members["model.skops"] = _craft.edit_schema(members["model.skops"], deepen)
+    return _craft.forge(tmp / "skops-deep.mllife", members)
+
+
+HOSTILE = [("os", "system"), ("posix", "system"), ("builtins", "eval"),
+           ("subprocess", "Popen"), ("numpy", "load"), ("functools", "partial"),
+           ("operator", "methodcaller"), ("sklearn._loss.loss", "call"),
+           ("importlib", "import_module"), ("builtins", "__import__")]
+
+RULES = [
+    "@pd.io.common.os.system('touch {marker}') > -1",
+    "pd.io.common.os.system('touch {marker}') > -1",
+    "__import__('os').system('touch {marker}') > -1",
+    "x.__class__.__mro__[1] == 0",
+    "(lambda: 0)() == 0",
+    "[c for c in 'x'] == 0",
+]
+
+#: id -> (builder, expected error, message pattern)
+CORPUS = {
+    # 1. code execution
+    **{f"rule-{i}": (_rule_payload(r), IntegrityError, r"rule") for i, r in enumerate(RULES)},
+    "rule-evaluator-function": (_function_named("mllife.baselines._rules", "_evaluate"),
+                                UntrustedTypeError, r"mllife\.baselines\._rules\._evaluate"),
+    **{f"hostile-{m}.{n}": (_function_named(m, n), UntrustedTypeError, r"hostile")
+       for m, n in HOSTILE},
+    "sklearn-test-module": (_class_named("sklearn.utils.tests.test_validation", "Estimator"),
+                            UntrustedTypeError, r"sklearn\.utils\.tests"),
+    "sklearn-conftest": (_class_named("sklearn.conftest", "Estimator"),
+                         UntrustedTypeError, r"sklearn\.conftest"),
+    "pytest-skip": (_class_named("_pytest.outcomes", "Skipped"), UntrustedTypeError, r"hostile"),
+    # 2. memory safety of trusted numeric state
+    "tree-child-out-of-range": (_tree_state(_set("left_child", "root", 10**6)),
+                                IntegrityError, r"tree_"),
+    "tree-cycle": (_tree_state(_set("right_child", "internal", 0)), IntegrityError, r"tree_"),
+    "tree-leaf-one-child": (_tree_state(_set("left_child", "leaf", 1)), IntegrityError, r"tree_"),
+    "tree-feature-out-of-range": (_tree_state(_set("feature", "root", 99)),
+                                  IntegrityError, r"feature"),
+    "tree-nan-threshold": (_tree_state(_set("threshold", "root", np.nan)),
+                           IntegrityError, r"threshold"),
+    "forest-tree-cycle": (_tree_state(_set("left_child", "internal", 0),
+                                      lambda: RandomForestClassifier(5, random_state=0)),
+                          IntegrityError, r"estimators_\[2\]"),
+    "hgb-child-out-of-range": (_hgb_state("left", 60_000), IntegrityError, r"_predictors"),
+    "hgb-feature-out-of-range": (_hgb_state("feature_idx", 77), IntegrityError, r"_predictors"),
+    "sparse-index-out-of-range": (
+        _sparse_coef(lambda m: m.indices.__setitem__(0, 10**6)), IntegrityError, r"coef_"),
+    "sparse-indptr-past-nnz": (
+        _sparse_coef(lambda m: m.indptr.__setitem__(-1, 10**6)), IntegrityError, r"coef_"),
+    "svc-n-support": (_svc_support, IntegrityError, r"SVC"),
+    # 3. resource limits and malformed members
+    "json-depth": (_member("info.json", b"[" * 200_000 + b"]" * 200_000),
+                   IntegrityError, r"nested deeper"),
+    "json-size": (_member("schema.json", b" " * (65 * 1024**2) + b"{}"),
+                  IntegrityError, r"schema\.json.*zip bomb"),
+    "skops-zip-bomb": (_skops_bomb, IntegrityError, r"zip bomb"),
+    "skops-deep": (_skops_deep, IntegrityError, r"nest"),
+    "format-newer": (_honest(format_version=2), IntegrityError,
+                     r"format version 2, newer than version 1"),
+    "format-malformed": (_honest(format_version="1; rm -rf"), IntegrityError,
+                         r"malformed format_version .* version 1"),
+    "format-missing": (_honest(format_version=_DROP), IntegrityError, r"format_version"),
+    "manifest-list": (_manifest_text(b"[]"), IntegrityError, r"manifest"),
+    "manifest-members-list": (_honest(members=[]), IntegrityError, r"members"),
+    "manifest-versions-list": (_honest(versions=["x"]), IntegrityError, r"versions"),
+    "manifest-not-json": (_manifest_text(b"\xff\xfe{"), IntegrityError, r"manifest"),
+    "info-list": (_member("info.json", b"[]"), IntegrityError, r"info\.json"),
+    "info-version-number": (_member("info.json", b'{"version": 5}'), IntegrityError,
+                            r"version"),
+    "info-metadata-list": (_member("info.json", b'{"version": "1", "metadata": [1]}'),
+                           IntegrityError, r"metadata"),
+    "schema-list": (_member("schema.json", b"[]"), IntegrityError, r"schema\.json"),
+    "schema-columns-number": (_member("schema.json", b'{"columns": 5}'), IntegrityError,
+                              r"schema\.json"),
+    "drift-profile-garbage": (_member("drift_profile.json", b'{"columns": "x"}'),
+                              IntegrityError, r"drift_profile"),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Every crafted file: id -> (path, marker, error, pattern)."""
+    built = {}
+    for name, (build, error, pattern) in CORPUS.items():
+        folder = tmp_path_factory.mktemp(name.replace(".", "-"))
+        marker = folder / _craft.MARKER_NAME
+        built[name] = (build(folder, marker), marker, error, pattern)
+    return built
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS))
+def test_crafted_file_is_refused_with_the_right_error(corpus, case):
+    path, marker, error, pattern = corpus[case]
+    with pytest.raises(error, match=pattern) as info:
+        load_bundle(path)
+    assert isinstance(info.value, mllife.MllifeError)
+    assert not marker.exists()
+
+
+def test_hostile_names_are_never_offered_to_trusted(corpus):
+    for case in [c for c in CORPUS if c.startswith("hostile-")]:
+        path, *_ = corpus[case]
+        with pytest.raises(UntrustedTypeError) as info:
+            load_bundle(path)
+        assert "do not add these names to trusted=" in str(info.value)
+        assert "load_bundle(path, trusted=" not in str(info.value)
+
+
+def test_other_untrusted_types_name_the_type_and_the_risk(corpus):
+    path, *_ = corpus["rule-evaluator-function"]
+    with pytest.raises(UntrustedTypeError, match=r"runs its code") as info:
+        load_bundle(path)
+    assert "hostile" not in str(info.value)
+
+
+_ISOLATED = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import numpy as np, pandas as pd
+import mllife
+from mllife.bundle import load_bundle
+X = pd.DataFrame({"x": np.linspace(-2, 2, 50), "z": np.linspace(1, -1, 50)})
+for path in sys.argv[1:]:
+    try:
+        bundle = load_bundle(path)
+    except mllife.MllifeError as exc:
+        print(json.dumps({"path": path, "refused": type(exc).__name__}), flush=True)
+        continue
+    except BaseException as exc:
+        print(json.dumps({"path": path, "raw": type(exc).__name__}), flush=True)
+        continue
+    bundle.predict(X)
+    print(json.dumps({"path": path, "predicted": True}), flush=True)
+tests = sorted(m for m in sys.modules if ".tests." in m or m.endswith(".tests")
+               or m.startswith(("_pytest", "pytest", "sklearn.conftest")))
+print(json.dumps({"imported_test_modules": tests}))
+"""
+
+
+def test_no_file_crashes_or_hangs_the_process_or_imports_test_modules(corpus):
+    """Load (and predict on whatever loads) in a separate process: a segfault, an
+    endless predict loop or a raw exception fails here, not the suite."""
+    paths = [str(corpus[c][0]) for c in sorted(CORPUS)]
+    done = subprocess.run([sys.executable, "-c", _ISOLATED, *paths], capture_output=True,
+                          text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    outcomes = {line["path"]: line for line in lines if "path" in line}
+    assert set(outcomes) == set(paths)
+    for case in CORPUS:
+        path, marker, error, _ = corpus[case]
+        assert outcomes[str(path)].get("refused") == error.__name__, (case, outcomes[str(path)])
+        assert not marker.exists()
+    assert lines[-1]["imported_test_modules"] == []
+
+
+def test_n_jobs_is_chosen_by_the_loader_not_the_file(tmp_path):
+    X, y = _craft.frame()
+    forest = RandomForestClassifier(4, n_jobs=-1, random_state=0).fit(X, y)
+    path = _craft.forge(tmp_path / "jobs.mllife", _craft.members_of(forest, X))
+    loaded = load_bundle(path)
+    assert loaded.model.n_jobs == 1
+    assert all(tree.get_params().get("n_jobs", 1) == 1 for tree in loaded.model.estimators_)
+    assert load_bundle(path, n_jobs=2).model.n_jobs == 2
+    assert load_bundle(path, n_jobs=None).model.n_jobs is None
+    np.testing.assert_array_equal(loaded.predict(X)["prediction"], forest.predict(X))
+
+
+@pytest.mark.parametrize(("kwargs", "pattern"), [
+    ({"trusted": 123}, r"trusted is a int"),
+    ({"trusted": [3.5]}, r"trusted holds a float"),
+    ({"trusted": "not a name"}, r"not a full type name"),
+    ({"key": 5}, r"key"),
+    ({"n_jobs": 0}, r"n_jobs"),
+    ({"n_jobs": "all"}, r"n_jobs"),
+    ({"max_bytes": -1}, r"max_bytes"),
+])
+def test_bad_arguments_are_input_errors(tmp_path, kwargs, pattern):
+    X, y = _craft.frame()
+    path = _craft.forge(tmp_path / "ok.mllife",
+                        _craft.members_of(LogisticRegression().fit(X, y), X))
+    with pytest.raises(InputError, match=pattern):
+        load_bundle(path, **kwargs)
+
+
+@pytest.mark.parametrize("path", [None, 12, b"/tmp/x", ["a"]])
+def test_bad_paths_are_input_errors(path):
+    with pytest.raises(InputError, match="path"):
+        load_bundle(path)
+
+
+def test_skops_json_members_are_streamed_not_trusted_for_their_declared_size(tmp_path):
+    """A member whose header declares a small size but whose stream inflates further is
+    cut where the stream actually stops (zipfile) and capped at the real byte count."""
+    X, y = _craft.frame()
+    members = _craft.members_of(LogisticRegression().fit(X, y), X)
+    noise = np.random.default_rng(0).integers(65, 91, size=17 * 1024**2, dtype=np.uint8)
+    members["info.json"] = b'{"version": "1", "metadata": {"n": "' + noise.tobytes() + b'"}}'
+    path = _craft.forge(tmp_path / "big-info.mllife", members)
+    with pytest.raises(IntegrityError, match=r"info\.json.*inflates past"):
+        load_bundle(path)
+
+
+def test_a_bundle_never_holds_callable_rules(tmp_path):
+    X, y = _craft.frame()
+    model = RuleClassifier(lambda df: np.where(df["x"] > 0, 1, 0)).fit(X, y)
+    bundle = mllife.bundle.ModelBundle(model, mllife.bundle.InputSchema.infer(X), version="1")
+    with pytest.raises(InputError, match=r"callable rules .* rule language"):
+        bundle.save(tmp_path / "callable.mllife")
+    assert not (tmp_path / "callable.mllife").exists()
+
+
+def test_a_lambda_anywhere_is_refused_at_save(tmp_path):
+    X, y = _craft.frame()
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(FunctionTransformer(lambda a: a * 2),
+                          LogisticRegression()).fit(X, y)
+    bundle = mllife.bundle.ModelBundle(model, mllife.bundle.InputSchema.infer(X), version="1")
+    with pytest.raises(InputError, match=r"lambda"):
+        bundle.save(tmp_path / "lambda.mllife")
+
+
+def test_sparse_coef_that_is_honest_still_loads(tmp_path):
+    X, y = _craft.frame()
+    est = LogisticRegression().fit(X, y).sparsify()
+    assert sp.issparse(est.coef_)
+    loaded = load_bundle(_craft.forge(tmp_path / "sp.mllife", _craft.members_of(est, X)))
+    np.testing.assert_array_equal(loaded.predict(X)["prediction"], est.predict(X))
+
+
+def test_corpus_files_are_sealed_so_each_defence_is_reached(corpus):
+    """No case is refused merely for a broken checksum."""
+    for case in CORPUS:
+        path = corpus[case][0]
+        with zipfile.ZipFile(path) as zf:
+            assert zf.comment.startswith(b"mllife-sha256:")
+        with pytest.raises(mllife.MllifeError) as info:
+            load_bundle(path)
+        assert "checksum" not in str(info.value)
