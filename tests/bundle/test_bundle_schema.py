@@ -373,7 +373,8 @@ def test_all_missing_column_of_another_dtype_becomes_missing_values_of_the_train
             pd.testing.assert_frame_equal(out.reset_index(drop=True), reference)
     assert isinstance(reference["plan"].dtype, type(train["plan"].dtype))  # text, not float
     assert reference["since"].dtype == train["since"].dtype
-    assert reference["plan"].isna().all() and reference["since"].isna().all()
+    assert reference["plan"].isna().all()
+    assert reference["since"].isna().all()
 
 
 @pytest.mark.parametrize("policy", ["error", "warn", "clip", "allow"])

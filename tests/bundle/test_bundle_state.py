@@ -305,6 +305,10 @@ def _knn_labels(m):
     m._y[5] = 7
 
 
+def _brute_metric_weights(m):
+    m.effective_metric_params_["VI"] = np.eye(2)  # brute force would read 5 x 5 values
+
+
 def _kmeans_centres(m):
     m.cluster_centers_ = np.ascontiguousarray(m.cluster_centers_[:, :3])
 
@@ -399,6 +403,10 @@ DEFECTS = [
      _kd_permuted, r"model._tree (BallTree): idx_array differs from the tree rebuilt"),
     ("knn labels", lambda: KNeighborsClassifier(algorithm="brute").fit(X, Y3), _knn_labels,
      r"model._y (KNeighborsClassifier): encoded label 7 at position 5 is outside [0, 3)"),
+    ("knn brute metric", lambda: KNeighborsClassifier(
+        algorithm="brute", metric="mahalanobis", metric_params={"VI": np.eye(5)}).fit(X, Y3),
+     _brute_metric_weights, "model.effective_metric_params_ (MahalanobisDistance64): its "
+                            "weights do not have 5 features"),
     ("kmeans centres", lambda: KMeans(3, n_init=1, random_state=0).fit(X), _kmeans_centres,
      r"model (KMeans): cluster_centers_ has shape (3, 3); expected (n_clusters, 5) floats"),
     ("one-hot unsorted categories", lambda: OneHotEncoder().fit(X_CAT[:, [3, 0]]),
@@ -713,9 +721,9 @@ assert min(accepted.values()) > 0 and min(rejected.values()) > 0, (accepted, rej
 
 def test_whatever_validation_accepts_predicts_without_crashing():
     """Fuzz the node arrays of a small tree and of a histogram-boosting predictor, and a
-    sparse ``coef_``, in a child process: every
-    state either raises IntegrityError or predicts. A crash (segfault) or a hang would
-    fail this test instead of killing pytest."""
+    sparse ``coef_``, in a child process: every state either raises IntegrityError (and
+    nothing else) or predicts. A crash (segfault) or a hang fails this test instead of
+    killing pytest."""
     done = subprocess.run([sys.executable, "-c", _FUZZ], capture_output=True, text=True,
                           timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]

@@ -110,8 +110,17 @@ class _RuleModel(BaseEstimator):
         self._learn_outputs(target, [*outputs, self.default_])
         _, counts = self._apply(frame, rules)
         labels = ["callable"] if callable(rules) else [rule.text for rule, _ in rules]
-        self.coverage_ = pd.Series(counts, index=[*labels, "default"], name="training rows")
+        # Plain lists, not a Series: a fitted model must serialise with skops (bundles).
+        self._coverage = ([*labels, "default"], [int(c) for c in counts])
         return self
+
+    @property
+    def coverage_(self) -> pd.Series:
+        """Training rows taken by each rule and by the default (after :meth:`fit`)."""
+        if "_coverage" not in vars(self):
+            raise AttributeError("coverage_ is set by fit")
+        labels, counts = self._coverage
+        return pd.Series(counts, index=labels, name="training rows", dtype="int64")
 
     @staticmethod
     def _call(rules: Callable[[pd.DataFrame], Any], frame: pd.DataFrame) -> np.ndarray:
@@ -247,10 +256,9 @@ class RuleClassifier(ClassifierMixin, _RuleModel):
                 expected="rule outputs and default of the same type as the labels of y",
             ) from exc
         self.classes_ = np.array(classes.tolist()) if y.dtype != object else classes
-        self._index = pd.Index(self.classes_)
 
     def _codes(self, values: np.ndarray, where: str) -> np.ndarray:
-        codes = self._index.get_indexer(pd.Index(values))
+        codes = pd.Index(self.classes_).get_indexer(pd.Index(values))
         if (codes < 0).any():
             unknown = pd.unique(values[codes < 0])[:5]
             raise InputError(

@@ -136,11 +136,10 @@ def _keep_big_integers(frame: pd.DataFrame, rows: Any) -> pd.DataFrame:
     checks see the request's own values (and refuse what no dtype holds). Rare,
     and the rows are Python objects already: read them again, as pandas did.
     """
-    for i, name in enumerate(frame.columns):
-        column = frame.iloc[:, i]
-        if column.dtype != np.float64:
+    for i, dtype in enumerate(frame.dtypes):
+        if dtype != np.float64:
             continue
-        values = column.to_numpy()
+        name, values = frame.columns[i], frame.iloc[:, i].to_numpy()
         with np.errstate(invalid="ignore"):
             if not (np.isfinite(values) & (np.abs(values) >= 2.0**53)).any():
                 continue

@@ -663,7 +663,8 @@ def _check_datetime(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies)
         res.bad("missing value where training had none", missing, expected)
     if res.problems:
         return None
-    index = index.as_unit(unit)  # exact: checked above
+    if index.unit != unit:
+        index = index.as_unit(unit)  # exact: checked above
     if spec.min is not None and spec.max is not None and pol.out_of_range != "allow" \
             and not missing.all():
         margin = pd.Timedelta(pol.datetime_margin)

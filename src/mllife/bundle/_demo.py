@@ -12,7 +12,8 @@ import pandas as pd
 from .._errors import SchemaError
 from .._frame import infer_kind, is_datetime, is_numeric
 from ..report import Report
-from ._bundle import ModelBundle, load_bundle
+from ._bundle import ModelBundle
+from ._persist import load_bundle
 from ._schema import InputSchema
 
 #: The demo's signing key (a real service reads its key from a secret store).

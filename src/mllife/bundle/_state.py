@@ -272,6 +272,7 @@ class _Walker:
             _check_encoder(obj, path)
         if "vocabulary_" in d:
             _check_vocabulary(obj, path)
+        _check_rule_strings(obj, path)
         # The caller, not the file, decides how many processes and threads run.
         if "n_jobs" in d:
             obj.n_jobs = self.n_jobs
@@ -279,6 +280,20 @@ class _Walker:
             obj._n_threads = sk._openmp_effective_n_threads(self.n_jobs)
         if isinstance(obj, sk._BinMapper) and "n_threads" in d:
             obj.n_threads = self.n_jobs
+
+
+def _check_rule_strings(obj: Any, path: str) -> None:
+    """Rules of mllife's rule models are parsed again in the closed rule language
+    (never evaluated as code): a file may have rewritten them."""
+    from .._errors import InputError
+    from ..baselines._rules import _check_rules, _RuleModel
+
+    if not isinstance(obj, _RuleModel):
+        return
+    try:
+        _check_rules(obj.rules)
+    except InputError as exc:
+        _fail(path, obj, f"a rule is not in the rule language ({str(exc)[:300]})")
 
 
 def _array_items(arr: np.ndarray, path: str) -> Iterator[tuple[Any, str]]:
@@ -843,6 +858,15 @@ def _check_neighbors(est: Any, path: str) -> None:
         _fail(path, est, f"_fit_X has shape {shape}; expected ({n_samples}, n_features_in_)")
     if method != "brute" and not np.array_equal(d["_tree"].get_arrays()[0], fit_x):
         _fail(path, est, "_fit_X differs from the data of its tree")
+    metric = d.get("effective_metric_")
+    if metric in ("minkowski", "seuclidean", "mahalanobis"):  # brute force builds it per call
+        try:
+            built = sk.DistanceMetric.get_metric(metric, **(d.get("effective_metric_params_")
+                                                            or {}))
+        except Exception as exc:
+            _fail(path, est, f"effective_metric_params_ do not make a {metric} distance "
+                             f"({type(exc).__name__})")
+        _check_metric(built, path + ".effective_metric_params_", shape[1])
     y = d.get("_y")
     if y is None:
         return

@@ -51,6 +51,15 @@ _HOSTILE_MODULES = frozenset({
     "joblib", "cloudpickle", "dill", "numpy.lib", "numpy.f2py", "numpy.distutils",
     "numpy.testing", "pandas.io", "pytest", "_pytest", "setuptools", "distutils", "pip",
 })
+#: Names of functions that run code or touch files, in whatever module a file puts them.
+_HOSTILE_NAMES = frozenset({
+    "eval", "exec", "system", "popen", "spawn", "call", "getattr", "setattr", "delattr",
+    "compile", "open", "load", "loads", "save", "savez", "fromfile", "tofile", "memmap",
+    "loadtxt", "savetxt", "genfromtxt", "fromregex", "import_module", "run", "Popen",
+    "check_output", "remove", "unlink", "rmtree", "rename", "chmod", "execv", "execve",
+    "fork", "kill", "input", "breakpoint", "vars", "globals", "locals", "methodcaller",
+    "attrgetter", "itemgetter", "partial", "reduce", "dumps", "dump",
+})
 #: A loaded skops payload (``model.skops``) may nest this deep in JSON, no deeper.
 SKOPS_MAX_DEPTH = 400
 #: and hold at most this many members (one per array).
@@ -109,6 +118,11 @@ def _internal_types() -> list[type]:
         found += [cls for cls in vars(module).values() if isinstance(cls, type)
                   and issubclass(cls, base) and cls.__module__ == module.__name__]
     found.append(link.Interval)
+    try:  # bisecting k-means keeps its tree of centres in this private class
+        from sklearn.cluster._bisect_k_means import _BisectingTree
+        found.append(_BisectingTree)
+    except ImportError:  # pragma: no cover - depends on the scikit-learn version
+        pass
     from sklearn.metrics import _dist_metrics as metrics  # neighbour trees hold one
 
     # Only metrics without arrays of their own (a weight vector or a matrix would have to
@@ -189,9 +203,7 @@ def _is_hostile(name: str) -> bool:
     parts = name.split(".")
     prefixes = {".".join(parts[:i]) for i in range(1, len(parts))}
     return bool(prefixes & _HOSTILE_MODULES) or any(
-        p.startswith("__") or p in {"eval", "exec", "system", "popen", "spawn", "call",
-                                    "getattr", "setattr", "__import__", "compile", "open"}
-        for p in parts)
+        p.startswith("__") or p in _HOSTILE_NAMES for p in parts)
 
 
 def refusal_message(refused: list[str]) -> str:
@@ -294,12 +306,26 @@ def _node_types(schema: Any) -> set[tuple[str, str]]:
     return found
 
 
+@functools.cache
+def _loader_bound() -> Mapping[str, str]:
+    """Trusted names that are approved only through one skops loader: histogram
+    gradient boosting's preprocessor holds ``partial(check_array)``, rebuilt by
+    ``PartialNode`` (``_state`` checks the partial is exactly that)."""
+    from sklearn.utils.validation import check_array
+
+    return MappingProxyType({"functools.partial": "PartialNode",
+                             full_name(check_array): "FunctionNode"})
+
+
 def _refused(schema: Any, extra: set[str]) -> list[str]:
     """The names in ``schema`` that neither the trust list nor the caller approves."""
     table = default_trust_list()
+    bound = _loader_bound()
     refused = []
     for name, loader in sorted(_node_types(schema)):
-        if name in table or name in extra:
+        if name in extra or (name in table and name not in bound):
+            continue
+        if bound.get(name) == loader:
             continue
         if loader == "CachedNode":
             continue  # a reference to an object already listed
@@ -340,7 +366,8 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
                              f"({type(exc).__name__}: {str(exc)[:120]})") from None
     # skops' own list is a second opinion: everything in it must pass the same check.
     table = default_trust_list()
-    refused = sorted(t for t in found if t not in table and t not in extra)
+    refused = sorted(t for t in found if t not in table and t not in extra
+                     and t not in _loader_bound())
     if refused:
         raise UntrustedTypeError(refusal_message(refused))
     approved = sorted(set(found))

@@ -103,12 +103,22 @@ def edit_schema(blob: bytes, edit: Any) -> bytes:
 
 
 def replace_text(blob: bytes, old: str, new: str) -> bytes:
-    """A skops payload whose schema.json has every JSON string ``old`` replaced by ``new``."""
-    files = skops_files(blob)
-    text = files["schema.json"].decode()
-    assert json.dumps(old) in text, f"{old!r} is not in the payload"
-    files["schema.json"] = text.replace(json.dumps(old), json.dumps(new)).encode()
-    return skops_blob(files)
+    """A skops payload whose string values ``old`` all became ``new``."""
+    found = []
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("__loader__") == "JsonNode" and node.get("content") == json.dumps(old):
+                found.append(node)
+                return {**node, "content": json.dumps(new)}
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = edit_schema(blob, walk)
+    assert found, f"{old!r} is not in the payload"
+    return out
 
 
 def rename_type(blob: bytes, old_module: str, old_class: str, module: str, cls: str) -> bytes:
