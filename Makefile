@@ -41,10 +41,10 @@ pytest: dev
 
 test: lint typecheck pytest
 
-# The oldest versions we support (pandas 2.2, scikit-learn 1.6, numpy 2.2, scipy 1.14),
+# The oldest versions we support (pandas 2.2, scikit-learn 1.6, numpy 2.2, scipy 1.14, skops 0.13),
 # in a second environment: `make test` runs the newest ones.
 COMPAT     ?= .venv-compat
-COMPAT_PIN := "pandas==2.2.3" "scikit-learn==1.6.1" "numpy>=2,<2.3" "scipy<1.15"
+COMPAT_PIN := "pandas==2.2.3" "scikit-learn==1.6.1" "numpy>=2,<2.3" "scipy<1.15" "skops==0.13.0"
 
 $(COMPAT)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(COMPAT)

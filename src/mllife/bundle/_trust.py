@@ -132,8 +132,11 @@ def _internal_types() -> list[type]:
               if hasattr(metrics, f"{name}Distance{bits}")]
     from sklearn._loss import _loss as compiled  # the Cython losses GB models hold
 
+    # (scikit-learn 1.6's Cython build names their module "_loss", 1.7+ the full path;
+    # either way the name must resolve to the class itself to enter the list)
     found += [cls for cls in vars(compiled).values() if isinstance(cls, type)
-              and cls.__name__.startswith("Cy") and cls.__module__ == compiled.__name__]
+              and cls.__name__.startswith("Cy") and cls.__module__ in (compiled.__name__,
+                                                                      "_loss")]
     return found
 
 
@@ -310,11 +313,15 @@ def _node_types(schema: Any) -> set[tuple[str, str]]:
 def _loader_bound() -> Mapping[str, str]:
     """Trusted names that are approved only through one skops loader: histogram
     gradient boosting's preprocessor holds ``partial(check_array)``, rebuilt by
-    ``PartialNode`` (``_state`` checks the partial is exactly that)."""
+    ``PartialNode`` (``_state`` checks the partial is exactly that), and bisecting
+    k-means the k-means routine it was fitted with (used by ``fit`` only)."""
+    from sklearn.cluster import _kmeans
     from sklearn.utils.validation import check_array
 
+    functions = [check_array, _kmeans._kmeans_single_lloyd, _kmeans._kmeans_single_elkan]
     return MappingProxyType({"functools.partial": "PartialNode",
-                             full_name(check_array): "FunctionNode"})
+                             **{full_name(f): "FunctionNode" for f in functions
+                                if _resolves_to(full_name(f), f)}})
 
 
 def _refused(schema: Any, extra: set[str]) -> list[str]:
