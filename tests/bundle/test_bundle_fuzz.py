@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from decimal import Decimal
@@ -308,8 +309,12 @@ def test_hostile_values_only_raise_schema_errors_and_accepted_ones_are_lossless(
 @given(st.sampled_from(sorted(ONE_SCHEMAS)), hostile)
 def test_dict_list_and_frame_give_the_same_outcome(key, value):
     schema, column = ONE_SCHEMAS[key], key[2]
-    outcomes = [_outcome(schema, X) for X in
-                ({column: value}, [{column: value}], pd.DataFrame({column: [value]}))]
+    forms = [{column: value}, [{column: value}]]
+    # pandas itself cannot build the frame for an integer beyond float64 (10**400) on
+    # pandas 2, so no caller can pass it: only the dict and the list are compared then.
+    with contextlib.suppress(OverflowError):
+        forms.append(pd.DataFrame({column: [value]}))
+    outcomes = [_outcome(schema, X) for X in forms]
     first = outcomes[0]
     for other in outcomes[1:]:
         assert other[0] == first[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import warnings
 
@@ -347,8 +349,12 @@ def kinds(schema, X):
 
 def every_form(schema, row):
     """The outcome for the row as a dict, a list of one dict and a one-row frame."""
-    return [kinds(schema, X) for X in
-            (row, [row], pd.DataFrame({k: [v] for k, v in row.items()}))]
+    forms = [row, [row]]
+    # pandas itself cannot build the frame for an integer beyond float64 (10**400) on
+    # pandas 2, so no caller can pass it: only the dict and the list are checked then.
+    with contextlib.suppress(OverflowError):
+        forms.append(pd.DataFrame({k: [v] for k, v in row.items()}))
+    return [kinds(schema, X) for X in forms]
 
 
 @pytest.mark.parametrize(("column", "value"), [
@@ -366,7 +372,7 @@ def test_all_missing_column_of_another_dtype_becomes_missing_values_of_the_train
     schema = InputSchema.infer(train, nullable=True)
     reference = schema.validate([{**good_row(), "plan": None, "since": None, "age": None,
                                   "active": None}])
-    for value in (np.nan, pd.NaT, None):
+    for value in (np.nan, pd.NaT, None, pd.NA):
         row = {**good_row(), "plan": value, "since": value, "age": value, "active": value}
         for outcome, out in every_form(schema, row):
             assert outcome == "ok"
@@ -375,6 +381,48 @@ def test_all_missing_column_of_another_dtype_becomes_missing_values_of_the_train
     assert reference["since"].dtype == train["since"].dtype
     assert reference["plan"].isna().all()
     assert reference["since"].isna().all()
+
+
+@pytest.mark.parametrize("trained", [np.nan, None])
+def test_missing_text_reaches_the_encoder_as_training_held_it(trained):
+    # OneHotEncoder tells None from NaN in an object column (pandas 2): whatever the
+    # request's missing text (None, NaN, NaT, pd.NA) and form, the validated value is the
+    # one training held, or a model fitted with handle_unknown="error" would refuse it.
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = pd.DataFrame({"plan": ["basic", trained, "pro", "basic", trained, "pro"],
+                      "age": [20, 30, 40, 50, 60, 70]})
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown="error"), ["plan"]),
+                                remainder="passthrough"),
+        LogisticRegression()).fit(X, [0, 1, 0, 1, 1, 0])
+    schema = InputSchema.infer(X)
+    assert InputSchema.from_dict(json.loads(json.dumps(schema.to_dict()))) == schema
+    held = X["plan"].iloc[1]  # None on pandas 2 when training held None, else NaN
+    expected = model.predict(X.iloc[[1]]).tolist()
+    for value in (None, np.nan, pd.NaT, pd.NA):
+        for outcome, out in every_form(schema, {"plan": value, "age": 30}):
+            assert outcome == "ok"
+            assert model.predict(out).tolist() == expected
+            assert (out["plan"].iloc[0] is None) == (held is None)
+            assert pd.isna(out["plan"].iloc[0])
+    rows = [{"plan": v, "age": 30} for v in (None, np.nan, pd.NaT, pd.NA, "pro")]
+    for request in (rows, pd.DataFrame(rows)):
+        out = schema.validate(request)
+        assert model.predict(out).tolist()[:4] == expected * 4
+        assert [v is None for v in out["plan"]] == [held is None] * 4 + [False]
+
+
+def test_unknown_missing_value_in_a_contract_is_refused():
+    data = InputSchema.infer(pd.DataFrame({"plan": ["a", None]})).to_dict()
+    data["columns"][0]["na_value"] = "NA"
+    with pytest.raises(InputError, match="missing value"):
+        InputSchema.from_dict(data)
+    del data["columns"][0]["na_value"]  # a contract written before the field: NaN
+    assert InputSchema.from_dict(data).specs[0].na_value == "nan"
 
 
 @pytest.mark.parametrize("policy", ["error", "warn", "clip", "allow"])
@@ -407,15 +455,18 @@ def test_lossy_coercions_are_errors(train):
     for outcome, problems in every_form(schema, {**good_row(), "income": 1 + 0j}):
         assert outcome == "error"
         assert problems == [("income", "complex128 values instead of numbers")]
-    # nanoseconds where training held microseconds
-    assert str(train["since"].dtype) == "datetime64[us]"
+    # nanoseconds where training held microseconds (pandas 3 reads dates in microseconds,
+    # pandas 2 in nanoseconds: the training column is made microseconds on both)
+    micros = InputSchema.infer(train.assign(since=train["since"].astype("datetime64[us]")),
+                               out_of_range="allow")
+    assert dict(zip(micros.columns, micros.specs, strict=True))["since"].dtype == "datetime64[us]"
     for value in ("2023-05-01T10:00:00.123456789", pd.Timestamp("2023-05-01T10:00:00.000000001"),
                   "2023-05-01T10:00:00.1234567891"):
-        for outcome, problems in every_form(schema, {**good_row(), "since": value}):
+        for outcome, problems in every_form(micros, {**good_row(), "since": value}):
             assert outcome == "error"
             assert problems == [("since", "date-time not representable as datetime64[us]")]
     # ... and a whole microsecond is fine
-    out = schema.validate({**good_row(), "since": "2023-05-01T10:00:00.123456"})
+    out = micros.validate({**good_row(), "since": "2023-05-01T10:00:00.123456"})
     assert out["since"].iloc[0] == pd.Timestamp("2023-05-01T10:00:00.123456")
 
 
@@ -442,6 +493,49 @@ def test_resolution_of_coarser_training_columns(train):
     for outcome, problems in every_form(nanos, {**good_row(), "since": "2500-01-01T00:00:00"}):
         assert outcome == "error"  # beyond 2262: no nanosecond date-time holds it
         assert problems == [("since", "date-time not representable as datetime64[ns]")]
+
+
+def test_iso_text_beyond_the_nanosecond_years_is_read_at_the_training_resolution(train):
+    # pandas parses text in nanoseconds (pandas 2, or pandas 3 when a cell has more than six
+    # decimals), which end in 2262: a later ISO 8601 date-time is still one, and a
+    # microsecond column holds it.
+    micros = InputSchema.infer(train.assign(since=train["since"].astype("datetime64[us]")),
+                               out_of_range="allow")
+    for value in ("2500-01-01T10:00:00.5", "1500-02-28", "2400-02-29T23:59:59.999999"):
+        for outcome, out in every_form(micros, {**good_row(), "since": value}):
+            assert outcome == "ok"
+            assert out["since"].dtype == "datetime64[us]"
+            assert out["since"].iloc[0] == pd.Timestamp(dt.datetime.fromisoformat(value))
+    for value, problem in [("2500-02-29", "text that is not an ISO 8601 date-time"),
+                           ("2500-01-01T00:00:00.0000001", "date-time not representable as "
+                            "datetime64[us]"),
+                           ("2500-01-01T00:00:00+02:00", "date-time with a time zone where "
+                            "training had none")]:
+        for outcome, problems in every_form(micros, {**good_row(), "since": value}):
+            assert (outcome, problems) == ("error", [("since", problem)]), value
+    # with a nanosecond cell in the same request: each row judged on its own
+    rows = [{**good_row(), "since": "2500-01-01"},
+            {**good_row(), "since": "2023-05-01T10:00:00.123456789"}]
+    p = only(problems_of(micros, rows), "since")
+    assert [(x["problem"], x["rows"]) for x in p] == [
+        ("date-time not representable as datetime64[us]", [1])]
+    out = micros.validate([rows[0], {**good_row(), "since": "2023-05-01T10:00:00.123456000"}])
+    assert out["since"].tolist() == [pd.Timestamp("2500-01-01"),
+                                     pd.Timestamp("2023-05-01T10:00:00.123456")]
+
+
+def test_integers_beyond_float64_are_values_in_their_column(train):
+    # pandas 2 cannot build a frame holding 10**400, pandas 3 keeps it as an object: on both,
+    # the value is reported in its column (or ignored with it), never as an unreadable table.
+    schema = InputSchema.infer(train, out_of_range="allow")
+    for outcome, out in every_form(schema, {**good_row(), "extra": 10**400}):
+        assert outcome == "ok"
+        pd.testing.assert_frame_equal(out, schema.validate(good_row()))
+    rows = [{**good_row(), "extra": -(10**400)}, {**good_row(), "income": 10**400}]
+    assert problems_of(schema, rows) == [{
+        "column": "income", "problem": "value not representable as float64", "count": 1,
+        "rows": [1], "expected": "numbers a float64 holds exactly (every integer up to 2**53 "
+        "in magnitude)"}]
 
 
 def test_bool_in_a_numeric_column_stays_a_problem(schema):

@@ -8,7 +8,7 @@ column, never through a Python loop over rows.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -104,7 +104,7 @@ def to_frame(X: Any) -> pd.DataFrame:
         frame = X
     elif isinstance(X, Mapping):
         try:
-            frame = pd.DataFrame([X])
+            frame = _rows_frame([X], pd.DataFrame)
         except Exception as exc:  # a dict pandas cannot hold: report, never crash
             raise _not_a_table(f"an unreadable dict ({type(exc).__name__})") from None
     elif isinstance(X, np.ndarray) and X.ndim == 2:
@@ -115,8 +115,8 @@ def to_frame(X: Any) -> pd.DataFrame:
         if not all(isinstance(row, Mapping) for row in X):
             raise _not_a_table("a list whose items are not all dicts")
         try:
-            frame = _keep_big_integers(pd.DataFrame.from_records(list(X)), X) if X else \
-                pd.DataFrame()
+            frame = _keep_big_integers(_rows_frame(list(X), pd.DataFrame.from_records), X) \
+                if X else pd.DataFrame()
         except Exception as exc:
             raise _not_a_table(f"an unreadable list of dicts ({type(exc).__name__})") from None
     else:
@@ -124,6 +124,32 @@ def to_frame(X: Any) -> pd.DataFrame:
     if len(frame) == 0:
         raise SchemaError([{"column": None, "problem": "empty input", "count": 0,
                             "expected": "at least one row"}])
+    return frame
+
+
+def _rows_frame(rows: list[Any], build: Callable[[list[Any]], pd.DataFrame]) -> pd.DataFrame:
+    """``build(rows)``, or, when pandas cannot type a column, that column as Python objects.
+
+    pandas 2 raises ``OverflowError`` for a whole request holding an integer beyond
+    float64 (``10**400``), where pandas 3 keeps it as an object: the checks then
+    report that value in its column, as for any other input form. Rare: each
+    column is typed again from the rows, as pandas would, and kept as objects
+    where pandas cannot.
+    """
+    try:
+        return build(rows)
+    except OverflowError:
+        pass
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    frame = pd.DataFrame(index=pd.RangeIndex(len(rows)),
+                         columns=pd.Index(names, dtype=object, tupleize_cols=False))
+    for i, name in enumerate(names):
+        cells = [row.get(name, np.nan) for row in rows]
+        try:
+            column = pd.Series(cells, index=frame.index)
+        except OverflowError:
+            column = pd.Series(cells, index=frame.index, dtype=object)
+        frame.isetitem(i, column)
     return frame
 
 

@@ -43,6 +43,8 @@ from ._numbers import (
 )
 
 FAMILIES = ("integer", "float", "boolean", "string", "datetime")
+#: How a text column held as Python objects marks a missing value (``ColumnSpec.na_value``).
+NA_VALUES = ("nan", "none")
 #: The dtype pandas gives a column of Python strings (``str`` on pandas 3, object before).
 TEXT_DTYPE = pd.Series(["a"]).dtype
 #: A UTC offset after the time part of an ISO 8601 string ("...T10:00+02:00", "... 10:00Z").
@@ -51,7 +53,14 @@ _OFFSET_RE = re.compile(r"[T ]\d\d(?::?\d\d(?::?\d\d(?:[.,]\d+)?)?)?\s*(?:[zZ]|[
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """What the training data showed about one column (JSON-safe fields only)."""
+    """What the training data showed about one column (JSON-safe fields only).
+
+    ``na_value`` is the missing value of a text column held as Python objects
+    (pandas 2): ``"none"`` when every missing value in training was ``None``,
+    else ``"nan"``. An encoder fitted on the training data (``OneHotEncoder``)
+    tells ``None`` from ``NaN``: a request's missing text takes the one
+    training used, whatever its own (``None``, ``NaN``, ``NaT``, ``pd.NA``).
+    """
 
     name: str
     family: str
@@ -62,6 +71,7 @@ class ColumnSpec:
     allow_inf: bool = False
     categories: tuple[str, ...] | None = None
     tz: str | None = None
+    na_value: str = "nan"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -76,6 +86,9 @@ class ColumnSpec:
         if data.get("family") not in FAMILIES:
             raise InputError(f"unknown dtype family {data.get('family')!r}",
                              column=data.get("name"), expected=f"one of {FAMILIES}")
+        if data.get("na_value", "nan") not in NA_VALUES:
+            raise InputError(f"unknown missing value {data.get('na_value')!r}",
+                             column=data.get("name"), expected=f"one of {NA_VALUES}")
         return cls(**data)
 
 
@@ -98,7 +111,8 @@ def infer_column(name: str, s: pd.Series, *, max_categories: int,
     """Learn the :class:`ColumnSpec` of one training column."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
-    seen_null = bool(s.isna().any())
+    nulls = s.isna()
+    seen_null = bool(nulls.any())
     is_nullable = seen_null if nullable is None else bool(nullable) or seen_null
     dtype = str(s.dtype)
     if is_bool(s):
@@ -142,7 +156,22 @@ def infer_column(name: str, s: pd.Series, *, max_categories: int,
     # An all-missing column taught nothing about its categories: no category list.
     categories = (tuple(sorted(str(u) for u in uniques))
                   if 0 < len(uniques) <= max_categories else None)
-    return ColumnSpec(name, "string", "object", is_nullable, categories=categories)
+    return ColumnSpec(name, "string", "object", is_nullable, categories=categories,
+                      na_value=_na_value(s, nulls))
+
+
+def _na_value(s: pd.Series, nulls: pd.Series) -> str:
+    """``"none"`` when every missing value of an object column is ``None``, else ``"nan"``."""
+    if s.dtype != object or not nulls.any():
+        return "nan"
+    return "none" if bool(s[nulls].map(type).isin([type(None)]).all()) else "nan"
+
+
+def missing_value(spec: ColumnSpec) -> Any:
+    """The missing value of the validated text of a column (``NaN`` or ``None``)."""
+    if isinstance(TEXT_DTYPE, pd.StringDtype):  # pandas 3: the dtype has one
+        return TEXT_DTYPE.na_value
+    return None if spec.na_value == "none" else np.nan
 
 
 # ---------------------------------------------------------------- validation
@@ -238,7 +267,7 @@ def _missing_column(spec: ColumnSpec, n: int) -> Any:
     if spec.family == "boolean":
         return np.full(n, np.nan, dtype=object)
     if spec.family == "string":
-        return as_text(np.full(n, np.nan, dtype=object))
+        return as_text(np.full(n, missing_value(spec), dtype=object))
     unit = datetime_unit(spec.dtype)
     index = pd.DatetimeIndex(np.full(n, np.datetime64("NaT"), dtype=f"datetime64[{unit}]"))
     return (index if spec.tz is None else index.tz_localize(spec.tz)).array
@@ -505,10 +534,25 @@ def _check_string(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -
             if not res.problems:
                 out = s.to_numpy(dtype=object).copy()
                 out[candidates] = pol.rare_label
-                return as_text(out)
+                return _text_values(spec, out, missing, copied=True)
     if res.problems:
         return None
-    return as_text(s.to_numpy(dtype=object))
+    return _text_values(spec, s.to_numpy(dtype=object), missing)
+
+
+def _text_values(spec: ColumnSpec, values: np.ndarray, missing: np.ndarray, *,
+                 copied: bool = False) -> Any:
+    """Validated text whose missing cells (``None``, ``NaN``, ``pd.NA``...) are all one value.
+
+    The request's own missing values differ by input form (a dict keeps
+    ``None``, a frame may hold ``NaN``); the validated column holds the one
+    missing value of the trained column (:func:`missing_value`).
+    """
+    if missing.any():
+        if not copied:
+            values = values.copy()  # never the request's own buffer
+        values[missing] = missing_value(spec)
+    return as_text(values)
 
 
 def _categories_text(cats: tuple[str, ...], limit: int = 8) -> str:
@@ -585,6 +629,64 @@ def _stamp_text(v: Any) -> str | None:
         return None
 
 
+def _not_representable(res: _Result, spec: ColumnSpec, mask: np.ndarray) -> None:
+    unit = datetime_unit(spec.dtype)
+    res.bad(f"date-time not representable as {spec.dtype}", mask,
+            f"date-times in whole {_UNITS[unit]} that datetime64[{unit}] holds")
+
+
+#: Units of each date-time resolution in a second.
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _day_number(years: np.ndarray) -> np.ndarray:
+    """Days from 1970-01-01 to the first of January of each year."""
+    return (years - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+
+
+def _read_beyond(stamps: pd.DatetimeIndex, text: np.ndarray, retry: np.ndarray,
+                 failed: np.ndarray, unit: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Read again the ``retry`` text pandas returned as NaT: ISO 8601 beyond its years?
+
+    pandas parses a column at one resolution, nanoseconds on pandas 2 (and on
+    pandas 3 when a cell has more than six decimals), which ends in 2262:
+    ``"2500-01-01"`` then comes back as NaT, like text that is no date-time.
+    Each cell is parsed again with its year moved to 2000 (2001 for a common
+    year: only 29 February depends on the year), and the years added back
+    exactly, in whole seconds.
+
+    A valid cell is no longer ``failed`` (updated in place). Returns the
+    stamps (in ``unit`` when a cell read again fits it) and the mask of the
+    cells ``datetime64[unit]`` cannot hold.
+    """
+    cells = pd.Series(text[retry], dtype=object)
+    years = cells.str.slice(0, 4).astype(np.int64).to_numpy()
+    leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
+    moved = np.where(leap, 2000, 2001)
+    shifted = (pd.Series(np.where(leap, "2000", "2001"), dtype=object)
+               + cells.str.slice(4)).to_numpy(dtype=object)
+    parsed = pd.DatetimeIndex(pd.to_datetime(shifted, format="ISO8601", utc=True,
+                                             errors="coerce")).as_unit("ns")
+    valid = np.asarray(parsed.notna())
+    seconds, fraction = np.divmod(parsed.asi8, _PER_SECOND["ns"])
+    seconds += (_day_number(years) - _day_number(moved)) * 86_400
+    per_second = _PER_SECOND[unit]
+    step = _PER_SECOND["ns"] // per_second
+    reach = np.iinfo(np.int64).max // per_second  # seconds either side of 1970
+    held = valid & (fraction % step == 0) & (seconds < reach) & (seconds > -reach)
+    where = np.flatnonzero(retry)
+    failed[where[valid]] = False
+    beyond = np.zeros(len(text), dtype=bool)
+    beyond[where[valid & ~held]] = True
+    if not held.any():
+        return stamps, beyond
+    main = _unit_loss(stamps, unit)  # the cells parsed at first, in ``unit`` now
+    values = stamps.where(~main).as_unit(unit).asi8.copy()
+    values[where[held]] = seconds[held] * per_second + fraction[held] // step
+    return (pd.DatetimeIndex(values.view(f"datetime64[{unit}]")).tz_localize("UTC"),
+            beyond | main)
+
+
 def _parse_datetime_cells(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies,
                           expected: str) -> pd.DatetimeIndex:
     """ISO 8601 text (and date-time objects) of an object column, in the training zone."""
@@ -612,7 +714,17 @@ def _parse_datetime_cells(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Pol
         lossy[dt_cells] = pd.isna(text[dt_cells])
     usable = dated | (dt_cells & ~lossy)
     stamps = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce"))
-    failed = np.asarray(stamps.isna())
+    failed = np.array(stamps.isna())  # a copy: pandas caches the mask, updated below
+    nanoseconds = stamps.unit == "ns"
+    beyond = np.zeros(len(s), dtype=bool)  # not held at the training resolution
+    retry = usable & failed
+    if retry.any():  # maybe ISO 8601 beyond the years of the resolution pandas parsed at
+        cells = text[retry]
+        retry[retry] = np.fromiter(map(bool, map(_DATE_RE.match, cells)), dtype=bool,
+                                   count=len(cells))
+    if retry.any():
+        stamps, beyond = _read_beyond(stamps, text, retry, failed, datetime_unit(spec.dtype))
+        nanoseconds = True  # read in nanoseconds
     lossy |= dt_cells & failed  # a date-time object pandas cannot hold (year 10000...)
     unparsed = (ok_text & ~dated) | (dated & failed)
     usable &= ~failed
@@ -623,17 +735,18 @@ def _parse_datetime_cells(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Pol
         cells = text[parsable]
         has_offset[parsable] = np.fromiter(map(bool, map(_OFFSET_RE.search, cells)), dtype=bool,
                                            count=len(cells))
-        if stamps.unit == "ns":  # pandas keeps nine decimals and drops the rest
+        if nanoseconds:  # pandas keeps nine decimals and drops the rest
             lossy[parsable] |= np.fromiter(map(bool, map(_TOO_FINE_RE.search, cells)),
                                            dtype=bool, count=len(cells))
-    res.bad(f"date-time not representable as {spec.dtype}", lossy,
-            f"date-times in whole {_UNITS[datetime_unit(spec.dtype)]}")
+    # As for the cells read at first, a time zone problem is reported before the resolution.
     if spec.tz is None:
-        res.bad("date-time with a time zone where training had none",
-                parsable & has_offset & ~lossy, expected)
-        return stamps.tz_localize(None)
-    res.bad("date-time without a time zone", parsable & ~has_offset & ~lossy, expected)
-    return stamps.tz_convert(spec.tz)
+        zone = parsable & has_offset & ~lossy
+        res.bad("date-time with a time zone where training had none", zone, expected)
+    else:
+        zone = parsable & ~has_offset & ~lossy
+        res.bad("date-time without a time zone", zone, expected)
+    _not_representable(res, spec, lossy | (beyond & ~zone))
+    return stamps.tz_localize(None) if spec.tz is None else stamps.tz_convert(spec.tz)
 
 
 def _check_datetime(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -> Any:
@@ -656,8 +769,7 @@ def _check_datetime(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies)
     if res.problems:
         return None
     unit = datetime_unit(spec.dtype)
-    res.bad(f"date-time not representable as {spec.dtype}", _unit_loss(index, unit),
-            f"date-times in whole {_UNITS[unit]} that datetime64[{unit}] holds")
+    _not_representable(res, spec, _unit_loss(index, unit))
     missing = np.asarray(index.isna())
     if not spec.nullable:
         res.bad("missing value where training had none", missing, expected)

@@ -266,11 +266,14 @@ class InputSchema:
         exactly (``2**63`` for ``int64``, ``2**53 + 1`` for ``float64``,
         nanoseconds for ``datetime64[us]``), whatever ``out_of_range`` says.
         Missing values (``None``, ``NaN``, ``NaT``, ``pd.NA``) are judged by
-        the column's nullability whatever dtype carries them, and become
-        missing values of the trained dtype. Notes (extra columns dropped,
-        unseen categories flagged or mapped, values clipped or out of range)
-        are in ``result.attrs["schema_notes"]``, a list of dicts shaped like
-        problems; :meth:`ModelBundle.predict` returns the same list.
+        the column's nullability whatever dtype carries them, and become the
+        one missing value of the trained dtype, whatever the input form (text
+        held as Python objects, on pandas 2: ``None`` when training held
+        ``None``, else ``NaN``, as an encoder fitted on it expects). Notes
+        (extra columns dropped, unseen categories flagged or mapped, values
+        clipped or out of range) are in ``result.attrs["schema_notes"]``, a
+        list of dicts shaped like problems; :meth:`ModelBundle.predict`
+        returns the same list.
 
         Parameters
         ----------
