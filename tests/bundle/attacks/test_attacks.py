@@ -427,3 +427,32 @@ def test_corpus_files_are_sealed_so_each_defence_is_reached(corpus):
         with pytest.raises(mllife.MllifeError) as info:
             load_bundle(path)
         assert "checksum" not in str(info.value)
+
+
+_MEMORY = r"""
+import resource, sys, warnings
+warnings.simplefilter("ignore")
+import mllife
+from mllife.bundle import load_bundle
+from mllife.bundle._trust import default_trust_list
+default_trust_list()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for path in sys.argv[1:]:
+    try:
+        load_bundle(path)
+    except mllife.MllifeError:
+        pass
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+
+
+def test_bombs_cost_little_memory(corpus):
+    """Files of a few hundred KB that inflate to hundreds of MB (a zip bomb in the skops
+    payload, a 65 MB JSON member, 200,000 nested brackets) are refused having used at
+    most a few tens of MB: members are inflated as capped streams, never whole."""
+    paths = [str(corpus[c][0]) for c in ("skops-zip-bomb", "json-size", "json-depth")]
+    assert all(Path(p).stat().st_size < 2_000_000 for p in paths)
+    done = subprocess.run([sys.executable, "-c", _MEMORY, *paths], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.split()[-1]) < 64 * 1024**2
