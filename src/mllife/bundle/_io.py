@@ -22,7 +22,6 @@ import io
 import json
 import os
 import platform
-import re
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -51,12 +50,13 @@ MEMBER_LIMITS = {
     SIGNATURE: 1024,
     "schema.json": 64 * 1024**2,
     "info.json": 16 * 1024**2,
-    "drift_profile.json": 256 * 1024**2,
+    "drift_profile.json": 64 * 1024**2,
 }
 #: The deepest nesting any JSON member may have (ours nest fewer than 10 levels).
 MAX_JSON_DEPTH = 64
 _CHUNK = 1024**2
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: The depth scan reads JSON in blocks of this many bytes (bounded temporaries).
+_SCAN_BLOCK = 4 * 1024**2
 _DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -164,6 +164,16 @@ def read_bundle(path: str | os.PathLike[str], *, key: bytes | str | None = None,
         raise IntegrityError(f"{source.name}: no manifest; not an mllife bundle")
     manifest_bytes = members.pop(MANIFEST)
     signature = members.pop(SIGNATURE, None)
+    # The signature is checked on the raw bytes before the manifest is parsed: with a
+    # key, nothing an outsider wrote is read.
+    if key_bytes is not None:
+        if signature is None:
+            raise IntegrityError(f"{source.name}: a key was given but the bundle is not signed")
+        if not hmac.compare_digest(signature, _sign(manifest_bytes, key_bytes)):
+            raise IntegrityError(f"{source.name}: the HMAC signature does not match "
+                                 "(wrong key, or the bundle was tampered with)")
+    elif signature is not None:
+        raise IntegrityError(f"{source.name}: the bundle is signed; load it with its key")
     manifest = check_manifest(load_json(manifest_bytes, f"{source.name}: manifest.json"),
                               source.name)
     listed = manifest["members"]
@@ -177,15 +187,8 @@ def read_bundle(path: str | os.PathLike[str], *, key: bytes | str | None = None,
         if not hmac.compare_digest(digest, entry["sha256"]) or entry["size"] != len(data):
             raise IntegrityError(f"{source.name}: member {name!r} does not match its SHA-256 "
                                  "in the manifest (corrupted or tampered with)")
-    signed = signature is not None or manifest["signed"]
-    if signed and key_bytes is None:
+    if manifest["signed"] and key_bytes is None:
         raise IntegrityError(f"{source.name}: the bundle is signed; load it with its key")
-    if key_bytes is not None:
-        if signature is None:
-            raise IntegrityError(f"{source.name}: a key was given but the bundle is not signed")
-        if not hmac.compare_digest(signature, _sign(manifest_bytes, key_bytes)):
-            raise IntegrityError(f"{source.name}: the HMAC signature does not match "
-                                 "(wrong key, or the bundle was tampered with)")
     _check_seal(raw, source.name)
     return members, manifest
 
@@ -254,14 +257,17 @@ def check_zip_sizes(zf: zipfile.ZipFile, max_bytes: int, what: str) -> list[zipf
 
 
 def inflate_members(zf: zipfile.ZipFile, max_bytes: int, what: str, *,
-                    keep: Any = None, limits: Mapping[str, int] | None = None) -> dict[str, bytes]:
+                    keep: Any = None, limits: Mapping[str, int] | None = None,
+                    heads: dict[str, bytes] | None = None,
+                    sizes: dict[str, int] | None = None) -> dict[str, bytes]:
     """Inflate every member as a stream, counting the bytes that actually come out.
 
     A member stops at its limit (``limits[name]``, else ``max_bytes``), at the
     total limit ``max_bytes`` for all members together, or when it inflates
     more than ``MAX_RATIO`` times its compressed size past its first MiB:
     whatever the zip headers declare. Members named in ``keep`` (all when
-    ``None``) are returned; the others are only measured.
+    ``None``) are returned; the others are only measured. ``heads`` and
+    ``sizes``, when given, receive each member's first chunk and inflated size.
     """
     infos = check_zip_sizes(zf, max_bytes, what)
     limits = limits or {}
@@ -288,6 +294,8 @@ def inflate_members(zf: zipfile.ZipFile, max_bytes: int, what: str, *,
                             "compressed size (refused as a possible zip bomb)")
                     if wanted:
                         parts.append(chunk)
+                    if heads is not None and size == len(chunk):
+                        heads[info.filename] = chunk[:65_536]  # enough for any header
         except IntegrityError:
             raise
         except Exception as exc:  # zlib errors, CRC mismatch, truncated streams
@@ -296,17 +304,55 @@ def inflate_members(zf: zipfile.ZipFile, max_bytes: int, what: str, *,
                 f"{str(exc)[:120]})") from None
         if wanted:
             out[info.filename] = b"".join(parts)
+        if sizes is not None:
+            sizes[info.filename] = size
     return out
 
 
 def check_json_depth(data: bytes, max_depth: int, what: str) -> None:
-    """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it."""
-    stripped = _STRING.sub(b'""', data)
-    codes = np.frombuffer(stripped, dtype=np.uint8)
-    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int32)
-             - np.isin(codes, (ord("]"), ord("}"))).astype(np.int32))
-    if steps.size and int(np.cumsum(steps).max()) > max_depth:
-        raise IntegrityError(f"{what}: JSON nested deeper than {max_depth} levels")
+    """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it.
+
+    One linear pass, block by block (temporaries stay a few times ``_SCAN_BLOCK``
+    whatever the member's size): a quote is a string boundary unless an odd run of
+    backslashes precedes it, and brackets count only outside strings. An
+    unterminated string is refused too.
+    """
+    depth = 0
+    in_string = False
+    backslashes = 0  # length of the run of backslashes that ended the previous block
+    view = memoryview(data)
+    for start in range(0, len(data), _SCAN_BLOCK):
+        codes = np.frombuffer(view[start:start + _SCAN_BLOCK], dtype=np.uint8)
+        n = codes.size
+        is_bs = codes == 92
+        quote = codes == 34
+        if backslashes or is_bs.any():  # else no quote is escaped: skip the run lengths
+            position = np.arange(n, dtype=np.int64)
+            # For each byte, the last byte at or before it that is not a backslash.
+            last_other = np.maximum.accumulate(np.where(is_bs, -1, position))
+            run = position - last_other  # at a backslash: the run's length so far, else 0
+            before = np.empty(n, dtype=np.int64)
+            before[0] = backslashes
+            before[1:] = run[:-1]
+            before[1:][last_other[:-1] == -1] += backslashes  # runs from the last block
+            quote &= before % 2 == 0
+            carry = int(run[-1]) + (backslashes if last_other[-1] == -1 else 0)
+        else:
+            carry = 0
+        flips = np.cumsum(quote, dtype=np.int64)
+        inside = ((flips - quote) % 2 == 1) ^ in_string  # inside a string, before this byte
+        steps = np.zeros(n, dtype=np.int32)
+        steps[(codes == 91) | (codes == 123)] = 1
+        steps[(codes == 93) | (codes == 125)] = -1
+        steps[inside | quote] = 0
+        levels = depth + np.cumsum(steps, dtype=np.int64)
+        if n and int(levels.max()) > max_depth:
+            raise IntegrityError(f"{what}: JSON nested deeper than {max_depth} levels")
+        depth = int(levels[-1]) if n else depth
+        in_string = bool((int(flips[-1]) % 2 == 1) ^ in_string) if n else in_string
+        backslashes = carry
+    if in_string:
+        raise IntegrityError(f"{what}: a JSON string is not terminated")
 
 
 def load_json(data: bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
@@ -316,6 +362,8 @@ def load_json(data: bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any
         return json.loads(data)
     except (ValueError, RecursionError, UnicodeDecodeError):
         raise IntegrityError(f"{what} is not valid JSON") from None
+    except MemoryError:
+        raise IntegrityError(f"{what} is too large to read in memory") from None
 
 
 def _read_members(raw: bytes, max_bytes: int, what: str) -> dict[str, bytes]:

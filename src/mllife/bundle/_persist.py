@@ -224,7 +224,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
     from ._state import validate_model
     from ._trust import type_names
 
-    type_names(trusted)  # a bad argument fails before the file is read
+    extra = type_names(trusted)  # once (an iterator is read once); fails before any read
     jobs = _check_n_jobs(n_jobs)
     members, manifest = read_bundle(path, key=key, max_bytes=max_bytes)
     name = Path(path).name
@@ -238,7 +238,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
         drift = _restore_drift_profile(
             load_json(members["drift_profile.json"], f"{name}: drift_profile.json"), name)
     _warn_versions(manifest["versions"], name)
-    model = load_model(members["model.skops"], trusted=trusted, max_bytes=max_bytes)
+    model = load_model(members["model.skops"], trusted=extra, max_bytes=max_bytes)
     validate_model(model, n_jobs=jobs)
     if not hasattr(model, "predict"):
         raise IntegrityError(f"{name}: the model is a {type(model).__name__} without predict")

@@ -139,9 +139,13 @@ def validate_model(model: Any, *, n_jobs: int | None = 1) -> None:
     1
     """
     walker = _Walker(n_jobs)
-    walker.walk(model, "model")
-    for check in walker.deferred:  # checks that run scikit-learn code, once all is valid
-        check()
+    try:
+        walker.walk(model, "model")
+        for check in walker.deferred:  # checks that run scikit-learn code, once all is valid
+            check()
+    except MemoryError:
+        raise IntegrityError("the model's state is too large to validate in memory "
+                             "(an array claims more elements than it holds)") from None
 
 
 def _fail(path: str, obj: Any, problem: str) -> NoReturn:
@@ -237,6 +241,7 @@ class _Walker:
                 yield key, f"{path}.keys()"
                 yield value, f"{path}[{key!r}]"
         elif isinstance(obj, functools.partial):
+            _check_partial(obj, path)
             yield obj.func, f"{path}.func"
             yield obj.args, f"{path}.args"
             yield obj.keywords, f"{path}.keywords"
@@ -273,6 +278,10 @@ class _Walker:
         if "vocabulary_" in d:
             _check_vocabulary(obj, path)
         _check_rule_strings(obj, path)
+        if isinstance(obj, sk.FunctionTransformer):
+            _check_function_transformer(obj, path)
+        if "token_pattern" in d or "analyzer" in d:
+            _check_text_settings(obj, path)
         # The caller, not the file, decides how many processes and threads run.
         if "n_jobs" in d:
             obj.n_jobs = self.n_jobs
@@ -280,6 +289,65 @@ class _Walker:
             obj._n_threads = sk._openmp_effective_n_threads(self.n_jobs)
         if isinstance(obj, sk._BinMapper) and "n_threads" in d:
             obj.n_threads = self.n_jobs
+
+
+_SCALARS = (str, int, float, bool, type(None), np.number, np.bool_)
+
+
+def _check_partial(obj: functools.partial, path: str) -> None:
+    """The one partial scikit-learn builds (histogram gradient boosting's
+    ``partial(check_array, ...)``); any other would call something with arguments the
+    file chose."""
+    sk = _sk()
+    keywords = obj.keywords or {}
+
+    def plain(v: Any) -> bool:  # a value, or a numeric type such as dtype=[np.float64]
+        return isinstance(v, _SCALARS) or (isinstance(v, type) and issubclass(
+            v, np.number | np.bool_ | float | int | bool))
+
+    if obj.func is not sk.check_array or obj.args or not all(
+            plain(v) or (isinstance(v, tuple | list) and all(plain(x) for x in v))
+            for v in keywords.values()):
+        _fail(path, obj, "is not partial(check_array, ...) with plain keyword arguments, "
+                         "the only partial a fitted scikit-learn model holds")
+
+
+def _check_function_transformer(obj: Any, path: str) -> None:
+    """A FunctionTransformer's keyword arguments are plain values: an array there
+    (``out=``) would let a request write into the model's own arrays."""
+    for name in ("kw_args", "inv_kw_args"):
+        kwargs = getattr(obj, name, None)
+        if kwargs is None:
+            continue
+        if not isinstance(kwargs, dict) or not all(
+                isinstance(k, str) and k not in {"out", "where"} and isinstance(v, _SCALARS)
+                for k, v in kwargs.items()):
+            _fail(path, obj, f"{name} must map names to plain values (numbers, text, "
+                             "booleans, None), without out= or where=")
+
+
+_DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_MAX_NGRAM = 10
+
+
+def _check_text_settings(obj: Any, path: str) -> None:
+    """Text vectorisers run their settings on every request: a crafted regular
+    expression backtracks for ever, and an n-gram range of 10**9 allocates the cube
+    of the text's length."""
+    d = vars(obj)
+    pattern = d.get("token_pattern", _DEFAULT_TOKEN_PATTERN)
+    if pattern is not None and pattern != _DEFAULT_TOKEN_PATTERN:
+        _fail(path, obj, "token_pattern is not scikit-learn's default; a regular expression "
+                         "read from a file is not run (it could backtrack for ever)")
+    if d.get("analyzer", "word") not in ("word", "char", "char_wb"):
+        _fail(path, obj, "analyzer is not one of 'word', 'char', 'char_wb'")
+    for name in ("preprocessor", "tokenizer"):
+        if d.get(name) is not None:
+            _fail(path, obj, f"{name} is set; only scikit-learn's built-in text handling loads")
+    low, high = d.get("ngram_range", (1, 1))
+    if not all(isinstance(v, int | np.integer) for v in (low, high)) or \
+            not 1 <= low <= high <= _MAX_NGRAM:
+        _fail(path, obj, f"ngram_range {(low, high)!r} is outside 1..{_MAX_NGRAM}")
 
 
 def _check_rule_strings(obj: Any, path: str) -> None:
@@ -290,6 +358,8 @@ def _check_rule_strings(obj: Any, path: str) -> None:
 
     if not isinstance(obj, _RuleModel):
         return
+    if callable(obj.rules):  # saving refuses them: a file that holds one was crafted
+        _fail(path, obj, "its rules are a callable; a bundle never holds code")
     try:
         _check_rules(obj.rules)
     except InputError as exc:
@@ -720,6 +790,11 @@ def _check_sparse(m: Any, path: str) -> None:
     problem = _range_problem(indices, 0, n_minor, "index")
     if problem:
         _fail(path, m, problem)
+    # Validated once: from now on nothing may write into them (the file could have
+    # shared them with an object that writes, such as a ufunc's out=).
+    for index in (indptr, indices, getattr(m, "indptr", None), getattr(m, "indices", None)):
+        if isinstance(index, np.ndarray) and index.flags.writeable:
+            index.flags.writeable = False
 
 
 # ---------------------------------------------------------------------- libsvm
@@ -841,6 +916,10 @@ def _check_binary_tree(tree: Any, path: str) -> None:
                     (6, "n_nodes")):
         if not np.array_equal(state[i], fresh[i]):
             _fail(path, tree, f"{name} differs from the tree rebuilt from its own data")
+    # From now on the tree reads only arrays nothing else in the file can reach (the
+    # file could have shared its index arrays with another object).
+    tree.__setstate__(tuple(np.array(x, copy=True) if isinstance(x, np.ndarray) else x
+                            for x in (*fresh[:11], metric, *fresh[12:])))
 
 
 def _check_neighbors(est: Any, path: str) -> None:

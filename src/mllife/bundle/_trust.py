@@ -28,17 +28,14 @@ predicts.
 from __future__ import annotations
 
 import functools
-import io
-import json
 import re
 import sys
-import zipfile
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from .._errors import InputError, IntegrityError, UntrustedTypeError
-from ._io import check_json_depth, inflate_members
+from ._payload import read_payload
 
 #: Modules whose names in a payload mean the file tries to run code. The refusal
 #: for these never suggests ``trusted=``: the file is hostile.
@@ -60,10 +57,6 @@ _HOSTILE_NAMES = frozenset({
     "fork", "kill", "input", "breakpoint", "vars", "globals", "locals", "methodcaller",
     "attrgetter", "itemgetter", "partial", "reduce", "dumps", "dump",
 })
-#: A loaded skops payload (``model.skops``) may nest this deep in JSON, no deeper.
-SKOPS_MAX_DEPTH = 400
-#: and hold at most this many members (one per array).
-SKOPS_MAX_MEMBERS = 200_000
 _NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
@@ -130,6 +123,11 @@ def _internal_types() -> list[type]:
     found += [getattr(metrics, f"{name}Distance{bits}") for name in
               ("Euclidean", "Manhattan", "Chebyshev") for bits in ("64", "32")
               if hasattr(metrics, f"{name}Distance{bits}")]
+    from sklearn.linear_model import _sgd_fast  # SGD models keep their loss object
+
+    found += [cls for name, cls in vars(_sgd_fast).items() if isinstance(cls, type)
+              and name in {"ModifiedHuber", "Hinge", "SquaredHinge", "EpsilonInsensitive",
+                           "SquaredEpsilonInsensitive"}]
     from sklearn._loss import _loss as compiled  # the Cython losses GB models hold
 
     # (scikit-learn 1.6's Cython build names their module "_loss", 1.7+ the full path;
@@ -224,54 +222,73 @@ def refusal_message(refused: list[str]) -> str:
             f"{refused[:20]!r}); they must be importable")
 
 
-def check_payload(data: bytes, max_bytes: int) -> Any:
-    """Bound the skops payload before skops reads it: member count, actual inflated
-    sizes (not the sizes its headers declare) and the nesting of its schema; return
-    the parsed schema."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            if len(zf.infolist()) > SKOPS_MAX_MEMBERS:
-                raise IntegrityError(f"model.skops holds {len(zf.infolist())} members, more "
-                                     f"than the {SKOPS_MAX_MEMBERS} allowed")
-            schema = inflate_members(zf, max_bytes, "model.skops", keep={"schema.json"},
-                                     limits={"schema.json": 256 * 1024**2})
-    except IntegrityError:
-        raise
-    except Exception as exc:
-        raise IntegrityError(f"model.skops is not a readable skops file "
-                             f"({type(exc).__name__}: {str(exc)[:120]})") from None
-    if "schema.json" not in schema:
-        raise IntegrityError("model.skops has no schema.json: not a skops file")
-    check_json_depth(schema["schema.json"], SKOPS_MAX_DEPTH, "model.skops")
-    try:
-        return json.loads(schema["schema.json"])
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        raise IntegrityError("model.skops's schema.json is not valid JSON") from None
-
-
-#: skops loaders that rebuild plain data; their nodes name builtins or numpy types.
-_DATA_LOADERS = frozenset({
+#: Every loader skops uses; a node naming another one is refused with its loader named.
+_KNOWN_LOADERS = frozenset({
     "DictNode", "ListNode", "TupleNode", "SetNode", "JsonNode", "BytesNode", "BytearrayNode",
     "SliceNode", "NdArrayNode", "MaskedArrayNode", "DTypeNode", "DefaultDictNode",
-})
-#: skops loaders that rebuild a type the trust list must hold.
-_TYPED_LOADERS = frozenset({
     "ObjectNode", "ReduceNode", "TreeNode", "LossNode", "SparseMatrixNode", "FunctionNode",
     "TypeNode", "RandomStateNode", "RandomGeneratorNode", "ConstructorFromReduceNode",
+    "PartialNode", "MethodNode", "OperatorFuncNode", "CachedNode",
 })
 
 
 @functools.cache
-def _data_types() -> frozenset[str]:
-    """Names of the plain data types skops rebuilds without calling anything."""
+def _data_pairs() -> frozenset[tuple[str, str]]:
+    """``(type, loader)`` pairs of the plain data skops rebuilds: containers, JSON
+    literals, numeric arrays and scalars, dtypes. Nothing here runs code a file
+    chooses; a numpy scalar type other than a number (``numpy.void``, whose
+    constructor allocates the size it is given) is not among them."""
     import numpy as np
 
-    names = {f"builtins.{t.__name__}" for t in (dict, list, tuple, set, frozenset, str, int,
-                                                float, bool, bytes, bytearray, slice, complex)}
-    names |= {"builtins.NoneType", "numpy.ndarray", "numpy.ma.core.MaskedArray",
-              "collections.defaultdict"}
-    names |= {f"numpy.{t.__name__}" for t in set(np.sctypeDict.values())}
-    return frozenset(names)
+    numeric = {f"numpy.{t.__name__}" for t in set(np.sctypeDict.values())
+               if issubclass(t, np.number | np.bool_ | np.datetime64 | np.timedelta64)}
+    builtins = {f"builtins.{t.__name__}" for t in (str, int, float, bool, complex, bytes)}
+    pairs = {("builtins.dict", "DictNode"), ("collections.OrderedDict", "DictNode"),
+             ("collections.defaultdict", "DefaultDictNode"), ("builtins.list", "ListNode"),
+             ("builtins.tuple", "TupleNode"), ("builtins.set", "SetNode"),
+             ("builtins.bytes", "BytesNode"), ("builtins.bytearray", "BytearrayNode"),
+             ("builtins.slice", "SliceNode"), ("numpy.ndarray", "NdArrayNode"),
+             ("numpy.ma.core.MaskedArray", "MaskedArrayNode"), ("numpy.dtype", "DTypeNode")}
+    pairs |= {(n, "JsonNode") for n in builtins | {"builtins.NoneType"}}
+    pairs |= {(n, "NdArrayNode") for n in numeric}
+    pairs |= {(n, "TypeNode") for n in numeric | builtins}
+    return frozenset(pairs)
+
+
+@functools.cache
+def _table_loaders() -> Mapping[str, frozenset[str]]:
+    """The skops loader(s) through which each trusted class may be rebuilt. A class
+    named under another loader would be called with arguments the file chooses."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.tree._tree import Tree
+
+    out: dict[str, frozenset[str]] = {}
+    for name, cls in default_trust_list().items():
+        if cls is Tree:
+            loaders = {"TreeNode"}
+        elif cls is np.random.RandomState:
+            loaders = {"RandomStateNode"}
+        elif cls is np.random.Generator:
+            loaders = {"RandomGeneratorNode"}  # its state is checked by _payload
+        elif issubclass(cls, sp.spmatrix) or (hasattr(sp, "sparray")
+                                                 and issubclass(cls, sp.sparray)):
+            loaders = {"SparseMatrixNode"}
+        elif cls.__module__ in ("sklearn._loss._loss", "_loss",
+                                "sklearn.linear_model._sgd_fast"):
+            loaders = {"LossNode"}
+        elif issubclass(cls, dict):
+            loaders = {"DictNode", "ObjectNode"}
+        elif cls is slice:
+            loaders = {"SliceNode"}
+        elif cls is np.dtype or issubclass(cls, np.dtype):
+            loaders = {"DTypeNode"}
+        elif issubclass(cls, np.random.BitGenerator | np.random.SeedSequence):
+            loaders = set()  # only inside a generator's state, never a node of its own
+        else:
+            loaders = {"ObjectNode"}
+        out[name] = frozenset(loaders)
+    return MappingProxyType(out)
 
 
 @functools.cache
@@ -325,25 +342,23 @@ def _loader_bound() -> Mapping[str, str]:
 
 
 def _refused(schema: Any, extra: set[str]) -> list[str]:
-    """The names in ``schema`` that neither the trust list nor the caller approves."""
-    table = default_trust_list()
+    """The ``(type, loader)`` pairs in ``schema`` that neither the trust list nor the
+    caller approves, as names."""
+    loaders = _table_loaders()
     bound = _loader_bound()
+    data = _data_pairs()
     refused = []
     for name, loader in sorted(_node_types(schema)):
-        if name in extra or (name in table and name not in bound):
+        if name in extra or loader == "CachedNode":  # a cached node points at another node
             continue
-        if bound.get(name) == loader:
-            continue
-        if loader == "CachedNode":
-            continue  # a reference to an object already listed
-        if loader in _DATA_LOADERS | {"TypeNode"} and name in _data_types():
+        if loader in loaders.get(name, ()) or bound.get(name) == loader or (name, loader) in data:
             continue
         if loader == "FunctionNode" and name in _safe_functions():
             continue
-        if loader in _DATA_LOADERS | _TYPED_LOADERS:
-            refused.append(name)
+        if name in loaders or (loader not in _KNOWN_LOADERS):
+            refused.append(f"{name} (rebuilt by {loader[:40]})")
         else:
-            refused.append(f"{name} (loader {loader[:40]})")
+            refused.append(name)
     return sorted(set(refused))
 
 
@@ -360,7 +375,7 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
     import skops.io as sio
 
     extra = type_names(trusted)
-    schema = check_payload(data, max_bytes)
+    schema = read_payload(data, max_bytes)
     refused = _refused(schema, extra)
     if refused:
         raise UntrustedTypeError(refusal_message(refused))

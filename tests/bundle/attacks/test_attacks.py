@@ -11,6 +11,8 @@ refuses cleanly or predicts.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
 import subprocess
@@ -19,11 +21,21 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+import skops.io as sio
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    VotingClassifier,
+)
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -185,6 +197,120 @@ def _skops_deep(tmp, marker):
     return _craft.forge(tmp / "skops-deep.mllife", members)
 
 
+# ---------------------------------------------- found by the hostile review (second round)
+def _ufunc_out_into_kdtree(tmp, marker):
+    """A FunctionTransformer whose ufunc writes every request into a KD-tree's own
+    index array (``out=`` shared with the tree): a segfault at the second predict."""
+    X = pd.DataFrame({"x": [0.5, -0.5], "z": [1.0, -1.0]})
+    y = np.array([1, 0])
+    knn = KNeighborsClassifier(n_neighbors=1, algorithm="kd_tree").fit(X, y)
+    writer = FunctionTransformer(functools.partial(np.multiply, 1e15), validate=False)
+    side = Pipeline([("ct", ColumnTransformer([("w", writer, ["x"]),
+                                               ("p", "passthrough", ["x", "z"])])),
+                     ("lr", LogisticRegression())])
+    model = VotingClassifier([("knn", knn), ("side", side)], voting="hard").fit(X, y)
+    model.estimators_[0] = knn
+    ct = model.estimators_[1].steps[0][1]
+    fitted = ct.transformers_[0][1]
+    fitted.kw_args = {"out": knn._tree.get_arrays()[1], "casting": "unsafe"}
+    ct.transformers_[0] = ("w", fitted, "x")
+    return _craft.forge(tmp / "ufunc-out.mllife", _craft.members_of(model, X))
+
+
+def _callable_rules(tmp, marker):
+    X, y = _craft.frame()
+    model = RuleClassifier([("x > 0", 1)], default=0).fit(X, y)
+    model.rules = functools.partial(np.multiply, 7.0)
+    return _craft.forge(tmp / "callable-rules.mllife", _craft.members_of(model, X))
+
+
+def _escaped_quotes_manifest(tmp, marker):
+    """200,000 escaped quotes: a quadratic string scan would take hours."""
+    return _manifest_text(b'"' + b'\\"' * 200_000)(tmp, marker)
+
+
+def _seed_pool(tmp, marker):
+    """A random generator whose seed pool takes hours to mix."""
+    gen = json.loads(_craft.skops_files(sio.dumps({"g": np.random.default_rng(0)}))
+                     ["schema.json"])["content"]["g"]
+    gen["content"]["seed_seq"]["content"]["pool_size"]["content"] = str(2**20)
+    X, y = _craft.frame()
+    members = _craft.members_of(LogisticRegression().fit(X, y), X)
+
+    def add(schema):
+        schema["content"]["content"]["junk_"] = gen
+        return schema
+
+    members["model.skops"] = _craft.edit_schema(members["model.skops"], add)
+    return _craft.forge(tmp / "seed-pool.mllife", members)
+
+
+def _vectorizer(mode):
+    def build(tmp, marker):
+        words = np.array(["alpha", "beta", "gamma", "delta", "eps", "zeta"])
+        rng = np.random.default_rng(0)
+        X = pd.DataFrame({"comment": [" ".join(rng.choice(words, 6)) for _ in range(100)]})
+        model = Pipeline([("ct", ColumnTransformer([("t", HashingVectorizer(n_features=64),
+                                                     "comment")])),
+                          ("lr", LogisticRegression())]).fit(X, np.arange(100) % 2)
+        fitted = model.steps[0][1].transformers_[0][1]
+        if mode == "redos":
+            fitted.token_pattern = r"(?:.|.)*\x00"
+        else:
+            fitted.analyzer, fitted.ngram_range = "char", (1, 10**9)
+        return _craft.forge(tmp / f"vectorizer-{mode}.mllife", _craft.members_of(model, X))
+    return build
+
+
+def _many_references(tmp, marker):
+    """One 8 MiB array named by 300 objects: skops would inflate it 300 times."""
+    X, y = _craft.frame()
+    members = _craft.members_of(LogisticRegression().fit(X, y), X)
+    files = _craft.skops_files(members["model.skops"])
+    arr = np.zeros(1024**2)
+    arr[::64] = np.random.default_rng(0).random(arr[::64].size)
+    buffer = io.BytesIO()
+    np.save(buffer, arr)
+    files["big.npy"] = buffer.getvalue()
+    schema = json.loads(files["schema.json"])
+    node = {"__class__": "ndarray", "__module__": "numpy", "__loader__": "NdArrayNode",
+            "type": "numpy", "file": "big.npy"}
+    schema["content"]["content"]["junk_"] = {
+        "__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
+        "content": [dict(node, __id__=10**9 + i) for i in range(300)]}
+    files["schema.json"] = json.dumps(schema).encode()
+    members["model.skops"] = _craft.skops_blob(files)
+    return _craft.forge(tmp / "many-references.mllife", members)
+
+
+def _zero_size_elements(tmp, marker):
+    """An array of 10**12 elements of zero bytes: free to store, fatal to index."""
+    X, y = _craft.frame()
+    X = X.assign(x=(X.x > 0).astype(int), z=(X.z > 0).astype(int))
+    model = make_pipeline(OneHotEncoder(), LogisticRegression()).fit(X, y)
+    model[0].categories_[0] = np.array([123456789.0, 987654321.0])
+    members = _craft.members_of(model, X)
+    files = _craft.skops_files(members["model.skops"])
+    buffer = io.BytesIO()
+    np.save(buffer, np.empty(0, dtype="V0"))
+    fake = buffer.getvalue().replace(b"(0,)", b"(1000000000000,)")
+    swapped = [name for name, data in files.items() if name.endswith(".npy")
+               and np.load(io.BytesIO(data)).tolist() == [123456789.0, 987654321.0]]
+    assert len(swapped) == 1
+    files[swapped[0]] = fake
+    members["model.skops"] = _craft.skops_blob(files)
+    return _craft.forge(tmp / "zero-size.mllife", members)
+
+
+def _void_scalar(tmp, marker):
+    """numpy.void(10**12) as an array node: the constructor allocates what it is given."""
+    X, y = _craft.frame()
+    members = _craft.members_of(LogisticRegression().fit(X, y), X)
+    members["model.skops"] = _craft.rename_type(members["model.skops"], "numpy", "ndarray",
+                                                "numpy", "void")
+    return _craft.forge(tmp / "void.mllife", members)
+
+
 HOSTILE = [("os", "system"), ("posix", "system"), ("builtins", "eval"),
            ("subprocess", "Popen"), ("numpy", "load"), ("functools", "partial"),
            ("operator", "methodcaller"), ("sklearn._loss.loss", "call"),
@@ -258,6 +384,16 @@ CORPUS = {
                               r"schema\.json"),
     "drift-profile-garbage": (_member("drift_profile.json", b'{"columns": "x"}'),
                               IntegrityError, r"drift_profile"),
+    # found by the hostile review
+    "ufunc-out-into-kdtree": (_ufunc_out_into_kdtree, IntegrityError, r"partial|kw_args"),
+    "callable-rules": (_callable_rules, IntegrityError, r"partial|callable"),
+    "escaped-quotes-manifest": (_escaped_quotes_manifest, IntegrityError, r"manifest"),
+    "seed-pool": (_seed_pool, IntegrityError, r"seed pool"),
+    "vectorizer-redos": (_vectorizer("redos"), IntegrityError, r"token_pattern"),
+    "vectorizer-ngrams": (_vectorizer("ngram"), IntegrityError, r"ngram_range"),
+    "many-references": (_many_references, IntegrityError, r"more than one object"),
+    "zero-size-elements": (_zero_size_elements, IntegrityError, r"elements of 0 bytes"),
+    "void-scalar": (_void_scalar, UntrustedTypeError, r"numpy\.void"),
 }
 
 
@@ -456,3 +592,13 @@ def test_bombs_cost_little_memory(corpus):
                           text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     assert int(done.stdout.split()[-1]) < 64 * 1024**2
+
+
+def test_trusted_may_be_an_iterator(tmp_path):
+    from tests.bundle._custom import Doubler
+
+    X, y = _craft.frame()
+    model = make_pipeline(Doubler(), LogisticRegression()).fit(X, y)
+    path = _craft.forge(tmp_path / "user.mllife", _craft.members_of(model, X))
+    loaded = load_bundle(path, trusted=iter(["tests.bundle._custom.Doubler"]))
+    np.testing.assert_array_equal(loaded.predict(X)["prediction"], model.predict(X))
