@@ -41,7 +41,18 @@ that scikit-learn's own ``fit`` guarantees, vectorised with numpy:
   from ``categories_`` (binary-searched, so numeric ones must be sorted), the
   per-feature output counts and ``vocabulary_``: every column index they can
   write falls inside the matrix;
-- any fitted ``coef_``: its last dimension is ``n_features_in_``.
+- any fitted ``coef_``: its last dimension is ``n_features_in_``;
+- code-shaped settings: the only ``functools.partial`` accepted is scikit-learn's own
+  ``partial(check_array, ...)``; a ``FunctionTransformer``'s ``kw_args`` hold plain
+  values (no array, no ``out=``: a request must not write into the model's arrays);
+  text vectorisers keep scikit-learn's default ``token_pattern``, a built-in analyzer
+  and an n-gram range of at most 10 (a regular expression or n-gram range from a file
+  could make every request run for ever); rule models hold rule strings in the rule
+  language, never a callable.
+
+Validated index arrays are then protected: sparse ``indices``/``indptr`` become
+read-only, and a KD/ball tree reads the arrays it was rebuilt with, which nothing
+else in the file can reach.
 
 Only gradient boosting's ``init_`` width is checked by running scikit-learn code
 (one row of zeros), and only after everything else has passed. Finally ``n_jobs``
