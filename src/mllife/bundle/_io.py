@@ -259,7 +259,8 @@ def check_zip_sizes(zf: zipfile.ZipFile, max_bytes: int, what: str) -> list[zipf
 def inflate_members(zf: zipfile.ZipFile, max_bytes: int, what: str, *,
                     keep: Any = None, limits: Mapping[str, int] | None = None,
                     heads: dict[str, bytes] | None = None,
-                    sizes: dict[str, int] | None = None) -> dict[str, bytes]:
+                    sizes: dict[str, int] | None = None,
+                    only: Any = None) -> dict[str, bytes]:
     """Inflate every member as a stream, counting the bytes that actually come out.
 
     A member stops at its limit (``limits[name]``, else ``max_bytes``), at the
@@ -274,6 +275,8 @@ def inflate_members(zf: zipfile.ZipFile, max_bytes: int, what: str, *,
     total = 0
     out: dict[str, bytes] = {}
     for info in infos:
+        if only is not None and info.filename not in only:
+            continue
         limit = min(limits.get(info.filename, max_bytes), max_bytes)
         wanted = keep is None or info.filename in keep
         parts: list[bytes] = []

@@ -10,7 +10,8 @@ allocated from the shape its ``.npy`` header declares. So, before skops runs:
 - every ``.npy`` header is parsed: no object arrays, no zero-size elements, and
   the data that follows holds exactly ``prod(shape) * itemsize`` bytes, so an
   array costs what its bytes are;
-- the schema is at most ``SKOPS_MAX_DEPTH`` deep (checked without parsing) and
+- the schema is at most ``SKOPS_MAX_DEPTH`` deep (the parser itself stops at the
+  interpreter's recursion limit; the walk that follows is iterative) and
   holds at most ``SKOPS_MAX_NODES`` nodes; each member is named by one object only
   (skops reads a member once per node it builds: a member named by a thousand
   objects would be inflated a thousand times);
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import IntegrityError
-from ._io import check_json_depth, check_zip_sizes, inflate_members
+from ._io import check_zip_sizes, inflate_members
 
 #: The deepest a skops schema may nest (its JSON levels).
 SKOPS_MAX_DEPTH = 400
@@ -129,15 +130,26 @@ def _check_generator(node: dict[str, Any]) -> None:
         raise _fail("a random generator's spawned-children count is malformed")
 
 
-def _walk(schema: Any) -> None:
-    """Count the nodes, the members each names, and check random generators."""
+def _walk(schema: Any) -> set[tuple[str, str]]:
+    """Count the nodes, the members each names, check random generators, and return
+    every ``(module.class, loader)`` pair the schema names (for the trust list)."""
+    pairs: set[tuple[str, str]] = set()
     named: dict[str, Any] = {}
     nodes = 0
-    stack = [schema]
+    stack = [(schema, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        if depth > SKOPS_MAX_DEPTH:
+            raise _fail(f"schema.json nests deeper than {SKOPS_MAX_DEPTH} levels")
         if isinstance(node, dict):
-            if "__loader__" in node:
+            if "__module__" in node or "__class__" in node or "__loader__" in node:
+                module, cls, loader = (node.get("__module__"), node.get("__class__"),
+                                       node.get("__loader__"))
+                if not (isinstance(module, str) and isinstance(cls, str)
+                        and isinstance(loader, str)):
+                    raise _fail("a node without a module, class and loader name: "
+                                "not a skops file")
+                pairs.add((f"{module}.{cls}", loader))
                 nodes += 1
                 if nodes > SKOPS_MAX_NODES:
                     raise _fail(f"the schema holds more than {SKOPS_MAX_NODES:,} nodes")
@@ -152,13 +164,15 @@ def _walk(schema: Any) -> None:
                                     "object (each would inflate it again)")
                 if node["__loader__"] == "RandomGeneratorNode":
                     _check_generator(node)
-            stack.extend(node.values())
+            stack.extend((child, depth + 1) for child in node.values())
         elif isinstance(node, list):
-            stack.extend(node)
+            stack.extend((child, depth + 1) for child in node)
+    return pairs
 
 
-def read_payload(data: bytes, max_bytes: int) -> Any:
-    """Check the skops payload's members and schema; return the parsed schema.
+def read_payload(data: bytes, max_bytes: int) -> set[tuple[str, str]]:
+    """Check the skops payload's members and schema; return every ``(module.class,
+    loader)`` pair its schema names.
 
     Raises
     ------
@@ -172,16 +186,25 @@ def read_payload(data: bytes, max_bytes: int) -> Any:
             if len(zf.infolist()) > SKOPS_MAX_MEMBERS:
                 raise _fail(f"{len(zf.infolist())} members, more than the "
                             f"{SKOPS_MAX_MEMBERS} allowed")
-            kept = inflate_members(
-                zf, max_bytes, "model.skops",
-                keep={i.filename for i in zf.infolist()
-                      if i.filename == "schema.json" or i.filename.endswith(".npz")},
-                limits={"schema.json": SKOPS_MAX_SCHEMA}, heads=heads, sizes=sizes)
+            infos = check_zip_sizes(zf, max_bytes, "model.skops")
+            whole = {i.filename for i in infos
+                     if i.filename == "schema.json" or i.filename.endswith(".npz")}
+            kept = inflate_members(zf, max_bytes, "model.skops", only=whole,
+                                   limits={"schema.json": SKOPS_MAX_SCHEMA})
+            # An array member is read by skops through zipfile, which never returns more
+            # than the size the directory declares (and fails on a shorter or altered
+            # stream): that size, bounded above, and the header are what count.
+            for info in infos:
+                if info.filename not in whole:
+                    with zf.open(info) as stream:
+                        heads[info.filename] = stream.read(65_536)
+                    sizes[info.filename] = info.file_size
     except IntegrityError:
         raise
     except Exception as exc:
         raise _fail(f"not a readable skops file ({type(exc).__name__}: "
                     f"{str(exc)[:120]})") from None
+    sizes.update({name: len(value) for name, value in kept.items()})
     if "schema.json" not in kept:
         raise _fail("no schema.json: not a skops file")
     for name, size in sizes.items():
@@ -191,12 +214,12 @@ def read_payload(data: bytes, max_bytes: int) -> Any:
             _check_npz(name, kept[name], max_bytes)
         elif name != "schema.json":
             raise _fail(f"unexpected member {name[:60]!r}")
-    check_json_depth(kept["schema.json"], SKOPS_MAX_DEPTH, "model.skops")
-    try:
+    try:  # the C parser stops at the interpreter's recursion limit; _walk bounds the rest
         schema = json.loads(kept["schema.json"])
-    except (ValueError, RecursionError, UnicodeDecodeError):
+    except RecursionError:
+        raise _fail(f"schema.json nests deeper than {SKOPS_MAX_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
         raise _fail("schema.json is not valid JSON") from None
     except MemoryError:
         raise _fail("schema.json is too large to read in memory") from None
-    _walk(schema)
-    return schema
+    return _walk(schema)

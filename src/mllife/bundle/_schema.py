@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -151,7 +151,7 @@ class InputSchema:
     # ------------------------------------------------------------ building
     @classmethod
     def infer(cls, X: Any, *, max_categories: int = 100, nullable: bool | None = None,
-              **policies: Any) -> InputSchema:
+              columns: Sequence[Any] | None = None, **policies: Any) -> InputSchema:
         """Learn the contract from training features.
 
         Parameters
@@ -165,6 +165,11 @@ class InputSchema:
         nullable : bool, optional
             ``None`` (default): a column accepts missing values when training
             had some. ``True``: every column accepts them.
+        columns : sequence of column names, optional
+            Only these columns of ``X``, in this order: the ones the model
+            reads (``preprocessor.used_columns_`` of
+            :func:`~mllife.features.make_preprocessor`), so the contract does
+            not demand the columns the model ignores. Every column by default.
         **policies
             Any keyword of :class:`InputSchema` (``out_of_range``,
             ``unseen``, ``extra``, ...). Without ``max_string_length``, the
@@ -194,6 +199,14 @@ class InputSchema:
         if frame.columns.duplicated().any():
             dup = [short_name(c) for c in frame.columns[frame.columns.duplicated()]]
             raise InputError(f"duplicated columns {dup}", expected="each column once")
+        if columns is not None:
+            wanted = [columns] if isinstance(columns, str) else list(columns)
+            unknown = [short_name(c) for c in wanted if c not in frame.columns]
+            if unknown or not wanted or len(set(wanted)) != len(wanted):
+                raise InputError(f"columns {unknown} are not in X" if unknown else
+                                 f"columns={[short_name(c) for c in wanted]}",
+                                 expected="distinct names of columns of X")
+            frame = frame[wanted]
         specs = [infer_column(str(name), frame[name], max_categories=max_categories,
                               nullable=nullable) for name in frame.columns]
         if policies.get("max_string_length") is None:

@@ -304,28 +304,6 @@ def _safe_functions() -> frozenset[str]:
     return frozenset(names)
 
 
-def _node_types(schema: Any) -> set[tuple[str, str]]:
-    """Every ``(module.class, loader)`` pair a skops schema names (walked without
-    recursion, independent of skops' own view of trust)."""
-    found: set[tuple[str, str]] = set()
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__module__" in node or "__class__" in node or "__loader__" in node:
-                module, cls, loader = (node.get("__module__"), node.get("__class__"),
-                                       node.get("__loader__"))
-                if not (isinstance(module, str) and isinstance(cls, str)
-                        and isinstance(loader, str)):
-                    raise IntegrityError("model.skops has a node without a module, class "
-                                         "and loader name: not a skops file")
-                found.add((f"{module}.{cls}", loader))
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
-
-
 @functools.cache
 def _loader_bound() -> Mapping[str, str]:
     """Trusted names that are approved only through one skops loader: histogram
@@ -341,14 +319,14 @@ def _loader_bound() -> Mapping[str, str]:
                                 if _resolves_to(full_name(f), f)}})
 
 
-def _refused(schema: Any, extra: set[str]) -> list[str]:
-    """The ``(type, loader)`` pairs in ``schema`` that neither the trust list nor the
-    caller approves, as names."""
+def _refused(pairs: set[tuple[str, str]], extra: set[str]) -> list[str]:
+    """The ``(type, loader)`` pairs (read from the schema by ``_payload``, independently
+    of skops' own view of trust) that neither the trust list nor the caller approves."""
     loaders = _table_loaders()
     bound = _loader_bound()
     data = _data_pairs()
     refused = []
-    for name, loader in sorted(_node_types(schema)):
+    for name, loader in sorted(pairs):
         if name in extra or loader == "CachedNode":  # a cached node points at another node
             continue
         if loader in loaders.get(name, ()) or bound.get(name) == loader or (name, loader) in data:
@@ -375,8 +353,8 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
     import skops.io as sio
 
     extra = type_names(trusted)
-    schema = read_payload(data, max_bytes)
-    refused = _refused(schema, extra)
+    pairs = read_payload(data, max_bytes)
+    refused = _refused(pairs, extra)
     if refused:
         raise UntrustedTypeError(refusal_message(refused))
     try:
