@@ -101,3 +101,63 @@ def test_normalize_strings():
     assert out.iloc[0] == out.iloc[1] == "north"
     assert out.iloc[2] == "no rth"
     assert pd.isna(out.iloc[3])
+
+
+def _two_columns_named_a() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 60
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                       "when": pd.date_range("2024-01-01", periods=n, freq="D"),
+                       "city": rng.choice(["x", "y", "z"], n), "y": np.arange(n) % 2})
+    return df.rename(columns={"b": "a"})  # two columns named "a"
+
+
+def _entry_points():
+    from sklearn.dummy import DummyClassifier
+
+    X = _two_columns_named_a()
+    model = DummyClassifier().fit(X[["city"]], X["y"])
+    return {
+        "split": lambda: mllife.split(X, target="y"),
+        "check_leakage": lambda: mllife.check_leakage(X, X),
+        "evaluate": lambda: mllife.evaluate(model, X, X["y"]),
+        "profile": lambda: mllife.profile(X),
+        "drift_report": lambda: mllife.drift_report(X, X),
+        "make_preprocessor": lambda: mllife.make_preprocessor(X.drop(columns="y")),
+        "DateTimeFeatures": lambda: mllife.DateTimeFeatures().fit(X),
+        "RatioFeatures": lambda: mllife.RatioFeatures(pairs=[("a", "y")]).fit(X),
+        "RareCategoryGrouper": lambda: mllife.RareCategoryGrouper().fit(X),
+        "Cleaner": lambda: mllife.Cleaner().fit(X),
+        "DuplicateAwareKFold": lambda: list(mllife.DuplicateAwareKFold(3).split(X)),
+    }
+
+
+@pytest.mark.parametrize("entry", sorted(_entry_points()))
+def test_duplicate_column_labels_are_one_input_error_naming_them(entry):
+    # Before: AttributeError ('DataFrame' object has no attribute 'dtype') in split and
+    # check_leakage, narwhals DuplicateError in the feature transformers.
+    with pytest.raises(mllife.InputError, match=r"duplicated? column names \['a'\]"):
+        _entry_points()[entry]()
+
+
+def test_audit_reports_duplicate_column_labels_instead_of_refusing():
+    # The audit is where a user learns what is wrong with a table: it checks every
+    # column by position and reports the repeated label as an error finding.
+    report = mllife.audit(_two_columns_named_a())
+    (found,) = report.findings_by(check="duplicate_column_names")
+    assert (found.column, found.severity) == ("a", "error")
+
+
+def test_as_frame_refuses_duplicate_labels_unless_allowed():
+    df = pd.DataFrame([[1, 2, 3, 4]], columns=["a", "a", 0, 0])
+    expected = r"duplicated column names \['a', 0\] \(2 columns named 'a', 2 columns named 0\)"
+    with pytest.raises(mllife.InputError, match=expected):
+        F.as_frame(df)
+    assert F.as_frame(df, allow_duplicate_columns=True) is df
+
+
+def test_repeats_expected_is_the_product_of_distinct_counts_against_the_rows():
+    assert F.repeats_expected([4, 2, 2], n_rows=2201)
+    assert not F.repeats_expected([4, 2, 2], n_rows=1)
+    assert not F.repeats_expected([2000, 30], n_rows=2201)
+    assert F.repeats_expected([], n_rows=10)

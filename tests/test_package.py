@@ -52,6 +52,10 @@ def test_demo_writes_reports(tmp_path):
     for path in tmp_path.glob("*.json"):
         assert json.loads(path.read_text())["report"]
     assert len(ctx.written) == len(list(tmp_path.iterdir()))
+    # reports are written in the order of their numbers (the lifecycle's)
+    numbered = [p.name for p in ctx.written if p.name[:2].isdigit() and p.suffix == ".html"]
+    assert numbered == sorted(numbered)
+    assert numbered[-2:] == ["06_bundle.html", "07_drift.html"]
 
 
 def test_command_line_help():

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import io
 import json
+import pickle
 from html.parser import HTMLParser
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -188,3 +193,183 @@ scalars = st.one_of(
 def test_jsonable_output_is_strict_json(value):
     text = json.dumps(jsonable(value), allow_nan=False)
     assert json.loads(text) == jsonable(value)
+
+
+def _plain_report() -> Report:
+    """``_report`` without its lambda plot (a lambda cannot be pickled, a report can)."""
+    return dataclasses.replace(_report(), plots=())
+
+
+def test_report_pickles_and_deep_copies():
+    report = _plain_report()
+    for twin in (pickle.loads(pickle.dumps(report)), copy.deepcopy(report)):
+        assert twin.to_dict() == report.to_dict()
+        assert twin.findings == report.findings
+        assert isinstance(twin.summary, MappingProxyType)   # still read-only
+        with pytest.raises(TypeError):
+            twin.summary["rows"] = 4  # type: ignore[index]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class _Derived(Report):
+    value: int = 0
+
+    def _derive_findings(self):
+        return [Finding("too_big", "warning", message="big")] if self.value > 1 else []
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class _OldStyle(Report):
+    """A subclass written against the older ``_findings`` hook."""
+
+    def _findings(self):
+        return [Finding("old_hook", "info", message="still seen")]
+
+
+def test_derived_findings_are_on_the_public_attribute():
+    given = Finding("given", "info", message="passed in")
+    report = _Derived(value=2, findings=[given])
+    assert [f.check for f in report.findings] == ["too_big", "given"]
+    assert report.findings_by() == list(report.findings)
+    assert len(report.to_dict()["findings"]) == 2
+    # Rebuilding with the findings it already holds keeps each finding once.
+    again = dataclasses.replace(report, findings=report.findings)
+    assert again.findings == report.findings
+    assert _Derived(value=0).findings == ()
+    old = _OldStyle()
+    assert [f.check for f in old.findings] == ["old_hook"]
+    assert len(old.to_dict()["findings"]) == 1
+
+
+# ---- long labels (issue 13: penguin species, long column names) -------------------------
+PENGUINS = ["Adelie Penguin (Pygoscelis adeliae)", "Chinstrap penguin (Pygoscelis antarctica)",
+            "Gentoo penguin (Pygoscelis papua)"]
+
+
+def _forty(i: int) -> str:
+    """A 40-character label with spaces, like a species or a long column name."""
+    return f"category {i:02d} of a long descriptive label"[:40].ljust(40, "x")
+
+
+def _drawn(plot: Plot):
+    """The plot's Figure, laid out and rendered with every warning an error."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot.figure()
+        fig.savefig(io.BytesIO(), format="png")
+    return fig
+
+
+def _tick_texts(fig) -> list[str]:
+    """The category tick labels of the main axes (numbers on the value axis left out)."""
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in [*ax.get_xticklabels(), *ax.get_yticklabels()]]
+    return [t for t in texts if any(c.isalpha() for c in t)]
+
+
+HELPERS = {
+    "bar": lambda labels: (lambda ax: bar(ax, labels, np.arange(1.0, len(labels) + 1))),
+    "vertical bar": lambda labels: (lambda ax: bar(ax, labels, np.arange(1.0, len(labels) + 1),
+                                                   horizontal=False)),
+    "heatmap": lambda labels: (lambda ax: heatmap(ax, np.eye(len(labels)), labels, labels)),
+}
+
+
+@pytest.mark.parametrize("helper", sorted(HELPERS))
+@pytest.mark.parametrize("n_labels", [3, 12])
+def test_long_labels_are_wrapped_and_the_figure_grows_to_fit(helper, n_labels):
+    from mllife.report._plots import LABEL_LINES, LABEL_WIDTH
+
+    short = [f"c{i}" for i in range(n_labels)]
+    long = [_forty(i) for i in range(n_labels)]
+    small = _drawn(Plot("short", HELPERS[helper](short), size=(3.0, 2.0)))
+    big = _drawn(Plot("long", HELPERS[helper](long), size=(3.0, 2.0)))
+    texts = _tick_texts(big)
+    assert texts
+    for text in texts:
+        lines_ = text.split("\n")
+        assert len(lines_) <= LABEL_LINES
+        assert max(len(line) for line in lines_) <= LABEL_WIDTH
+    # Wrapped, not cut: every word of every label is on the figure.
+    assert sorted(" ".join(t.split("\n")) for t in set(texts)) == sorted(set(long))
+    assert not big.legends  # no key: nothing was cut
+    w_small, h_small = small.get_size_inches()
+    w_big, h_big = big.get_size_inches()
+    assert w_big >= w_small
+    assert h_big >= h_small
+    assert w_big + h_big > w_small + h_small + 1.0
+
+
+def test_labels_too_long_to_wrap_are_cut_numbered_and_spelled_out_in_a_key():
+    from mllife.report._plots import LABEL_WIDTH, fit_labels
+
+    labels = ["revenue", "total revenue of the customer over the twelve months before the "
+              "snapshot date, in euros", "x" * 90]
+    fig = _drawn(Plot("cut", lambda ax: bar(ax, [*labels, labels[1]], [1.0, 2.0, 3.0, 4.0])))
+    texts = _tick_texts(fig)
+    assert texts[0] == "revenue"
+    assert texts[1].startswith("[1] total revenue")
+    assert texts[1].endswith("…")
+    assert texts[3] == texts[1]  # the same label keeps its number
+    assert texts[2].startswith("[2] xxx")
+    assert all(len(line) <= LABEL_WIDTH for t in texts for line in t.split("\n"))
+    (key,) = fig.legends
+    # Spelled out in full (wrapped onto lines of the key: compare without the whitespace).
+    spelled = ["".join(t.get_text().split()) for t in key.get_texts()]
+    assert spelled == ["".join(f"[{i}] {labels[i]}".split()) for i in (1, 2)]
+    tall = _drawn(Plot("cut", lambda ax: bar(ax, labels, [1.0, 2.0, 3.0]), size=(3.0, 2.0)))
+    plain = _drawn(Plot("plain", lambda ax: bar(ax, ["a", "b", "c"], [1.0, 2.0, 3.0]), size=(3.0, 2.0)))
+    assert tall.get_size_inches()[1] > plain.get_size_inches()[1]  # room for the key
+    assert fit_labels(["a b", "a b"]) == (["a b", "a b"], [])
+
+
+def test_legend_labels_of_lines_are_wrapped():
+    series = {name: ([0.0, 1.0], [0.0, 1.0]) for name in PENGUINS}
+    fig = _drawn(Plot("roc", lambda ax: lines(ax, series, diagonal=True), size=(4.8, 3.6)))
+    legend = fig.axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[1] == "Chinstrap penguin\n(Pygoscelis antarctica)"
+
+
+def test_evaluation_plots_with_penguin_species_build_without_warnings():
+    # The confusion matrix collapsed ("constrained_layout not applied because axes sizes
+    # collapsed to zero") with the species names of the Palmer penguins data set.
+    from sklearn.linear_model import LogisticRegression
+
+    from mllife.evaluation import evaluate
+
+    rng = np.random.default_rng(0)
+    n = 330
+    species = rng.integers(0, 3, n)
+    X = pd.DataFrame({"Culmen Length (mm)": 39 + 6 * species + rng.normal(0, 3, n),
+                      "Flipper Length (mm)": 190 + 12 * species + rng.normal(0, 7, n)})
+    y = pd.Series(np.array(PENGUINS)[species], name="Species")
+    island = pd.Series(np.array(["Torgersen Island", "Biscoe Islands", "Dream Island"])[
+        rng.integers(0, 3, n)] + ", Palmer Archipelago, Antarctica")
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    report = evaluate(model, X, y, baseline=None, sensitive_features=island)
+    figures = {plot.title: _drawn(plot) for plot in report._plots()}
+    confusion = figures["Confusion matrix (share of each true label)"]
+    assert "Gentoo penguin\n(Pygoscelis papua)" in _tick_texts(confusion)
+    assert confusion.get_size_inches()[0] > 4.8
+    assert all(len(line) <= 24 for fig in figures.values() for t in _tick_texts(fig)
+               for line in t.split("\n"))
+
+
+def test_audit_plots_with_long_column_names_build_without_warnings():
+    import mllife
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        f"{name} reported by the customer at signup (free text)": values
+        for name, values in (("Annual household income", rng.normal(5e4, 1e4, 200)),
+                             ("Number of dependants", rng.integers(0, 4, 200).astype(float)),
+                             ("Preferred contact channel", rng.choice(np.array(["N/A", "email"]), 200)))
+    })
+    frame.iloc[:40, 0] = np.nan
+    report = mllife.audit(frame)
+    for plot in report._plots():
+        fig = _drawn(plot)
+        assert all(len(line) <= 24 for t in _tick_texts(fig) for line in t.split("\n"))

@@ -27,8 +27,8 @@ STEPS: tuple[str, ...] = (
     "mllife.baselines",
     "mllife.experiments",
     "mllife.evaluation",
-    "mllife.drift",  # before the bundle: the bundle carries the drift profile
-    "mllife.bundle",
+    "mllife.bundle",  # fits the drift profile it carries
+    "mllife.drift",
 )
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "IntegrityError",
     "MllifeError",
     "MllifeWarning",
+    "ModelError",
     "NotFittedError",
     "SchemaError",
     "UntrustedTypeError",
@@ -150,6 +151,17 @@ class UntrustedTypeError(IntegrityError):
     Examples
     --------
     >>> issubclass(UntrustedTypeError, IntegrityError)
+    True
+    """
+
+
+class ModelError(MllifeError):
+    """A model failed on input that met its contract (its state does not fit the input,
+    or a library it needs is missing); the original exception is chained.
+
+    Examples
+    --------
+    >>> issubclass(ModelError, MllifeError)
     True
     """
 

@@ -18,8 +18,10 @@ from ._errors import InputError
 __all__ = [
     "KINDS",
     "NULL_LIKE_TOKENS",
+    "REPEATS_EXPECTED_FACTOR",
     "as_frame",
     "as_series",
+    "check_unique_columns",
     "generated_names",
     "hash_rows",
     "infer_kind",
@@ -28,6 +30,7 @@ __all__ = [
     "is_numeric",
     "is_string_like",
     "normalize_strings",
+    "repeats_expected",
     "require_columns",
 ]
 
@@ -55,19 +58,51 @@ def generated_names(n: int) -> list[str]:
     return [f"x{i}" for i in range(n)]
 
 
-def as_frame(X: Any, *, name: str = "X") -> pd.DataFrame:
+def check_unique_columns(df: pd.DataFrame, *, name: str = "X") -> None:
+    """Raise :class:`InputError` naming every column label ``df`` holds more than once.
+
+    ``df[label]`` is then a frame, not a column, and every column-wise
+    operation is ambiguous, so mllife refuses such frames at the door.
+    """
+    columns = df.columns
+    if columns.is_unique:
+        return
+    repeated = columns[columns.duplicated()].unique().tolist()
+    counts = ", ".join(f"{int((columns == label).sum())} columns named {label!r}"
+                       for label in repeated)
+    raise InputError(
+        f"{name} has duplicated column names {repeated!r} ({counts})",
+        expected="one column per name: rename them (df.columns = [...]) or drop the copies",
+    )
+
+
+def as_frame(X: Any, *, name: str = "X", allow_duplicate_columns: bool = False) -> pd.DataFrame:
     """Return ``X`` as a DataFrame without copying when it already is one.
 
     Numpy arrays get the column names ``x0, x1, ...``; a Series becomes a
     one-column frame; a dict is one row when its values are scalars, else
-    columns; a list of dicts is rows.
+    columns; a list of dicts is rows. Every public function that takes a
+    table takes it through here.
+
+    Parameters
+    ----------
+    X : DataFrame, Series, dict, list of dicts or 2-D array-like
+    name : str, default="X"
+        How errors call ``X``.
+    allow_duplicate_columns : bool, default=False
+        Accept a frame whose column labels repeat. Only code that works on
+        columns by position and reports the repetition itself (``audit``)
+        sets it.
 
     Raises
     ------
     InputError
-        When ``X`` is not tabular (a scalar, a 1-D or 3-D array).
+        When ``X`` is not tabular (a scalar, a 1-D or 3-D array), or when a
+        column label repeats (naming the labels), unless allowed.
     """
     if isinstance(X, pd.DataFrame):
+        if not allow_duplicate_columns:
+            check_unique_columns(X, name=name)
         return X
     if isinstance(X, pd.Series):
         return X.to_frame(name=X.name if X.name is not None else "x0")
@@ -253,3 +288,29 @@ def hash_rows(df: pd.DataFrame, columns: Sequence[Hashable] | None = None) -> np
             fixed[i] = col
         hashed = pd.util.hash_pandas_object(pd.DataFrame(fixed), index=False)
     return hashed.to_numpy(dtype=np.uint64)
+
+
+#: Repeated rows are expected when the columns allow fewer distinct rows than
+#: this many times the number of rows (see :func:`repeats_expected`).
+REPEATS_EXPECTED_FACTOR = 10
+
+
+def repeats_expected(n_distinct: Iterable[int], n_rows: int) -> bool:
+    """True when columns with these distinct counts make repeated rows inevitable.
+
+    The columns allow at most the product of their distinct counts as
+    distinct rows; when that product is under :data:`REPEATS_EXPECTED_FACTOR`
+    times ``n_rows`` (a table of a few categorical columns, such as
+    class/sex/age), identical rows are different records that happen to
+    agree, not copies of one record. Computed on logarithms, so any number
+    of columns is fine.
+
+    Examples
+    --------
+    >>> repeats_expected([4, 2, 2], n_rows=2201)  # 16 possible rows
+    True
+    >>> repeats_expected([1000, 365], n_rows=2201)
+    False
+    """
+    log_possible = float(np.sum(np.log(np.maximum(np.asarray(list(n_distinct), dtype=float), 1.0))))
+    return bool(log_possible < np.log(REPEATS_EXPECTED_FACTOR * max(int(n_rows), 1)))

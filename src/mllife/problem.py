@@ -9,7 +9,6 @@ pre-deployment checklist.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from types import MappingProxyType
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _metrics
 from ._errors import InputError, SchemaError
 from .report import Finding
 
@@ -28,31 +28,11 @@ TASKS: tuple[str, ...] = ("binary", "multiclass", "regression", "forecast")
 
 #: Every metric name :class:`SuccessCriteria` accepts, with its direction:
 #: ``"max"`` when the threshold is a maximum (lower is better), ``"min"`` when
-#: it is a minimum (higher is better).
+#: it is a minimum (higher is better). The metrics, their directions and
+#: aliases are :mod:`mllife._metrics`'s, the ones :func:`mllife.evaluate`
+#: computes.
 METRICS: Mapping[str, str] = MappingProxyType({
-    "accuracy": "min", "balanced_accuracy": "min", "precision": "min", "recall": "min",
-    "f1": "min", "specificity": "min", "roc_auc": "min", "pr_auc": "min", "r2": "min",
-    "mae": "max", "rmse": "max", "mse": "max", "log_loss": "max", "brier": "max",
-    "ece": "max", "mape": "max",
-})
-
-_CLASSIFICATION = frozenset({
-    "accuracy", "balanced_accuracy", "precision", "recall", "f1", "specificity", "roc_auc",
-    "pr_auc", "log_loss", "brier", "ece",
-})
-_REGRESSION = frozenset({"mae", "rmse", "mse", "r2", "mape"})
-_UNIT_INTERVAL = frozenset(_CLASSIFICATION - {"log_loss"})
-_NON_NEGATIVE = frozenset({"mae", "rmse", "mse", "log_loss", "mape"})
-
-#: Other spellings users write, after normalisation, mapped to the canonical name.
-_ALIASES: Mapping[str, str] = MappingProxyType({
-    "auc": "roc_auc", "rocauc": "roc_auc", "auroc": "roc_auc", "roc": "roc_auc",
-    "prauc": "pr_auc", "auprc": "pr_auc", "average_precision": "pr_auc",
-    "f1_score": "f1", "balanced_acc": "balanced_accuracy", "acc": "accuracy",
-    "logloss": "log_loss", "cross_entropy": "log_loss", "brier_score": "brier",
-    "r_squared": "r2", "r2_score": "r2", "tnr": "specificity", "tpr": "recall",
-    "sensitivity": "recall", "ppv": "precision",
-})
+    name: m.direction for name, m in _metrics.METRICS.items()})
 
 _DEFAULT_METRICS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "binary": ("roc_auc", "pr_auc", "recall", "precision", "f1", "log_loss", "brier", "ece"),
@@ -99,9 +79,7 @@ def normalize_metric_name(name: Any) -> str:
     """
     if not isinstance(name, str):
         raise InputError(f"metric name {name!r} is not a string", expected="a metric name")
-    text = name.strip().casefold().replace("²", "2")
-    text = re.sub(r"[\s\-.]+", "_", text).strip("_")
-    return _ALIASES.get(text, text)
+    return _metrics.normalize_name(name)
 
 
 def _finite_number(value: Any, what: str) -> float:
@@ -260,15 +238,15 @@ class SuccessCriteria:
                     expected="each metric once",
                 )
             number = _finite_number(value, f"the threshold of {raw!r}")
-            if name in _UNIT_INTERVAL and not 0.0 <= number <= 1.0:
-                raise InputError(f"the threshold of {name!r} is {number}",
-                                 expected="a value between 0 and 1")
-            if name in _NON_NEGATIVE and number < 0:
-                raise InputError(f"the threshold of {name!r} is {number}",
-                                 expected="a value of at least 0")
-            if name == "r2" and number > 1:
-                raise InputError(f"the threshold of 'r2' is {number}",
-                                 expected="a value of at most 1")
+            low, high = _metrics.METRICS[name].bounds
+            if (low is not None and number < low) or (high is not None and number > high):
+                if low is not None and high is not None:
+                    expected = f"a value between {low:g} and {high:g}"
+                elif low is not None:
+                    expected = f"a value of at least {low:g}"
+                else:
+                    expected = f"a value of at most {high:g}"
+                raise InputError(f"the threshold of {name!r} is {number}", expected=expected)
             clean[name] = number
         object.__setattr__(self, "thresholds", MappingProxyType(clean))
         if self.max_latency_ms is not None:
@@ -597,7 +575,7 @@ class ProblemSpec:
                 criteria = SuccessCriteria(dict(criteria))
             object.__setattr__(self, "criteria", criteria)
         if criteria is not None:
-            allowed = _REGRESSION if task in ("regression", "forecast") else _CLASSIFICATION
+            allowed = frozenset(_metrics.for_task(task))
             wrong = [m for m in criteria.metrics if m not in allowed]
             if wrong:
                 raise InputError(

@@ -147,7 +147,9 @@ def test_cleaner_tokens_keep_unknown_as_a_category():
     from mllife._frame import NULL_LIKE_TOKENS
 
     X = pd.DataFrame({"poutcome": ["unknown"] * 8 + ["success", "N/A"]})
-    assert Cleaner().fit_transform(X)["poutcome"].isna().sum() == 9
+    # 'unknown' in most rows is a level (the audit says info): kept by default, erased on request
+    assert Cleaner().fit_transform(X)["poutcome"].isna().sum() == 1
+    assert Cleaner(keep_levels=False).fit_transform(X)["poutcome"].isna().sum() == 9
     kept = Cleaner(tokens=NULL_LIKE_TOKENS - {"unknown"}).fit_transform(X)["poutcome"]
     assert kept.isna().tolist() == [False] * 9 + [True]
     assert kept.iloc[0] == "unknown"

@@ -224,7 +224,7 @@ def test_outputs_html_json_markdown(tmp_path):
     cur = cur.assign(x=cur["x"] + 1, c="a")
     report = drift_report(ref, cur, max_plots=2)
     html = report.to_html()
-    assert html.count("<img") == 3
+    assert html.count("<img") == 4  # effect sizes of numbers, of categories, 2 overlays
     assert len(html) < 1_000_000
     data = json.loads(report.to_json())
     assert data["drifted_columns"] == ["x", "c"]

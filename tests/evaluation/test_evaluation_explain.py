@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -139,3 +139,110 @@ def test_model_taking_categorical_columns_directly_is_explained():
     assert r.importance["feature"].iloc[-1] == "noise"
     assert set(r.importance["feature"]) == {"num", "noise", "cat"}
     assert not r.findings_by(check="explanation_skipped")
+
+
+def _cars(n=392, seed=0):
+    """A table shaped like vega_datasets' cars: numbers with gaps (Horsepower) and Origin."""
+    rng = np.random.default_rng(seed)
+    cylinders = rng.choice(np.array([4.0, 6.0, 8.0]), n, p=[0.5, 0.25, 0.25])
+    X = pd.DataFrame({
+        "Cylinders": cylinders,
+        "Displacement": cylinders * 35 + rng.normal(0, 20, n),
+        "Horsepower": cylinders * 15 + rng.normal(0, 10, n),
+        "Weight_in_lbs": cylinders * 450 + rng.normal(0, 200, n),
+        "Acceleration": rng.normal(15.5, 2.7, n),
+        "Origin": rng.choice(np.array(["USA", "Europe", "Japan"]), n, p=[0.6, 0.2, 0.2]),
+    })
+    X.loc[rng.choice(n, 6, replace=False), "Horsepower"] = np.nan
+    y = 50 - 0.006 * X["Weight_in_lbs"] - 0.05 * X["Horsepower"].fillna(100) + rng.normal(0, 2, n)
+    return X, y.rename("Miles_per_Gallon")
+
+
+@pytest.mark.parametrize("estimator", [GradientBoostingRegressor(n_estimators=30, random_state=0),
+                                       KNeighborsRegressor(10)])
+def test_missing_indicator_is_credited_to_the_column_it_indicates(estimator):
+    # make_preprocessor imputes numbers with add_indicator=True: the indicator of Horsepower
+    # was credited to a pseudo-column "Cylinders + Displacement + Horsepower + ...".
+    from mllife.features import describe_features, make_preprocessor
+
+    X, y = _cars()
+    model = make_pipeline(make_preprocessor(X), estimator).fit(X, y)
+    names, sources = output_sources(model[:-1], list(X.columns))
+    assert "missingindicator_Horsepower" in names
+    assert sources[names.index("missingindicator_Horsepower")] == "Horsepower"
+    assert sources == describe_features(model)["source"].tolist()
+    result = explain(model, X, "regression", None, None, n_rows=80)
+    imp = result.importance.set_index("feature")
+    assert set(imp.index) == set(X.columns)
+    assert imp.loc["Horsepower", "n_transformed"] == 2
+    assert result.additivity_max_error < 1e-6
+    assert not [n for n in result.notes if "mix several input columns" in n]
+
+
+def test_a_feature_made_from_several_columns_is_credited_to_their_group_with_a_note():
+    from sklearn.preprocessing import PolynomialFeatures
+
+    X, y = _cars()
+    num = ["Displacement", "Weight_in_lbs"]
+    model = make_pipeline(ColumnTransformer([("num", PolynomialFeatures(2, include_bias=False), num)]),
+                          LinearRegression()).fit(X, y)
+    result = explain(model, X, "regression", None, None, n_rows=60)
+    assert set(result.importance["feature"]) == {*num, "Displacement + Weight_in_lbs"}
+    assert any("mix several input columns" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("labels", ["integers", "strings"])
+def test_multiclass_model_without_predict_proba_explains_its_decision_function(labels):
+    # SVC() on wine: with string labels explain() raised ValueError (predict() cast to
+    # float); with integer labels it explained the predicted class number as an amount.
+    from sklearn.datasets import load_wine
+    from sklearn.svm import SVC
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    if labels == "strings":
+        y = pd.Series(np.array(["barolo", "grignolino", "barbera"])[y], name="cultivar")
+    model = make_pipeline(StandardScaler(), SVC()).fit(X.iloc[::2], y.iloc[::2])
+    r = evaluate(model, X.iloc[1::2], y.iloc[1::2], explain=True, baseline=None)
+    assert r.explanation["explained_output"] == "decision_function"
+    assert r.explanation["additive"]
+    assert any("decision function is explained" in n for n in r.notes)
+    assert set(r.importance["feature"]) == set(X.columns)
+    # The same ranking whatever the labels are called (class numbers are not amounts).
+    top = r.importance["feature"].head(3).tolist()
+    assert top == _wine_svc_top3()
+
+
+def _wine_svc_top3():
+    from sklearn.datasets import load_wine
+    from sklearn.svm import SVC
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    model = make_pipeline(StandardScaler(), SVC()).fit(X.iloc[::2], y.iloc[::2])
+    result = explain(model, X.iloc[1::2], "multiclass", model.classes_, None)
+    return result.importance["feature"].head(3).tolist()
+
+
+def test_classifier_without_scores_or_with_one_vs_one_scores_is_skipped_with_a_reason():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.datasets import load_iris
+    from sklearn.svm import SVC
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+
+    class Nearest(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            self.classes_ = np.unique(y)
+            self.means_ = np.stack([X[y == c].mean().to_numpy() for c in self.classes_])
+            return self
+
+        def predict(self, X):
+            d = ((X.to_numpy()[:, None, :] - self.means_[None]) ** 2).sum(axis=2)
+            return self.classes_[d.argmin(axis=1)]
+
+    no_scores = explain(Nearest().fit(X, y), X, "multiclass", np.unique(y), None)
+    assert isinstance(no_scores, str)
+    assert "neither predict_proba nor decision_function" in no_scores
+    ovo = SVC(decision_function_shape="ovo").fit(X, y)
+    skipped = explain(ovo, X, "multiclass", ovo.classes_, None)
+    assert isinstance(skipped, str)
+    assert "one-vs-one" in skipped

@@ -177,3 +177,43 @@ def test_continuous_sensitive_feature_is_grouped_by_quantile_bins():
     model_df = LogisticRegression().fit(X, y)
     r2 = evaluate(model_df, X, y, sensitive_features=0, baseline=None)
     assert len(r2.fairness) == 5
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_absent_combination_of_two_sensitive_features_is_left_out_not_a_crash(task):
+    # An adult-census-like test set holding no "Amer-Indian-Eskimo" women: fairlearn lists
+    # that sex x race combination with NaN metrics, and casting its size to int raised
+    # pandas' IntCastingNaNError.
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(11)
+    n = 900
+    sex = rng.choice(np.array(["Female", "Male"]), n)
+    race = rng.choice(np.array(["White", "Black", "Amer-Indian-Eskimo"]), n, p=[0.7, 0.2, 0.1])
+    race = np.where((sex == "Female") & (race == "Amer-Indian-Eskimo"), "White", race)
+    X = pd.DataFrame({"age": rng.integers(17, 90, n).astype(float),
+                      "hours_per_week": rng.normal(40, 10, n), "sex": sex, "race": race})
+    signal = (X["age"] - 40) / 12 + (X["hours_per_week"] - 40) / 10 + rng.normal(size=n)
+    numbers = ColumnTransformer([("num", "passthrough", ["age", "hours_per_week"])])
+    if task == "regression":
+        y = signal
+        model = make_pipeline(numbers, LinearRegression()).fit(X, y)
+    else:
+        y = pd.Series(np.digitize(signal, [0.0] if task == "binary" else [-0.7, 0.7]))
+        model = make_pipeline(numbers, LogisticRegression()).fit(X, y)
+    r = evaluate(model, X, y, sensitive_features=["sex", "race"], baseline=None)
+    assert "Female & Amer-Indian-Eskimo" not in set(r.fairness["group"])
+    assert len(r.fairness) == 5
+    assert r.fairness["n"].sum() == n
+    assert any("Female & Amer-Indian-Eskimo" in note and "no test rows" in note for note in r.notes)
+    if task == "binary":
+        pred = model.predict(X)
+        direct = MetricFrame(metrics=selection_rate, y_true=y, y_pred=pred,
+                             sensitive_features=X[["sex", "race"]])
+        table = r.fairness.set_index(["sex", "race"])["selection_rate"]
+        expected = direct.by_group.dropna()
+        assert table.sort_index().to_numpy() == pytest.approx(expected.sort_index().to_numpy())
+        assert r.fairness_differences["demographic_parity_difference"] == pytest.approx(
+            demographic_parity_difference(y, pred, sensitive_features=X[["sex", "race"]]))

@@ -15,8 +15,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.svm import LinearSVC
 
 import mllife
+from mllife._metrics import expected_calibration_error
 from mllife.evaluation import EvaluationReport, evaluate
-from mllife.evaluation._metrics import expected_calibration_error
 
 
 def _frame(X):
@@ -146,8 +146,10 @@ def test_one_class_in_y_test_is_reported_not_a_crash(binary):
     r = evaluate(model, X[keep], y[keep], baseline=None)
     assert np.isnan(r.metrics["roc_auc"])
     assert "one class" in r.undefined["roc_auc"]
-    assert np.isnan(r.metrics["recall"])
-    assert "recall" in r.undefined
+    # No positive in y_test: recall is undefined, counted as 0 as scikit-learn does.
+    assert r.metrics["recall"] == skm.recall_score(y[keep], model.predict(X[keep]), pos_label="yes",
+                                                   zero_division=0.0) == 0.0
+    assert "zero_division" in r.undefined["recall"]
     assert r.findings_by(check="one_class")
     assert r.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y[keep], model.predict(X[keep])))
 

@@ -139,7 +139,7 @@ def test_split_does_not_mutate(seed):
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({"t": pd.Timestamp("2024-01-01")
                        + pd.to_timedelta(rng.integers(0, 20, 50), unit="D"),
-                       "y": rng.integers(0, 2, 50)})
+                       "x": rng.normal(size=50), "y": rng.integers(0, 2, 50)})
     before = df.copy()
     split(df, target="y", time_col="t", gap="1D")
     split(df, target="y", random_state=seed)

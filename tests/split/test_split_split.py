@@ -8,7 +8,9 @@ import pytest
 
 import mllife
 from mllife import DataWarning, InputError
-from mllife.split import LeakageReport, Split, split
+from mllife.split import LeakageReport, Split, check_leakage, split
+
+from ._tables import census, titanic
 
 
 def _frame(n: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -106,6 +108,75 @@ def test_dedupe_keeps_twins_together():
     # Without dedupe the twins leak, and the report says so.
     leaky = split(twins, target="y", dedupe=False, random_state=0)
     assert leaky.report.findings_by(check="exact_duplicates")
+
+
+def _part_of(s: Split, index: pd.Index) -> pd.Series:
+    part_of = pd.Series("train", index=index)
+    part_of[s.validation.index] = "validation"
+    part_of[s.test.index] = "test"
+    return part_of
+
+
+def test_dedupe_refuses_a_table_whose_twins_are_inherent():
+    # pydataset's titanic: 2,201 people, 3 categorical features allowing 16 rows (14 occur).
+    # Keeping identical rows together put 39% of the rows (adult male crew) in one part
+    # and scored the model on whole class x sex cells it never saw: refused, saying why.
+    df = titanic()
+    with pytest.raises(InputError, match=r"14 distinct feature rows.*4 x 2 x 2 = 16 different"
+                                         r".*not copies.*expected dedupe=False") as err:
+        split(df, target="survived", random_state=0)
+    assert "0.7 such sets" in str(err.value)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_row_split_of_titanic_keeps_every_class_and_sex_in_train(seed):
+    df = titanic()
+    s = split(df, target="survived", dedupe=False, random_state=seed)
+    shares = np.array(list(s.sizes.values())) / len(df)
+    np.testing.assert_allclose(shares, [0.7, 0.15, 0.15], atol=0.01)
+    cells = s.train.groupby(["class", "sex"]).size()
+    assert len(cells) == 8  # 1st-class women included
+    assert cells.min() >= 10
+    for part in s:
+        assert part["survived"].eq("yes").mean() == pytest.approx(711 / 2201, abs=0.01)
+    # Every test row has a twin in train, and the report says it is the table's nature.
+    found = s.report.findings_by(check="exact_duplicates")
+    assert [f.severity for f in found] == ["info", "info"]
+    assert all(f.share == 1.0 and "inherent" in f.message and "16 distinct rows" in f.message
+               for f in found)
+    assert s.report.passed
+
+
+def test_dedupe_groups_a_coarse_table_with_enough_distinct_rows():
+    # Census-like: 8,960 possible rows, ~1,500 occur in 6,000; the sets of identical
+    # rows are many, so they are kept together and the sizes are still met.
+    df = census()
+    features = df.columns.drop("income_over_50k")
+    s = split(df, target="income_over_50k", random_state=0)
+    shares = np.array(list(s.sizes.values())) / len(df)
+    np.testing.assert_allclose(shares, [0.7, 0.15, 0.15], atol=0.02)
+    key = df[features].astype(str).agg("|".join, axis=1)
+    assert _part_of(s, df.index).groupby(key).nunique().max() == 1  # no twin straddles
+    assert len(s.train.groupby(["workclass", "sex"]).size()) == 14
+    assert not s.report.findings_by(check="exact_duplicates")
+
+
+def test_check_leakage_calls_twins_of_a_few_distinct_rows_inherent_not_an_error():
+    df = titanic()
+    train, test = df.iloc[:1700], df.iloc[1700:]
+    report = check_leakage(train, test, target="survived")
+    (found,) = report.findings_by(check="exact_duplicates")
+    assert (found.severity, found.share) == ("info", 1.0)
+    assert "as expected" in found.message
+    assert "not copies" in found.message
+    assert found.details["inherent"]
+    assert found.details["possible_rows"] == 16
+    checks = report.checks
+    assert checks.loc[checks["check"] == "exact_duplicates", "status"].tolist() == ["info"]
+    # Copies in an ordinary table are still an error.
+    ordinary = _frame(400)
+    report = check_leakage(ordinary, ordinary.iloc[:100], target="y")
+    assert report.findings_by(check="exact_duplicates")[0].severity == "error"
 
 
 def test_time_split_on_unsorted_input_with_ties():

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, TimeSeriesSplit, cross_validate
+from sklearn.model_selection import GroupKFold, KFold, TimeSeriesSplit, cross_validate
 from sklearn.pipeline import make_pipeline
 
 from mllife import InputError
@@ -32,6 +34,45 @@ def test_matches_time_series_split_on_sorted_distinct_times():
     X = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=n, freq="h"), "a": range(n)})
     ours = list(PurgedTimeSeriesSplit(n_splits=5, time="t").split(X))
     theirs = list(TimeSeriesSplit(n_splits=5).split(X))
+    for (a_tr, a_te), (b_tr, b_te) in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(a_tr, b_tr)
+        np.testing.assert_array_equal(a_te, b_te)
+
+
+@settings(max_examples=150)
+@given(n=st.integers(3, 300), n_splits=st.integers(2, 12), gap=st.integers(0, 5),
+       max_train_size=st.one_of(st.none(), st.integers(1, 50)))
+def test_walk_forward_equals_time_series_split_for_any_row_count(n, n_splits, gap,
+                                                                  max_train_size):
+    # Distinct sorted timestamps: the same index arrays as scikit-learn, whatever
+    # n % (n_splits + 1). Without ``time`` the gap is in rows, as in scikit-learn.
+    assume(n_splits + 1 <= n)
+    theirs_cv = TimeSeriesSplit(n_splits=n_splits, gap=gap, max_train_size=max_train_size)
+    try:
+        theirs = list(theirs_cv.split(np.zeros((n, 1))))
+    except ValueError:  # the gap leaves a fold without training rows
+        assume(False)
+    X = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=n, freq="h"), "a": range(n)})
+    by_time = list(PurgedTimeSeriesSplit(n_splits, time="t",
+                                         max_train_size=max_train_size).split(X))
+    by_rows = list(PurgedTimeSeriesSplit(n_splits, gap=gap,
+                                         max_train_size=max_train_size).split(X))
+    plain = list(TimeSeriesSplit(n_splits=n_splits, max_train_size=max_train_size)
+                 .split(np.zeros((n, 1))))
+    for ours, reference in ((by_time, plain), (by_rows, theirs)):
+        assert len(ours) == len(reference) == n_splits
+        for (a_tr, a_te), (b_tr, b_te) in zip(ours, reference, strict=True):
+            np.testing.assert_array_equal(a_tr, b_tr)
+            np.testing.assert_array_equal(a_te, b_te)
+
+
+@settings(max_examples=100)
+@given(n=st.integers(2, 300), n_splits=st.integers(2, 12))
+def test_purged_kfold_without_gap_or_embargo_equals_kfold(n, n_splits):
+    assume(n_splits <= n)
+    X = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=n, freq="D")})
+    ours = list(PurgedTimeSeriesSplit(n_splits, time="t", embargo="0D").split(X))
+    theirs = list(KFold(n_splits=n_splits).split(X))
     for (a_tr, a_te), (b_tr, b_te) in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a_tr, b_tr)
         np.testing.assert_array_equal(a_te, b_te)
@@ -181,10 +222,17 @@ def test_bad_input(cv, match):
         list(cv.split(X, y, groups))
 
 
-def test_string_time_column_and_nat_rejected():
+def test_iso_text_time_is_read_like_datetimes_and_other_text_rejected():
     X, _y, _ = _data(50)
+    as_dates = list(PurgedTimeSeriesSplit(3, time="t").split(X))
+    as_text = list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["t"].astype(str))))
+    for (a_tr, a_te), (b_tr, b_te) in zip(as_dates, as_text, strict=True):
+        np.testing.assert_array_equal(a_tr, b_tr)
+        np.testing.assert_array_equal(a_te, b_te)
     with pytest.raises(InputError, match="not times"):
-        list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["t"].astype(str))))
+        list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t="soon")))
+    with pytest.raises(InputError, match="not times"):
+        list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["a"] > 0)))
     with pytest.raises(InputError, match="NaT"):
         list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["t"].where(X["a"] > 0))))
     with pytest.raises(InputError, match="not a DataFrame"):

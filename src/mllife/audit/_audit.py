@@ -66,7 +66,8 @@ def audit(
     time_col : column label, optional
         The event-time column (not judged as a feature by the leakage check).
     id_cols : column label or list of them, optional
-        Identifier columns: ignored by conflicting-label and duplicate-ignoring-id checks.
+        Identifier columns: ignored by the conflicting-label, duplicate-ignoring-id
+        and outlier checks (a panel's person id repeats, so it is no ID-like column).
     checks : list or mapping, optional
         Which checks to run: ``None`` for all; a list of names (and/or check
         functions); or ``{name: {param: value}}`` to set parameters, e.g.
@@ -94,7 +95,7 @@ def audit(
     >>> report.findings_by(check="duplicate_rows")[0].n_rows
     20
     """
-    frame = as_frame(df, name="df")
+    frame = as_frame(df, name="df", allow_duplicate_columns=True)  # reported by a check
     ids = _as_id_cols(id_cols)
     for what, cols in (("target", [target]), ("time_col", [time_col]), ("id_cols", list(ids))):
         cols = [c for c in cols if c is not None]

@@ -10,11 +10,6 @@ from ..report import Finding
 from ._data import AuditData
 from ._registry import _builtin
 
-#: Null tokens that are also plain words: in most of a column's rows they may be a real category.
-_WORD_TOKENS = frozenset({"unknown", "none", "missing", "undefined", "not available", "nil"})
-#: Share of the present rows from which such word tokens are reported as info, not warning.
-_CATEGORY_SHARE = 0.5
-
 
 @_builtin("disguised_nulls")
 def disguised_nulls(data: AuditData) -> Iterator[Finding]:
@@ -22,9 +17,12 @@ def disguised_nulls(data: AuditData) -> Iterator[Finding]:
 
     Text: any value whose stripped, case-folded form is a null token
     (``"N/A"``, ``" null"``, ``"-"``, ``"?"``, ``""``, ``"unknown"``...),
-    even when it is the column's only token (info rather than warning when
-    only word tokens such as ``"unknown"`` or ``"none"`` appear and they fill
-    half or more of the present rows: that is often a real category). Numbers: sentinels such as
+    even when it is the column's only token: a warning. A word token that is
+    a real level of its column (an arm ``"NONE"`` as frequent as ``"A"`` and
+    ``"B"``, ``"unknown"`` in most rows, the column's only value: see
+    :func:`mllife.features._null_like.token_levels`) is reported apart, as
+    info ("looks like a real category"); :class:`~mllife.features.NullLikeToNaN`
+    and :class:`~mllife.features.Cleaner` keep it. Numbers: sentinels such as
     ``-999`` or ``-1`` that stand apart from the rest of the column (see
     :func:`mllife.features._null_like.find_sentinels`).
     """
@@ -35,25 +33,25 @@ def disguised_nulls(data: AuditData) -> Iterator[Finding]:
             hit = col.null_tokens
             if not hit.any():
                 continue
-            mask = data.rows_where(col, hit)
-            tokens = {str(u): int(c) for u, c in zip(col.uniques[hit], col.counts[hit], strict=True)}
-            n = int(mask.sum())
-            shown = ", ".join(repr(t) for t in list(tokens)[:5])
-            # "unknown" / "none" in most rows is as likely a real category (no previous
-            # campaign, no promo) as missing data: say so, at info level.
-            category = n >= _CATEGORY_SHARE * col.n_present and all(
-                " ".join(t.split()).casefold() in _WORD_TOKENS for t in tokens)
-            message = (f"{n} values are null tokens ({shown}) that pandas does not count as missing"
-                       if not category else
-                       f"{n} values ({n / col.n_present:.0%} of the present ones) are {shown}: "
-                       "a real category, or missing values pandas does not count as missing?")
-            yield Finding(
-                "disguised_nulls", "info" if category else "warning", column=col.label,
-                message=message,
-                n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
-                suggestion="treat them as missing: mllife.features.NullLikeToNaN (or Cleaner)",
-                details={"tokens": tokens},
-            )
+            levels = col.token_levels
+            for values, category in ((hit & ~levels, False), (levels, True)):
+                if not values.any():
+                    continue
+                mask = data.rows_where(col, values)
+                tokens = {str(u): int(c) for u, c in zip(col.uniques[values], col.counts[values], strict=True)}
+                n = int(mask.sum())
+                shown = ", ".join(repr(t) for t in list(tokens)[:5])
+                yield Finding(
+                    "disguised_nulls", "info" if category else "warning", column=col.label,
+                    message=(f"{n} values ({n / col.n_present:.0%} of the present ones) are {shown}: "
+                             "this looks like a real category, not a missing value" if category else
+                             f"{n} values are null tokens ({shown}) that pandas does not count as missing"),
+                    n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
+                    suggestion=("keep it as a category (NullLikeToNaN and Cleaner keep it); if it does "
+                                "mean missing, use NullLikeToNaN(keep_levels=False)" if category else
+                                "treat them as missing: mllife.features.NullLikeToNaN (or Cleaner)"),
+                    details={"tokens": tokens, "category": category},
+                )
         elif col.is_numeric and col.sentinels:
             values = col.uniques.to_numpy(dtype=float, na_value=np.nan)
             hit = np.isin(values, col.sentinels)

@@ -44,15 +44,20 @@ def outliers(data: AuditData, method: str = "iqr", k: float = 3.0, gross: float 
     raw IQRs beyond the quartiles (a unit error or a typo: 60x the usual),
     ``info`` otherwise (a heavy tail worth a look). Sentinels reported as
     disguised nulls are left out. Columns with fewer than 10 distinct values,
-    booleans and identifiers are skipped.
+    booleans and identifiers (the ``id_cols`` and columns that look like ids)
+    are skipped. The target is judged like any column; its finding says it
+    is about the target (``details["target"]``): outlying labels pull a
+    regression model as much as outlying inputs do.
     """
     if method not in ("iqr", "mad"):
         from .._errors import InputError
 
         raise InputError(f"method={method!r}", expected='"iqr" or "mad"')
+    ids = set(data.id_cols)
     for col in data.columns:
-        if not col.is_numeric or col.n_unique < 10 or col.id_like or col.label == data.target:
+        if not col.is_numeric or col.n_unique < 10 or col.id_like or col.label in ids:
             continue
+        is_target = data.target is not None and col.label == data.target
         raw = col.series.to_numpy(dtype=float, na_value=np.nan)
         valid = np.isfinite(raw)
         if col.sentinels:
@@ -102,12 +107,15 @@ def outliers(data: AuditData, method: str = "iqr", k: float = 3.0, gross: float 
             low, high = (float(np.exp(lo) - shift), float(np.exp(hi) - shift)) if log else (float(lo), float(hi))
         yield Finding(
             "outliers", "warning" if far.any() else "info", column=col.label,
-            message=f"{n} values lie outside [{low:.4g}, {high:.4g}] "
+            message=f"{n} {'target values' if is_target else 'values'} lie outside [{low:.4g}, {high:.4g}] "
                     f"({'log scale of |x|, ' if signed else 'log scale, ' if log else ''}{method.upper()} fences)"
                     + (f"; {int(far.sum())} of them more than {gross:g} IQRs out" if far.any() else ""),
             n_rows=n, share=n / data.n_rows, threshold=float(k), sample_index=data.sample_index(mask),
-            suggestion="check them at the source (unit errors, typos); clip or use a robust model "
-                       "if they are real",
-            details={"method": method, "log_scale": log, "signed_log_scale": signed, "low": low, "high": high, "n_gross": int(far.sum()),
-                     "min": float(x.min()), "max": float(x.max())},
+            suggestion="check them at the source (unit errors, typos); "
+                       + ("drop wrong labels; if they are real, use a robust loss (Huber, absolute "
+                          "error) or model a transformed target" if is_target
+                          else "clip or use a robust model if they are real"),
+            details={"method": method, "log_scale": log, "signed_log_scale": signed, "low": low,
+                     "high": high, "n_gross": int(far.sum()), "min": float(x.min()),
+                     "max": float(x.max()), "target": is_target},
         )

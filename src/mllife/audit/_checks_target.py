@@ -46,10 +46,13 @@ def target_missing(data: AuditData) -> Iterator[Finding]:
 def conflicting_labels(data: AuditData, max_repeated: float = 0.2) -> Iterator[Finding]:
     """Rows with identical features (ids ignored) but different targets.
 
-    ``n_rows`` counts every row of every conflicting group. A warning, unless
+    ``n_rows`` counts every row of every conflicting group. A warning for a
+    classification-like target (booleans, text, few distinct values), unless
     more than ``max_repeated`` of all rows repeat another row's features
     (coarse, low-cardinality features): then different labels for one feature
-    row are expected noise and the finding is info.
+    row are expected noise and the finding is info. For a numeric target with
+    many distinct values (regression), identical features with different
+    targets are ordinary noise: info at most, never a warning.
     """
     info = _target(data)
     features = data.features
@@ -63,13 +66,20 @@ def conflicting_labels(data: AuditData, max_repeated: float = 0.2) -> Iterator[F
     mask = np.isin(h, conflicted)
     n = int(mask.sum())
     repeated = float(pd.Series(h).duplicated(keep=False).mean())
+    classification = _is_classification(info)
+    message = f"{len(conflicted)} groups of identical feature rows ({n} rows) have different targets"
+    if not classification:
+        message += ": ordinary noise for a numeric target, unless the rows are copies of one record"
     yield Finding(
-        "conflicting_labels", "warning" if repeated <= max_repeated else "info", column=info.label,
-        message=f"{len(conflicted)} groups of identical feature rows ({n} rows) have different targets",
+        "conflicting_labels", "warning" if classification and repeated <= max_repeated else "info",
+        column=info.label, message=message,
         n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
         suggestion="find out which label is right (relabel, or keep the latest); a model cannot "
-                   "fit both and the error floor rises",
-        details={"groups": len(conflicted), "repeated_feature_rows": repeated},
+                   "fit both and the error floor rises" if classification else
+                   "nothing to fix if they are separate observations; if they are copies of one "
+                   "record, keep one",
+        details={"groups": len(conflicted), "repeated_feature_rows": repeated,
+                 "classification": classification},
     )
 
 
@@ -101,37 +111,41 @@ def target_imbalance(data: AuditData, warn_below: float = 0.1, info_below: float
 @_builtin("target_leakage", min_accuracy=0.95, min_gain=0.8, max_categories=10)
 def target_leakage(data: AuditData, min_accuracy: float = 0.95, min_gain: float = 0.8,
                    max_categories: int = 10) -> Iterator[Finding]:
-    """A low-cardinality column that alone predicts the target almost perfectly.
+    """A column that gives a classification target almost exactly.
 
-    For each column with at most ``max_categories`` values, the accuracy of
-    predicting the target by the majority label of each value is compared
-    with the majority-class rate; a column reaching ``min_accuracy`` and
-    removing ``min_gain`` of the remaining errors is suspicious (recorded
-    after the outcome?).
+    For a column with at most ``max_categories`` values (missing as one
+    more), the accuracy of predicting the target by the majority label of
+    each value is compared with the majority-class rate; a column reaching
+    ``min_accuracy`` and removing ``min_gain`` of the remaining errors is
+    suspicious (recorded after the outcome?). For a two-class target, a
+    numeric or date column with more values is suspicious when one cut of
+    its ordered values gives the target in 99% of the rows, removing 90% of
+    the errors: the target is that column thresholded (``had_affair`` is
+    ``affairs > 0``). A strong predictor is not flagged (a tumour's size
+    splits malignant from benign at one threshold in 92-95% of rows). The
+    rule is :func:`mllife.split._target.derived_rule`, which
+    :func:`mllife.check_leakage`'s ``target_proxy`` uses too.
     """
+    from ..split._target import derived_rule
+
     info = _target(data)
     if info is None or not _is_classification(info) or info.n_unique < 2:
         return
     y = info.codes
     labelled = y >= 0
     n = int(labelled.sum())
-    base = float(info.counts.max() / n)
-    if base >= 0.999:
-        return
-    k = info.n_unique
     for col in data.features:
-        if col.unhashable or col.n_unique < 2 or col.n_unique > max_categories or col.label == data.time_col:
+        if col.unhashable or col.n_unique < 2 or col.label == data.time_col:
             continue
-        x = col.codes[labelled] + 1  # missing becomes its own category
-        table = np.bincount(x * k + y[labelled], minlength=(col.n_unique + 1) * k).reshape(-1, k)
-        accuracy = float(table.max(axis=1).sum() / n)
-        gain = (accuracy - base) / (1 - base)
-        if accuracy >= min_accuracy and gain >= min_gain:
-            yield Finding(
-                "target_leakage", "warning", column=col.label,
-                message=f"{col.label!r} alone predicts {info.label!r} with {accuracy:.1%} accuracy "
-                        f"(majority class: {base:.1%})",
-                n_rows=n, share=n / data.n_rows, threshold=min_accuracy,
-                suggestion="check when this column is recorded: if after the outcome, drop it",
-                details={"accuracy": accuracy, "baseline": base},
-            )
+        rule = derived_rule(col.series, y[labelled], factorized=(col.codes[labelled], col.uniques),
+                            max_values=max_categories, values=(min_accuracy, min_gain))
+        if rule is None:
+            continue
+        yield Finding(
+            "target_leakage", "warning", column=col.label,
+            message=f"{col.label!r} alone predicts {info.label!r} with {rule.accuracy:.1%} accuracy "
+                    f"(majority class: {rule.baseline:.1%}; {rule.description})",
+            n_rows=n, share=n / data.n_rows, threshold=min_accuracy,
+            suggestion="check when this column is recorded: if after the outcome, drop it",
+            details={"accuracy": rule.accuracy, "baseline": rule.baseline, "rule": rule.kind},
+        )

@@ -98,7 +98,7 @@ def numbers_as_strings(data: AuditData, min_share: float = 0.95) -> Iterator[Fin
         if share < min_share:
             continue
         text_rows = int(col.counts[is_number].sum())
-        mask = data.rows_where(col, ~is_number & ~col.null_tokens)
+        mask = data.rows_where(col, ~is_number & ~(col.null_tokens & ~col.token_levels))
         yield Finding(
             "numbers_as_strings", "warning", column=col.label,
             message=f"{share:.1%} of the values are numbers stored as text",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._frame import is_bool, is_datetime, is_numeric, is_string_like
-from ..features._null_like import factorize, find_sentinels, null_like_mask
+from ..features._null_like import factorize, find_sentinels, null_like_mask, token_levels
 
 __all__ = ["AuditData", "ColumnInfo"]
 
@@ -142,6 +142,16 @@ class ColumnInfo:
         if not self.is_text or self.unhashable:
             return np.zeros(self.n_unique, dtype=bool)
         return null_like_mask(self.uniques)
+
+    @cached_property
+    def token_levels(self) -> np.ndarray:
+        """Per distinct value: a null token that is a real level of the column (an arm
+        ``"NONE"`` as frequent as the others), which the cleaners keep; see
+        :func:`mllife.features._null_like.token_levels`."""
+        hit = self.null_tokens
+        if not hit.any():
+            return hit
+        return token_levels(self.uniques, self.counts, hit)
 
     @cached_property
     def sentinels(self) -> list[float]:

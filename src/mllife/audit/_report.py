@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..report import Plot, Report
 from ..report._html import findings_frame
-from ..report._plots import PALETTE, bar
+from ..report._plots import PALETTE, bar, label_axes
 
 __all__ = ["AuditReport"]
 
@@ -128,7 +128,7 @@ def _missing_bars(ax: Any, table: pd.DataFrame) -> None:
     ax.barh(positions, table["missing"], color=PALETTE[0], label="missing (NaN)")
     ax.barh(positions, table["disguised"], left=table["missing"], color=PALETTE[1],
             label="disguised null (token or sentinel)")
-    ax.set_yticks(positions, list(table["column"]))
+    label_axes(ax, y=(positions, list(table["column"])))
     ax.set_xlabel("share of rows")
     ax.set_xlim(0, 1)
     ax.legend(frameon=False, fontsize=8, loc="lower right")

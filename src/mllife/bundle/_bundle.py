@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError
+from .._errors import InputError, MllifeError, ModelError
 from ._io import library_versions
 from ._schema import InputSchema
 
@@ -125,7 +125,7 @@ class ModelBundle:
         [{'column': 'debug', 'count': 1, 'problem': 'extra column ignored'}]
         """
         valid = self.schema.validate(X)
-        prediction = self.model.predict(self._model_input(valid))
+        prediction = self._call("predict", valid)
         return self._frame({"prediction": np.asarray(prediction)}, valid)
 
     def predict_proba(self, X: Any) -> pd.DataFrame:
@@ -146,12 +146,29 @@ class ModelBundle:
             raise InputError(f"{type(self.model).__name__} has no predict_proba",
                              expected="a classifier with probabilities")
         valid = self.schema.validate(X)
-        proba = np.asarray(self.model.predict_proba(self._model_input(valid)))
+        proba = np.asarray(self._call("predict_proba", valid))
         classes = np.asarray(getattr(self.model, "classes_", np.arange(proba.shape[1])))
         columns: dict[str, Any] = {"prediction": classes[np.argmax(proba, axis=1)]}
         for i, label in enumerate(classes):
             columns[f"proba_{label}"] = proba[:, i]
         return self._frame(columns, valid)
+
+    def _call(self, method: str, valid: pd.DataFrame) -> Any:
+        """The model's ``method`` on validated input; its failure is a ModelError.
+
+        The input met the contract, so a failure here is the model's (a state that
+        does not fit its input, a library mismatch): it is reported as such, with
+        the original exception chained, never as a raw traceback from inside it.
+        """
+        try:
+            return getattr(self.model, method)(self._model_input(valid))
+        except MllifeError:
+            raise
+        except (Exception, MemoryError) as exc:
+            raise ModelError(
+                f"model {type(self.model).__name__} (version {self.version!r}) failed in "
+                f"{method} on {len(valid)} validated row(s): {type(exc).__name__}: "
+                f"{str(exc)[:200]}") from exc
 
     def _model_input(self, valid: pd.DataFrame) -> Any:
         """What the model was fitted on: the frame, or its values for a model fitted on numpy.

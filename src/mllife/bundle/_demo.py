@@ -55,7 +55,10 @@ def run(ctx: Any) -> None:
         X_train = frame.drop(columns=["churned"])
     if model is None:
         model = _fallback_model(X_train, frame.loc[X_train.index, "churned"])
-    drift_profile = ctx.state.get("drift_profile")
+    from ..drift import DriftProfile  # the profile a bundle carries: its training inputs
+
+    drift_profile = DriftProfile.fit(X_train)
+    ctx.state["drift_profile"] = drift_profile
     evaluation = ctx.state.get("evaluation")
     metrics = {}
     if evaluation is not None and isinstance(getattr(evaluation, "metrics", None), Mapping):

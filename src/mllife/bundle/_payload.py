@@ -15,6 +15,8 @@ allocated from the shape its ``.npy`` header declares. So, before skops runs:
   holds at most ``SKOPS_MAX_NODES`` nodes; each member is named by one object only
   (skops reads a member once per node it builds: a member named by a thousand
   objects would be inflated a thousand times);
+- the schema expands, through repeated ``__id__`` references that skops walks
+  again each time, to at most ``SKOPS_MAX_NODES`` nodes;
 - a random generator's state names one of numpy's bit generators and the
   default seed pool size (its constructor costs the square of the pool size).
 """
@@ -170,6 +172,36 @@ def _walk(schema: Any) -> set[tuple[str, str]]:
     return pairs
 
 
+def _expanded_size(schema: Any) -> int:
+    """How many nodes skops visits: its audit walks a node named again by ``__id__``
+    (or a ``CachedNode``) once per name, so three levels of a list named 1,000 times
+    each are 10**9 visits in a file of 3,000 nodes. Computed once per ``__id__``."""
+    memo: dict[Any, int] = {}
+
+    def size(node: Any) -> int:
+        if isinstance(node, dict):
+            ident = node.get("__id__")
+            key = ident if isinstance(ident, int | str) else None
+            if key is not None and key in memo:
+                return memo[key]
+            total = 1 + sum(size(child) for child in node.values())
+            if total > SKOPS_MAX_NODES:
+                raise _fail(f"the schema expands to more than {SKOPS_MAX_NODES:,} nodes "
+                            "through repeated references")
+            if key is not None:
+                memo[key] = total
+            return total
+        if isinstance(node, list):
+            total = 1 + sum(size(child) for child in node)
+            if total > SKOPS_MAX_NODES:
+                raise _fail(f"the schema expands to more than {SKOPS_MAX_NODES:,} nodes "
+                            "through repeated references")
+            return total
+        return 0
+
+    return size(schema)  # the depth is bounded by _walk first
+
+
 def read_payload(data: bytes, max_bytes: int) -> set[tuple[str, str]]:
     """Check the skops payload's members and schema; return every ``(module.class,
     loader)`` pair its schema names.
@@ -222,4 +254,6 @@ def read_payload(data: bytes, max_bytes: int) -> set[tuple[str, str]]:
         raise _fail("schema.json is not valid JSON") from None
     except MemoryError:
         raise _fail("schema.json is too large to read in memory") from None
-    return _walk(schema)
+    pairs = _walk(schema)
+    _expanded_size(schema)
+    return pairs

@@ -291,6 +291,12 @@ class _Walker:
         _check_rule_strings(obj, path)
         if isinstance(obj, sk.FunctionTransformer):
             _check_function_transformer(obj, path)
+        _check_no_shadowed_methods(obj, path)
+        _check_distinct_members(obj, path)
+        if "_n_out_full" in d or "n_output_features_" in d:
+            _check_polynomial(obj, path)
+        if "components_" in d and "n_features_in_" in d:
+            _check_components(obj, path)
         if "token_pattern" in d or "analyzer" in d:
             _check_text_settings(obj, path)
         # The caller, not the file, decides how many processes and threads run.
@@ -359,6 +365,78 @@ def _check_text_settings(obj: Any, path: str) -> None:
     if not all(isinstance(v, int | np.integer) for v in (low, high)) or \
             not 1 <= low <= high <= _MAX_NGRAM:
         _fail(path, obj, f"ngram_range {(low, high)!r} is outside 1..{_MAX_NGRAM}")
+
+
+#: The widest output a loaded feature expansion may produce per row.
+_MAX_EXPANSION = 100_000
+#: The most components a decomposition may have beyond its input width.
+_MAX_COMPONENTS = 4_096
+
+
+def _check_no_shadowed_methods(obj: Any, path: str) -> None:
+    """No state entry may hide a method or property of the class (``predict`` set to a
+    ufunc on the instance would be called instead of the estimator's own)."""
+    import inspect
+
+    cls = type(obj)
+    for name in vars(obj):
+        attr = inspect.getattr_static(cls, name, None)
+        if attr is not None and (inspect.isroutine(attr) or isinstance(
+                attr, property | staticmethod | classmethod) or (hasattr(attr, "__get__")
+                and not isinstance(attr, str | int | float | bool | tuple | type(None)))):
+            _fail(path, obj, f"its state entry {name!r} hides the class's own {name!r}")
+
+
+def _check_distinct_members(obj: Any, path: str) -> None:
+    """An ensemble's members are distinct objects (a fit clones each one): a file that
+    names one tree 20,000 times makes every request walk it 20,000 times."""
+    for name in ("estimators_", "_predictors", "estimators_features_"):
+        members = vars(obj).get(name)
+        if isinstance(members, np.ndarray) and members.dtype.hasobject:
+            members = members.ravel().tolist()
+        if not isinstance(members, list | tuple):
+            continue
+        flat = [m for group in members for m in (group if isinstance(group, list | tuple)
+                                                  else [group])]
+        objects = [m for m in flat if not isinstance(m, np.ndarray | str | int | float)]
+        if len({id(m) for m in objects}) != len(objects):
+            _fail(path, obj, f"{name} names the same object more than once")
+
+
+def _check_polynomial(obj: Any, path: str) -> None:
+    """A polynomial expansion's output width is recomputed from its degree, and bounded."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    if not isinstance(obj, PolynomialFeatures):
+        return
+    d = vars(obj)
+    n_features = _int_attr(obj, path, "n_features_in_", 0)
+    low, high = d.get("_min_degree"), d.get("_max_degree")
+    if not all(isinstance(v, int | np.integer) for v in (low, high)) or \
+            not 0 <= low <= high <= 64:
+        _fail(path, obj, f"degrees ({low!r}, {high!r}) are not 0 <= min <= max <= 64")
+    width = PolynomialFeatures._num_combinations(
+        n_features=n_features, min_degree=int(low), max_degree=int(high),
+        interaction_only=bool(d.get("interaction_only")), include_bias=bool(d.get("include_bias")))
+    if width > _MAX_EXPANSION:
+        _fail(path, obj, f"expands {n_features} features to {width} columns per row, more "
+                         f"than the {_MAX_EXPANSION:,} a loaded model may")
+    for name in ("_n_out_full", "n_output_features_"):
+        if name in d and d[name] != width and not (name == "n_output_features_"
+                                                   and 0 <= d[name] <= width):
+            _fail(path, obj, f"{name} is {d[name]!r}; its degrees give {width}")
+
+
+def _check_components(obj: Any, path: str) -> None:
+    """A decomposition's components span its input width, in bounded number."""
+    comps = vars(obj)["components_"]
+    n_features = vars(obj)["n_features_in_"]
+    shape = getattr(comps, "shape", None)
+    if not isinstance(shape, tuple) or len(shape) != 2:
+        _fail(path, obj, f"components_ has shape {shape}; expected 2 dimensions")
+    if shape[1] != n_features or shape[0] > max(int(n_features), _MAX_COMPONENTS):
+        _fail(path, obj, f"components_ has shape {shape}; expected (k, {n_features}) with k "
+                         f"at most {max(int(n_features), _MAX_COMPONENTS)}")
 
 
 def _check_rule_strings(obj: Any, path: str) -> None:
@@ -1059,14 +1137,19 @@ def _check_encoder(est: Any, path: str) -> None:
         problem = _range_problem(codes, 0, int(outs[i]), "output column")
         if problem:
             _fail(path, est, f"feature {i}: {problem}")
+        if int(outs[i]) != (int(codes.max()) + 1 if codes.size else 0):
+            _fail(path, est, f"feature {i}: {int(outs[i])} output columns for "
+                             f"{int(codes.max()) + 1 if codes.size else 0} codes")
 
 
 def _check_vocabulary(est: Any, path: str) -> None:
     """Text and dict vectorisers write ``vocabulary_[token]`` as a sparse column index
     into a matrix ``len(vocabulary_)`` wide."""
     vocab = vars(est)["vocabulary_"]
-    if not isinstance(vocab, dict):
+    if vocab is None:
         return
+    if type(vocab) is not dict:  # a defaultdict would grow with every unseen token
+        _fail(path, est, f"vocabulary_ is a {type(vocab).__name__}, not a plain dict")
     columns = np.array(list(vocab.values()))
     if columns.size and (columns.dtype.kind not in "iu" or columns.ndim != 1
                          or columns.min() < 0 or columns.max() >= len(vocab)

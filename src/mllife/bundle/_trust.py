@@ -244,7 +244,7 @@ def _data_pairs() -> frozenset[tuple[str, str]]:
                if issubclass(t, np.number | np.bool_ | np.datetime64 | np.timedelta64)}
     builtins = {f"builtins.{t.__name__}" for t in (str, int, float, bool, complex, bytes)}
     pairs = {("builtins.dict", "DictNode"), ("collections.OrderedDict", "DictNode"),
-             ("collections.defaultdict", "DefaultDictNode"), ("builtins.list", "ListNode"),
+             ("builtins.list", "ListNode"),
              ("builtins.tuple", "TupleNode"), ("builtins.set", "SetNode"),
              ("builtins.bytes", "BytesNode"), ("builtins.bytearray", "BytearrayNode"),
              ("builtins.slice", "SliceNode"), ("numpy.ndarray", "NdArrayNode"),

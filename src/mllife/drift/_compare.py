@@ -85,8 +85,9 @@ def drift_report(
     multivariate : bool, default=False
         Also train a domain classifier (cross-validated
         HistGradientBoosting) to tell reference rows from current rows;
-        its ROC-AUC at or above ``multivariate_threshold`` means the joint
-        distribution moved (also flags the data set as drifted).
+        its held-out ROC-AUC at or above ``multivariate_threshold`` with a
+        Mann–Whitney p-value below ``alpha`` means the joint distribution
+        moved (also flags the data set as drifted).
     multivariate_threshold : float, default=0.55
     max_plots : int, default=12
         Distribution overlays drawn in HTML, most drifted columns first.
@@ -132,7 +133,7 @@ def drift_report(
     usable = list(report.table.loc[report.table["status"] == "ok", "column"])
     try:
         domain = domain_classifier(ref_frame, cur_frame, usable, threshold=multivariate_threshold,
-                                   random_state=random_state)
+                                   alpha=alpha, random_state=random_state)
     except Exception as exc:  # the column-wise report stands without it
         domain = {"auc": None, "drifted": False, "threshold": float(multivariate_threshold),
                   "status": f"failed: {exc}"}

@@ -7,7 +7,6 @@ from typing import Any
 import pandas as pd
 
 from ._compare import drift_report
-from ._profile import DriftProfile
 
 DRIFT_START = pd.Timestamp("2024-10-01")
 
@@ -19,9 +18,6 @@ def run(ctx: Any) -> None:
     features = frame.drop(columns=["churned", "last_event_at", "signup_date"])
     late = frame["last_event_at"] >= DRIFT_START
     reference, current = features.loc[~late], features.loc[late]
-    # The profile a bundle carries describes the model's training inputs.
-    X_train = ctx.state.get("X_train")
-    ctx.state["drift_profile"] = DriftProfile.fit(X_train if X_train is not None else reference)
     report = drift_report(reference, current, multivariate=True, max_plots=6)
     ctx.write(report, "07_drift")
     auc = (report.multivariate or {}).get("auc")

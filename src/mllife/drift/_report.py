@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..report import Finding, Plot, Report
-from ..report._plots import PALETTE, bar
+from ..report._plots import PALETTE, bar, label_axes
+from ._auto import AUTO_THRESHOLDS
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -91,7 +92,7 @@ class DriftReport(Report):
     def _tables(self) -> Mapping[str, pd.DataFrame]:
         return {"columns": self.table}
 
-    def _findings(self) -> Sequence[Finding]:
+    def _derive_findings(self) -> Sequence[Finding]:
         out = []
         for row in self._ranked().itertuples(index=False):
             status = str(row.status)
@@ -118,13 +119,14 @@ class DriftReport(Report):
             return []
         ranked = self._ranked()
         plots: list[Plot] = []
-        effects = ranked.dropna(subset=["effect_size"]).head(25)
-        if len(effects):
-            labels = [str(c) for c in effects["column"]]
-            values = [float(v) for v in effects["effect_size"]]
-            plots.append(Plot("Effect size by column (Wasserstein/sd for numbers, JS distance for categories)",
-                              lambda ax: bar(ax, labels, values, xlabel="effect size"),
-                              size=(6.0, max(2.0, 0.25 * len(labels) + 1.0))))
+        effects = ranked.dropna(subset=["effect_size"])
+        # One panel per effect-size family: a Wasserstein distance in reference sds (~96 for
+        # a date column) and a Jensen-Shannon distance (0 to 1) share no scale.
+        for kind, statistic, axis, title in _EFFECT_PANELS:
+            rows = effects[effects["kind"] == kind].head(25)
+            if len(rows):
+                plots.append(Plot(title, _effect_bars(rows, statistic, axis),
+                                  size=(6.0, max(2.0, 0.25 * len(rows) + 1.0))))
         limit = int(self.settings.get("max_plots", 12))
         shown = [c for c in ranked["column"] if str(c) in self.distributions][:limit]
         for column in shown:
@@ -141,6 +143,37 @@ class DriftReport(Report):
         return {"drift_share": self.drift_share, "drifted": self.drifted, "drifted_columns": self.drifted_columns,
                 "multivariate": self.multivariate, "settings": dict(self.settings),
                 "distributions": dict(self.distributions)}
+
+
+#: ``(kind, statistic of its effect size, axis label, plot title)`` of the effect-size panels.
+_EFFECT_PANELS = (
+    ("numeric", "wasserstein", "Wasserstein distance / reference sd",
+     "Effect size of numeric columns: Wasserstein distance in reference standard deviations"),
+    ("categorical", "jensen_shannon", "Jensen-Shannon distance",
+     "Effect size of categorical columns: Jensen-Shannon distance (0 to 1)"),
+)
+
+
+def _effect_bars(rows: pd.DataFrame, statistic: str, axis: str) -> Any:
+    """Bars of one effect-size family, each with its threshold marked and its value written."""
+    labels = [str(c) for c in rows["column"]]
+    values = pd.to_numeric(rows["effect_size"], errors="coerce").to_numpy(dtype=float)
+    # The threshold a column was judged on when its method was this effect size; the
+    # default effect threshold of large samples otherwise.
+    own = pd.to_numeric(rows["threshold"], errors="coerce").to_numpy(dtype=float)
+    thresholds = np.where((rows["method"] == statistic).to_numpy() & np.isfinite(own), own,
+                          AUTO_THRESHOLDS[statistic])
+
+    def draw(ax: Any) -> None:
+        bar(ax, labels, values.tolist(), xlabel=axis)
+        positions = np.arange(len(labels))[::-1]
+        ax.bar_label(ax.containers[0], labels=[f"{v:.3g}" for v in values], padding=2, fontsize=7)
+        ax.scatter(thresholds, positions, marker="|", s=160, color=PALETTE[3], zorder=3,
+                   label="effect-size threshold")
+        ax.set_xlim(0, max(float(np.nanmax(values)), float(thresholds.max())) * 1.15)
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+
+    return draw
 
 
 def _num(value: Any) -> float | None:
@@ -176,8 +209,7 @@ def _overlay(data: Mapping[str, Any]) -> Any:
             pos = np.arange(len(labels))
             ax.bar(pos - 0.2, ref, width=0.4, label="reference", color=PALETTE[0])
             ax.bar(pos + 0.2, cur, width=0.4, label="current", color=PALETTE[1])
-            ax.set_xticks(pos, labels)
-            ax.tick_params(axis="x", labelrotation=45)
+            label_axes(ax, x=(pos, labels), cell=0.35)
             ax.set_ylabel("share")
         ax.legend(frameon=False, fontsize=8)
 

@@ -9,6 +9,7 @@ accuracy, DeLong for ROC-AUC).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,7 @@ class ChampionChallengerResult(Report):
         table = pd.concat([main, self.guards], ignore_index=True) if len(self.guards) else main
         return {"comparison": table}
 
-    def _findings(self) -> Sequence[Finding]:
+    def _derive_findings(self) -> Sequence[Finding]:
         out = [Finding("champion_challenger", "info", message=f"{self.decision}: {self.reason}",
                        n_rows=self.n_rows, threshold=self.alpha,
                        details={"decision": self.decision, "metric": self.metric,
@@ -453,6 +454,10 @@ def compare_champion(
     metrics = [name, *guards]
     target = _target(y, X, metrics, pos_label)
 
+    if target.binary and pos_label is None and any(
+            np.size(getattr(m, "classes_", ())) > 2 for m in (champion, challenger)):
+        # Two labels in y, but multiclass models: macro averages, as evaluate gives them.
+        target = dataclasses.replace(target, pos_label=None)
     for model, who in ((champion, "champion"), (challenger, "challenger")):
         if hasattr(model, "fit") and hasattr(model, "get_params"):
             try:
@@ -464,7 +469,7 @@ def compare_champion(
              for model, who in ((champion, "champion"), (challenger, "challenger"))]
     plans = PlanSet([cm.plan(m, target, p) for m in metrics for p in preds])
     n = target.n
-    point = [float(v[0]) for v in plans.evaluate(np.ones((1, n), dtype=np.float32))]
+    point = [cm.point(m, target, p) for m in metrics for p in preds]
 
     signs = np.array([1.0 if cm.METRICS[m][1] else -1.0 for m in metrics])
     parts: list[list[np.ndarray]] = [[] for _ in metrics]
@@ -486,7 +491,7 @@ def compare_champion(
         p_value, test, statistic = mc.p_value, mc.method, mc.statistic
         details = {"only_champion_correct": mc.only_champion,
                    "only_challenger_correct": mc.only_challenger}
-    elif name == "roc_auc" and target.classes is not None and target.classes.size == 2:
+    elif name == "roc_auc" and target.binary:
         assert preds[0].score is not None
         assert preds[1].score is not None
         dl = delong(target.positive, preds[0].score, preds[1].score)

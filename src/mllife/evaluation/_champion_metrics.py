@@ -1,11 +1,17 @@
-"""The metrics :func:`compare_champion` supports, as weighted-sum plans.
+"""The metrics :func:`compare_champion` supports: point estimates and bootstrap plans.
 
-Each metric of each model becomes a :class:`~._stats_champion.Plan`: per-row
-columns whose weighted sums give the metric (accuracy is the mean of a 0/1
-column, R² needs three sums), or a ranking computation (ROC-AUC, average
-precision). With unit weights a plan gives the plain estimate, which agrees
-with scikit-learn's function of the same name; with bootstrap counts it gives
-every resample at once.
+The point estimate of each metric is :mod:`mllife._metrics`'s, the value
+:func:`~mllife.evaluate` and :func:`~mllife.compare_models` give too (macro
+label metrics over the labels found in ``y`` or the predictions, an undefined
+precision or recall counted as 0).
+
+For the bootstrap each metric of each model becomes a
+:class:`~._stats_champion.Plan`: per-row columns whose weighted sums give the
+metric (accuracy is the mean of a 0/1 column, R² needs three sums), or a
+ranking computation (ROC-AUC, average precision). With bootstrap counts a plan
+gives every resample at once, with the same label-set rule applied to each
+resample; with unit weights it gives the point estimate (the tests hold the
+two equal).
 """
 
 from __future__ import annotations
@@ -18,27 +24,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _metrics
 from .._errors import InputError, NotFittedError
 from ._stats_champion import Plan, RankedScores, Weights
 
-#: Metric -> (what it needs from the model, higher is better).
+#: The metrics with a bootstrap plan, in :data:`mllife._metrics.METRICS` order.
+_SUPPORTED = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
+              "log_loss", "brier", "mae", "mse", "rmse", "r2")
+
+#: Metric -> (what it needs from the model, higher is better), from :mod:`mllife._metrics`.
 #: ``label``: ``predict``; ``proba``: ``predict_proba``; ``score``: a
 #: ranking score (``predict_proba`` or ``decision_function``); ``value``:
 #: ``predict`` of a regressor.
 METRICS: Mapping[str, tuple[str, bool]] = MappingProxyType({
-    "accuracy": ("label", True),
-    "balanced_accuracy": ("label", True),
-    "precision": ("label", True),
-    "recall": ("label", True),
-    "f1": ("label", True),
-    "roc_auc": ("score", True),
-    "pr_auc": ("score", True),
-    "log_loss": ("proba", False),
-    "brier": ("proba", False),
-    "mae": ("value", False),
-    "mse": ("value", False),
-    "rmse": ("value", False),
-    "r2": ("value", True),
+    name: (_metrics.METRICS[name].needs, _metrics.METRICS[name].higher_is_better)
+    for name in _SUPPORTED
 })
 
 
@@ -58,6 +58,11 @@ class Target:
     @property
     def n(self) -> int:
         return int(self.values.shape[0])
+
+    @property
+    def binary(self) -> bool:
+        """Binary scores (about ``pos_label``); else macro averages over the labels."""
+        return self.pos_label is not None
 
     @property
     def positive(self) -> np.ndarray:
@@ -136,7 +141,7 @@ def predict(model: Any, X: Any, name: str, needs: set[str], target: Target) -> P
         _check_predictions(proba, n, name, "predict_proba")
         classes = _model_classes(model, proba.shape[1], target, name)
     if "score" in needs:
-        multiclass = target.classes is not None and target.classes.size > 2
+        multiclass = target.classes is not None and not target.binary
         if proba is not None and classes is not None:
             if multiclass:
                 score = proba[:, pd.Index(classes).get_indexer(target.classes)]
@@ -222,7 +227,7 @@ def _label_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
                 return np.nanmean(np.where(support > 0, rec, np.nan), axis=1)
 
         return Plan(cols, combine)
-    if target.classes is not None and target.classes.size == 2:
+    if target.binary:
         pos_code = int(np.flatnonzero(np.asarray(uniques, dtype=object) == target.pos_label)[0])
         labels_c = np.array([pos_code])
     else:
@@ -254,7 +259,7 @@ def _proba_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
     assert pred.proba is not None
     assert pred.classes is not None
     proba = pred.proba
-    if metric == "brier" and (target.classes is None or target.classes.size > 2):
+    if metric == "brier" and not target.binary:
         # The multiclass Brier score: squared distance to the one-hot truth, summed over
         # the model's classes (scikit-learn >= 1.7's brier_score_loss on several classes).
         onehot = np.asarray(target.values[:, None] == pred.classes[None, :], dtype=float)
@@ -310,6 +315,35 @@ def _value_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
         return np.where(sst > 1e-12 * scale, 1.0 - s[:, 0] / np.where(sst > 0, sst, 1.0), np.nan)
 
     return Plan(cols, r2)
+
+
+def point(metric: str, target: Target, pred: Predictions) -> float:
+    """The metric on all rows, computed by :mod:`mllife._metrics`."""
+    kind = METRICS[metric][0]
+    binary = target.binary
+    if kind == "value":
+        assert pred.labels is not None
+        values, _ = _metrics.regression_scores(target.values, pred.labels, names=(metric,))
+    elif kind == "label":
+        assert pred.labels is not None
+        values, _ = _metrics.label_scores(target.values, pred.labels,
+                                          pos_label=target.pos_label if binary else None,
+                                          names=(metric,))
+    elif kind == "proba":
+        assert pred.proba is not None
+        assert pred.classes is not None
+        values, _ = _metrics.probability_scores(target.values, pred.proba, pred.classes,
+                                                pos_label=target.pos_label if binary else None)
+    else:
+        assert pred.score is not None
+        assert target.classes is not None
+        if pred.score.ndim == 1:
+            values, _ = _metrics.binary_ranking(target.positive, pred.score, target.pos_label,
+                                                names=(metric,))
+        else:  # the scores of the classes of y: the macro mean of the one-vs-rest scores
+            values, _ = _metrics.multiclass_ranking(target.values, pred.score, target.classes,
+                                                    probabilities=False)
+    return float(values[metric])
 
 
 def plan(metric: str, target: Target, pred: Predictions) -> Plan:

@@ -9,11 +9,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import _metrics
 from .._errors import InputError
 from ..report import Finding
 from ._inputs import Predictions, predict
-from ._metrics import LOSSES, compute_metrics, primary_metric
+from ._periods import MIN_PERIOD_ROWS, period_freq, time_periods  # noqa: F401 (re-exported)
 from ._slices import wilson_interval
+
+#: Metrics where lower is better (lift is baseline minus model for these).
+LOSSES = frozenset(name for name, m in _metrics.METRICS.items() if not m.higher_is_better)
 
 #: The primary score may fall this much from train to test before overfitting is flagged.
 OVERFIT_GAP = 0.05
@@ -27,6 +31,22 @@ MAX_TRAIN_ROWS = 50_000
 RECENT_ALPHA = 0.01
 #: ... and by at least this share of the earlier loss, to be flagged.
 RECENT_MIN_INCREASE = 0.10
+
+
+def compute_metrics(pred: Predictions) -> tuple[dict[str, float], dict[str, str]]:
+    """``(metrics, undefined)``: every metric of the task, from :mod:`mllife._metrics`."""
+    return _metrics.task_scores(pred.task, pred.y_true, pred.y_pred, classes=pred.classes,
+                                proba=pred.proba, score=pred.score, decision=pred.decision,
+                                pos_label=pred.positive_label)
+
+
+def primary_metric(task: str, metrics: dict[str, float]) -> str:
+    """The headline score: ROC-AUC (binary, when defined), accuracy, or R²."""
+    if task == "regression":
+        return "r2"
+    if task == "binary" and np.isfinite(metrics.get("roc_auc", np.nan)):
+        return "roc_auc"
+    return "accuracy"
 
 
 def signed_gap(metric: str, better: float, worse: float) -> float:
@@ -153,38 +173,6 @@ def lift(metrics: dict[str, float], baseline_metrics: dict[str, float]) -> dict[
     return out
 
 
-#: Periods are made coarser while they would hold fewer rows than this on average.
-MIN_PERIOD_ROWS = 30
-
-
-def period_freq(time: pd.Series) -> str:
-    """A period length that gives a readable number of periods for the time span."""
-    span = time.max() - time.min()
-    days = span.total_seconds() / 86_400 if pd.notna(span) else 0.0
-    if days <= 2:
-        freq = "h"
-    elif days <= 45:
-        freq = "D"
-    elif days <= 200:
-        freq = "W"
-    elif days <= 3 * 365:
-        freq = "M"
-    else:
-        freq = "Q"
-    # Coarser periods when they would average under MIN_PERIOD_ROWS rows (3 rows a week
-    # say nothing), as long as at least 3 periods remain.
-    order = ["h", "D", "W", "M", "Q"]
-    n = int(time.notna().sum())
-    for coarser in order[order.index(freq) + 1:]:
-        n_periods = time.dt.to_period(freq).nunique()
-        if n_periods == 0 or n / n_periods >= MIN_PERIOD_ROWS:
-            break
-        if time.dt.to_period(coarser).nunique() < 3:
-            break
-        freq = coarser
-    return freq
-
-
 def by_period(pred: Predictions, time: pd.Series) -> tuple[pd.DataFrame, Finding | None, dict[str, Any]]:
     """The loss per period with its 95% CI, and a finding when recent periods are worse.
 
@@ -197,17 +185,15 @@ def by_period(pred: Predictions, time: pd.Series) -> tuple[pd.DataFrame, Finding
     from sklearn.metrics import roc_auc_score
 
     valid = time.notna().to_numpy()
-    freq = period_freq(time[valid])
-    periods = time[valid].dt.to_period(freq)
-    codes, uniques = pd.factorize(periods, sort=True)
+    codes, labels, starts, freq = time_periods(time[valid])
     loss = pred.loss[valid]
-    k = len(uniques)
+    k = len(labels)
     n = np.bincount(codes, minlength=k)
     total = np.bincount(codes, loss, k)
     value = total / np.maximum(n, 1)
     rate = pred.is_classification
     name = "error_rate" if rate else "mae"
-    table = pd.DataFrame({"period": [str(u) for u in uniques], "start": uniques.start_time, "n": n,
+    table = pd.DataFrame({"period": labels, "start": starts, "n": n,
                           name: value})
     if rate:
         low, high = wilson_interval(total, n)

@@ -11,19 +11,25 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataWarning, InputError
+from .._metrics import CALIBRATION_BINS, label_note, label_set
 from ..report import Finding
-from ._diagnostics import by_period, fit_baseline, lift, red_flags, train_test_gap
-from ._inputs import align, as_time, infer_task, predict, side_column
-from ._metrics import (
-    CALIBRATION_BINS,
+from ._curves import (
     classification_table,
-    compute_metrics,
     confusion_tables,
     curves,
-    primary_metric,
     reliability_table,
     threshold_table,
 )
+from ._diagnostics import (
+    by_period,
+    compute_metrics,
+    fit_baseline,
+    lift,
+    primary_metric,
+    red_flags,
+    train_test_gap,
+)
+from ._inputs import align, as_time, infer_task, predict, side_column
 from ._report import EvaluationReport
 from ._slices import N_BINS, min_slice_rows, worst_slices
 
@@ -176,19 +182,24 @@ def evaluate(
                   classification_table=classification_table(pred), roc_curve=roc, pr_curve=pr,
                   calibration=reliability_table(pred), threshold_table=threshold_table(pred),
                   classes=tuple(pred.classes.tolist()), positive_label=pred.positive_label)
+        label_values = label_set(pred.y_true, pred.y_pred)
+        kw["labels"] = tuple(label_values.tolist())
+        notes.append(label_note(task, label_values, pred.positive_label))
         if kw["calibration"] is not None:
             notes.append(f"Calibration: ECE over {CALIBRATION_BINS} equal-width probability bins "
                          + ("of the positive class." if task == "binary" else "of the top-class confidence."))
     if not pred.is_classification:
         kw["calibration"] = reliability_table(pred)
-    # One finding per reason: "roc_auc, pr_auc, log_loss, brier and ece are undefined: ...".
+    # One finding per reason: "roc_auc, pr_auc, log_loss, brier and ece are undefined: ...";
+    # a metric with a value (an undefined part counted as 0) is named with its reason.
     by_reason: dict[str, list[str]] = {}
     for metric, reason in undefined.items():
         by_reason.setdefault(reason, []).append(metric)
     for reason, names in by_reason.items():
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        findings.append(Finding("undefined_metric", "info",
-                                message=f"{listed} {'is' if len(names) == 1 else 'are'} undefined: {reason}",
+        nan = all(np.isnan(metrics.get(m, np.nan)) for m in names)
+        verb = (" is undefined" if len(names) == 1 else " are undefined") if nan else ""
+        findings.append(Finding("undefined_metric", "info", message=f"{listed}{verb}: {reason}",
                                 details={"metric": names[0], "metrics": names}))
 
     # ---- where it fails -----------------------------------------------------------
@@ -288,7 +299,13 @@ def evaluate(
     from ._latency import latency, model_bytes
 
     timing = latency(model, X)
-    size = model_bytes(model)
+    size, why = model_bytes(model)
+    if size is None:
+        notes.append(f"Model size not measured: {why}.")
+        findings.append(Finding("size_unmeasured", "info",
+                                message=f"the model's size could not be measured: {why}",
+                                suggestion="A model that cannot be pickled cannot be bundled "
+                                "either; replace lambdas by named functions or rule strings."))
 
     report = EvaluationReport(
         title=f"Evaluation of {type(model).__name__} ({task})",

@@ -3,9 +3,14 @@
 Plain ``shap.Explainer(pipeline)`` fails on such pipelines (the masker cannot
 perturb strings). Here the final estimator is explained on the *transformed*
 features of a sample of rows, then the attributions of every output of the
-ColumnTransformer are summed back to the raw input column it came from (all
-one-hot columns of ``plan`` add up to ``plan``). Sums of SHAP values are
+ColumnTransformer are summed back to the raw input column it came from, traced
+as ``describe_features`` traces it (all one-hot columns of ``plan`` add up to
+``plan``, the missing indicator of ``age`` to ``age``). Sums of SHAP values are
 SHAP values of the group, so additivity still holds on raw columns.
+
+A classifier without ``predict_proba`` is explained through its decision
+function (one output per class); one with neither is skipped: a predicted
+class label, or class number, is not an amount to attribute.
 
 Explainer choice: ``TreeExplainer`` for tree models, ``LinearExplainer`` for
 linear models, otherwise a model-agnostic permutation explainer on a
@@ -69,73 +74,28 @@ def _split_pipeline(model: Any) -> tuple[Any, Any]:
     return None, model
 
 
-def _find_column_transformer(pre: Any) -> tuple[Any, bool]:
-    """The last ColumnTransformer of ``pre`` and whether it is the last step."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-
-    if isinstance(pre, ColumnTransformer):
-        return pre, True
-    if isinstance(pre, Pipeline):
-        for i in range(len(pre.steps) - 1, -1, -1):
-            step = pre.steps[i][1]
-            if isinstance(step, ColumnTransformer):
-                return step, i == len(pre.steps) - 1
-    return None, False
-
-
-def _resolve_columns(ct: Any, cols: Any) -> list[str]:
-    names = np.asarray(getattr(ct, "feature_names_in_", []), dtype=object)
-    if isinstance(cols, str):
-        return [cols]
-    if callable(cols) or cols is None:
-        return [str(c) for c in names]
-    if isinstance(cols, slice):
-        return [str(c) for c in names[cols]]
-    arr = np.asarray(cols)
-    if arr.dtype == bool:
-        return [str(c) for c in names[arr]]
-    if arr.dtype.kind in "iu":
-        return [str(c) for c in names[arr]]
-    return [str(c) for c in arr.tolist()]
-
-
-def _owner(name: str, candidates: list[str]) -> str:
-    """The input column an output name comes from (longest matching prefix)."""
-    best = ""
-    for c in candidates:
-        if (name == c or name.startswith(c + "_")) and len(c) > len(best):
-            best = c
-    if best:
-        return best
-    return candidates[0] if len(candidates) == 1 else " + ".join(candidates)
-
-
 def output_sources(pre: Any, raw_columns: list[str]) -> tuple[list[str], list[str]] | None:
-    """``(output names, raw source of each output)``, or None when it cannot be told."""
+    """``(output names, raw source of each output)``, or None when it cannot be told.
+
+    The sources are traced as :func:`~mllife.features.describe_features` traces
+    them (through Pipelines and ColumnTransformers, by name for steps that do
+    not say): all one-hot columns of ``plan`` come from ``plan``, and the
+    missing indicator ``missingindicator_age`` from ``age``. An output made
+    from several inputs (a PCA component, a product) is credited to the group
+    ``"a + b"``.
+    """
+    from ..features._describe import _trace
+
+    names_in = getattr(pre, "feature_names_in_", None)
+    in_names = raw_columns if names_in is None else [str(n) for n in names_in]
     try:
         names_out = [str(n) for n in pre.get_feature_names_out()]
-    except Exception:
+        traces = _trace(pre, in_names)
+    except Exception:  # a step that cannot name its outputs: importance per transformed feature
         return None
-    ct, is_last = _find_column_transformer(pre)
-    if ct is None:
-        return names_out, [_owner(n, raw_columns) for n in names_out]
-    ct_names = [str(n) for n in ct.get_feature_names_out()]
-    if not is_last and len(ct_names) != len(names_out):
-        return None  # a later step mixes or drops columns: no one-to-one positions
-    sources: list[str] = [""] * len(ct_names)
-    for name, _trans, cols in ct.transformers_:
-        out_slice = ct.output_indices_.get(name)
-        if out_slice is None or out_slice.stop <= out_slice.start:
-            continue
-        inputs = _resolve_columns(ct, cols)
-        prefix = f"{name}__"
-        for i in range(out_slice.start, out_slice.stop):
-            out_name = ct_names[i]
-            if out_name.startswith(prefix):
-                out_name = out_name[len(prefix):]
-            sources[i] = _owner(out_name, inputs) if inputs else out_name
-    return names_out, sources
+    if len(traces) != len(names_out):
+        return None
+    return names_out, [" + ".join(t.sources) if t.sources else t.name for t in traces]
 
 
 def _as_dense(values: Any) -> np.ndarray:
@@ -224,6 +184,19 @@ def _normalise(values: Any, base: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     return values, base
 
 
+def _decision_function_problem(est: Any, sample: np.ndarray, pred_task: str,
+                                classes: np.ndarray | None) -> str:
+    """Why ``est``'s decision function cannot be explained per class ("" when it can)."""
+    width = 1 if sample.ndim == 1 else sample.shape[1]
+    n_classes = 2 if classes is None else len(classes)
+    if pred_task == "multiclass" and (width != n_classes
+                                      or getattr(est, "decision_function_shape", "ovr") == "ovo"):
+        return (f"explanation skipped: {type(est).__name__} has no predict_proba and its "
+                f"decision_function gives {width} one-vs-one scores for {n_classes} classes, not "
+                "one score per class; use decision_function_shape='ovr' or probability=True")
+    return ""
+
+
 def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | None,
             positive_label: Any, *, n_rows: int = EXPLAIN_ROWS, time_budget: float = TIME_BUDGET,
             random_state: int = 0) -> Explanation | str:
@@ -245,6 +218,11 @@ def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | N
             notes.append("Could not map transformed features to raw columns; importance is per transformed feature.")
         else:
             names, sources = mapped
+            mixed = [n for n, src in zip(names, sources, strict=True) if src not in raw_columns]
+            if mixed:
+                notes.append(f"{len(mixed)} transformed feature(s) mix several input columns "
+                             f"({', '.join(mixed[:3])}); their attributions are credited to the group "
+                             f"of those columns ({sources[names.index(mixed[0])]}).")
     raw_dtypes: dict[Any, Any] | None = None
     if pre is None:
         bad = [c for c in X.columns if not (is_numeric(X[c]) or pd.api.types.is_bool_dtype(X[c].dtype))]
@@ -295,6 +273,19 @@ def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | N
         if is_clf and hasattr(est, "predict_proba"):
             def f(Z: np.ndarray) -> np.ndarray:
                 return np.asarray(est.predict_proba(frame(Z)))
+        elif is_clf and hasattr(est, "decision_function"):
+            # Never predict(): a class label (or a class number) is not an amount to attribute.
+            def f(Z: np.ndarray) -> np.ndarray:
+                return np.asarray(est.decision_function(frame(Z)), dtype=float)
+            skipped = _decision_function_problem(est, f(background[:2]), pred_task, classes)
+            if skipped:
+                return skipped
+            notes.append(f"{type(est).__name__} has no predict_proba: its decision function is explained"
+                         + (" (one output per class, importance averaged over the classes)."
+                            if pred_task == "multiclass" else "."))
+        elif is_clf:
+            return (f"explanation skipped: {type(est).__name__} has neither predict_proba nor "
+                    "decision_function, and its predictions are class labels, not amounts to attribute")
         else:
             def f(Z: np.ndarray) -> np.ndarray:
                 return np.asarray(est.predict(frame(Z)), dtype=float)

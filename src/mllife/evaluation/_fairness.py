@@ -4,7 +4,9 @@ Per group: its size and the key metrics of the task. Binary tasks add the
 demographic parity and equalized odds differences, computed by fairlearn.
 A rate that is undefined in a group (no positives for the true positive rate,
 no predicted positives for precision) is NaN with its reason, never a silent
-zero; groups smaller than :data:`MIN_GROUP_ROWS` are flagged as too small to judge.
+zero; groups smaller than :data:`MIN_GROUP_ROWS` are flagged as too small to judge,
+and a combination of several features' values without test rows is left out
+(with a note), not a row of NaN.
 A parity difference above :data:`MAX_DIFFERENCE` becomes a finding only when the
 groups with the highest and lowest rate differ significantly (so noise in small
 test sets raises no alarm).
@@ -263,6 +265,16 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
         by_group = frame.by_group.copy()
         by_group["undefined"] = ""
         notes.append("Demographic parity and equalized odds are defined for binary tasks only.")
+    # fairlearn lists every combination of the features' values; one without test rows
+    # has no metrics at all (NaN size): it is left out, and said so.
+    absent = by_group["n"].isna().to_numpy() | (by_group["n"].to_numpy() == 0)
+    if absent.any():
+        labels = [" & ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+                  for key in by_group.index[absent]]
+        notes.append(f"{len(labels)} of {len(by_group)} combinations of the sensitive features' values "
+                     f"have no test rows and are left out of the fairness table: {', '.join(labels[:10])}"
+                     + (", …" if len(labels) > 10 else "") + ".")
+        by_group = by_group[~absent]
     by_group["n"] = by_group["n"].astype(np.int64)
     by_group["too_small"] = by_group["n"] < MIN_GROUP_ROWS
     if isinstance(groups, pd.Series) and isinstance(groups.dtype, pd.CategoricalDtype) \

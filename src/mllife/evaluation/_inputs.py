@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._frame import as_frame, as_series, generated_names, is_datetime, require_columns
+from .._frame import as_frame, as_series, generated_names, is_datetime, is_numeric, require_columns
+from .._time import read_time
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -159,30 +160,35 @@ def side_column(
     return out
 
 
-def as_time(value: pd.Series) -> pd.Series:
-    """Times as tz-naive datetimes (UTC for tz-aware), or :class:`InputError`.
+#: What evaluate's ``time`` may hold (integers only: a number with a fraction is a feature).
+_TIME_EXPECTED = ("datetimes, pandas Periods, integer periods such as years, or ISO 8601 text "
+                  "(a column name of X_test or one value per row)")
 
-    ISO 8601 text (a time column read from CSV) is parsed; offsets are
-    converted to UTC.
+
+def as_time(value: pd.Series) -> pd.Series:
+    """Times for the metric by period, or :class:`InputError`.
+
+    Datetimes come back tz-naive (UTC for aware ones, ISO 8601 text parsed),
+    periods as periods, and integer time (years) as numbers; missing values
+    stay missing. Numbers with fractions are refused: they are features, not
+    periods.
     """
-    if not is_datetime(value) and (pd.api.types.is_string_dtype(value.dtype)
-                                   or value.dtype == object) \
-            and pd.api.types.infer_dtype(value, skipna=True) == "string":
-        text = value.where(value.astype(str).str.strip().ne(""))  # blank is missing
-        try:
-            parsed = pd.to_datetime(text, format="ISO8601", utc=True)
-        except (ValueError, TypeError, OverflowError):
-            parsed = None
-        if parsed is not None and parsed.notna().sum() >= text.notna().sum():
-            value = parsed
-    if not is_datetime(value):
-        raise InputError(
-            f"time has dtype {value.dtype}", column=value.name,
-            expected="datetimes (datetime64, or a column name of X_test holding them)",
-        )
-    if isinstance(value.dtype, pd.DatetimeTZDtype):
-        value = value.dt.tz_convert("UTC").dt.tz_localize(None)
-    return value
+    try:
+        t = read_time(value, column=value.name)
+    except InputError as err:
+        raise InputError(f"time has dtype {value.dtype}: {err.message}", column=value.name,
+                         expected=_TIME_EXPECTED) from None
+    if is_datetime(t):
+        if isinstance(t.dtype, pd.DatetimeTZDtype):
+            t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+        return t
+    if is_numeric(t):
+        numbers = t.to_numpy(dtype=np.float64, na_value=np.nan)
+        known = numbers[np.isfinite(numbers)]
+        if len(known) and not np.array_equal(known, np.round(known)):
+            raise InputError(f"time has dtype {value.dtype} with fractional values",
+                             column=value.name, expected=_TIME_EXPECTED)
+    return t
 
 
 def infer_task(model: Any, y: pd.Series) -> str:

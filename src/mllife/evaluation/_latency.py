@@ -17,12 +17,12 @@ BATCH_CALLS = 5
 BATCH_BUDGET = 1.0
 
 
-def model_bytes(model: Any) -> int | None:
-    """Length of ``pickle.dumps(model)`` (protocol 5); None if it cannot be pickled."""
+def model_bytes(model: Any) -> tuple[int | None, str]:
+    """Length of ``pickle.dumps(model)`` (protocol 5), or ``None`` and why it cannot be pickled."""
     try:
-        return len(pickle.dumps(model, protocol=5))
-    except Exception:
-        return None
+        return len(pickle.dumps(model, protocol=5)), ""
+    except Exception as exc:  # a lambda, a local function, an open file...
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _timed(fn: Any, frames: list[Any], budget: float) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..report import Finding, Plot, Report
+from ..report import Plot, Report
 from ..report._plots import bar, heatmap, lines
 
 _KEY_METRICS = {
@@ -37,15 +37,23 @@ class EvaluationReport(Report):
         Test rows evaluated.
     metrics : mapping of str to float
         Classification: ``accuracy``, ``balanced_accuracy``, ``precision``,
-        ``recall``, ``f1``, ``roc_auc``, ``pr_auc``, ``log_loss``, ``brier``,
-        ``ece`` (multiclass: macro averages, one-vs-rest ROC-AUC, multiclass
-        Brier, top-label ECE). Regression: ``mae``, ``rmse``, ``r2``, ``mape``.
+        ``recall``, ``f1``, ``specificity`` (binary), ``roc_auc``, ``pr_auc``,
+        ``log_loss``, ``brier``, ``ece`` (multiclass: precision, recall and F1
+        are macro averages over :attr:`labels`; one-vs-rest ROC-AUC,
+        multiclass Brier, top-label ECE). Regression: ``mae``, ``rmse``,
+        ``mse``, ``r2``, ``mape``. Each equals scikit-learn's function called
+        with its defaults (see :mod:`mllife._metrics`).
     undefined : mapping of str to str
-        Metric -> why it is NaN.
+        Metric -> why it is NaN, or which part of it was undefined and
+        counted as 0 (a label never predicted has precision 0, a label absent
+        from ``y_test`` recall 0: scikit-learn's ``zero_division`` default).
     positive_label : object
         The positive class of a binary task.
     classes : tuple
         The model's classes (classification).
+    labels : tuple
+        The label set of the label metrics: the labels found in ``y_test`` or
+        the predictions, sorted (scikit-learn's default ``labels``).
     confusion, confusion_normalized : DataFrame or None
         Rows: true label; columns: predicted label; normalised by true row.
     classification_table : DataFrame or None
@@ -102,7 +110,7 @@ class EvaluationReport(Report):
     >>> round(report.metrics["mae"], 3), report.passed
     (10.0, None)
     >>> report.metrics_table()["metric"].tolist()
-    ['mae', 'rmse', 'r2', 'mape']
+    ['mae', 'rmse', 'mse', 'r2', 'mape']
     """
 
     task: str = "binary"
@@ -111,6 +119,7 @@ class EvaluationReport(Report):
     undefined: Mapping[str, str] = field(default_factory=dict)
     positive_label: Any = None
     classes: tuple[Any, ...] = ()
+    labels: tuple[Any, ...] = ()
     confusion: pd.DataFrame | None = None
     confusion_normalized: pd.DataFrame | None = None
     classification_table: pd.DataFrame | None = None
@@ -152,6 +161,7 @@ class EvaluationReport(Report):
             if value is not None:
                 object.__setattr__(self, name, MappingProxyType(dict(value)))
         object.__setattr__(self, "classes", tuple(self.classes))
+        object.__setattr__(self, "labels", tuple(self.labels))
 
     # ---- views ---------------------------------------------------------------
     def metrics_table(self) -> pd.DataFrame:
@@ -170,6 +180,10 @@ class EvaluationReport(Report):
 
     def _summary(self) -> Mapping[str, Any]:
         out: dict[str, Any] = {"task": self.task, "test rows": self.n_rows}
+        if self.labels:
+            shown = ", ".join(str(v) for v in self.labels[:12]) + (" …" if len(self.labels) > 12 else "")
+            out["labels"] = shown if self.task == "multiclass" else \
+                f"{self.positive_label} (positive) of {shown}"
         for m in _KEY_METRICS.get(self.task, ()):
             if m in self.metrics:
                 out[m] = self.metrics[m]
@@ -216,6 +230,7 @@ class EvaluationReport(Report):
         return {
             "task": self.task, "metrics": dict(self.metrics), "undefined": dict(self.undefined),
             "positive_label": self.positive_label, "classes": list(self.classes),
+            "labels": list(self.labels),
             "lift": dict(self.lift), "baseline": self.baseline_name,
             "baseline_metrics": self.baseline_metrics, "train_metrics": self.train_metrics,
             "overfitting": self.overfitting, "recent_worse": self.recent_worse,
@@ -287,6 +302,3 @@ class EvaluationReport(Report):
                 bar, labels=imp["feature"].astype(str).tolist(), values=imp["mean_abs_shap"].tolist(),
                 xlabel="mean |SHAP value|"), size=(6.0, 4.0)))
         return plots
-
-    def _findings(self) -> Sequence[Finding]:
-        return self.findings

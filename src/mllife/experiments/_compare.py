@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,9 +12,16 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from ._measure import latency, serialized_size
+from ._measure import forecast_kinds, latency, serialized_size
 from ._report import ComparisonReport
-from ._scoring import Scoring, check_missing, check_target, infer_task, resolve_scoring
+from ._scoring import (
+    Scoring,
+    check_missing,
+    check_target,
+    infer_task,
+    resolve_scoring,
+    score_fold,
+)
 
 BASELINE_NAME = "baseline"
 
@@ -57,26 +63,21 @@ def _with_sampler(model: Any, sampler: Any) -> Any:
 
 
 def _fit_and_score(
-    model: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray, scorers: dict[str, Any],
+    model: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray, scoring: Scoring,
 ) -> dict[str, Any]:
     """One fold of one model; a failure is returned as its message, never raised."""
     from sklearn.base import clone
-    from sklearn.exceptions import UndefinedMetricWarning
-    from sklearn.metrics import check_scoring
 
     estimator = clone(model)
     X_test, y_test = _rows(X, test), _rows(y, test)
     out: dict[str, Any] = {"fit_seconds": np.nan, "score_seconds": np.nan, "error": None,
-                           "scores": {}, "estimator": None, "X_test": None}
+                           "scores": {}, "undefined": {}, "estimator": None, "X_test": None}
     try:
         start = time.perf_counter()
         estimator.fit(_rows(X, train), _rows(y, train))
         out["fit_seconds"] = time.perf_counter() - start
-        scorer = check_scoring(estimator, scoring=scorers)
         start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            out["scores"] = scorer(estimator, X_test, y_test)
+        out["scores"], out["undefined"] = score_fold(estimator, X_test, y_test, scoring)
         out["score_seconds"] = time.perf_counter() - start
     except Exception as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
@@ -86,10 +87,10 @@ def _fit_and_score(
 
 
 def _run(tasks: list[tuple[str, Any, int, np.ndarray, np.ndarray]], X: Any, y: Any,
-         scorers: dict[str, Any], n_jobs: int | None) -> Iterator[tuple[str, int, dict[str, Any]]]:
+         scoring: Scoring, n_jobs: int | None) -> Iterator[tuple[str, int, dict[str, Any]]]:
     if n_jobs in (None, 1):
         for name, model, fold, train, test in tasks:
-            yield name, fold, _fit_and_score(model, X, y, train, test, scorers)
+            yield name, fold, _fit_and_score(model, X, y, train, test, scoring)
         return
     from sklearn.utils.parallel import Parallel, delayed
 
@@ -98,7 +99,7 @@ def _run(tasks: list[tuple[str, Any, int, np.ndarray, np.ndarray]], X: Any, y: A
     except TypeError:
         parallel = Parallel(n_jobs=n_jobs)
     results = parallel(
-        delayed(_fit_and_score)(model, X, y, train, test, scorers)
+        delayed(_fit_and_score)(model, X, y, train, test, scoring)
         for _, model, _, train, test in tasks
     )
     for (name, _, fold, _, _), result in zip(tasks, results, strict=True):
@@ -164,8 +165,18 @@ def compare_models(
     mean and standard deviation of each score over the folds, the mean fit
     seconds per fold, the ``predict`` latency (one-row calls and per row of a
     batch call, medians of repeated calls on the model fitted on the last
-    fold), the pickled size in bytes and the lift of each score over the
+    fold), the pickled size in bytes (NaN, with the reason, for a model that
+    cannot be pickled) and the lift of each score over the
     baseline (positive = better, for error scores too).
+
+    mllife's scores (accuracy, F1, ROC-AUC, MAE...) come from the metric
+    implementation :func:`~mllife.evaluate` uses and equal scikit-learn's
+    scorer of the same name on each fold. A score undefined on a fold raises
+    no warning: it is listed with its reason in
+    :attr:`ComparisonReport.undefined_scores` and an ``undefined_score``
+    finding (a label never predicted counts as 0, as in scikit-learn; a score
+    scikit-learn cannot compute there, such as ROC-AUC on a one-class fold, is
+    NaN for that fold and left out of the mean).
 
     Parameters
     ----------
@@ -285,7 +296,7 @@ def compare_models(
     # held on to (for latency and size), so memory stays at one fitted copy per model.
     tasks = [(name, model, i, tr, te)
              for name, model in prepared.items() for i, (tr, te) in enumerate(folds)]
-    results = _run(tasks, X, target, resolved.scorers, n_jobs)
+    results = _run(tasks, X, target, resolved, n_jobs)
     if _interactive():
         from tqdm import tqdm
 
@@ -293,6 +304,7 @@ def compare_models(
                        leave=False)
 
     rows: list[dict[str, Any]] = []
+    undefined: list[dict[str, Any]] = []
     fitted: dict[str, tuple[Any, Any]] = {}
     for name, fold, result in results:
         row = {"model": name, "fold": fold, "n_train": len(folds[fold][0]),
@@ -302,16 +314,25 @@ def compare_models(
             value = result["scores"].get(score, np.nan)
             row[score] = float(resolved.shown(score, value)) if result["error"] is None else np.nan
         rows.append(row)
+        undefined += [{"model": name, "fold": fold, "score": score, "value": row[score],
+                       "reason": reason} for score, reason in result["undefined"].items()]
         if result["estimator"] is not None:
             fitted[name] = (result["estimator"], result["X_test"])
     fold_scores = pd.DataFrame(rows)
     return _build_report(fold_scores, fitted, candidates, resolved, task, baseline_name,
-                         len(folds), len(target))
+                         len(folds), len(target), _undefined_table(undefined))
+
+
+def _undefined_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = ["model", "fold", "score", "value", "reason"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["model", "score", "fold"], kind="stable").reset_index(drop=True)
 
 
 def _build_report(
     fold_scores: pd.DataFrame, fitted: dict[str, tuple[Any, Any]], candidates: dict[str, Any],
     scoring: Scoring, task: str, baseline_name: str | None, n_splits: int, n_rows: int,
+    undefined: pd.DataFrame,
 ) -> ComparisonReport:
     grouped = fold_scores.groupby("model", sort=False)
     table = pd.DataFrame({"model": list(candidates)}).set_index("model")
@@ -324,7 +345,12 @@ def _build_report(
     table["latency_1row_ms"] = pd.Series({n: m[0] * 1e3 for n, m in measured.items()}, dtype=float)
     table["latency_per_row_batch_ms"] = pd.Series({n: m[1] * 1e3 for n, m in measured.items()},
                                                   dtype=float)
-    table["size_bytes"] = pd.Series({n: m[2] for n, m in measured.items()}, dtype="Int64")
+    # A model that cannot be pickled (a lambda inside) has no size: NaN, and the reason.
+    table["size_bytes"] = pd.Series({n: m[2][0] for n, m in measured.items()}, dtype=float)
+    unsized = {n: m[2][1] for n, m in measured.items() if m[2][0] is None}
+    horizons = forecast_kinds(candidates, fold_scores)
+    if horizons:
+        table["forecast"] = pd.Series(horizons)
     if baseline_name is not None:
         better = scoring.greater_is_better()
         for score in scoring.names:
@@ -350,4 +376,6 @@ def _build_report(
         baseline_name=baseline_name,
         n_splits=n_splits,
         n_rows=n_rows,
+        undefined_scores=undefined,
+        unmeasured_size=unsized,
     )

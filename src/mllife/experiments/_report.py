@@ -35,9 +35,22 @@ class ComparisonReport(Report):
         (median time of a batch call divided by its rows), ``size_bytes``
         (pickled), ``lift_<score>`` (over the baseline, positive = better),
         ``n_folds_failed`` and ``error`` (the first failure's message).
+        ``size_bytes`` is NaN for a model that cannot be pickled (see
+        :attr:`unmeasured_size`). With a forecasting baseline among the
+        models, ``forecast`` says how each model forecasts: ``"multi-step
+        (flat), horizons 1–h"`` for :class:`~mllife.baselines.NaiveForecaster`
+        and :class:`~mllife.baselines.MovingAverageForecaster` (one path from
+        the end of the training window), ``"one-step (each row from its
+        features)"`` for the other models.
     fold_scores : pandas.DataFrame
         One row per model and fold: ``model``, ``fold``, ``n_train``,
         ``n_test``, ``fit_seconds``, ``score_seconds``, ``error`` and each score.
+    undefined_scores : pandas.DataFrame
+        One row per model, fold and score that was undefined on that fold
+        (NaN, or an undefined part counted as 0 as scikit-learn does):
+        ``model``, ``fold``, ``score``, ``value``, ``reason``.
+    unmeasured_size : mapping of str to str
+        Model -> why its size could not be measured.
     task : str
         ``"binary"``, ``"multiclass"`` or ``"regression"``.
     scoring : tuple of str
@@ -71,11 +84,13 @@ class ComparisonReport(Report):
     baseline_name: str | None = None
     n_splits: int = 0
     n_rows: int = 0
+    undefined_scores: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["model", "fold", "score", "value", "reason"]))
+    unmeasured_size: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Findings are data on the report (``report.findings``), derived once here.
-        object.__setattr__(self, "findings", (*self._derive_findings(), *self.findings))
         super().__post_init__()
+        object.__setattr__(self, "unmeasured_size", dict(self.unmeasured_size))
 
     @property
     def best(self) -> str | None:
@@ -111,9 +126,47 @@ class ComparisonReport(Report):
         return summary
 
     def _tables(self) -> Mapping[str, pd.DataFrame]:
-        return {"models": self.results, "folds": self.fold_scores}
+        tables = {"models": self.results, "folds": self.fold_scores}
+        if len(self.undefined_scores):
+            tables["undefined scores"] = self.undefined_scores
+        return tables
 
     def _derive_findings(self) -> list[Finding]:
+        found = self._row_findings()
+        undefined = self.undefined_scores
+        for (model, score), rows in undefined.groupby(["model", "score"], sort=False):
+            nan = int(pd.to_numeric(rows["value"], errors="coerce").isna().sum())
+            first = rows.iloc[0]
+            where = f"fold {first['fold']}" if len(rows) == 1 else \
+                f"{len(rows)} of {self.n_splits} folds, e.g. fold {first['fold']}"
+            found.append(Finding(
+                "undefined_score", "info", column=str(model),
+                message=(f"{model}: {score} on {where}: {first['reason']}"
+                         + (f"; NaN on {nan} fold(s), left out of the mean" if nan else "")),
+                details={"score": score, "folds": [int(f) for f in rows["fold"]]}))
+        for model, why in self.unmeasured_size.items():
+            found.append(Finding(
+                "size_unmeasured", "info", column=model,
+                message=f"{model}: size not measured (size_bytes is NaN): {why}",
+                suggestion="a model that cannot be pickled cannot be bundled either; use "
+                           "named functions or rule strings instead of lambdas"))
+        if "forecast" in self.results.columns:
+            kinds = self.results.set_index("model")["forecast"]
+            multi = [str(m) for m, k in kinds.items() if str(k).startswith("multi-step")]
+            others = [str(m) for m, k in kinds.items() if not str(k).startswith("multi-step")]
+            if multi and others:
+                found.append(Finding(
+                    "forecast_horizon", "info", column=", ".join(multi),
+                    message=(f"{', '.join(multi)} {'forecasts' if len(multi) == 1 else 'forecast'}"
+                             " each validation fold as one path from the end of training "
+                             f"({kinds[multi[0]]}), while {', '.join(others)} "
+                             f"{'predicts' if len(others) == 1 else 'predict'} each row from its "
+                             "features: their scores are not measured at the same horizon"),
+                    suggestion="compare like with like: give the feature models lags no more "
+                               "recent than the forecast horizon, or score one step ahead"))
+        return found
+
+    def _row_findings(self) -> list[Finding]:
         found: list[Finding] = []
         if "n_folds_failed" not in self.results.columns:
             return found
@@ -204,12 +257,21 @@ class ComparisonReport(Report):
         if self.baseline_name is not None:
             notes.append(f"lift_* columns: score minus the {self.baseline_name!r} row's, "
                          "signed so that positive is better.")
+        if "forecast" in self.results.columns:
+            notes.append("forecast column: a multi-step forecaster predicts each validation fold "
+                         "as one path from the end of its training window (row h is h steps "
+                         "ahead); a one-step model predicts each row from that row's features.")
+        if len(self.undefined_scores):
+            notes.append("Scores undefined on a fold are listed in 'undefined scores': a label "
+                         "never predicted (precision) or absent from the fold (recall) counts "
+                         "as 0, as in scikit-learn; a NaN fold is left out of the mean.")
         return [*notes, *self.notes]
 
     def _extra(self) -> Mapping[str, Any]:
         return {"task": self.task, "primary": self.primary, "scoring": list(self.scoring),
                 "greater_is_better": dict(self.greater_is_better),
-                "baseline_name": self.baseline_name}
+                "baseline_name": self.baseline_name,
+                "unmeasured_size": dict(self.unmeasured_size)}
 
     def __repr__(self) -> str:
         return (f"<ComparisonReport {self.task}: {len(self.results)} models, "

@@ -1,7 +1,18 @@
-"""Task inference and scoring names for :func:`compare_models`."""
+"""Task inference, scoring names and the scores of one fold for :func:`compare_models`.
+
+The scores mllife defines (accuracy, balanced accuracy, precision, recall,
+F1, their macro versions, ROC-AUC, average precision, log loss, Brier score,
+MAE, RMSE, MSE, R², MAPE) are computed by :mod:`mllife._metrics`, the
+implementation :func:`~mllife.evaluate` and :func:`~mllife.compare_champion`
+use: on each fold they equal scikit-learn's scorer of the same name, and a
+value undefined on a fold comes back with its reason instead of a warning.
+Any other scikit-learn scorer name or callable is scikit-learn's own; its
+undefined-metric warnings are caught and kept as reasons too.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _metrics
 from .._errors import InputError
 
 #: Default scores per task; the first is the primary score (the table's sort key).
@@ -18,15 +30,12 @@ DEFAULT_SCORING: dict[str, tuple[str, ...]] = {
     "regression": ("neg_mean_absolute_error", "neg_root_mean_squared_error", "r2"),
 }
 
-#: Short names accepted in ``scoring`` and used in the report.
+#: Short names accepted in ``scoring`` and used in the report (``medae`` has no
+#: mllife metric: it is scikit-learn's scorer).
 ALIASES: dict[str, str] = {
-    "mae": "neg_mean_absolute_error",
-    "rmse": "neg_root_mean_squared_error",
-    "mse": "neg_mean_squared_error",
-    "mape": "neg_mean_absolute_percentage_error",
+    **{name: m.scorer for name, m in _metrics.METRICS.items()
+       if m.scorer is not None and m.scorer.startswith("neg_")},
     "medae": "neg_median_absolute_error",
-    "log_loss": "neg_log_loss",
-    "brier": "neg_brier_score",
 }
 _SHORT = {v: k for k, v in ALIASES.items()}
 
@@ -173,6 +182,10 @@ def resolve_scoring(scoring: Any, task: str) -> Scoring:
         if not isinstance(spec, str):
             raise InputError(f"scoring {label!r} is {spec!r}", expected="a scorer name or a callable")
         name = ALIASES.get(spec, spec)
+        if name not in known:  # an mllife spelling: "ROC-AUC", "pr_auc"
+            metric = _metrics.METRICS.get(_metrics.normalize_name(spec))
+            if metric is not None and metric.scorer is not None:
+                name = metric.scorer
         _check_name(name, spec, task, known)
         shown = _display(name) if label == spec else label
         scorers[shown], negated[shown] = name, name.startswith("neg_")
@@ -206,3 +219,104 @@ def _valid_for(task: str, known: set[str]) -> set[str]:
     if task == "multiclass":
         return classification - BINARY_ONLY
     return classification
+
+
+# ---- the scores of one fold ----------------------------------------------------------------
+
+
+class _Responses:
+    """``predict``, ``predict_proba`` and ``decision_function`` of one fitted model, each once."""
+
+    def __init__(self, estimator: Any, X: Any, y_true: np.ndarray) -> None:
+        self.estimator, self.X = estimator, X
+        found = getattr(estimator, "classes_", None)
+        self.classes = np.asarray(found) if found is not None else np.unique(y_true)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _call(self, method: str) -> np.ndarray:
+        if method not in self._cache:
+            out = getattr(self.estimator, method)(self.X)
+            self._cache[method] = np.asarray(out.to_numpy() if hasattr(out, "to_numpy") else out)
+        return self._cache[method]
+
+    def predict(self) -> np.ndarray:
+        out = self._call("predict")
+        return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+
+    def proba(self) -> np.ndarray:
+        return self._call("predict_proba").astype(float)
+
+    def ranking(self, pos_label: Any) -> np.ndarray:
+        """A score of ``pos_label``, as scikit-learn's scorers take it: decision_function first."""
+        if hasattr(self.estimator, "decision_function"):
+            scores = self._call("decision_function").astype(float)
+            if scores.ndim == 1:  # it scores classes_[-1]
+                return scores if pos_label == self.classes[-1] else -scores
+        return self.proba()[:, int(np.flatnonzero(self.classes == pos_label)[0])]
+
+
+def _ours(metric: str, average: str | None, y_true: np.ndarray,
+          responses: _Responses) -> tuple[float, str | None]:
+    """One mllife metric on one fold: the value of scikit-learn's scorer of the same name."""
+    needs = _metrics.METRICS[metric].needs
+    if needs == "value":
+        values, why = _metrics.regression_scores(y_true, responses.predict(), names=(metric,))
+        return values[metric], why.get(metric)
+    # scikit-learn's binary scorers are about the label 1 (True); ROC-AUC about classes_[-1].
+    pos = responses.classes[-1] if metric == "roc_auc" else 1
+    if average == "binary" and not (responses.classes == pos).any():
+        return np.nan, (f"the positive label {pos!r} is not a class of the model "
+                        f"({responses.classes.tolist()}): pass pos_label=")
+    if needs == "label":
+        values, why = _metrics.label_scores(y_true, responses.predict(),
+                                            pos_label=pos if average == "binary" else None,
+                                            names=(metric,))
+    elif needs == "score":
+        values, why = _metrics.binary_ranking(y_true == pos, responses.ranking(pos), pos,
+                                              names=(metric,))
+    else:
+        values, why = _metrics.probability_scores(
+            y_true, responses.proba(), responses.classes,
+            pos_label=pos if average == "binary" else None)
+    return values[metric], why.get(metric)
+
+
+def _theirs(estimator: Any, X: Any, y: Any, spec: str | Callable[..., float]) -> tuple[float, str | None]:
+    """A scikit-learn scorer (or a callable); its undefined-metric warnings become the reason."""
+    from sklearn.exceptions import UndefinedMetricWarning
+    from sklearn.metrics import check_scoring
+
+    scorer = check_scoring(estimator, scoring=spec)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UndefinedMetricWarning)
+        value = float(scorer(estimator, X, y))
+    reasons = []
+    for w in caught:
+        if issubclass(w.category, UndefinedMetricWarning) or "not in y_true" in str(w.message):
+            reasons.append(str(w.message).split("\n")[0])
+        else:  # not about an undefined metric: let it through
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return value, "; ".join(dict.fromkeys(reasons)) or None
+
+
+def score_fold(estimator: Any, X: Any, y: Any, scoring: Scoring) -> tuple[dict[str, float], dict[str, str]]:
+    """``(scores, undefined)`` of a fitted model on one fold, as scikit-learn's scorers give them.
+
+    ``undefined`` maps a score to why it was NaN or partly undefined (counted
+    as 0) on this fold. Scores scikit-learn negates are returned negated too.
+    """
+    y_true = np.asarray(y)
+    responses = _Responses(estimator, X, y_true)
+    scores: dict[str, float] = {}
+    undefined: dict[str, str] = {}
+    for name, spec in scoring.scorers.items():
+        ours = _metrics.SCORERS.get(spec) if isinstance(spec, str) else None
+        if ours is None:
+            value, reason = _theirs(estimator, X, y, spec)
+        else:
+            value, reason = _ours(*ours, y_true, responses)
+            value = -value if scoring.negated[name] else value
+        scores[name] = float(value)
+        if reason:
+            undefined[name] = reason
+    return scores, undefined

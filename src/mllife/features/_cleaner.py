@@ -19,6 +19,7 @@ from ._null_like import (
     _warn_or_raise,
     factorize,
     null_like_mask,
+    token_levels,
 )
 from ._strings import StringNormalizer
 
@@ -74,7 +75,10 @@ def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, n
     with a leading zero (``"007"``, zip codes) do not count as numbers: the
     zero carries meaning a float would lose; nor does a column whose numbers
     are all bare digit strings of one width of 4 or more (``"94110"``,
-    ``"10001"``: zip codes, account numbers), which are codes. Columns with many distinct
+    ``"10001"``: zip codes, account numbers), which are codes. Null tokens
+    are left out, except those that are real levels of the column (see
+    :func:`~mllife.features._null_like.token_levels`: ``"none"`` as frequent as
+    the numbers), which count as non-numbers. Columns with many distinct
     values are first judged on a sample of 2,000 of them; below half numbers,
     the sample's share is returned (and no value is marked).
     """
@@ -94,6 +98,7 @@ def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, n
             # every number is a bare digit string of one width: zip codes, account numbers
             return 0.0, np.zeros(len(uniques), dtype=bool)
     nullish = null_like_mask(uniques)
+    nullish &= ~token_levels(uniques, counts, nullish)
     weights = np.asarray(counts)[~nullish]
     total = weights.sum()
     share = float(weights[ok[~nullish]].sum() / total) if total else 0.0
@@ -125,6 +130,11 @@ class Cleaner(_TableTransformer):
     tokens : collection of str, optional
         The null tokens for :class:`NullLikeToNaN` (the library's list by
         default); e.g. the list without ``"unknown"`` to keep it as a category.
+    keep_levels : bool, default=True
+        Passed to :class:`NullLikeToNaN`: keep the word tokens that are real
+        levels of their column at fit (an arm ``"NONE"``; what
+        :func:`mllife.audit` reports as info). A column holding such a level
+        is not converted to numbers.
 
     Attributes
     ----------
@@ -158,6 +168,7 @@ class Cleaner(_TableTransformer):
         on_unseen: str = "warn",
         *,
         tokens: Iterable[str] | None = None,
+        keep_levels: bool = True,
     ) -> None:
         self.null_like = null_like
         self.dates = dates
@@ -167,13 +178,16 @@ class Cleaner(_TableTransformer):
         self.min_numeric_share = min_numeric_share
         self.on_unseen = on_unseen
         self.tokens = tokens
+        self.keep_levels = keep_levels
 
     def _fit_frame(self, frame: pd.DataFrame) -> None:
         _check_policy(self.on_unseen)
         if not isinstance(self.min_numeric_share, float | int) or not 0 < self.min_numeric_share <= 1:
             raise InputError(f"min_numeric_share={self.min_numeric_share!r}", expected="a number in (0, 1]")
         current = frame
-        self.null_like_ = NullLikeToNaN(tokens=self.tokens).fit(current) if self.null_like else None
+        self.null_like_ = (NullLikeToNaN(tokens=self.tokens, keep_levels=self.keep_levels).fit(current)
+                           if self.null_like else None)
+        kept = self.null_like_.kept_levels_ if self.null_like_ is not None else {}
         if self.null_like_ is not None:
             current = self.null_like_.transform(current)
         self.dates_ = (DatetimeParser(dayfirst=self.dayfirst, on_unseen=self.on_unseen).fit(current)
@@ -184,7 +198,7 @@ class Cleaner(_TableTransformer):
         if self.numbers:
             for col in current.columns:
                 s = current[col]
-                if not is_string_like(s) or isinstance(s.dtype, pd.CategoricalDtype):
+                if not is_string_like(s) or isinstance(s.dtype, pd.CategoricalDtype) or col in kept:
                     continue
                 codes, uniques, unhashable = factorize(s)
                 if unhashable or len(uniques) == 0:

@@ -26,6 +26,11 @@ PERIODS: dict[str, int | None] = {
     "hour": 24, "minute": 60,
 }
 _FIRST = {"quarter": 1, "month": 1, "day": 1, "day_of_year": 1}
+#: Parts read from the day of a date: the calendar decides them once the year and month are known
+#: and every date falls on the same day of the month (monthly or yearly dates).
+_DAY_LEVEL = ("day_of_week", "is_weekend", "day_of_year")
+#: Fewer present dates at fit than this say nothing about a part being constant.
+_MIN_DATES = 30
 _TZ_HINT = "one time zone per column, or DateTimeFeatures(utc=True) to convert every value to UTC"
 
 
@@ -40,6 +45,16 @@ class DateTimeFeatures(FrameTransformer):
     For each column, one output per requested feature, named
     ``<column>_<feature>`` (``signup_date_month``). Missing dates (NaT) give
     NaN in every feature of the row: nothing is imputed here.
+
+    Parts that carry nothing at ``fit`` are not made (with
+    ``drop_uninformative=True``, judged on 30 present dates or more): a part
+    with one value (the month of dates that are always 1 January, the hour of
+    dates without a time), and the day of the week, weekend flag and day of
+    the year of dates that always fall on the same day of the month (monthly
+    or yearly dates: the calendar, not the data, decides those, so they are
+    noise). :attr:`dropped_` says which and why, and so does the ``note``
+    column of :func:`~mllife.features.describe_features`; ``elapsed`` is always
+    made.
 
     Parameters
     ----------
@@ -70,11 +85,19 @@ class DateTimeFeatures(FrameTransformer):
         otherwise. Without it, parts of a tz-aware column are read on its
         local clock and a column must keep the time zone seen at ``fit``
         (another zone is converted to it; naive versus aware is refused).
+    drop_uninformative : bool, default=True
+        Leave out the parts that are constant, or decided by the calendar,
+        at ``fit`` (see above); False makes every requested part.
 
     Attributes
     ----------
     columns_ : list of str
         Columns used.
+    features_ : dict
+        Column -> the features made from it (the requested ones, less the
+        dropped ones).
+    dropped_ : dict
+        Column -> {feature: why it is not made} (empty when nothing is dropped).
     formats_ : dict
         For string columns, the date format learned at ``fit`` (``"ISO8601"``,
         or a strptime format guessed from the first value, month-first tried before
@@ -105,6 +128,12 @@ class DateTimeFeatures(FrameTransformer):
     0           1.0                 5.0                1.0
     1           3.0                 6.0                1.0
     2           NaN                 NaN                NaN
+    >>> yearly = pd.DataFrame({"period": pd.to_datetime([f"{y}-01-01" for y in range(1980, 2020)])})
+    >>> fitted = DateTimeFeatures().fit(yearly)
+    >>> fitted.get_feature_names_out().tolist()
+    ['period_year']
+    >>> fitted.dropped_["period"]["day_of_week"]
+    'determined by the year: every date falls on the same day of the year'
     """
 
     def __init__(
@@ -117,6 +146,7 @@ class DateTimeFeatures(FrameTransformer):
         elapsed_unit: str = "D",
         epoch_unit: str | None = None,
         utc: bool = False,
+        drop_uninformative: bool = True,
     ) -> None:
         self.features = features
         self.cyclical = cyclical
@@ -125,6 +155,7 @@ class DateTimeFeatures(FrameTransformer):
         self.elapsed_unit = elapsed_unit
         self.epoch_unit = epoch_unit
         self.utc = utc
+        self.drop_uninformative = drop_uninformative
 
     # ---- parameters --------------------------------------------------------------
     def _check_params(self) -> tuple[list[str], set[str], pd.Timedelta]:
@@ -142,6 +173,8 @@ class DateTimeFeatures(FrameTransformer):
                 raise InputError(f"cyclical parts {bad} are not periodic",
                                  expected=f"some of {list(PERIODS)}")
             cyclical &= set(features)
+        if not isinstance(self.drop_uninformative, bool | np.bool_):
+            raise InputError(f"drop_uninformative={self.drop_uninformative!r}", expected="True or False")
         try:
             unit = pd.Timedelta(1, unit=self.elapsed_unit)
         except (ValueError, TypeError):
@@ -247,6 +280,8 @@ class DateTimeFeatures(FrameTransformer):
         self.formats_: dict[str, str | None] = {}
         self.tz_: dict[str, str | None] = {}
         self.reference_: dict[str, str | None] = {}
+        self.features_: dict[str, list[str]] = {}
+        self.dropped_: dict[str, dict[str, str]] = {}
         fixed = None
         if "elapsed" in features and not (isinstance(self.reference, str) and self.reference == "min"):
             try:
@@ -270,6 +305,43 @@ class DateTimeFeatures(FrameTransformer):
                     ref = None if pd.isna(ref) else ref
             # Stored as ISO text: plain data that pickles and skops-loads safely.
             self.reference_[col] = None if ref is None else pd.Timestamp(ref).isoformat()
+            dropped = self._uninformative(s.array, features) if self.drop_uninformative else {}
+            self.dropped_[col] = dropped
+            self.features_[col] = [f for f in features if f not in dropped]
+
+    @staticmethod
+    def _uninformative(dates: Any, features: list[str]) -> dict[str, str]:
+        """The requested parts that carry nothing at fit, with the reason."""
+        present = ~np.asarray(dates.isna())
+        if present.sum() < _MIN_DATES:
+            return {}
+
+        def part(name: str) -> np.ndarray:
+            field = "day_of_week" if name == "is_weekend" else name
+            values = np.asarray(getattr(dates, field), dtype=float)[present]
+            return (values >= 5).astype(float) if name == "is_weekend" else values
+
+        def constant(values: np.ndarray) -> bool:
+            return bool(np.all(values == values[0]))
+
+        same_day, same_month = constant(part("day")), constant(part("month"))
+        dropped: dict[str, str] = {}
+        for feature in features:
+            if feature == "elapsed":
+                continue
+            values = part(feature)
+            if constant(values):
+                dropped[feature] = f"constant at fit ({values[0]:g})"
+            elif same_day and feature in _DAY_LEVEL:
+                dropped[feature] = ("determined by the year: every date falls on the same day of "
+                                    "the year" if same_month else "determined by the year and "
+                                    "month: every date falls on the same day of the month")
+        return dropped
+
+    def _made(self, col: str, features: list[str]) -> list[str]:
+        """The features made from ``col`` (every requested one for objects fitted without ``features_``)."""
+        made = getattr(self, "features_", None)
+        return list(features) if made is None else made[col]
 
     @staticmethod
     def _naive(s: pd.Series) -> pd.Series:
@@ -298,7 +370,7 @@ class DateTimeFeatures(FrameTransformer):
             # per feature (this matters for one-row predictions in a service).
             dates = self._align_tz(s, col).array
             missing = np.asarray(dates.isna())
-            for feature in features:
+            for feature in self._made(col, features):
                 values = self._feature(dates, missing, feature, col, unit)
                 if feature in cyclical:
                     period = PERIODS[feature]
@@ -340,7 +412,7 @@ class DateTimeFeatures(FrameTransformer):
     def _names(self, features: list[str], cyclical: set[str]) -> list[str]:
         names = []
         for col in self.columns_:
-            for feature in features:
+            for feature in self._made(col, features):
                 if feature in cyclical:
                     names += [f"{col}_{feature}_sin", f"{col}_{feature}_cos"]
                 else:
@@ -354,5 +426,15 @@ class DateTimeFeatures(FrameTransformer):
 
     def _feature_sources(self) -> list[tuple[str, ...]]:
         features, cyclical, _ = self._check_params()
-        per = sum(2 if f in cyclical else 1 for f in features)
-        return [(col,) for col in self.columns_ for _ in range(per)]
+        return [(col,) for col in self.columns_
+                for f in self._made(col, features) for _ in range(2 if f in cyclical else 1)]
+
+    def _feature_notes(self) -> list[str]:
+        """Per output feature: the parts of its column that were not made, and why."""
+        features, cyclical, _ = self._check_params()
+        notes = []
+        for col in self.columns_:
+            dropped = getattr(self, "dropped_", {}).get(col, {})
+            note = "; ".join(f"{col}_{f} not made: {why}" for f, why in dropped.items())
+            notes += [note] * sum(2 if f in cyclical else 1 for f in self._made(col, features))
+        return notes

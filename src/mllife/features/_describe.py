@@ -25,6 +25,7 @@ class _Trace(NamedTuple):
     sources: tuple[str, ...]
     steps: tuple[str, ...]
     branch: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 def _label(est: Any) -> str:
@@ -74,8 +75,11 @@ def _leaf(est: Any, in_names: list[str]) -> list[_Trace]:
         fitted = list(getattr(est, "feature_names_in_", generated_names(len(in_names))))
         rename = dict(zip(fitted, in_names, strict=False))
         sources = [tuple(rename.get(s, s) for s in src) for src in sources_fn()]
-        if len(sources) == len(outs):
-            return [_Trace(o, s, (label,), ()) for o, s in zip(outs, sources, strict=True)]
+        notes_fn = getattr(est, "_feature_notes", None)
+        notes = notes_fn() if callable(notes_fn) else [""] * len(sources)
+        if len(sources) == len(outs) == len(notes):
+            return [_Trace(o, s, (label,), (), (n,) if n else ())
+                    for o, s, n in zip(outs, sources, notes, strict=True)]
     if len(outs) == len(in_names) and (isinstance(est, OneToOneFeatureMixin) or outs == in_names):
         return [_Trace(o, (i,), (label,), ()) for o, i in zip(outs, in_names, strict=True)]
     traces = []
@@ -117,7 +121,7 @@ def _trace(est: Any, in_names: list[str]) -> list[_Trace]:
                 parents = [by_name[s] for s in t.sources if s in by_name] or current
                 origin = tuple(dict.fromkeys(s for p in parents for s in p.sources))
                 new.append(_Trace(t.name, origin, parents[0].steps + t.steps,
-                                  parents[0].branch + t.branch))
+                                  parents[0].branch + t.branch, parents[0].notes + t.notes))
             current = new
         return current
     if isinstance(est, ColumnTransformer):
@@ -133,7 +137,7 @@ def _trace(est: Any, in_names: list[str]) -> list[_Trace]:
             names = outs[part]
             if len(sub) != len(names):
                 sub = [_Trace(n, tuple(selected), (_label(trans),), ()) for n in names]
-            result += [_Trace(o, t.sources, t.steps, (name, *t.branch))
+            result += [_Trace(o, t.sources, t.steps, (name, *t.branch), t.notes)
                        for o, t in zip(names, sub, strict=True)]
         return result
     if isinstance(est, FeatureUnion):
@@ -142,7 +146,7 @@ def _trace(est: Any, in_names: list[str]) -> list[_Trace]:
         for name, trans in est.transformer_list:
             if _is_skip(trans) and trans != "passthrough":
                 continue
-            result += [_Trace(t.name, t.sources, t.steps, (name, *t.branch))
+            result += [_Trace(t.name, t.sources, t.steps, (name, *t.branch), t.notes)
                        for t in _trace(trans, in_names)]
         if len(result) == len(outs):
             return [t._replace(name=o) for t, o in zip(result, outs, strict=True)]
@@ -206,8 +210,11 @@ def describe_features(fitted: Any, X: Any = None) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``feature``, ``source`` (input columns, comma-separated),
         ``n_sources``, ``branch`` (the ColumnTransformer entry, ``/`` for
-        nested ones), ``steps`` (the transformer chain, ``→``-separated) and,
-        with ``X``, ``missing_share``, ``mean``, ``std``, ``min``, ``max``.
+        nested ones), ``steps`` (the transformer chain, ``→``-separated),
+        ``note`` (what a step says about the feature's column, e.g. which
+        date parts :class:`~mllife.features.DateTimeFeatures` did not make and
+        why; empty otherwise) and, with ``X``, ``missing_share``, ``mean``,
+        ``std``, ``min``, ``max``.
 
     Raises
     ------
@@ -252,6 +259,7 @@ def describe_features(fitted: Any, X: Any = None) -> pd.DataFrame:
         "n_sources": [len(t.sources) for t in traces],
         "branch": ["/".join(t.branch) for t in traces],
         "steps": [" → ".join(t.steps) for t in traces],
+        "note": ["; ".join(t.notes) for t in traces],
     })
     if X is not None:
         table = pd.concat([table, _statistics(part, X, names)], axis=1)

@@ -2,8 +2,9 @@
 
 Also home of the small pieces the cleaning transformers and the audit share:
 the table-transformer base class (pandas in, pandas out, numpy accepted),
-per-column factorisation that survives unhashable cells, null-token matching
-and numeric-sentinel detection.
+per-column factorisation that survives unhashable cells, null-token matching,
+the decision "null token or real level" (:func:`token_levels`, so the audit's
+info and what the cleaners keep never disagree) and numeric-sentinel detection.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from .._frame import (
     normalize_strings,
 )
 
-__all__ = ["SENTINEL_CANDIDATES", "NullLikeToNaN", "factorize", "find_sentinels", "null_like_mask"]
+__all__ = [
+    "SENTINEL_CANDIDATES", "WORD_TOKENS", "NullLikeToNaN", "factorize", "find_sentinels",
+    "null_like_mask", "token_levels",
+]
 
 #: Numbers commonly written for "missing"; flagged only when they stand apart.
 SENTINEL_CANDIDATES: tuple[float, ...] = (
@@ -73,6 +77,105 @@ def null_like_mask(uniques: pd.Series, tokens: Iterable[str] = NULL_LIKE_TOKENS)
 
     values = uniques.to_numpy(dtype=object, na_value=None)
     return np.fromiter((is_token(v) for v in values), dtype=bool, count=len(values))
+
+
+#: Null tokens that are also plain words: in a column they may name a real level (an
+#: experimental arm "NONE", a product tier "none", a film called "Missing"). Symbols and
+#: programming nulls ("N/A", "-", "?", "", "null", "NaN") are always missing values.
+WORD_TOKENS: frozenset[str] = frozenset({"unknown", "none", "missing", "undefined", "not available", "nil"})
+#: A column with at most this many distinct values has "a handful" of levels.
+_FEW_LEVELS = 20
+#: In such a column a word token is a level from this many rows...
+_MIN_LEVEL_ROWS = 5
+#: ...and this share of the median row count of the column's other values.
+_LEVEL_SHARE = 0.5
+#: In a column of near-unique values (names, titles: median count at most this), a word
+#: token seen no more often is one more value: a placeholder for missing repeats.
+_NEAR_UNIQUE = 2
+
+
+def _token_form(value: object) -> str:
+    """The form null tokens are compared in: stripped, inner whitespace collapsed, case-folded."""
+    return " ".join(str(value).split()).casefold()
+
+
+def _wordy(values: pd.Series) -> bool:
+    """Most values are words (names, titles), not numbers, codes or dates."""
+    text = values.iloc[:1000].astype("string")
+    letters = float(text.str.contains(r"[^\W\d_]", regex=True).fillna(False).mean())
+    digits = float(text.str.contains(r"\d", regex=True).fillna(False).mean())
+    return letters >= 0.9 and digits < 0.5
+
+
+def token_levels(uniques: pd.Series, counts: np.ndarray, tokens: np.ndarray | None = None) -> np.ndarray:
+    """Per distinct value: a null token that is a real level of the column, not a missing value.
+
+    The one decision the audit (``disguised_nulls`` reports such a token as
+    info) and :class:`NullLikeToNaN` / :class:`Cleaner` (which keep it) share.
+    Only word tokens (:data:`WORD_TOKENS`: ``"none"``, ``"unknown"``,
+    ``"missing"``...) can be levels, each judged with all its spellings
+    (``"NONE"``, ``" none"``). One is a level when
+
+    - it is the column's only value besides other null tokens (erasing it
+      would empty the column); or
+    - the column has at most 20 distinct values, and the token holds at
+      least 5 rows and at least half the median row count of the other values
+      (an arm ``"NONE"`` next to ``"A"`` and ``"B"``; ``"unknown"`` in 80% of
+      a campaign outcome column); a token far rarer than the levels (5% when
+      they hold 25-40% each) is a missing value; or
+    - the other values are near-unique words (names, titles: median count
+      at most 2) and the token appears no more often (a film called
+      ``"Missing"``).
+
+    Parameters
+    ----------
+    uniques : pandas.Series
+        A column's distinct values.
+    counts : array of int
+        Rows holding each value.
+    tokens : array of bool, optional
+        Which values are null tokens (:func:`null_like_mask` by default).
+
+    Returns
+    -------
+    ndarray of bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> arms = pd.Series(["A", "B", "NONE"])
+    >>> token_levels(arms, np.array([340, 330, 330])).tolist()
+    [False, False, True]
+    >>> token_levels(pd.Series(["card", "bank", "none"]), np.array([600, 370, 30])).tolist()
+    [False, False, False]
+    """
+    hit = null_like_mask(uniques) if tokens is None else np.asarray(tokens, dtype=bool)
+    out = np.zeros(len(uniques), dtype=bool)
+    if not hit.any():
+        return out
+    counts = np.asarray(counts, dtype=np.int64)
+    values = uniques.to_numpy(dtype=object, na_value=None)
+    words: dict[str, list[int]] = {}
+    for i in np.flatnonzero(hit):  # distinct null spellings only: a handful
+        form = _token_form(values[i])
+        if form in WORD_TOKENS:
+            words.setdefault(form, []).append(int(i))
+    if not words:
+        return out
+    others = counts[~hit]
+    n_levels = len(others) + len({_token_form(values[i]) for i in np.flatnonzero(hit)})
+    median = float(np.median(others)) if len(others) else 0.0
+    for members in words.values():
+        n = int(counts[members].sum())
+        if len(others) == 0:
+            level = True
+        elif n_levels <= _FEW_LEVELS:
+            level = n >= _MIN_LEVEL_ROWS and n >= _LEVEL_SHARE * median
+        else:
+            level = median <= _NEAR_UNIQUE and n <= _NEAR_UNIQUE and _wordy(uniques[~hit])
+        out[members] = level
+    return out
 
 
 def _weighted_quantiles(values: np.ndarray, counts: np.ndarray, qs: Sequence[float]) -> np.ndarray:
@@ -215,10 +318,16 @@ class NullLikeToNaN(_TableTransformer):
     distribution at ``fit`` (``-999`` ages, ``-1`` counts: see
     :func:`find_sentinels`) become NaN in that column.
 
+    A word token that is a real level of its column at ``fit`` (an
+    experimental arm ``"NONE"`` as frequent as the other arms, ``"unknown"``
+    in most rows of a campaign outcome: see :func:`token_levels`, the rule
+    :func:`mllife.audit` reports as info) is kept, in every spelling, in that
+    column; ``keep_levels=False`` erases it too.
+
     Policy for unseen oddities at transform: any spelling of a null token is
-    replaced, seen at fit or not; numeric sentinels are replaced only in the
-    columns (and values) learned at fit, so a production batch cannot change
-    what counts as missing.
+    replaced, seen at fit or not, except the levels kept at fit; numeric
+    sentinels are replaced only in the columns (and values) learned at fit,
+    so a production batch cannot change what counts as missing.
 
     Parameters
     ----------
@@ -230,11 +339,15 @@ class NullLikeToNaN(_TableTransformer):
     sentinels : "auto", None or sequence of float, default="auto"
         ``"auto"`` learns each numeric column's sentinels; a sequence replaces
         exactly those numbers in every numeric column; None replaces none.
+    keep_levels : bool, default=True
+        Keep the null tokens that are real levels of their column at fit.
 
     Attributes
     ----------
     null_tokens_ : dict
-        Column -> the null spellings seen at fit, with their counts.
+        Column -> the null spellings seen at fit and replaced, with their counts.
+    kept_levels_ : dict
+        Column -> the token spellings kept as levels at fit, with their counts.
     sentinels_ : dict
         Column -> the sentinel numbers replaced in it.
     n_features_in_ : int
@@ -250,6 +363,10 @@ class NullLikeToNaN(_TableTransformer):
     >>> out = NullLikeToNaN().fit_transform(X)
     >>> out["pay"].isna().tolist(), out["age"].isna().tolist()
     ([False, True, True, False, False], [False, False, True, True, False])
+    >>> arms = pd.DataFrame({"arm": ["A", "B", "NONE", "N/A"] * 10})
+    >>> fitted = NullLikeToNaN().fit(arms)
+    >>> fitted.kept_levels_, fitted.null_tokens_
+    ({'arm': {'NONE': 10}}, {'arm': {'N/A': 10}})
     """
 
     def __init__(
@@ -257,10 +374,13 @@ class NullLikeToNaN(_TableTransformer):
         tokens: Iterable[str] | None = None,
         extra_tokens: Iterable[str] = (),
         sentinels: str | Sequence[float] | None = "auto",
+        *,
+        keep_levels: bool = True,
     ) -> None:
         self.tokens = tokens
         self.extra_tokens = extra_tokens
         self.sentinels = sentinels
+        self.keep_levels = keep_levels
 
     def _token_set(self) -> frozenset[str]:
         base = NULL_LIKE_TOKENS if self.tokens is None else self.tokens
@@ -275,6 +395,7 @@ class NullLikeToNaN(_TableTransformer):
                 or not isinstance(self.sentinels, str)):
             raise InputError(f"sentinels={self.sentinels!r}", expected='"auto", None or a list of numbers')
         self.null_tokens_: dict[Hashable, dict[str, int]] = {}
+        self.kept_levels_: dict[Hashable, dict[str, int]] = {}
         self.sentinels_: dict[Hashable, list[float]] = {}
         for col in frame.columns:
             s = frame[col]
@@ -283,10 +404,14 @@ class NullLikeToNaN(_TableTransformer):
             elif is_string_like(s):
                 codes, uniques, _ = factorize(s)
                 hit = null_like_mask(uniques, tokens)
-                if hit.any():
-                    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-                    self.null_tokens_[col] = {str(u): int(c) for u, c in
-                                              zip(uniques[hit], counts[hit], strict=True)}
+                if not hit.any():
+                    continue
+                counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+                levels = token_levels(uniques, counts, hit) if self.keep_levels else np.zeros_like(hit)
+                for store, mask in ((self.null_tokens_, hit & ~levels), (self.kept_levels_, levels)):
+                    if mask.any():
+                        store[col] = {str(u): int(c) for u, c in
+                                      zip(uniques[mask], counts[mask], strict=True)}
 
     def _learn_sentinels(self, col: Hashable, s: pd.Series) -> None:
         if self.sentinels is None:
@@ -315,6 +440,12 @@ class NullLikeToNaN(_TableTransformer):
             elif is_string_like(s):
                 codes, uniques, _ = factorize(s)
                 hit = null_like_mask(uniques, tokens)
+                kept = getattr(self, "kept_levels_", {}).get(col)
+                if kept and hit.any():
+                    forms = {_token_form(t) for t in kept}
+                    values = uniques.to_numpy(dtype=object, na_value=None)
+                    for i in np.flatnonzero(hit):  # distinct null spellings only
+                        hit[i] = _token_form(values[i]) not in forms
                 if hit.any():
                     mask = np.zeros(len(s), dtype=bool)
                     mask[codes >= 0] = hit[codes[codes >= 0]]

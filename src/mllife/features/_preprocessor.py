@@ -66,9 +66,44 @@ class Preprocessor(ColumnTransformer):
       derived from the entries, so it survives ``clone``;
     - :meth:`plan_report`: the plan (and, once fitted, the feature
       documentation) as a :class:`~mllife.report.Report`;
-    - input checks: missing or new columns and text in numeric columns raise
-      :class:`~mllife.InputError` naming them, instead of a raw traceback.
+    - :attr:`used_columns_`: the input columns the fitted preprocessor reads;
+      the dropped ones (``drop=``, identifiers, constants) are not required at
+      ``transform``: a frame with or without them is accepted;
+    - input checks: missing used columns, columns never seen at ``fit`` and
+      text in numeric columns raise :class:`~mllife.InputError` naming them,
+      instead of a raw traceback.
+
+    ``feature_names_in_`` stays every column seen at ``fit``, as
+    ``ColumnTransformer`` needs; when the preprocessor is a pipeline's first
+    step, build the model's input contract on :attr:`used_columns_`
+    (``InputSchema.infer(X, columns=pre.used_columns_)``) so a service does not
+    demand the columns the model ignores.
     """
+
+    @property
+    def used_columns_(self) -> list[str]:
+        """The input columns the fitted preprocessor reads, in the order seen at ``fit``.
+
+        Every column of ``feature_names_in_`` but those of ``"drop"`` entries
+        (``drop=``, identifiers, constant, empty and free-text columns, and a
+        dropped remainder).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        from .._compat import ensure_fitted
+
+        ensure_fitted(self, "transformers_")
+        names = [str(c) for c in self.feature_names_in_]
+        used: set[int] = set()
+        fitted = self.named_transformers_
+        for name, indices in self._transformer_to_input_indices.items():
+            trans = fitted.get(name, "drop")
+            if not (isinstance(trans, str) and trans == "drop"):
+                used.update(int(i) for i in indices)
+        return [names[i] for i in sorted(used)]
 
     @property
     def plan_(self) -> pd.DataFrame:
@@ -146,7 +181,8 @@ class Preprocessor(ColumnTransformer):
         if not fitting:
             names = getattr(self, "feature_names_in_", None)
             if names is not None and X.columns.tolist() != names.tolist():
-                missing = [c for c in names if c not in X.columns]
+                used = set(self.used_columns_)  # the dropped columns may be left out
+                missing = [c for c in names if c not in X.columns and c in used]
                 new = [c for c in X.columns if c not in set(names)]
                 if missing or new:
                     parts = []

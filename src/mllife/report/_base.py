@@ -11,6 +11,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._errors import InputError
@@ -44,8 +45,14 @@ class Report:
     (:meth:`save`). Nothing is printed.
 
     Subclasses add typed fields and override the hooks ``_summary``,
-    ``_tables``, ``_findings``, ``_plots``, ``_notes`` and ``_extra`` to build
-    their views; the base class owns every output format.
+    ``_tables``, ``_plots``, ``_notes`` and ``_extra`` to build their views;
+    the base class owns every output format. Findings a subclass derives from
+    its own fields come from the hook ``_derive_findings``, called once when
+    the report is built: :attr:`findings` then holds them, followed by the
+    findings passed in, so every output (and ``report.findings`` itself)
+    shows the same findings.
+
+    Reports pickle and deep-copy (the read-only mappings are rebuilt on load).
 
     Parameters
     ----------
@@ -55,6 +62,7 @@ class Report:
     tables : mapping of str to DataFrame
         Named tables; the first is what :meth:`to_frame` returns.
     findings : sequence of Finding
+        Findings found by the analysis; the report adds the ones it derives.
     plots : sequence of Plot
         Figures drawn only when rendering HTML.
     notes : sequence of str
@@ -85,9 +93,34 @@ class Report:
     def __post_init__(self) -> None:
         object.__setattr__(self, "summary", MappingProxyType(dict(self.summary)))
         object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
-        object.__setattr__(self, "findings", tuple(self.findings))
         object.__setattr__(self, "plots", tuple(self.plots))
         object.__setattr__(self, "notes", tuple(self.notes))
+        given = tuple(self.findings)
+        object.__setattr__(self, "findings", given)
+        derived = tuple(self._derive_findings())
+        if type(self)._findings is not Report._findings:  # a subclass overriding the older hook
+            derived += tuple(f for f in self._findings() if f not in derived)
+        # A finding passed in that the report derives itself (dataclasses.replace) is kept once.
+        object.__setattr__(self, "findings", (*derived, *(f for f in given if f not in derived)))
+
+    # ---- values: pickling and deep copies --------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        # MappingProxyType cannot be pickled: store plain dicts and the names to re-wrap.
+        state = dict(self.__dict__)
+        proxies = [k for k, v in state.items() if isinstance(v, MappingProxyType)]
+        frozen = [k for k, v in state.items() if isinstance(v, np.ndarray) and not v.flags.writeable]
+        for key in proxies:
+            state[key] = dict(state[key])
+        return {"state": state, "proxies": proxies, "frozen": frozen}
+
+    def __setstate__(self, data: Mapping[str, Any]) -> None:
+        state = dict(data["state"])
+        for key in data["proxies"]:
+            state[key] = MappingProxyType(state[key])
+        for key in data["frozen"]:
+            state[key].setflags(write=False)
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
 
     # ---- hooks: subclasses override these to build their views -------------
     def _summary(self) -> Mapping[str, Any]:
@@ -96,7 +129,12 @@ class Report:
     def _tables(self) -> Mapping[str, pd.DataFrame]:
         return self.tables
 
+    def _derive_findings(self) -> Sequence[Finding]:
+        """Findings the report derives from its own fields (called once, when built)."""
+        return ()
+
     def _findings(self) -> Sequence[Finding]:
+        """The findings (:attr:`findings`); kept for subclasses that override it."""
         return self.findings
 
     def _plots(self) -> Sequence[Plot]:
@@ -113,7 +151,7 @@ class Report:
     def severity_counts(self) -> dict[str, int]:
         """How many findings of each severity."""
         counts = dict.fromkeys(SEVERITIES, 0)
-        for f in self._findings():
+        for f in self.findings:
             counts[f.severity] += 1
         return counts
 
@@ -121,7 +159,7 @@ class Report:
                     column: Any = None) -> list[Finding]:
         """The findings matching every given filter."""
         out = []
-        for f in self._findings():
+        for f in self.findings:
             if severity is not None and f.severity != severity:
                 continue
             if check is not None and f.check != check:
@@ -138,7 +176,7 @@ class Report:
             "report": type(self).__name__,
             "title": self.title,
             "summary": jsonable(dict(self._summary())),
-            "findings": [f.to_dict() for f in self._findings()],
+            "findings": [f.to_dict() for f in self.findings],
             "tables": {str(k): jsonable(v) for k, v in self._tables().items()},
             "notes": list(self._notes()),
         }
@@ -155,7 +193,7 @@ class Report:
         tables = self._tables()
         if tables:
             return next(iter(tables.values())).copy()
-        return findings_frame(self._findings())
+        return findings_frame(self.findings)
 
     def to_markdown(self) -> str:
         """The report as Markdown: summary, findings and tables."""
@@ -166,7 +204,7 @@ class Report:
             parts += ["", "## Summary", "",
                       table_markdown(pd.DataFrame({"": [str(k) for k in summary],
                                                    "value": [format_value(v) for v in summary.values()]}))]
-        findings = self._findings()
+        findings = self.findings
         parts += ["", "## Findings", ""]
         parts.append(table_markdown(findings_frame(findings)) if findings else "No findings.")
         for name, table in self._tables().items():
@@ -179,7 +217,7 @@ class Report:
         summary = self._summary()
         if summary:
             parts.append(cards_html(summary))
-        findings = self._findings()
+        findings = self.findings
         parts += ["<h2>Findings</h2>", findings_html(findings)]
         for plot in self._plots():
             parts.append(

@@ -8,12 +8,20 @@ twins of its rows). Everything here is vectorised: factorize, hash, bincount.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._frame import hash_rows, is_bool, is_datetime, is_numeric, normalize_strings
+from .._frame import (
+    hash_rows,
+    is_bool,
+    is_datetime,
+    is_numeric,
+    normalize_strings,
+    repeats_expected,
+)
 
 #: Bits of mantissa kept when numbers are compared for near duplicates: a
 #: relative tolerance of about 1e-5 (5 significant digits).
@@ -86,6 +94,33 @@ class FrameKeys:
         """One 64-bit hash per row over ``columns``, comparable across frames."""
         keys = {i: self.column(c, near=near) for i, c in enumerate(columns)}
         return hash_rows(pd.DataFrame(keys, index=pd.RangeIndex(len(self.df))))
+
+
+def inherent_repeats(keys: Sequence[FrameKeys], columns: Sequence[Hashable]
+                     ) -> dict[str, Any] | None:
+    """The evidence that identical rows over ``columns`` are the table's nature, or ``None``.
+
+    Repeats are inherent when the columns allow few distinct rows
+    (:func:`mllife._frame.repeats_expected` on their distinct counts over all
+    the frames, missing counted as a value) *and* identical rows are the
+    majority (at most half as many distinct rows as rows): a table of a few
+    categorical columns, whose twins are different records that agree, not
+    copies of one record. Distinct counts stop as soon as the columns allow
+    many rows, so an ordinary table costs about one column's count.
+    """
+    n_rows = sum(len(k.df) for k in keys)
+    if not columns:
+        return None
+    counts: list[int] = []
+    for c in columns:
+        counts.append(len(pd.unique(np.concatenate([k.column(c) for k in keys]))))
+        if not repeats_expected(counts, n_rows):
+            return None  # more columns only allow more rows
+    n_distinct_rows = len(pd.unique(np.concatenate([k.rows(columns) for k in keys])))
+    if n_distinct_rows > n_rows / 2:
+        return None
+    return {"n_rows": n_rows, "n_distinct_rows": n_distinct_rows, "distinct_values": counts,
+            "possible_rows": int(np.prod(counts, dtype=float))}
 
 
 def row_keys(df: pd.DataFrame, columns: Sequence[Hashable], *, near: bool = False) -> np.ndarray:

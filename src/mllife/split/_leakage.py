@@ -11,12 +11,18 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._frame import as_frame, is_bool, is_datetime, is_string_like, require_columns
+from .._frame import (
+    as_frame,
+    is_bool,
+    is_datetime,
+    is_string_like,
+    require_columns,
+)
+from .._time import TimeValues, check_same_kind, time_values
 from ..report import Finding
-from ._keys import FrameKeys, column_key
+from ._keys import FrameKeys, column_key, inherent_repeats
 from ._report import LeakageReport
 from ._target import target_scores
-from ._time import TimeValues, check_same_kind, time_values
 
 #: Share of held-out rows with a twin in train above which duplicates are an error.
 DUPLICATE_ERROR_SHARE = 0.05
@@ -54,7 +60,8 @@ class _Checks:
 
 
 def _duplicates(checks: _Checks, name: str, other: FrameKeys, exact_train: pd.Series,
-                near_train: pd.Series, features: list[Hashable], target: Hashable | None) -> None:
+                near_train: pd.Series, features: list[Hashable], target: Hashable | None,
+                inherent: dict[str, Any] | None) -> None:
     between = f"train/{name}"
     n = len(other.df)
     exact = pd.Series(other.rows(features)).isin(exact_train).to_numpy(dtype=bool)
@@ -66,19 +73,36 @@ def _duplicates(checks: _Checks, name: str, other: FrameKeys, exact_train: pd.Se
         share = count / n if n else 0.0
         finding = None
         if count:
+            details: dict[str, Any] = {"between": between,
+                                       "features": [str(c) for c in features if c != target][:50]}
             severity = "error" if share >= DUPLICATE_ERROR_SHARE else "warning"
+            tail = ": the model is scored on rows it was trained on"
+            suggestion = ("split with mllife.split(..., dedupe=True) or DuplicateAwareKFold, "
+                          "or drop the duplicates before splitting")
+            if inherent is not None:
+                # A table of a few categorical columns repeats rows by construction: twins
+                # across sets are different records, not leakage.
+                severity = "info"
+                plural = "s allow" if len(features) != 1 else " allows"
+                tail = (f", as expected: the {len(features)} feature column{plural} only "
+                        f"{inherent['possible_rows']} distinct rows and the sets hold "
+                        f"{inherent['n_distinct_rows']} for {inherent['n_rows']} rows, so "
+                        "repeats are inherent to the table (different records that agree), "
+                        "not copies; they inflate scores only if rows are copies of one record")
+                suggestion = ("nothing to do unless rows are copies of one record (then add "
+                              "the record's id and split with group_col)")
+                details.update(inherent=True, possible_rows=inherent["possible_rows"],
+                               distinct_rows=inherent["n_distinct_rows"])
             finding = Finding(
                 check, severity, column=None,
                 message=f"{count} {name} rows ({share:.1%}) have {what} row in train"
                 + (" (numbers to 5 significant digits, text ignoring case and spacing)"
                    if check == "near_duplicates" else "")
-                + ": the model is scored on rows it was trained on",
+                + tail,
                 n_rows=count, share=share, threshold=DUPLICATE_ERROR_SHARE,
                 sample_index=_sample(other.df.index, mask),
-                suggestion="split with mllife.split(..., dedupe=True) or DuplicateAwareKFold, "
-                "or drop the duplicates before splitting",
-                details={"between": between,
-                         "features": [str(c) for c in features if c != target][:50]},
+                suggestion=suggestion,
+                details=details,
             )
         checks.add(check, between, n_rows=count, share=share, finding=finding)
 
@@ -278,9 +302,12 @@ def run_checks(
     near_train = pd.Series(train_keys.rows(features, near=True))
     t_train = time_values(train[time_col], column=time_col) if time_col is not None else None
     group_train = pd.Series(train_keys.column(group_col)) if group_col is not None else None
+    keys = {name: FrameKeys(other) for name, other in others.items()}
+    inherent = inherent_repeats([train_keys, *keys.values()], features)
     for name, other in others.items():
-        other_keys = FrameKeys(other)
-        _duplicates(checks, name, other_keys, exact_train, near_train, features, target)
+        other_keys = keys[name]
+        _duplicates(checks, name, other_keys, exact_train, near_train, features, target,
+                    inherent)
         if group_train is not None:
             _groups(checks, name, other_keys, group_train, group_col)
         else:
@@ -337,6 +364,9 @@ def check_leakage(
       columns but the target) equal a train row; ``near_duplicates``: equal
       once numbers are rounded to 5 significant digits and text is stripped,
       whitespace-collapsed and casefolded. Hash based: one pass over each frame.
+      Both are ``info`` when repeats are inherent to the table (its columns
+      allow under ten times as many distinct rows as the sets have rows, and
+      at most half the rows are distinct): twins are then different records.
     - ``group_overlap`` (with ``group_col``): groups present in both sets.
       Without it, ``group_key_candidate``: an ID-like column (text or integers,
       many distinct values) whose values repeat across the sets.
@@ -345,10 +375,14 @@ def check_leakage(
       whose label, known ``horizon`` after their timestamp, reaches into the
       test period; ``future_timestamp``: another datetime column later than
       ``time_col`` in most rows (recorded after the fact).
-    - ``target_proxy`` (with ``target``): a column whose cross-validated
-      one-feature model reaches ROC-AUC >= 0.90 (R² >= 0.80 for a numeric
-      target; error from 0.97 / 0.95); ``missingness_predicts_target``: the
-      same for a column's missingness indicator (0.80 / 0.95 ROC-AUC).
+    - ``target_proxy`` (with ``target``, an error): a column that gives the
+      target almost exactly, not merely a strong predictor: a classification
+      target that is a recoding of the column's few values (95% of rows) or
+      one cut of its ordered values (99%: the target thresholded), or a
+      cross-validated one-feature model reaching ROC-AUC >= 0.98 (R² >= 0.95
+      for a numeric target); ``missingness_predicts_target``: a column's
+      missingness indicator whose one-feature model reaches ROC-AUC 0.80
+      (warning) or 0.95 (error).
       Computed on at most 20,000 train rows.
 
     Parameters
@@ -358,7 +392,8 @@ def check_leakage(
     target : hashable, optional
         Target column of ``train`` (the test set may lack it).
     time_col : hashable, optional
-        Datetime (or numeric) time column of both sets.
+        Time column of both sets: datetimes, pandas Periods, numbers (integer
+        years) or text of years, quarters, months or ISO 8601 datetimes.
     group_col : hashable, optional
         Entity column (customer, patient) of both sets.
     horizon : str or timedelta, optional
@@ -374,7 +409,8 @@ def check_leakage(
     Raises
     ------
     InputError
-        A named column is missing; the sets share no feature column;
+        A named column is missing; the sets share no feature column; a column
+        label repeats;
         ``time_col`` has NaT, mixed time zones or is aware in one set and naive
         in the other; ``horizon`` is not a time span.
 

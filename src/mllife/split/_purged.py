@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._time import TimeValues
 from ._keys import codes_of
 from ._params import Splitter
-from ._time import TimeValues, cut_points, resolve_time
+from ._time import cut_points, resolve_time
 
 
 def _n_rows(X: Any) -> int:
@@ -48,6 +49,21 @@ def _time_setup(cv: Any, X: Any) -> tuple[int, TimeValues, Any, int | None]:
     return n, times, times.span(cv.gap, name="gap"), max_size
 
 
+def _block_ends(n: int, k: int, *, kfold: bool) -> np.ndarray:
+    """Rows before each block boundary, as scikit-learn cuts them.
+
+    Walk-forward (``TimeSeriesSplit``): ``k`` test blocks of ``n // (k + 1)``
+    rows at the end, the first block takes the remainder. K-fold (``KFold``):
+    ``k`` blocks, the first ``n % k`` one row larger.
+    """
+    if kfold:
+        sizes = np.full(k, n // k)
+        sizes[: n % k] += 1
+        return np.cumsum(sizes)[:-1].astype(float)
+    test_size = n // (k + 1)
+    return (n - test_size * np.arange(k, 0, -1)).astype(float)
+
+
 def _most_recent(train: np.ndarray, t: np.ndarray, max_size: int | None) -> np.ndarray:
     if max_size is None or train.size <= max_size:
         return train
@@ -60,14 +76,19 @@ class PurgedTimeSeriesSplit(Splitter):
 
     Rows are ordered by their time (the input need not be sorted), the
     distinct timestamps are cut into consecutive blocks of about equal row
-    counts, and rows sharing a timestamp always stay in one block.
+    counts, and rows sharing a timestamp always stay in one block. The
+    boundaries are scikit-learn's, moved to the nearest change of timestamp:
+    on sorted, distinct timestamps the folds are exactly ``TimeSeriesSplit``'s
+    (``KFold``'s with ``embargo="0D"``) for any number of rows.
 
     - Without ``embargo`` (walk-forward, like ``TimeSeriesSplit``): there are
-      ``n_splits + 1`` blocks; fold ``i`` tests block ``i`` and trains on the
-      rows more than ``gap`` before its first timestamp.
+      ``n_splits + 1`` blocks, the last ``n_splits`` of ``n // (n_splits + 1)``
+      rows; fold ``i`` tests block ``i + 1`` and trains on the rows more than
+      ``gap`` before its first timestamp.
     - With ``embargo`` (purged k-fold, after López de Prado): there are
-      ``n_splits`` blocks, each tested once, and training uses the rows more
-      than ``gap`` before the block and more than ``embargo`` after it.
+      ``n_splits`` blocks (the first ``n % n_splits`` one row larger), each
+      tested once, and training uses the rows more than ``gap`` before the
+      block and more than ``embargo`` after it.
 
     Parameters
     ----------
@@ -130,8 +151,7 @@ class PurgedTimeSeriesSplit(Splitter):
             raise InputError("max_train_size applies to walk-forward folds only",
                              expected="embargo=None with max_train_size, or no max_train_size")
         t = times.values
-        n_blocks = k if kfold else k + 1
-        edges, _ = cut_points(t, np.arange(1, n_blocks) / n_blocks)
+        edges, _ = cut_points(t, _block_ends(n, k, kfold=kfold) / n)
         block = np.searchsorted(edges, t, side="left")
         for fold, b in enumerate(range(k) if kfold else range(1, k + 1)):
             test_mask = block == b

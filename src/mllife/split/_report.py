@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..report import Finding, Plot, Report
+from ..report import Plot, Report
 
 
 def _empty_checks() -> pd.DataFrame:
@@ -88,9 +88,6 @@ class LeakageReport(Report):
         if len(self.feature_scores):
             tables["single-feature scores"] = self.feature_scores
         return tables
-
-    def _findings(self) -> Sequence[Finding]:
-        return self.findings
 
     def _plots(self) -> Sequence[Plot]:
         scores = self.feature_scores

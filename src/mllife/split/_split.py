@@ -14,12 +14,16 @@ from sklearn.utils import check_random_state
 
 from .._errors import DataWarning, InputError
 from .._frame import as_frame, hash_rows, is_numeric, require_columns
-from ._keys import codes_of, join_units
+from .._time import time_values
+from ._keys import FrameKeys, codes_of, inherent_repeats, join_units
 from ._leakage import run_checks
 from ._report import LeakageReport
-from ._time import cut_points, time_values
+from ._time import cut_points
 
 PARTS = ("train", "validation", "test")
+#: With repeats inherent to the table, ``dedupe`` needs this many sets of identical
+#: rows (effective number, see ``_check_dedupe_can_split``) for the smallest part.
+MIN_SETS_PER_PART = 10
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -135,6 +139,41 @@ def _strata(y: pd.Series) -> np.ndarray:
     return codes_of(y.to_numpy())
 
 
+def _check_dedupe_can_split(frame: pd.DataFrame, features: list[Hashable],
+                            dup_codes: np.ndarray, sizes: np.ndarray) -> None:
+    """Refuse ``dedupe`` when repeats are inherent and too few sets of them exist.
+
+    The sets of identical feature rows count by their effective number
+    ``n**2 / sum(size**2)`` (``n`` for distinct rows; one huge set and many
+    single rows count as about one set). When the smallest part would get
+    fewer than :data:`MIN_SETS_PER_PART` of them and the repeats are inherent
+    to the table (:func:`~mllife.split._keys.inherent_repeats`: few possible
+    rows, twins the majority), keeping them together cannot meet the sizes
+    and scores the model only on feature combinations it never saw.
+    """
+    set_sizes = np.bincount(dup_codes).astype(float)
+    per_part = len(frame) ** 2 / float((set_sizes**2).sum()) * float(sizes.min())
+    if per_part >= MIN_SETS_PER_PART:
+        return
+    inherent = inherent_repeats([FrameKeys(frame)], features)
+    if inherent is None:
+        return
+    counts = inherent["distinct_values"]
+    product = " x ".join(str(c) for c in counts) + " = " if len(counts) <= 8 else ""
+    columns = f"{len(counts)} feature column" + ("s allow" if len(counts) != 1 else " allows")
+    raise InputError(
+        f"dedupe=True cannot split this table: its {len(frame)} rows hold only "
+        f"{inherent['n_distinct_rows']} distinct feature rows, and its {columns} "
+        f"{product}{inherent['possible_rows']} different rows, so identical rows "
+        "are different records that agree, not copies of one record. Keeping each set of "
+        f"identical rows in one part leaves the smallest part about {per_part:.1f} such sets: "
+        "the sizes cannot be met and the held-out parts would hold only feature combinations "
+        "train never saw",
+        expected="dedupe=False for a table of few distinct rows: a stratified split of the rows "
+        "(the leakage report then marks the shared rows as inherent, not as leakage)",
+    )
+
+
 def _random_parts(units: np.ndarray, strata: np.ndarray, sizes: np.ndarray,
                   rng: np.random.RandomState) -> np.ndarray:
     """Part of each unit: systematic sampling within strata, weighted by unit size.
@@ -238,7 +277,8 @@ def split(
         fractions give (train, test) and an empty ``validation``. Groups,
         duplicates and ties make the realised shares approximate.
     time_col : hashable, optional
-        A datetime (or numeric time) column.
+        The time column: datetimes, pandas Periods, numbers (integer years)
+        or text of years, quarters, months or ISO 8601 datetimes.
     group_col : hashable, optional
         Rows of one group (a customer, a patient) stay in one part. Rows with a
         missing group are each a group of their own.
@@ -250,7 +290,11 @@ def split(
         number for numeric time). The parts are then a subset of the rows:
         :attr:`Split.dropped` lists the rest.
     dedupe : bool, default=True
-        Keep identical feature rows together.
+        Keep identical feature rows together. A table whose repeats are
+        inherent (a few categorical columns: identical rows are different
+        records) and whose sets of identical rows are too few for the parts
+        is refused with an :class:`~mllife.InputError`: split its rows with
+        ``dedupe=False``.
     random_state : int, RandomState or None, default=None
         Seed of the random and group strategies (time splits are
         deterministic).
@@ -267,7 +311,9 @@ def split(
         Sizes not summing to 1 or with a part <= 0; a missing column; NaT,
         mixed time zones or non-time values in ``time_col``; ``gap`` without
         ``time_col``; too few rows, groups or distinct timestamps for the parts,
-        or a group (or duplicate set) so large that a part would be empty.
+        or a group (or duplicate set) so large that a part would be empty;
+        ``dedupe=True`` on a table of few, large sets of inherent twins; duplicate
+        column labels.
 
     Warns
     -----
@@ -305,6 +351,10 @@ def split(
 
     group_codes = codes_of(frame[group_col].to_numpy()) if group_col is not None else None
     dup_codes = codes_of(hash_rows(frame, features)) if dedupe and features else None
+    if dup_codes is not None and time_col is None and group_col is None:
+        # Over time identical rows share a timestamp (ties never straddle anyway), and
+        # with groups the group column is a feature: only a random split is at stake.
+        _check_dedupe_can_split(frame, features, dup_codes, part_sizes)
     if group_codes is None and dup_codes is None:
         units = np.arange(n, dtype=np.int64)
     else:

@@ -11,6 +11,7 @@ refuses cleanly or predicts.
 
 from __future__ import annotations
 
+import collections
 import functools
 import io
 import json
@@ -26,16 +27,23 @@ import pytest
 import scipy.sparse as sp
 import skops.io as sio
 from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
     VotingClassifier,
 )
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+)
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -311,6 +319,96 @@ def _void_scalar(tmp, marker):
     return _craft.forge(tmp / "void.mllife", members)
 
 
+
+
+# ----------------------------------------------- found by the hostile review (third round)
+def _shared_lists(tmp, marker):
+    """Three levels of a list naming the same inner list 1,000 times: 3,000 nodes in the
+    file, 10**9 visits for skops' audit."""
+    X, y = _craft.frame()
+    model = LogisticRegression().fit(X, y)
+    model.notes_ = [[[0]]]
+
+    def repeat(schema):
+        stack = [schema]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                content = node.get("content")
+                if node.get("__loader__") == "ListNode" and len(content) == 1 and \
+                        content[0].get("__loader__") == "ListNode":
+                    inner = content[0]
+                    content += [{"__class__": "list", "__module__": "builtins",
+                                 "__loader__": "CachedNode", "__id__": inner["__id__"]}] * 999
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return schema
+
+    members = _craft.members_of(model, X)
+    members["model.skops"] = _craft.edit_schema(members["model.skops"], repeat)
+    return _craft.forge(tmp / "shared-lists.mllife", members)
+
+
+def _edited(name, edit, model_factory):
+    def build(tmp, marker):
+        model, X = model_factory()
+        edit(model)
+        return _craft.forge(tmp / f"{name}.mllife", _craft.members_of(model, X))
+    return build
+
+
+def _forest():
+    X, y = _craft.frame(200)
+    return RandomForestClassifier(4, max_depth=2, random_state=0).fit(X, y), X
+
+
+def _poly():
+    X = pd.DataFrame({"x": np.linspace(-1, 1, 60)})
+    return make_pipeline(PolynomialFeatures(2), DummyRegressor()).fit(X, np.arange(60.0)), X
+
+
+def _set_degree(model):
+    step = model[0]
+    step.degree = step._max_degree = 30_000_000
+    step._n_out_full = step.n_output_features_ = 30_000_001
+
+
+def _vectorizer_model():
+    words = np.array(["alpha", "beta", "gamma", "delta"])
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"t": [" ".join(rng.choice(words, 4)) for _ in range(60)]})
+    model = make_pipeline(ColumnTransformer([("v", CountVectorizer(), "t")]),
+                          LogisticRegression()).fit(X, np.arange(60) % 2)
+    return model, X
+
+
+def _default_vocabulary(model):
+    vectorizer = model[0].transformers_[0][1]
+    vectorizer.vocabulary_ = collections.defaultdict(int, vectorizer.vocabulary_)
+
+
+def _pca():
+    X, y = _craft.frame()
+    return make_pipeline(PCA(2), LogisticRegression()).fit(X, y), X
+
+
+def _widen_pca(model):
+    model[0].components_ = np.zeros((50_000, 2))
+    model[0].n_components_ = 50_000
+
+
+def _encoder():
+    X, y = _craft.frame()
+    X = X.assign(x=(X.x > 0).astype(int))
+    return make_pipeline(OneHotEncoder(), LogisticRegression()).fit(X[["x"]], y), X[["x"]]
+
+
+def _scaler():
+    X, y = _craft.frame()
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), X
+
+
 HOSTILE = [("os", "system"), ("posix", "system"), ("builtins", "eval"),
            ("subprocess", "Popen"), ("numpy", "load"), ("functools", "partial"),
            ("operator", "methodcaller"), ("sklearn._loss.loss", "call"),
@@ -394,6 +492,20 @@ CORPUS = {
     "many-references": (_many_references, IntegrityError, r"more than one object"),
     "zero-size-elements": (_zero_size_elements, IntegrityError, r"elements of 0 bytes"),
     "void-scalar": (_void_scalar, UntrustedTypeError, r"numpy\.void"),
+    "shared-lists": (_shared_lists, IntegrityError, r"expands to more than"),
+    "forest-repeats-one-tree": (
+        _edited("repeat", lambda m: setattr(m, "estimators_", [m.estimators_[0]] * 400), _forest),
+        IntegrityError, r"same object more than once"),
+    "polynomial-degree": (_edited("poly", _set_degree, _poly), IntegrityError, r"degrees|columns"),
+    "defaultdict-vocabulary": (_edited("vocab", _default_vocabulary, _vectorizer_model),
+                               UntrustedTypeError, r"defaultdict"),
+    "pca-wide": (_edited("pca", _widen_pca, _pca), IntegrityError, r"components_"),
+    "encoder-output-width": (
+        _edited("ohe", lambda m: setattr(m[0], "_n_features_outs", [10**11]), _encoder),
+        IntegrityError, r"output columns"),
+    "shadowed-predict": (
+        _edited("shadow", lambda m: setattr(m[-1], "predict", np.negative), _scaler),
+        IntegrityError, r"hides the class's own 'predict'"),
 }
 
 
@@ -602,3 +714,14 @@ def test_trusted_may_be_an_iterator(tmp_path):
     path = _craft.forge(tmp_path / "user.mllife", _craft.members_of(model, X))
     loaded = load_bundle(path, trusted=iter(["tests.bundle._custom.Doubler"]))
     np.testing.assert_array_equal(loaded.predict(X)["prediction"], model.predict(X))
+
+
+def test_a_model_that_fails_on_valid_input_is_a_model_error(tmp_path):
+    """A state scikit-learn cannot use (a scaler of the wrong width) loads, but predict
+    raises ModelError naming the model, with the original error chained."""
+    model, X = _scaler()
+    model[0].scale_ = np.ones(5)
+    loaded = load_bundle(_craft.forge(tmp_path / "scaler.mllife", _craft.members_of(model, X)))
+    with pytest.raises(mllife.ModelError, match=r"Pipeline .* failed in predict") as info:
+        loaded.predict(X)
+    assert info.value.__cause__ is not None
