@@ -333,6 +333,26 @@ def test_json_schema_agrees_with_validate(schema):
     assert not list(validator.iter_errors({**good, "income": None}))
 
 
+@pytest.mark.parametrize("aware", [False, True], ids=["naive", "utc"])
+def test_json_schema_datetimes_accept_what_validate_accepts(train, aware):
+    import jsonschema
+
+    frame = train.assign(since=train["since"].dt.tz_localize("UTC")) if aware else train
+    schema = InputSchema.infer(frame)
+    validator = jsonschema.Draft202012Validator(
+        schema.to_json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    for value in ("2021-06-01", "2021-06-01T10:00:00", "2021-06-01 10:00",
+                  "2021-06-01T10:00:00.123456", "2021-06-01T10:00:00+00:00",
+                  "2021-06-01T10:00:00Z", "yesterday", "2021-6-1", "2021", ""):
+        row = {**good_row(), "since": value}
+        try:
+            schema.validate(row)
+            accepted = True
+        except SchemaError:
+            accepted = False
+        assert (not list(validator.iter_errors(row))) == accepted, (value, accepted)
+
+
 def test_repr_and_top_level_name(schema):
     assert repr(schema).startswith("InputSchema(age: integer [18, 80]")
     assert mllife.InputSchema is InputSchema

@@ -17,6 +17,13 @@ from ._row import RowChecker
 
 __all__ = ["InputSchema"]
 
+#: Date-time text a column without a time zone accepts: a date, an optional time.
+_NAIVE_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                   r"([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?)?)?$")
+#: ... and one with a time zone: a date, a time and an offset.
+_AWARE_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+                   r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$")
+
 _CHOICES = {
     "out_of_range": ("error", "warn", "clip", "allow"),
     "unseen": ("error", "flag", "rare"),
@@ -415,8 +422,16 @@ class InputSchema:
             elif c.family == "boolean":
                 prop = {"type": "boolean"}
             elif c.family == "datetime":
-                prop = {"type": "string", "format": "date-time",
-                        "maxLength": pol.max_string_length}
+                # What validate reads: a full date, then an optional time; an offset only
+                # (and always) for a column trained with a time zone. JSON Schema's
+                # "date-time" format (RFC 3339) requires an offset, so it is stated only
+                # for those columns; the pattern says the rest.
+                if c.tz is None:
+                    prop = {"type": "string", "pattern": _NAIVE_DATETIME,
+                            "maxLength": pol.max_string_length}
+                else:
+                    prop = {"type": "string", "format": "date-time",
+                            "pattern": _AWARE_DATETIME, "maxLength": pol.max_string_length}
             else:
                 prop = {"type": "string", "maxLength": pol.max_string_length}
                 if c.categories is not None and pol.unseen == "error":
