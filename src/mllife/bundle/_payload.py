@@ -166,9 +166,10 @@ def _walk(schema: Any) -> set[tuple[str, str]]:
                                     "object (each would inflate it again)")
                 if node["__loader__"] == "RandomGeneratorNode":
                     _check_generator(node)
-            stack.extend((child, depth + 1) for child in node.values())
+            stack.extend((child, depth + 1) for child in node.values()
+                         if isinstance(child, dict | list))
         elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
     return pairs
 
 
