@@ -311,7 +311,7 @@ def multiclass_ranking(y_true: np.ndarray, scores: np.ndarray, classes: np.ndarr
     else:
         truth = y_true[:, None] == classes[None, :]
         with quiet():
-            if probabilities:
+            if probabilities and len(classes) > 2:  # with 2 labels scikit-learn goes binary
                 values["roc_auc"] = float(skm.roc_auc_score(y_true, scores, multi_class="ovr",
                                                             average="macro", labels=classes))
                 values["pr_auc"] = float(skm.average_precision_score(truth.astype(int), scores,

@@ -128,3 +128,11 @@ def test_numbers_with_a_none_level_are_not_converted():
     out = Cleaner().fit_transform(frame)
     assert out["kids"].isna().sum() == 0
     assert (out["kids"] == "none").sum() == (kids == "none").sum()
+
+
+def test_unknown_next_to_numbers_stored_as_text_is_a_missing_value():
+    rng = np.random.default_rng(0)
+    children = rng.choice(["0", "1", "2", "3", "unknown"], 1_000, p=[0.3, 0.25, 0.2, 0.1, 0.15])
+    out = Cleaner().fit_transform(pd.DataFrame({"children": children}))
+    assert out["children"].dtype == np.float64
+    assert out["children"].isna().sum() == (children == "unknown").sum()

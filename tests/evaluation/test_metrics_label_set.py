@@ -19,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+import mllife
 from mllife import SuccessCriteria, _metrics
 from mllife.evaluation import compare_champion, evaluate
 from mllife.problem import METRICS, ProblemSpec
@@ -236,3 +237,29 @@ def test_label_scores_directly_against_sklearn_on_a_mixed_case():
     assert list(_metrics.label_set(y, p)) == ["a", "b", "c", "d"]
     frame = pd.Series(p)
     assert list(_metrics.label_set(pd.Series(y), frame)) == ["a", "b", "c", "d"]
+
+
+def test_a_two_label_test_set_of_a_three_class_model_has_no_raw_error():
+    from sklearn.datasets import load_wine
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    labels = y.map({0: "a", 1: "b", 2: "c"})
+    model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, labels)
+    keep = labels != "c"
+    report = mllife.evaluate(model, X[keep], labels[keep])  # the baseline sees two labels
+    assert np.isnan(report.metrics["roc_auc"])  # undefined for the absent class, and said
+    assert "roc_auc" in report.undefined
+
+
+def test_duplicate_labels_are_refused_by_the_comparisons():
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = DecisionTreeClassifier(random_state=0).fit(X.to_numpy(), y)
+    duplicated = X.set_axis(["a", "a", "b", "c"], axis=1)
+    with pytest.raises(mllife.InputError, match="duplicated column names"):
+        mllife.compare_champion(model, model, duplicated, y, metric="accuracy", n_boot=50)
+    with pytest.raises(mllife.InputError, match="duplicated column names"):
+        mllife.compare_models({"tree": DecisionTreeClassifier()}, duplicated, y, cv=3)

@@ -40,7 +40,10 @@ def _encode(ref: pd.Series, cur: pd.Series) -> np.ndarray:
         values = np.array(k.to_float(both), dtype=np.float64, copy=True)
         values[~np.isfinite(values)] = np.nan
         return values
-    codes, _ = pd.factorize(both.astype(object).map(str, na_action="ignore"), use_na_sentinel=True)
+    # Sorted codes: codes in order of first appearance would number the reference's
+    # values first, so a column of mostly unique text would separate the samples by itself.
+    codes, _ = pd.factorize(both.astype(object).map(str, na_action="ignore"), sort=True,
+                            use_na_sentinel=True)
     out = np.asarray(codes, dtype=np.float64)
     out[out < 0] = np.nan
     return out

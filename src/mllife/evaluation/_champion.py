@@ -20,7 +20,7 @@ import pandas as pd
 
 from .._compat import ensure_fitted
 from .._errors import InputError, NotFittedError
-from .._frame import as_series
+from .._frame import as_series, check_unique_columns
 from ..problem import normalize_metric_name
 from ..report import Finding, Plot, Report
 from . import _champion_metrics as cm
@@ -432,6 +432,8 @@ def compare_champion(
     >>> r.test, r.decision, r.ci_low > 0
     ('delong', 'promote', True)
     """
+    if isinstance(X, pd.DataFrame):
+        check_unique_columns(X, name="X")
     name = _metric_name(metric, "metric")
     if isinstance(guard_metrics, str):
         guard_metrics = (guard_metrics,)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._frame import check_unique_columns
 from ._measure import forecast_kinds, latency, serialized_size
 from ._report import ComparisonReport
 from ._scoring import (
@@ -249,6 +250,8 @@ def compare_models(
     from ..baselines import baseline as make_baseline
 
     named = _check_models(models)
+    if isinstance(X, pd.DataFrame):
+        check_unique_columns(X, name="X")
     X, target = _check_data(X, y)
     check_missing(target)
     task = infer_task(named, target)

@@ -163,6 +163,15 @@ def token_levels(uniques: pd.Series, counts: np.ndarray, tokens: np.ndarray | No
             words.setdefault(form, []).append(int(i))
     if not words:
         return out
+    # Next to numbers stored as text ("0", "1", "2", "unknown"), a word that says the value
+    # is unknown is a missing value whatever its share; only "none" (no children, no
+    # tickets: perhaps a zero) may stay a level there, never silently made missing.
+    other_values = pd.Series(values[~hit], dtype=object)
+    if len(other_values) and pd.to_numeric(other_values.astype(str).str.strip(),
+                                           errors="coerce").notna().mean() >= 0.9:
+        words = {form: members for form, members in words.items() if form == "none"}
+        if not words:
+            return out
     others = counts[~hit]
     n_levels = len(others) + len({_token_form(values[i]) for i in np.flatnonzero(hit)})
     median = float(np.median(others)) if len(others) else 0.0
