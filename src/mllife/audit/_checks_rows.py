@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from .._frame import repeats_expected
 from ..report import Finding
 from ._data import AuditData
 from ._registry import _builtin
@@ -21,9 +22,10 @@ def _dup_severity(n: int, share: float, threshold: float, coarse: bool = False) 
 
 
 def _coarse(data: AuditData, columns: list) -> bool:
-    """Few possible distinct rows (product of distinct values < 10x rows): repeats are expected."""
-    log_combos = float(np.sum([np.log(c.n_unique + (c.n_missing > 0)) for c in columns if c.n_unique]))
-    return log_combos < np.log(10 * max(data.n_rows, 1))
+    """Few possible distinct rows: repeats are expected (the rule ``split`` uses too;
+    a missing value counts as one more value of its column)."""
+    return repeats_expected([c.n_unique + (c.n_missing > 0) for c in columns if c.n_unique],
+                            data.n_rows)
 
 
 @_builtin("duplicate_column_names")

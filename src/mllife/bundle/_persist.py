@@ -43,7 +43,7 @@ def _code_in(model: Any) -> str | None:
 
     try:
         params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
-    except Exception:  # a broken get_params: skops.dumps reports the model below
+    except (AttributeError, TypeError, ValueError):  # broken: skops.dumps reports it below
         params = {}
     for obj in [model, *params.values()]:
         if isinstance(obj, _RuleModel) and callable(obj.rules):

@@ -380,10 +380,9 @@ def _check_no_shadowed_methods(obj: Any, path: str) -> None:
 
     cls = type(obj)
     for name in vars(obj):
-        attr = inspect.getattr_static(cls, name, None)
-        if attr is not None and (inspect.isroutine(attr) or isinstance(
-                attr, property | staticmethod | classmethod) or (hasattr(attr, "__get__")
-                and not isinstance(attr, str | int | float | bool | tuple | type(None)))):
+        # Methods, properties and scikit-learn's available_if are descriptors; class-level
+        # values (strings, numbers, dicts) are not, and an instance may override those.
+        if hasattr(type(inspect.getattr_static(cls, name, None)), "__get__"):
             _fail(path, obj, f"its state entry {name!r} hides the class's own {name!r}")
 
 

@@ -71,7 +71,14 @@ class Plot:
     size: tuple[float, float] = (6.0, 3.5)
 
     def figure(self) -> Any:
-        """The drawn ``matplotlib.figure.Figure`` (standalone, no pyplot state)."""
+        """The drawn ``matplotlib.figure.Figure`` (standalone, no pyplot state).
+
+        Examples
+        --------
+        >>> plot = Plot("bars", lambda ax: ax.bar(["a", "b"], [1, 2]), size=(3.0, 2.0))
+        >>> plot.figure().get_size_inches().tolist()
+        [3.0, 2.0]
+        """
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=self.size, dpi=90, layout="constrained")
