@@ -6,12 +6,15 @@ The audit's ``target_leakage`` and ``check_leakage``'s ``target_proxy`` share on
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 
 import mllife
+from mllife import InputError
 from mllife.datasets import make_churn
 from mllife.split import check_leakage
 
@@ -102,3 +105,39 @@ def test_regression_target_has_no_cut_rule():
     report = check_leakage(frame.iloc[:1_500], frame.iloc[1_500:], target="y")
     assert report.findings_by(check="target_proxy") == []
     assert report.feature_scores.set_index("column").loc["x", "score"] > 0.7
+
+
+def _chance_cut_table(positives: int) -> pd.DataFrame:
+    """30 rows of unrelated columns; ``x0`` cuts off the ``positives`` positive rows."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"x{j}": rng.normal(size=30) for j in range(20)})
+    for j in range(5):
+        frame[f"c{j}"] = rng.choice(list("abcdefghij"), 30)
+    y = np.zeros(30, dtype=np.int64)
+    y[7:7 + positives] = 1
+    frame["x0"] = np.where(y == 1, 10.0 + np.arange(30), frame["x0"])
+    return frame.assign(y=y)
+
+
+def test_a_perfect_cut_of_one_or_two_positives_is_chance():
+    # one positive among 30 rows: a perfect cut has p = 2/30; two: p = 2 / C(30, 2) = 0.0046,
+    # both above 0.05 / 25 columns
+    for positives in (1, 2):
+        frame = _chance_cut_table(positives)
+        assert mllife.audit(frame, target="y").findings_by(check="target_leakage") == []
+
+
+@pytest.mark.parametrize("alpha", [0, 1.5, "0.05", True])
+def test_alpha_must_be_a_level(alpha):
+    with pytest.raises(InputError, match="alpha"):
+        mllife.audit(_chance_cut_table(1), target="y", checks={"target_leakage": {"alpha": alpha}})
+
+
+def test_alpha_is_a_parameter_and_the_message_states_the_test():
+    frame = _chance_cut_table(2)
+    loose = mllife.audit(frame, target="y", checks={"target_leakage": {"alpha": 0.5}})
+    (finding,) = loose.findings_by(check="target_leakage")
+    assert finding.column == "x0"
+    assert finding.details["p_value"] == pytest.approx(2 / math.comb(30, 2))
+    assert finding.details["n_tests"] == 25
+    assert "below 0.5 / 25 (Bonferroni over 25 columns)" in finding.message

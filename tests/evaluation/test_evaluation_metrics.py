@@ -405,3 +405,69 @@ def test_periods_are_coarsened_until_they_hold_rows():
     low, high = wilson_interval(np.array([0.0, 5.0]), np.array([14.0, 5.0]))
     assert low[0] == 0.0
     assert high[1] == 1.0
+
+
+# ---- the intervals behind the red flags, against independent computations -----------------
+
+
+def test_clopper_pearson_matches_scipy_exact_interval():
+    from scipy import stats
+
+    from mllife.evaluation._diagnostics import clopper_pearson
+
+    for k, n in ((0, 10), (3, 40), (70, 100), (99, 100), (100, 100)):
+        ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+        low, high = clopper_pearson(k, n)
+        assert low == pytest.approx(ci.low, abs=1e-12)
+        assert high == pytest.approx(ci.high, abs=1e-12)
+
+
+def test_auc_interval_solves_newcombes_score_equation():
+    from scipy import optimize
+
+    from mllife.evaluation._diagnostics import auc_interval
+
+    def variance(t, m, n):   # Newcombe (2006), method 5
+        half = (m + n) / 2
+        return t * (1 - t) / (m * n) * ((2 * half - 1) - (3 * half - 3) / ((2 - t) * (1 + t)))
+
+    for auc, m, n in ((0.8, 50, 50), (0.62, 30, 170), (0.97, 120, 80)):
+        f = lambda t, auc=auc, m=m, n=n: (auc - t) ** 2 - 1.959963984540054**2 * variance(t, m, n)  # noqa: E731
+        low, high = auc_interval(auc, m, n)
+        assert low == pytest.approx(optimize.brentq(f, 1e-9, auc), abs=1e-9)
+        assert high == pytest.approx(optimize.brentq(f, auc, 1 - 1e-12), abs=1e-9)
+    # A perfect AUC keeps an interval (a Wald or DeLong interval collapses to [1, 1]).
+    low, high = auc_interval(1.0, 50, 50)
+    assert high == 1.0
+    assert 0.95 < low < 0.97
+    assert auc_interval(1.0, 200, 200)[0] > 0.99 > auc_interval(1.0, 150, 150)[0]
+    assert np.isnan(auc_interval(0.7, 0, 10)[0])
+
+
+def test_r2_interval_contains_scikit_learns_r2_and_narrows_with_rows():
+    from mllife.evaluation._diagnostics import r2_interval
+
+    rng = np.random.default_rng(3)
+    widths = []
+    for n in (100, 1_600):
+        x = rng.normal(size=n)
+        y = x + rng.normal(size=n)
+        low, high = r2_interval(y, x)
+        assert low < skm.r2_score(y, x) < high <= 1.0
+        widths.append(high - low)
+    assert widths[1] < widths[0] / 3           # about 1 / sqrt(16)
+    assert r2_interval(np.arange(5.0), np.arange(5.0)) == (1.0, 1.0)    # exact predictions
+    assert np.isnan(r2_interval(np.ones(5), np.arange(5.0))[0])          # constant y: undefined
+
+
+def test_difference_interval_is_newcombes_hybrid_score_interval():
+    from mllife.evaluation._diagnostics import ScoreInterval, difference_interval
+    from mllife.evaluation._slices import wilson_interval
+
+    # Newcombe (1998), method 10, on his example 56/70 against 48/80: (0.0524, 0.3339).
+    (l1, l2), (u1, u2) = wilson_interval(np.array([56, 48]), np.array([70, 80]))
+    a = ScoreInterval("accuracy", 56 / 70, float(l1), float(u1), 70, "Wilson")
+    b = ScoreInterval("accuracy", 48 / 80, float(l2), float(u2), 80, "Wilson")
+    low, high = difference_interval(a, b)
+    assert round(low, 4) == 0.0524
+    assert round(high, 4) == 0.3339

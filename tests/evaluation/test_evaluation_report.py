@@ -87,6 +87,14 @@ def test_recent_periods_worse_is_flagged_on_planted_drift():
     r2 = evaluate(wrapped, X, y2, time=X["t"], baseline=None)
     assert r2.recent_worse is False
     assert not r2.findings_by(check="recent_periods_worse")
+    # The error rate is compared by Fisher's exact test (one-sided).
+    from scipy import stats
+
+    recent = (X["t"] >= pd.Timestamp(r.by_period["start"].iloc[-r.period_test["recent_periods"]])).to_numpy()
+    wrong = wrapped.predict(X) != y.to_numpy()
+    table = [[int(wrong[recent].sum()), int((~wrong[recent]).sum())],
+             [int(wrong[~recent].sum()), int((~wrong[~recent]).sum())]]
+    assert r.period_test["p_value"] == pytest.approx(stats.fisher_exact(table, alternative="greater")[1])
 
 
 def test_overfitting_and_leakage_flags():
@@ -99,15 +107,61 @@ def test_overfitting_and_leakage_flags():
     assert r.overfitting is True
     assert r.findings_by(check="overfitting")
     assert r.train_test_gap.set_index("metric").loc["accuracy", "gap"] > 0.2
+    test = r.red_flag_test
+    assert test["metric"] == "roc_auc"
+    assert test["level"] == 0.025
+    assert test["train"] - test["test_ci_high"] > 0.05          # the rule behind the flag
+    assert test["test_ci_low"] < r.metrics["roc_auc"] < test["test_ci_high"]
+    assert r.to_dict()["red_flag_test"]["overfitting"] is True
     leaky = X.assign(leak=y)
     model = LogisticRegression().fit(leaky[:600], y[:600])
     r2 = evaluate(model, leaky[600:], y[600:], X_train=leaky[:600], y_train=y[:600])
-    assert r2.findings_by(check="suspiciously_perfect")
+    perfect, = r2.findings_by(check="suspiciously_perfect")
+    assert perfect.severity == "warning"                        # 400 rows: the interval is above 0.99
+    assert r2.red_flag_test["test_ci_low"] >= 0.99
     # Test above train: evaluate on easy test rows.
     lr = LogisticRegression().fit(X[:600], y[:600])
     easy = (X["a"].abs() > 1.5).to_numpy()[600:]
     r3 = evaluate(lr, X[600:][easy], y[600:][easy], X_train=X[:600], y_train=y[:600])
     assert r3.findings_by(check="test_above_train")
+    assert r3.red_flag_test["difference_ci_low"] > 0.02
+    assert r3.overfitting is False
+
+
+def test_noise_on_a_small_test_set_is_not_a_red_flag():
+    # A correctly specified logistic regression whose 100 test rows happen to score 0.09
+    # ROC-AUC above train: the old rule (test above train by more than 0.02) called that
+    # leakage; the interval of test minus train reaches below 0.02, so it is noise.
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(1100, 2)), columns=["a", "b"])
+    y = pd.Series((rng.random(1100) < 1 / (1 + np.exp(-(X["a"] - 0.5 * X["b"])))).astype(int))
+    model = LogisticRegression().fit(X[:1000], y[:1000])
+    r = evaluate(model, X[1000:], y[1000:], X_train=X[:1000], y_train=y[:1000], baseline=None)
+    test = r.red_flag_test
+    assert test["test"] - test["train"] > 0.08
+    assert test["difference_ci_low"] < 0.02
+    assert not r.findings_by(check="test_above_train")
+    assert r.overfitting is False
+    assert test["n_test"] == 100
+    assert test["n_train"] == 1000
+
+
+def test_suspiciously_perfect_is_a_warning_only_when_enough_rows_show_it():
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(2000, 3)), columns=["a", "b", "c"])
+    y = pd.Series((X["a"] + rng.normal(0, 1, 2000) > 0).astype(int))
+    tree = DecisionTreeClassifier(random_state=0).fit(X, y)    # memorises every row
+    copies = X.sample(600, random_state=0).index                # test rows copied from train
+    big = evaluate(tree, X.loc[copies], y.loc[copies], baseline=None)
+    small = evaluate(tree, X.loc[copies[:100]], y.loc[copies[:100]], baseline=None)
+    assert big.metrics["roc_auc"] == small.metrics["roc_auc"] == 1.0
+    assert [f.severity for f in big.findings_by(check="suspiciously_perfect")] == ["warning"]
+    info, = small.findings_by(check="suspiciously_perfect")
+    assert info.severity == "info"
+    assert "too few rows" in info.message
+    assert small.red_flag_test["test_ci_low"] < 0.99
+    assert small.overfitting is None                            # no training data
+    assert "train" not in small.red_flag_test
 
 
 def test_baseline_options(churn_clean):

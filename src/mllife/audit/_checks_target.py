@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from .._errors import InputError
 from ..report import Finding
 from ._data import AuditData, ColumnInfo
 from ._registry import _builtin
@@ -108,9 +109,9 @@ def target_imbalance(data: AuditData, warn_below: float = 0.1, info_below: float
     )
 
 
-@_builtin("target_leakage", min_accuracy=0.95, min_gain=0.8, max_categories=10)
+@_builtin("target_leakage", min_accuracy=0.95, min_gain=0.8, max_categories=10, alpha=0.05)
 def target_leakage(data: AuditData, min_accuracy: float = 0.95, min_gain: float = 0.8,
-                   max_categories: int = 10) -> Iterator[Finding]:
+                   max_categories: int = 10, alpha: float = 0.05) -> Iterator[Finding]:
     """A column that gives a classification target almost exactly.
 
     For a column with at most ``max_categories`` values (missing as one
@@ -125,27 +126,40 @@ def target_leakage(data: AuditData, min_accuracy: float = 0.95, min_gain: float 
     splits malignant from benign at one threshold in 92-95% of rows). The
     rule is :func:`mllife.split._target.derived_rule`, which
     :func:`mllife.check_leakage`'s ``target_proxy`` uses too.
-    """
-    from ..split._target import derived_rule
 
+    On a small or very imbalanced table such a rule also happens by chance
+    (one positive among 30 rows: one column in 15 has a perfect cut), so the
+    rule must also be significant: its p-value under shuffled labels below
+    ``alpha`` over the number of columns examined (Bonferroni), which keeps
+    the chance of any false ``target_leakage`` finding in one audit at most
+    ``alpha``.
+    """
+    from ..split._target import derived_rule, significance_text
+
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise InputError(f"target_leakage's alpha is {alpha!r}",
+                         expected="a significance level between 0 and 1, such as 0.05")
     info = _target(data)
     if info is None or not _is_classification(info) or info.n_unique < 2:
         return
     y = info.codes
     labelled = y >= 0
     n = int(labelled.sum())
-    for col in data.features:
-        if col.unhashable or col.n_unique < 2 or col.label == data.time_col:
-            continue
+    examined = [col for col in data.features
+                if not (col.unhashable or col.n_unique < 2 or col.label == data.time_col)]
+    for col in examined:
         rule = derived_rule(col.series, y[labelled], factorized=(col.codes[labelled], col.uniques),
-                            max_values=max_categories, values=(min_accuracy, min_gain))
+                            max_values=max_categories, values=(min_accuracy, min_gain),
+                            max_p=alpha / len(examined))
         if rule is None:
             continue
+        tested = significance_text(rule.p_value, len(examined), len(examined), alpha)
         yield Finding(
             "target_leakage", "warning", column=col.label,
             message=f"{col.label!r} alone predicts {info.label!r} with {rule.accuracy:.1%} accuracy "
-                    f"(majority class: {rule.baseline:.1%}; {rule.description})",
+                    f"(majority class: {rule.baseline:.1%}; {rule.description}; {tested})",
             n_rows=n, share=n / data.n_rows, threshold=min_accuracy,
             suggestion="check when this column is recorded: if after the outcome, drop it",
-            details={"accuracy": rule.accuracy, "baseline": rule.baseline, "rule": rule.kind},
+            details={"accuracy": rule.accuracy, "baseline": rule.baseline, "rule": rule.kind,
+                     "p_value": rule.p_value, "n_tests": len(examined), "alpha": alpha},
         )

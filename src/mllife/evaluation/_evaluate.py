@@ -31,7 +31,7 @@ from ._diagnostics import (
 )
 from ._inputs import align, as_time, infer_task, predict, side_column
 from ._report import EvaluationReport
-from ._slices import N_BINS, min_slice_rows, worst_slices
+from ._slices import N_BINS, PAIR_FEATURES, SLICE_ALPHA, min_slice_rows, worst_slices
 
 #: Significant worst slices reported as findings.
 SLICE_FINDINGS = 3
@@ -57,7 +57,9 @@ def evaluate(
     ``decision_function``) and shared by every section: task metrics,
     confusion matrix, curves, calibration, threshold table, worst slices,
     baseline lift, metric by time period and fairness. Training data adds the
-    train/test gap and the overfitting and leakage red flags.
+    train/test gap and the overfitting and leakage red flags; each red flag
+    compares the train score with a 95% interval of the test score, so it is
+    a one-sided test at level 2.5% (see :attr:`EvaluationReport.red_flag_test`).
 
     Parameters
     ----------
@@ -204,21 +206,37 @@ def evaluate(
 
     # ---- where it fails -----------------------------------------------------------
     exclude = tuple(str(c) for c in ([t.name] if t is not None and t.name in X.columns else []))
-    slices, judged = worst_slices(X, pred.loss, rate=pred.is_classification,
-                                  metric="error_rate" if pred.is_classification else "mae",
-                                  exclude=exclude)
+    search = worst_slices(X, pred.loss, rate=pred.is_classification,
+                          metric="error_rate" if pred.is_classification else "mae",
+                          exclude=exclude)
+    slices, judged = search.table, search.judged
     significant = slices[slices["significant"]] if len(slices) else slices
     for row in significant.head(SLICE_FINDINGS).itertuples(index=False):
         findings.append(Finding(
             "weak_slice", "warning", column=row.feature, n_rows=int(row.n), share=float(row.share),
             message=(f"{row.feature} = {row.slice}: {row.metric} {row.value:.4f} vs {row.overall:.4f} "
-                     f"overall (95% CI {row.ci_low:.4f}–{row.ci_high:.4f})"),
+                     f"overall (95% CI {row.ci_low:.4f}–{row.ci_high:.4f}; Bonferroni-adjusted "
+                     f"p = {row.p_adjusted:.2g})"),
             suggestion="Look at these rows: missing features, label noise, or a segment needing its own model.",
+            details={"p_value": float(row.p_value), "p_adjusted": float(row.p_adjusted)},
         ))
-    notes.append(f"Slices: categorical values, {N_BINS} quantile bins per numeric feature and pairs; "
-                 f"slices under {min_slice_rows(len(X))} rows are not judged; {judged} judged, flagged "
-                 "when worse than overall at a Bonferroni-corrected level (exact binomial test "
-                 "for the error rate).")
+    if search.pairs_total == 0:
+        pairs = "no pairs (fewer than two features to slice)"
+    elif search.pairs_searched == search.pairs_total:
+        pairs = (f"all {search.pairs_total} pairs of features" if search.pairs_total > 1
+                 else "the one pair of features")
+    else:
+        pairs = (f"{search.pairs_searched} of the {search.pairs_total} pairs of features (those "
+                 f"of the {PAIR_FEATURES} with the worst single slices)")
+    judged_note = (
+        f"Flagged when worse than overall at a family-wise level of {SLICE_ALPHA:g} (Bonferroni; "
+        "exact binomial test for the error rate): half of it over the "
+        f"{search.single_cells} single-feature slices, half over {search.pair_cells} pair cells, "
+        "a count that includes every pair the search could have chosen."
+        if search.judged else "No slice had enough rows to be judged.")
+    notes.append(f"Slices: categorical values, {N_BINS} quantile bins per numeric feature and "
+                 f"{pairs}; slices under {min_slice_rows(len(X))} rows are not judged. "
+                 + judged_note)
 
     # ---- baseline and train/test ---------------------------------------------------
     baseline_est, baseline_name, base_notes = fit_baseline(baseline, task, Xtr, ytr, X, y)
@@ -237,13 +255,13 @@ def evaluate(
                     f"(lift {lifts[primary]:.4f})"),
                 suggestion="A model that cannot beat the baseline should not ship.",
             ))
-    train_metrics = gap_table = None
+    train_pred = train_metrics = gap_table = None
     if Xtr is not None and ytr is not None:
-        train_metrics, gap_table, note = train_test_gap(model, Xtr, ytr, pred, metrics)
+        train_pred, train_metrics, gap_table, note = train_test_gap(model, Xtr, ytr, pred, metrics)
         if note:
             notes.append(note)
-    flags, overfit = red_flags(task, metrics, train_metrics, baseline_metrics)
-    findings += flags
+    flags = red_flags(pred, metrics, train_pred, train_metrics, baseline_metrics)
+    findings += flags.findings
 
     # ---- over time, across groups --------------------------------------------------
     period_table = period_info = None
@@ -257,12 +275,13 @@ def evaluate(
             recent_worse = period_info.get("recent_worse")
             if finding is not None:
                 findings.append(finding)
-    fair_table = fair_diff = None
+    fair_table = fair_diff = fair_tests = None
     if sens is not None:
         from ._fairness import fairness
 
         fair = fairness(pred, sens)
         fair_table, fair_diff = fair.by_group, fair.differences
+        fair_tests = fair.tests if len(fair.tests) else None
         findings += fair.findings
         notes += fair.notes
         for f in fair.findings:
@@ -311,10 +330,12 @@ def evaluate(
         title=f"Evaluation of {type(model).__name__} ({task})",
         task=task, n_rows=len(X), metrics=metrics, undefined=undefined,
         slices=slices, slices_judged=judged,
-        train_metrics=train_metrics, train_test_gap=gap_table, overfitting=overfit,
+        train_metrics=train_metrics, train_test_gap=gap_table, overfitting=flags.overfitting,
+        red_flag_test=flags.details,
         baseline_name=baseline_name or None, baseline_metrics=baseline_metrics, lift=lifts,
         by_period=period_table, period_test=period_info, recent_worse=recent_worse,
         fairness=fair_table, fairness_differences=fair_diff,
+        fairness_tests=fair_tests,
         importance=importance, explanation=explanation,
         latency_p50_ms=timing["latency_p50_ms"], latency_p95_ms=timing["latency_p95_ms"],
         batch_p50_ms=timing["batch_p50_ms"], batch_p95_ms=timing["batch_p95_ms"],

@@ -7,9 +7,31 @@ no predicted positives for precision) is NaN with its reason, never a silent
 zero; groups smaller than :data:`MIN_GROUP_ROWS` are flagged as too small to judge,
 and a combination of several features' values without test rows is left out
 (with a note), not a row of NaN.
-A parity difference above :data:`MAX_DIFFERENCE` becomes a finding only when the
-groups with the highest and lowest rate differ significantly (so noise in small
-test sets raises no alarm).
+
+"Unfair" is a statistical claim, so a parity difference becomes a finding only
+when both hold:
+
+* the effect: among the groups large enough to judge the rate (at least
+  :data:`MIN_GROUP_ROWS` rows make it: the group's rows for the selection rate,
+  its positives for the true positive rate, its negatives for the false positive
+  rate), the highest and lowest rate are more than :data:`MAX_DIFFERENCE` apart;
+* the test of "every judged group has the same rate(s)": Pearson's chi-square
+  test of homogeneity on the 2 x G table (selected or not, by group) for
+  demographic parity; for equalized odds the same statistic among the positives
+  (true positive rates) plus the one among the negatives (false positive rates),
+  which are computed on disjoint rows and so add up to a chi-square with the sum
+  of their degrees of freedom (the test of conditional independence of
+  prediction and group given the label). When an expected count is under
+  :data:`MIN_EXPECTED` the p-value is a seeded Monte-Carlo permutation p-value
+  (:data:`N_RESAMPLES` tables with the same margins) instead of the asymptotic one.
+  The tests of one call form a family: their p-values are Holm-adjusted and a
+  finding needs the adjusted p-value below :data:`ALPHA`, so with no group effect
+  the chance of any fairness finding is at most :data:`ALPHA`
+  (``tests/calibration/test_fairness.py``).
+
+Groups left out of a test are named in its finding, in :attr:`FairnessResult.tests`
+and in the notes; the reported numbers (the table, fairlearn's differences) are
+those of every group, as before.
 """
 
 from __future__ import annotations
@@ -26,42 +48,252 @@ from .._frame import is_numeric
 from ..report import Finding
 from ._inputs import Predictions
 
-#: Groups with fewer rows than this are too small to judge.
+#: Groups with fewer rows than this are too small to judge; a rate is judged in a group
+#: only when at least this many rows make it (its positives for the true positive rate,
+#: its negatives for the false positive rate).
 MIN_GROUP_ROWS = 30
-#: A parity difference is flagged above this *and* when the two extreme groups
-#: differ at this significance level (two-proportion z-test).
+#: A parity difference among the judged groups above this is large enough to report ...
 MAX_DIFFERENCE = 0.1
+#: ... when the test that every judged group has the same rate rejects at this level,
+#: after Holm's correction over the fairness tests of the call.
 ALPHA = 0.05
+#: Chi-square p-values are asymptotic when every expected count of the table is at
+#: least this (Cochran's rule); otherwise they come from a Monte-Carlo permutation test.
+MIN_EXPECTED = 5.0
+#: Tables drawn (with the observed margins) for a Monte-Carlo permutation p-value.
+N_RESAMPLES = 1999
+#: Seed of the Monte-Carlo draws: the same data always gives the same p-value.
+_SEED = 0
 MISSING = "(missing)"
 #: A numeric sensitive feature with more distinct values is grouped by quantile bins.
 MAX_NUMERIC_GROUPS = 20
 _RESERVED = frozenset({"group", "n", "accuracy", "selection_rate", "true_positive_rate",
                        "false_positive_rate", "precision", "roc_auc", "mae", "mean_prediction",
-                       "mean_target", "undefined", "too_small", "n_positive", "n_predicted_positive"})
+                       "mean_target", "undefined", "too_small", "n_positive", "n_predicted_positive",
+                       "n_true_positive"})
+_COUNTS = ["n_positive", "n_predicted_positive", "n_true_positive"]
+_TEST_COLUMNS = ["metric", "compares", "difference", "judged_difference", "groups_judged",
+                 "left_out", "test", "statistic", "dof", "p_value", "p_value_holm", "finding"]
 
 
 @dataclass
 class FairnessResult:
+    """What :func:`fairness` found.
+
+    ``tests`` has one row per parity claim tested (binary tasks): what it
+    compares, fairlearn's difference over every group and the difference among
+    the judged groups, the groups left out (too small to judge), the test, its
+    statistic, degrees of freedom, p-value, Holm-adjusted p-value, and whether
+    it became a finding. It is empty for other tasks.
+    """
+
     by_group: pd.DataFrame
     differences: dict[str, float]
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tests: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_TEST_COLUMNS))
 
 
-def _gap_p_value(rates: np.ndarray, dens: np.ndarray) -> float:
-    """Two-sided two-proportion z-test between the groups with the highest and lowest rate."""
+@dataclass(frozen=True)
+class _Rate:
+    """One rate compared across groups: ``hits / totals`` per group, and which groups are judged."""
+
+    name: str            # "true positive rate"
+    hits: np.ndarray
+    totals: np.ndarray
+    judged: np.ndarray   # bool per group
+    unit: str            # what ``totals`` counts: "rows", "positives", "negatives"
+
+
+def _pearson(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Pearson's chi-square of 2 x G tables: ``hits`` (one table per row) out of ``totals``.
+
+    ``sum_g (h_g - n_g p)^2 / (n_g p (1 - p))`` with ``p`` the pooled rate of the
+    row; 0 for a table whose pooled rate is 0 or 1 (nothing varies).
+    """
+    hits = np.atleast_2d(np.asarray(hits, dtype=float))
+    totals = np.asarray(totals, dtype=float)
+    pooled = hits.sum(axis=1, keepdims=True) / totals.sum()
+    expected = totals * pooled
+    spread = expected * (1.0 - pooled)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(spread > 0, (hits - expected) ** 2 / spread, 0.0)
+    return terms.sum(axis=1)
+
+
+def _draw(rng: np.random.Generator, totals: np.ndarray, k: int, size: int) -> np.ndarray:
+    """``size`` random splits of ``k`` hits over groups of ``totals`` rows (permutation null)."""
+    colors = np.rint(totals).astype(np.int64)
+    if colors.sum() < 10**9:   # numpy's limit for the exact draw
+        return rng.multivariate_hypergeometric(colors, k, size=size, method="marginals")
+    return rng.multinomial(k, colors / colors.sum(), size=size)   # sampling fraction ~ 0
+
+
+def _homogeneity(parts: list[tuple[np.ndarray, np.ndarray]]
+                 ) -> tuple[float, int, float, str, list[bool]]:
+    """Test that every group has the same rate, in each of independent 2 x G tables.
+
+    Each part is ``(hits, totals)`` over the groups it judges. The parts' Pearson
+    statistics are summed (they come from disjoint rows), with the sum of their
+    degrees of freedom. A part with fewer than two groups, or whose pooled rate
+    is 0 or 1, carries no information and is left out. Returns the statistic,
+    degrees of freedom, p-value (NaN when nothing is left to test), how the
+    p-value was obtained, and which parts were used.
+    """
     from scipy import stats
 
-    ok = np.isfinite(rates) & (dens > 0)
-    if ok.sum() < 2:
-        return 1.0
-    r, d = rates[ok], dens[ok].astype(float)
-    i, j = int(np.argmax(r)), int(np.argmin(r))
-    pooled = (r[i] * d[i] + r[j] * d[j]) / (d[i] + d[j])
-    se = np.sqrt(pooled * (1 - pooled) * (1 / d[i] + 1 / d[j]))
-    if se == 0:
-        return 1.0 if r[i] == r[j] else 0.0
-    return float(2 * stats.norm.sf(abs(r[i] - r[j]) / se))
+    used = [len(n) >= 2 and 0 < h.sum() < n.sum() for h, n in parts]
+    tables = [part for part, ok in zip(parts, used, strict=True) if ok]
+    if not tables:
+        return float("nan"), 0, float("nan"), "", used
+    statistic = float(sum(_pearson(h, n)[0] for h, n in tables))
+    dof = sum(len(n) - 1 for _, n in tables)
+    shares = [h.sum() / n.sum() for h, n in tables]
+    min_expected = min(float(np.min(n * min(s, 1 - s))) for (_, n), s in zip(tables, shares, strict=True))
+    if min_expected >= MIN_EXPECTED:
+        return statistic, dof, float(stats.chi2.sf(statistic, dof)), "asymptotic", used
+    rng = np.random.default_rng(_SEED)
+    null = np.zeros(N_RESAMPLES)
+    for h, n in tables:   # one or two tables, each drawn N_RESAMPLES times at once
+        null += _pearson(_draw(rng, n, round(float(h.sum())), N_RESAMPLES), n)
+    # Ties count as at least as extreme (the statistic is discrete); a relative slack
+    # absorbs the rounding of the sums.
+    extreme = np.count_nonzero(null >= statistic - 1e-9 * max(statistic, 1.0))
+    return statistic, dof, (1 + extreme) / (N_RESAMPLES + 1), "monte-carlo", used
+
+
+def _holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN stays NaN and does not count as a test)."""
+    out = np.full(len(p_values), np.nan)
+    ok = np.flatnonzero(np.isfinite(p_values))
+    m = len(ok)
+    if m:
+        order = ok[np.argsort(p_values[ok], kind="stable")]
+        steps = np.maximum.accumulate((m - np.arange(m)) * p_values[order])
+        out[order] = np.minimum(steps, 1.0)
+    return out
+
+
+def _binary_rates(table: pd.DataFrame) -> dict[str, list[_Rate]]:
+    """The rates behind each parity claim, from the per-group counts of ``table``."""
+    n = table["n"].to_numpy(dtype=float)
+    pos = table["n_positive"].to_numpy(dtype=float)
+    tp = table["n_true_positive"].to_numpy(dtype=float)
+    pp = table["n_predicted_positive"].to_numpy(dtype=float)
+    big = n >= MIN_GROUP_ROWS
+    return {
+        "demographic_parity_difference": [_Rate("selection rate", pp, n, big, "rows")],
+        "equalized_odds_difference": [
+            _Rate("true positive rate", tp, pos, big & (pos >= MIN_GROUP_ROWS), "positives"),
+            _Rate("false positive rate", pp - tp, n - pos, big & (n - pos >= MIN_GROUP_ROWS),
+                  "negatives"),
+        ],
+    }
+
+
+def _listed(items: list[str], limit: int = 10) -> str:
+    return ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
+
+
+def _left_out(rates: list[_Rate], groups: np.ndarray, n: np.ndarray) -> str:
+    """The groups the rates leave out: those under ``MIN_GROUP_ROWS`` rows, then per rate
+    those with too few positives or negatives."""
+    small = np.flatnonzero(n < MIN_GROUP_ROWS)
+    parts = [f"under {MIN_GROUP_ROWS} rows: " + _listed([f"{groups[i]} ({int(n[i])})" for i in small])
+             ] if len(small) else []
+    for r in rates:
+        few = np.flatnonzero(~r.judged & (n >= MIN_GROUP_ROWS))
+        if len(few):
+            parts.append(f"{r.name} with under {MIN_GROUP_ROWS} {r.unit}: "
+                         + _listed([f"{groups[i]} ({int(r.totals[i])})" for i in few]))
+    return "; ".join(parts)
+
+
+def _describe_test(rates: list[_Rate], used: list[bool], method: str) -> str:
+    """The test in words: which rates were compared across how many groups, and how."""
+    why = {r.name: f"fewer than two groups with at least {MIN_GROUP_ROWS} {r.unit}"
+           if r.judged.sum() < 2 else
+           f"the rate is {0 if r.hits[r.judged].sum() == 0 else 1} in every judged group"
+           for r, ok in zip(rates, used, strict=True) if not ok}
+    tested = [r for r, ok in zip(rates, used, strict=True) if ok]
+    if not tested:
+        if len(rates) == 1:
+            return f"not tested: {why[rates[0].name]}"
+        return "not tested: " + "; ".join(f"{name}s: {text}" for name, text in why.items())
+    skipped = [f"{name}s not compared: {text}" for name, text in why.items()]
+    if len(tested) == 1:
+        text = f"chi-square test of equal {tested[0].name}s across {int(tested[0].judged.sum())} groups"
+    else:
+        text = ("chi-square tests of equal " + " and equal ".join(
+            f"{r.name}s ({int(r.judged.sum())} groups)" for r in tested) + ", summed")
+    if method == "monte-carlo":
+        text += (f", Monte-Carlo permutation p-value ({N_RESAMPLES} tables with the same margins: "
+                 f"an expected count is under {MIN_EXPECTED:g})")
+    return "; ".join([text, *skipped])
+
+
+def _judge(table: pd.DataFrame, differences: dict[str, float]) -> pd.DataFrame:
+    """Test each parity claim of a binary task; one row per claim (see :class:`FairnessResult`).
+
+    ``table`` holds one row per group with ``group``, ``n``, ``n_positive``,
+    ``n_true_positive`` and ``n_predicted_positive`` (counts, possibly as floats);
+    ``differences`` holds fairlearn's differences, reported beside the judged ones.
+    """
+    groups = table["group"].astype(str).to_numpy()
+    n = table["n"].to_numpy(dtype=float)
+    rows = []
+    for metric, rates in _binary_rates(table).items():
+        statistic, dof, p_value, method, used = _homogeneity(
+            [(r.hits[r.judged], r.totals[r.judged]) for r in rates])
+        spans = [float(np.ptp(r.hits[r.judged] / r.totals[r.judged]))
+                 for r in rates if r.judged.sum() >= 2]
+        rows.append({
+            "metric": metric, "compares": " and ".join(f"{r.name}s" for r in rates),
+            "difference": differences.get(metric, np.nan),
+            "judged_difference": max(spans) if spans else np.nan,
+            "groups_judged": int(np.logical_or.reduce([r.judged for r in rates]).sum()),
+            "left_out": _left_out(rates, groups, n),
+            "test": _describe_test(rates, used, method),
+            "statistic": statistic, "dof": dof, "p_value": p_value,
+        })
+    tests = pd.DataFrame(rows, columns=_TEST_COLUMNS[:-2])
+    tests["p_value_holm"] = _holm(tests["p_value"].to_numpy(dtype=float))
+    tests["finding"] = (tests["judged_difference"].to_numpy() > MAX_DIFFERENCE) \
+        & (tests["p_value_holm"].to_numpy() < ALPHA)
+    return tests
+
+
+def _parity_findings(tests: pd.DataFrame, column: str) -> tuple[list[Finding], list[str]]:
+    """A finding per claim that holds; a note per large difference that is not a finding."""
+    findings: list[Finding] = []
+    notes: list[str] = []
+    m = int(np.isfinite(tests["p_value"].to_numpy(dtype=float)).sum())
+    for row in tests.itertuples(index=False):   # one row per claim (two at most)
+        label = row.metric.replace("_", " ")
+        result = (f"{row.test}: chi2 = {row.statistic:.4g}, dof = {row.dof}, p = {row.p_value:.2g}"
+                  f" (Holm-adjusted over {m} fairness test{'s' * (m != 1)}: {row.p_value_holm:.2g})")
+        left = f"; left out as too small to judge: {row.left_out}" if row.left_out else ""
+        details = {k: getattr(row, k) for k in _TEST_COLUMNS}
+        if row.finding:
+            findings.append(Finding(
+                f"fairness_{row.metric}", "warning", column=column,
+                message=(f"{label} is {row.difference:.3f} across groups, {row.judged_difference:.3f} "
+                         f"among the {row.groups_judged} groups large enough to judge (above "
+                         f"{MAX_DIFFERENCE}); {result} < {ALPHA}{left}"),
+                threshold=MAX_DIFFERENCE, details=details,
+                suggestion="Check the groups' metrics below; consider fairlearn's mitigation methods.",
+            ))
+        elif np.isfinite(row.difference) and row.difference > MAX_DIFFERENCE:
+            if not np.isfinite(row.p_value):
+                why = row.test
+            elif not row.judged_difference > MAX_DIFFERENCE:
+                why = (f"among the {row.groups_judged} groups large enough to judge it is "
+                       f"{row.judged_difference:.3f}")
+            else:
+                why = f"{result}, not below {ALPHA}"
+            notes.append(f"The {label} is {row.difference:.3f}, above {MAX_DIFFERENCE}, but not a "
+                         f"finding: {why}{left}.")
+    return findings, notes
 
 
 def _w(y: Any, sample_weight: Any) -> np.ndarray:
@@ -98,6 +330,10 @@ def _n_true(y: Any, p: Any, sample_weight: Any = None) -> float:
 
 def _n_pred(y: Any, p: Any, sample_weight: Any = None) -> float:
     return float(_w(y, sample_weight)[np.asarray(p, bool)].sum())
+
+
+def _n_tp(y: Any, p: Any, sample_weight: Any = None) -> float:
+    return float(_w(y, sample_weight)[np.asarray(y, bool) & np.asarray(p, bool)].sum())
 
 
 def _compress(groups: pd.Series | pd.DataFrame, y: np.ndarray, p: np.ndarray
@@ -184,7 +420,42 @@ def _clean_groups(sensitive: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFra
 
 
 def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> FairnessResult:
-    """Metrics by group, the parity differences, and findings about small or unfair groups."""
+    """Metrics by group, the parity differences, and findings about small or unfair groups.
+
+    Parameters
+    ----------
+    pred : Predictions
+        The model's predictions on the test rows (``evaluate`` computes them once).
+    sensitive : Series or DataFrame
+        The group of each test row; several columns make intersectional groups.
+
+    Returns
+    -------
+    FairnessResult
+        The table by group, fairlearn's differences with the p-values of their
+        tests (``<name>_p_value``, and ``<name>_p_value_holm`` corrected over the
+        tests of the call), findings, notes, and the tests themselves.
+
+    Examples
+    --------
+    With no group effect nothing is "unfair", even when ten groups' selection
+    rates spread by more than 0.1 by chance:
+
+    >>> import numpy as np, pandas as pd
+    >>> from mllife.evaluation._inputs import Predictions
+    >>> rng = np.random.default_rng(0)
+    >>> y, p = rng.integers(0, 2, 1000), rng.integers(0, 2, 1000)
+    >>> pred = Predictions("binary", y, p, classes=np.array([0, 1]), positive_label=1)
+    >>> result = fairness(pred, pd.Series(np.repeat(list("abcdefghij"), 100), name="g"))
+    >>> round(result.differences["demographic_parity_difference"], 2) > 0.1
+    True
+    >>> [f.check for f in result.findings]
+    []
+    >>> result.tests[["metric", "dof", "finding"]]
+                              metric  dof  finding
+    0  demographic_parity_difference    9    False
+    1      equalized_odds_difference   18    False
+    """
     from fairlearn.metrics import (
         MetricFrame,
         count,
@@ -198,7 +469,6 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
     findings: list[Finding] = []
     notes: list[str] = []
     differences: dict[str, float] = {}
-    p_values: dict[str, float] = {}
     y, p = pred.y_true, pred.y_pred
     if pred.task == "binary":
         pos = pred.positive_label
@@ -208,7 +478,7 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
             "n": _n, "accuracy": accuracy_score,
             "selection_rate": functools.partial(selection_rate, pos_label=1),
             "true_positive_rate": _tpr, "false_positive_rate": _fpr, "precision": _precision,
-            "n_positive": _n_true, "n_predicted_positive": _n_pred,
+            "n_positive": _n_true, "n_predicted_positive": _n_pred, "n_true_positive": _n_tp,
         }
         frame = MetricFrame(metrics=metrics, y_true=cy, y_pred=cp, sensitive_features=cg,
                             sample_params={k: {"sample_weight": cw} for k in metrics})
@@ -233,14 +503,6 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
                 continue
             reasons = np.where(mask, np.where(reasons == "", text, reasons + "; " + text), reasons)
         by_group["undefined"] = reasons
-        n_all = by_group["n"].to_numpy()
-        p_values["demographic_parity_difference"] = _gap_p_value(
-            by_group["selection_rate"].to_numpy(), n_all)
-        p_values["equalized_odds_difference"] = min(
-            _gap_p_value(by_group["true_positive_rate"].to_numpy(), n_pos),
-            _gap_p_value(by_group["false_positive_rate"].to_numpy(), n_neg))
-        differences.update({f"{k}_p_value": v for k, v in p_values.items()})
-        by_group = by_group.drop(columns=["n_positive", "n_predicted_positive"])
         if (n_pos == 0).any() or (n_neg == 0).any():
             notes.append("fairlearn's equalized odds difference counts an undefined group rate as 0; "
                          "the groups concerned are listed in the 'undefined' column.")
@@ -291,21 +553,22 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
         findings.append(Finding(
             "fairness_small_groups", "warning", column=", ".join(names),
             message=(f"{len(small)} group(s) have fewer than {MIN_GROUP_ROWS} rows and are too small "
-                     f"to judge: {', '.join(small['group'].astype(str).tolist()[:10])}"),
+                     f"to judge{' (left out of the fairness tests)' if pred.task == 'binary' else ''}: "
+                     f"{', '.join(small['group'].astype(str).tolist()[:10])}"),
             n_rows=int(small["n"].sum()), share=float(small["n"].sum() / max(len(y), 1)),
             threshold=MIN_GROUP_ROWS,
             suggestion="Collect more data for these groups or merge them before judging fairness.",
         ))
-    for name, p_value in p_values.items():
-        value = differences[name]
-        if np.isfinite(value) and value > MAX_DIFFERENCE and p_value < ALPHA:
-            findings.append(Finding(
-                f"fairness_{name}", "warning", column=", ".join(names),
-                message=(f"{name.replace('_', ' ')} is {value:.3f} across groups (above "
-                         f"{MAX_DIFFERENCE}; two-proportion z-test p = {p_value:.2g})"),
-                threshold=MAX_DIFFERENCE,
-                suggestion="Check the groups' metrics below; consider fairlearn's mitigation methods.",
-            ))
+    tests = pd.DataFrame(columns=_TEST_COLUMNS)
+    if pred.task == "binary":
+        tests = _judge(by_group, differences)
+        by_group = by_group.drop(columns=_COUNTS)
+        for row in tests.itertuples(index=False):   # one per claim
+            differences[f"{row.metric}_p_value"] = float(row.p_value)
+            differences[f"{row.metric}_p_value_holm"] = float(row.p_value_holm)
+        parity, parity_notes = _parity_findings(tests, ", ".join(names))
+        findings += parity
+        notes += parity_notes
     undefined = by_group[by_group["undefined"] != ""]
     if len(undefined):
         findings.append(Finding(
@@ -314,4 +577,5 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
                      + "; ".join(f"{g}: {r}" for g, r in zip(undefined["group"], undefined["undefined"],
                                                              strict=True))[:400]),
         ))
-    return FairnessResult(by_group=by_group, differences=differences, findings=findings, notes=notes)
+    return FairnessResult(by_group=by_group, differences=differences, findings=findings, notes=notes,
+                          tests=tests)

@@ -68,20 +68,43 @@ class EvaluationReport(Report):
         Binary: precision, recall, F1 and counts at each probability cut-off.
     slices : DataFrame
         The worst slices (see :mod:`~mllife.evaluation`'s docs).
+    slices_judged : int
+        Cells the worst-slice test counted (single-feature slices plus pair
+        cells, including those of the pairs the search did not compute).
     train_metrics : mapping or None
     train_test_gap : DataFrame or None
     overfitting : bool or None
+        Whether even the upper bound of the 95% interval of the test's primary
+        score is more than 0.05 below the train score (a one-sided test at
+        2.5%); None without training data.
+    red_flag_test : mapping or None
+        The numbers behind ``overfitting``, ``test_above_train`` and
+        ``suspiciously_perfect``: ``metric`` (the primary one), ``method``,
+        ``confidence``, ``level``, ``n_test``, ``test`` with ``test_ci_low`` /
+        ``test_ci_high``; with training data also ``n_train``, ``train``,
+        ``train_ci_low``/``train_ci_high``, the interval of test minus train
+        (``difference_ci_low``/``difference_ci_high``) and both flags.
     baseline_name : str or None
     baseline_metrics : mapping or None
     lift : mapping of str to float
         Model minus baseline per metric, positive is better (baseline minus
         model for losses).
     by_period : DataFrame or None
+    period_test : mapping or None
+        The test behind ``recent_worse``: period length, recent periods,
+        one-sided p-value, recent and earlier loss.
     recent_worse : bool or None
     fairness : DataFrame or None
         One row per group: size, metrics, ``undefined`` reasons, ``too_small``.
     fairness_differences : mapping or None
-        ``demographic_parity_difference``, ``equalized_odds_difference``.
+        ``demographic_parity_difference``, ``equalized_odds_difference``,
+        and each claim's raw and Holm-adjusted p-value.
+    fairness_tests : DataFrame or None
+        One row per fairness claim: the difference over all groups and among
+        the groups large enough to judge, the groups left out, the test
+        (chi-square of equal rates across groups, or its permutation version),
+        statistic, dof, raw and Holm-adjusted p-value, and whether it is a
+        finding.
     importance : DataFrame or None
         Mean absolute SHAP value per raw input column.
     explanation : mapping or None
@@ -132,6 +155,7 @@ class EvaluationReport(Report):
     train_metrics: Mapping[str, float] | None = None
     train_test_gap: pd.DataFrame | None = None
     overfitting: bool | None = None
+    red_flag_test: Mapping[str, Any] | None = None
     baseline_name: str | None = None
     baseline_metrics: Mapping[str, float] | None = None
     lift: Mapping[str, float] = field(default_factory=dict)
@@ -140,6 +164,7 @@ class EvaluationReport(Report):
     recent_worse: bool | None = None
     fairness: pd.DataFrame | None = None
     fairness_differences: Mapping[str, float] | None = None
+    fairness_tests: pd.DataFrame | None = None
     importance: pd.DataFrame | None = None
     explanation: Mapping[str, Any] | None = None
     latency_p50_ms: float | None = None
@@ -156,7 +181,7 @@ class EvaluationReport(Report):
         for name in ("metrics", "undefined", "lift"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         for name in ("train_metrics", "baseline_metrics", "fairness_differences", "explanation",
-                     "period_test"):
+                     "period_test", "red_flag_test"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, MappingProxyType(dict(value)))
@@ -212,8 +237,10 @@ class EvaluationReport(Report):
              else "calibration (mean actual by decile of the prediction)"): self.calibration,
             "worst slices": self.slices if len(self.slices) else None,
             "train/test gap": self.train_test_gap,
+            "red flags: 95% intervals of the primary score": self._red_flag_table(),
             "metric by period": self.by_period,
             "fairness by group": self.fairness,
+            "fairness tests (equal rates across groups)": self.fairness_tests,
             "feature importance (mean |SHAP|)": self.importance,
         }
         tables.update({k: v for k, v in optional.items() if v is not None})
@@ -226,6 +253,20 @@ class EvaluationReport(Report):
             })
         return tables
 
+    def _red_flag_table(self) -> pd.DataFrame | None:
+        test = self.red_flag_test
+        if test is None:
+            return None
+        rows = [("test", test["test"], test["test_ci_low"], test["test_ci_high"], test["n_test"])]
+        if "train" in test:
+            rows += [("train", test["train"], test["train_ci_low"], test["train_ci_high"],
+                      test["n_train"]),
+                     ("test - train", test["test"] - test["train"], test["difference_ci_low"],
+                      test["difference_ci_high"], None)]
+        table = pd.DataFrame(rows, columns=["score", "value", "ci_low", "ci_high", "n"])
+        table.insert(0, "metric", test["metric"])
+        return table
+
     def _extra(self) -> Mapping[str, Any]:
         return {
             "task": self.task, "metrics": dict(self.metrics), "undefined": dict(self.undefined),
@@ -233,7 +274,8 @@ class EvaluationReport(Report):
             "labels": list(self.labels),
             "lift": dict(self.lift), "baseline": self.baseline_name,
             "baseline_metrics": self.baseline_metrics, "train_metrics": self.train_metrics,
-            "overfitting": self.overfitting, "recent_worse": self.recent_worse,
+            "overfitting": self.overfitting, "red_flag_test": self.red_flag_test,
+            "recent_worse": self.recent_worse,
             "period_test": self.period_test,
             "fairness_differences": self.fairness_differences, "explanation": self.explanation,
             "latency_p50_ms": self.latency_p50_ms, "latency_p95_ms": self.latency_p95_ms,

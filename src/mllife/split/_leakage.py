@@ -379,10 +379,16 @@ def check_leakage(
       target almost exactly, not merely a strong predictor: a classification
       target that is a recoding of the column's few values (95% of rows) or
       one cut of its ordered values (99%: the target thresholded), or a
-      cross-validated one-feature model reaching ROC-AUC >= 0.98 (R² >= 0.95
-      for a numeric target); ``missingness_predicts_target``: a column's
-      missingness indicator whose one-feature model reaches ROC-AUC 0.80
-      (warning) or 0.95 (error).
+      cross-validated one-feature model reaching ROC-AUC >= 0.98 (every class
+      with 5 rows; R² >= 0.95 for a numeric target); ``missingness_predicts_target``:
+      a column's missingness indicator whose one-feature model reaches ROC-AUC
+      0.80 (warning) or 0.95 (error). A leak is a statistical claim: each
+      classification rule and each missingness finding also needs its p-value
+      under shuffled labels (closed-form bounds; Fisher's exact test for
+      missingness) below 0.05 over the number of tests (Bonferroni), so
+      unrelated columns raise a leak finding in at most 5% of calls, however
+      small or imbalanced the table (one positive among 30 rows: a perfect cut
+      by chance in one column of 15). The message gives the p-value.
       Computed on at most 20,000 train rows.
 
     Parameters
