@@ -2,7 +2,10 @@
 
 1,000 seeded repetitions per configuration, several sample sizes and category
 counts. Each repetition is one call on small samples, so the whole file runs
-in seconds.
+in seconds. ``anderson`` is checked with its uncapped asymptotic p-value; the
+categorical kernels here are the raw (unpooled) ones, on tables whose expected
+counts are all large. The report's own flags, all corrected together, are
+calibrated in ``tests/calibration/test_drift.py``.
 """
 
 from __future__ import annotations

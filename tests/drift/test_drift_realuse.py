@@ -57,7 +57,8 @@ def test_all_missing_reference_column_reports_missing_rate_not_failure():
     row = drift_report(ref, cur).table.set_index("column").loc["c"]
     assert row["status"] == "no values in reference; current holds categorical values"
     assert row["drifted"]
-    assert row["reason"] == "missing rate 100.0% -> 0.0%"
+    assert row["reason"].startswith("missing rate 100.0% -> 0.0%, p=")  # Fisher's exact, corrected
+    assert row["missing_p_adjusted"] < 1e-20
     assert row["missing_reference"] == 1.0
     assert row["missing_current"] == 0.0
 

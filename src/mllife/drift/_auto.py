@@ -5,21 +5,27 @@ samples decide on an effect size, because with a million rows every
 negligible shift is "significant". The policy, per column:
 
 * numeric, both samples ``<= large_sample`` values: ``ks``, drifted when the
-  corrected KS p-value is below ``alpha``;
+  corrected KS p-value is below ``alpha`` (the exact permutation KS over the
+  distinct values when ties dominate);
 * numeric, larger: ``wasserstein`` (normalised by the reference standard
-  deviation), drifted when it reaches the threshold (default 0.05 standard
-  deviations) **and** the corrected KS p-value is below ``alpha``;
-* categorical, small: ``chi2`` on the ``2 x k`` table, corrected p-value;
-* categorical, larger: ``jensen_shannon`` distance (base 2), drifted when it
-  reaches the threshold (default 0.05) and the corrected chi-square p-value
-  is below ``alpha``.
+  deviation, minus its expected value under no drift), drifted when it
+  reaches the threshold (default 0.05 standard deviations) **and** the
+  corrected KS p-value is below ``alpha``;
+* categorical, small: ``chi2`` on the ``2 x k`` table (categories with an
+  expected count below 5 pooled; then a permutation p-value), corrected p-value;
+* categorical, larger: ``jensen_shannon`` distance (base 2, bias-corrected),
+  drifted when it reaches the threshold (default 0.05) and the corrected
+  chi-square p-value is below ``alpha``.
 
 Besides the distribution, a column is drifted when its missing rate or its
-inf rate moves by at least :data:`MISSING_CHANGE` (absolute) with a
-two-proportion z-test p-value below ``alpha``, or when at least
-:data:`UNSEEN_SHARE` of its current values are categories the reference never
-had, beyond the share a sample of the same distribution would meet by chance
-(Good-Turing: the share of reference values whose category occurs once), or when it is gone from the current data or changed dtype family.
+inf rate moves by at least :data:`MISSING_CHANGE` (absolute) with a corrected
+Fisher exact p-value below ``alpha``, or when at least :data:`UNSEEN_SHARE` of
+its current values are categories the reference never had beyond the share a
+sample of the same distribution meets by chance (Good-Turing: the share of
+reference values whose category occurs once) with a corrected p-value of the
+unseen-category permutation test below ``alpha``, or when it is gone from the
+current data or changed dtype family. Every p-value of every column enters one
+correction.
 """
 
 from __future__ import annotations

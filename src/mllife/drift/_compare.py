@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -12,17 +13,16 @@ import pandas as pd
 
 from .._errors import InputError
 from .._frame import as_frame
-from . import _auto
+from . import _auto, _null
 from . import _kernels as k
+from ._column import Test, compare_categorical, compare_numeric, rate_test
 from ._profile import ColumnProfile, DriftProfile, family_of, profile_column, require_rows
 from ._report import DriftReport
-from ._sketch import CategoricalSummary, NumericSummary
-from ._statistics import StatisticSpec, check_result, get_statistic
+from ._sketch import NumericSummary
+from ._statistics import get_statistic
 
 #: Bins of the numeric distribution overlays in the HTML report.
 PLOT_BINS = 30
-#: A categorical column with at least this many reference values, all distinct, is an identifier.
-ID_MIN_ROWS = 50
 #: Categories shown per categorical overlay.
 PLOT_CATEGORIES = 15
 
@@ -46,10 +46,14 @@ def drift_report(
     """Compare current data with reference data, column by column.
 
     Per column: the method used, its statistic and p-value (raw and
-    corrected for testing many columns), an effect size (normalised
-    Wasserstein for numbers, Jensen-Shannon distance for categories), the
-    change in missing and inf rates, the share of unseen categories, PSI,
-    and whether the column drifted and why. ``method="auto"`` decides on
+    corrected for testing many columns), a bias-corrected effect size
+    (normalised Wasserstein for numbers, Jensen-Shannon distance for
+    categories), the change in missing and inf rates, the share of unseen
+    categories, PSI, and whether the column drifted and why. Every test that
+    can mark a column drifted (its distribution test, the missing-rate and
+    inf-rate tests, the unseen-category test) enters **one** multiple-testing
+    correction over all columns, so ``correction="holm"`` bounds the chance
+    of any false "drifted" flag by ``alpha``. ``method="auto"`` decides on
     corrected p-values for small samples and on effect size (with
     significance) for large ones (see the docs page for the policy). A
     column that cannot be compared (gone, new, all missing, changed dtype,
@@ -68,11 +72,14 @@ def drift_report(
         ``"cramers_v"``, ``"proportion_z"``) or a name given to
         :func:`mllife.drift.register_statistic`. A method that does not apply
         to a column's kind falls back to ``"auto"`` there (noted in its
-        status).
+        status). Distances (``wasserstein``, ``energy``, ``psi``,
+        ``jensen_shannon``, ``hellinger`` and user statistics without a
+        p-value) get a permutation p-value of the same statistic and decide
+        on effect **and** significance.
     threshold : float or mapping of column to float, optional
-        Decision threshold on effect sizes and on statistics without a
-        p-value (defaults: wasserstein 0.05, jensen_shannon 0.05,
-        hellinger 0.05, psi 0.2; ``energy`` needs one, in the data's units).
+        Decision threshold on the bias-corrected effect size of distances
+        (defaults: wasserstein 0.05, jensen_shannon 0.05, hellinger 0.05,
+        psi 0.2; ``energy`` needs one, in the data's units).
     alpha : float, default=0.05
         Significance level, applied to corrected p-values.
     correction : {"bh", "holm", "none"}, default="bh"
@@ -92,7 +99,9 @@ def drift_report(
     max_plots : int, default=12
         Distribution overlays drawn in HTML, most drifted columns first.
     random_state : int or None, default=0
-        Seed of the domain classifier's sampling and folds.
+        Seed of the permutation tests (one stream per column, derived from
+        the seed and the column name) and of the domain classifier's
+        sampling and folds. ``None``: fresh randomness on every call.
 
     Returns
     -------
@@ -123,7 +132,7 @@ def drift_report(
     profile = _ExactProfile(ref_frame, [c for c in names if c in ref_frame.columns])
     report = compare_profile(profile, cur_frame, columns=names, method=method, threshold=threshold, alpha=alpha,
                              correction=correction, large_sample=large_sample, drift_share=drift_share,
-                             max_plots=max_plots)
+                             max_plots=max_plots, random_state=random_state)
     if not multivariate:
         return report
     from ._domain import domain_classifier
@@ -183,7 +192,8 @@ def _resolve_columns(columns: Sequence[Hashable] | None, ref: pd.DataFrame | Dri
     return names
 
 
-def _check_params(alpha: float, correction: str, large_sample: int, drift_share: float, max_plots: int) -> None:
+def _check_params(alpha: float, correction: str, large_sample: int, drift_share: float, max_plots: int,
+                  random_state: int | None) -> None:
     if not 0.0 < float(alpha) < 1.0:
         raise InputError(f"alpha={alpha!r} is not a significance level", expected="a number in (0, 1)")
     if correction not in _auto.CORRECTIONS:
@@ -194,6 +204,9 @@ def _check_params(alpha: float, correction: str, large_sample: int, drift_share:
         raise InputError(f"drift_share={drift_share!r} is not a share", expected="a number in (0, 1]")
     if isinstance(max_plots, bool) or not isinstance(max_plots, int | np.integer) or max_plots < 0:
         raise InputError(f"max_plots={max_plots!r} is not usable", expected="a non-negative integer")
+    if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, int | np.integer)
+                                     or random_state < 0):
+        raise InputError(f"random_state={random_state!r} is not usable", expected="None or a non-negative integer")
 
 
 def compare_profile(
@@ -208,43 +221,31 @@ def compare_profile(
     large_sample: int = _auto.LARGE_SAMPLE,
     drift_share: float = 0.5,
     max_plots: int = 12,
+    random_state: int | None = 0,
 ) -> DriftReport:
-    """The engine behind :func:`drift_report` and :meth:`DriftProfile.compare`."""
+    """The engine behind :func:`drift_report` and :meth:`DriftProfile.compare`.
+
+    Three passes: every column's statistics and tests (permutations only
+    prepared); then the permutations, ``R`` draws at most
+    (:func:`mllife.drift._null.permutations_for` the size of the family);
+    then one correction over every test of every column, and the decisions.
+    """
     cur_frame = as_frame(current, name="current")
     require_rows(cur_frame, "current")
-    _check_params(alpha, correction, large_sample, drift_share, max_plots)
-    names = _resolve_columns(columns, profile, cur_frame)
-    methods = {name: _method_for(method, name) for name in names}
-    thresholds = {name: _threshold_for(threshold, name) for name in names}
-    for m in set(methods.values()):
-        if m != "auto":
-            get_statistic(m)  # unknown method names fail loudly, before any work
-    rows: list[dict[str, Any]] = []
+    _check_params(alpha, correction, large_sample, drift_share, max_plots, random_state)
     plots: dict[Hashable, Any] = {}
-    for name in names:
-        series = cur_frame[name] if name in cur_frame.columns else None
-        try:
-            col = _column_of(profile, name)
-        except Exception as exc:  # an unreadable reference column: reported, never a crash
-            row = _base_row(name, None, series)
-            row["status"], row["failed"] = f"failed: reference column unreadable ({exc})", True
-            rows.append(row)
-            continue
-        row = _base_row(name, col, series)
-        try:
-            _compare_column(row, col, series, methods[name], thresholds[name], large_sample, plots)
-        except Exception as exc:  # one bad column never hides the others
-            row["status"] = f"failed: {exc}"
-            row["failed"] = True
-        rows.append(row)
-    _decide(rows, alpha=alpha, correction=correction)
+    rows, permutations = evaluate_columns(profile, cur_frame, columns=columns, method=method, threshold=threshold,
+                                          alpha=alpha, large_sample=large_sample, random_state=random_state,
+                                          plots=plots)
+    decide(rows, alpha=alpha, correction=correction)
+    _finalize(rows)
     table = pd.DataFrame(rows, columns=_COLUMNS)
     compared = table[table["status"] != "new column (not in reference)"]
     n_drifted = int(compared["drifted"].sum())
     share = n_drifted / len(compared) if len(compared) else 0.0
     settings = {"alpha": float(alpha), "correction": correction, "large_sample": int(large_sample),
                 "drift_share": float(drift_share), "method": method if isinstance(method, str) else dict(method),
-                "max_plots": int(max_plots)}
+                "max_plots": int(max_plots), "random_state": random_state, "permutations": permutations}
     return DriftReport(
         title="Drift report",
         table=table,
@@ -259,14 +260,92 @@ def compare_profile(
     )
 
 
+def evaluate_columns(
+    profile: DriftProfile,
+    cur_frame: pd.DataFrame,
+    *,
+    columns: Sequence[Hashable] | None,
+    method: str | Mapping[Hashable, str],
+    threshold: float | Mapping[Hashable, float] | None,
+    alpha: float,
+    large_sample: int,
+    random_state: int | None,
+    plots: dict[Hashable, Any] | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows of the report table with every test's p-value, not yet decided, and ``R``.
+
+    The column-level engine without the report object (the calibration tests
+    call it, then :func:`decide` under several corrections). Parameters are
+    assumed checked; ``plots`` (optional) receives the distribution overlays.
+    """
+    names = _resolve_columns(columns, profile, cur_frame)
+    methods = {name: _method_for(method, name) for name in names}
+    thresholds = {name: _threshold_for(threshold, name) for name in names}
+    for m in set(methods.values()):
+        if m != "auto":
+            get_statistic(m)  # unknown method names fail loudly, before any work
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        series = cur_frame[name] if name in cur_frame.columns else None
+        try:
+            col = _column_of(profile, name)
+        except Exception as exc:  # an unreadable reference column: reported, never a crash
+            row = _base_row(name, None, series)
+            _fail(row, f"reference column unreadable ({exc})")
+            rows.append(row)
+            continue
+        row = _base_row(name, col, series)
+        try:
+            _compare_column(row, col, series, methods[name], thresholds[name], large_sample, float(alpha),
+                            profile.n_bins, plots)
+        except Exception as exc:  # one bad column never hides the others
+            _fail(row, str(exc))
+        rows.append(row)
+    permutations = _null.permutations_for(sum(len(r["_tests"]) for r in rows), alpha)
+    seed = np.random.SeedSequence(random_state)
+    for row in rows:
+        try:
+            _run_permutations(row, seed, permutations)
+        except Exception as exc:  # a user statistic failing on permuted data
+            _fail(row, str(exc))
+    return rows, permutations
+
+
+def _fail(row: dict[str, Any], message: str) -> None:
+    row["status"], row["failed"], row["_tests"] = f"failed: {message}", True, []
+    row["p_value"] = row["statistic_corrected"] = None
+
+
+def _run_permutations(row: dict[str, Any], seed: np.random.SeedSequence, permutations: int) -> None:
+    """Draw the column's prepared permutation tests from its own seeded stream.
+
+    The stream depends on the seed and the column name only, so a column's
+    p-values do not change with the other columns compared.
+    """
+    pending = [t for t in row["_tests"] if t.permutation is not None]
+    if not pending:
+        return
+    key = zlib.crc32(repr(row["column"]).encode("utf-8"))
+    rng = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(key,)))
+    for test in pending:
+        assert test.permutation is not None
+        result = _null.run(test.permutation, rng, permutations)
+        test.p_value = result.p_value
+        if test.finish is not None:
+            test.finish(result, permutations)
+        if test.kind == "distribution":
+            row["p_value"] = result.p_value
+
+
 def _column_of(profile: DriftProfile, name: Hashable) -> ColumnProfile | None:
     return profile[name] if name in profile.columns else None
 
 
 _COLUMNS = [
-    "column", "kind", "method", "statistic", "p_value", "p_adjusted", "effect_size", "threshold", "drifted",
-    "reason", "psi", "n_reference", "n_current", "missing_reference", "missing_current", "missing_change",
-    "inf_reference", "inf_current", "unseen_share", "status",
+    "column", "kind", "method", "statistic", "p_value", "p_adjusted", "effect_size", "statistic_corrected",
+    "threshold", "drifted", "reason", "psi", "n_reference", "n_current", "missing_reference", "missing_current",
+    "missing_change", "missing_p_adjusted", "inf_reference", "inf_current", "inf_p_adjusted", "unseen_share",
+    "unseen_expected", "unseen_p_adjusted", "note", "status",
 ]
 
 
@@ -293,19 +372,16 @@ def _base_row(name: Hashable, col: ColumnProfile | None, series: pd.Series | Non
     kind = col.kind if col is not None else ("categorical" if series is None or family_of(series) == "categorical"
                                               else "numeric")
     return dict.fromkeys(_COLUMNS) | {
-        "column": name, "kind": kind, "drifted": False, "reason": "", "status": "ok",
+        "column": name, "kind": kind, "drifted": False, "reason": "", "status": "ok", "note": "",
         "n_reference": col.summary.n_rows if col is not None else 0,
         "n_current": len(series) if series is not None else 0,
-        "decision": "none", "flags": [], "failed": False,
+        "decision": "none", "flags": [], "failed": False, "_tests": [],
     }
 
 
-def _rate(part: float, total: float) -> float | None:
-    return part / total if total > 0 else None
-
-
 def _compare_column(row: dict[str, Any], col: ColumnProfile | None, series: pd.Series | None, method: str,
-                    threshold: float | None, large_sample: int, plots: dict[Hashable, Any]) -> None:
+                    threshold: float | None, large_sample: int, alpha: float, n_bins: int,
+                    plots: dict[Hashable, Any] | None) -> None:
     if col is None:
         row["status"] = "new column (not in reference)"
         return
@@ -319,217 +395,60 @@ def _compare_column(row: dict[str, Any], col: ColumnProfile | None, series: pd.S
         if col.summary.n == 0:
             # An all-missing reference column has no real dtype (NaN is a float): what
             # changed is the missing rate, 100% -> x%, not a family.
-            _missing_flags(row, col.summary.n_missing, col.summary.n_rows,
-                           int(series.isna().sum()), len(series), "missing")
+            rate_test(row, "missing", col.summary.n_missing, col.summary.n_rows,
+                      int(series.isna().sum()), len(series), alpha)
             row["status"] = f"no values in reference; current holds {cur_family} values"
             return
         row["status"] = f"dtype changed: {col.family} ({col.dtype}) -> {cur_family} ({series.dtype})"
         row["flags"].append("dtype changed")
         return
     if col.numeric is not None:
-        _compare_numeric(row, col.name, col.numeric, series, method, threshold, large_sample, plots)
-        if col.family == "datetime" and col.name in plots:
-            plots[col.name]["xlabel"] = "date-time (UTC)"
-            plots[col.name]["datetime"] = True  # edges in seconds since 1970-01-01, drawn as dates
+        finite = compare_numeric(row, col.name, col.numeric, series, method, threshold, large_sample, alpha, n_bins)
+        if finite is not None and plots is not None:
+            plots[col.name] = _numeric_plot(col.numeric, finite)
+            if col.family == "datetime":
+                plots[col.name]["xlabel"] = "date-time (UTC)"
+                plots[col.name]["datetime"] = True  # edges in seconds since 1970-01-01, drawn as dates
     else:
         assert col.categorical is not None
-        _compare_categorical(row, col.name, col.categorical, series, method, threshold, large_sample, plots)
+        table = compare_categorical(row, col.categorical, series, method, threshold, large_sample, alpha)
+        if table is not None and plots is not None:
+            plots[col.name] = _categorical_plot(*table)
 
 
-def _spec_for(method: str, kind: str, row: dict[str, Any]) -> StatisticSpec | None:
-    if method == "auto":
-        return None
-    spec = get_statistic(method)
-    if kind not in spec.kinds:
-        row["status"] = f"method {method!r} does not apply to {kind} columns; used auto"
-        return None
-    return spec
+def decide(rows: list[dict[str, Any]], *, alpha: float, correction: str) -> None:
+    """One correction over every test of every column, then each column's decision and reason.
 
-
-def _needs_threshold(spec: StatisticSpec, threshold: float | None) -> float:
-    value = threshold if threshold is not None else spec.threshold
-    if value is None:
-        raise InputError(f"method {spec.name!r} has no p-value and no default threshold",
-                         expected="a threshold=... for it")
-    return value
-
-
-def _missing_flags(row: dict[str, Any], ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: int,
-                   prefix: str) -> None:
-    ref_rate, cur_rate = _rate(ref_missing, ref_rows), _rate(cur_missing, cur_rows)
-    row[f"{prefix}_reference"], row[f"{prefix}_current"] = ref_rate, cur_rate
-    if ref_rate is None or cur_rate is None:
-        return
-    change = cur_rate - ref_rate
-    if prefix == "missing":
-        row["missing_change"] = change
-    _, p = k.proportion_z_counts(ref_missing, ref_rows, cur_missing, cur_rows)
-    row[f"_{prefix}_p"] = p
-    if abs(change) >= _auto.MISSING_CHANGE:
-        row["flags"].append(f"{prefix} rate {ref_rate:.1%} -> {cur_rate:.1%}")
-
-
-def _compare_numeric(row: dict[str, Any], name: Hashable, ref: NumericSummary, series: pd.Series, method: str,
-                     threshold: float | None, large_sample: int, plots: dict[Hashable, Any]) -> None:
-    cur = k.split_numeric(series, name=f"column {name!r}")
-    _missing_flags(row, ref.n_missing, ref.n_rows, cur.n_missing, cur.n_total, "missing")
-    _missing_flags(row, ref.n_posinf + ref.n_neginf, ref.n_rows, cur.n_posinf + cur.n_neginf, cur.n_total, "inf")
-    if ref.n == 0 or cur.finite.size == 0:
-        row["status"] = "no finite values in " + ("reference" if ref.n == 0 else "current")
-        if ref.n == 0 and cur.finite.size == 0:
-            row["status"] = "no finite values in either"
-        return
-    merged = k.merge_sorted(ref.values, cur.finite, ref.weights)
-    d, w_raw = k.ks_and_wasserstein(merged)
-    p_ks = k.ks_pvalue(d, ref.n, int(cur.finite.size))
-    scale = ref.std
-    if scale <= 0:
-        scale = _pooled_std(ref, cur.finite)
-    w = w_raw / scale
-    cur_hist = k.bin_counts(cur.finite, ref.edges)
-    row["psi"] = k.psi_counts(ref.hist, cur_hist)
-    row["effect_size"] = w
-    spec = _spec_for(method, "numeric", row)
-    if spec is None:
-        chosen, decision = _auto.choose("numeric", ref.n, int(cur.finite.size), large_sample)
-        row["method"], row["decision"] = chosen, decision
-        if chosen == "ks":
-            row["statistic"], row["p_value"] = d, p_ks
-        else:
-            row["statistic"], row["p_value"] = w, p_ks
-            row["threshold"] = threshold if threshold is not None else _auto.AUTO_THRESHOLDS[chosen]
-    else:
-        row["method"] = spec.name
-        stat: float
-        p: float | None
-        if spec.name == "ks":
-            stat, p = d, p_ks
-        elif spec.name == "wasserstein":
-            stat, p = w, None
-        elif spec.name == "energy":
-            stat, p = float(math.sqrt(2.0) * k.cdf_distance(merged, 2)), None
-        elif spec.name == "anderson":
-            if not ref.exact:
-                raise InputError("anderson needs the exact reference sample, this profile keeps a sketch",
-                                 expected="a larger exact_size or another method")
-            stat, p = k.anderson_from(merged)
-        elif spec.name == "psi":
-            stat, p = float(row["psi"]), None
-        elif spec.name == "jensen_shannon":
-            stat, p = k.js_counts(ref.hist, cur_hist), None
-        elif spec.name == "hellinger":
-            stat, p = k.hellinger_counts(ref.hist, cur_hist), None
-        else:
-            stat, p = check_result(spec.fn(ref.values, cur.finite), name=spec.name)
-        _set_result(row, spec, stat, p, threshold)
-    plots[name] = _numeric_plot(ref, cur.finite)
-
-
-def _pooled_std(ref: NumericSummary, cur: np.ndarray) -> float:
-    n = ref.n + cur.size
-    mean = (ref.mean * ref.n + float(cur.sum())) / n
-    m2 = ref.m2 + ref.n * (ref.mean - mean) ** 2 + float(np.sum((cur - mean) ** 2))
-    sd = math.sqrt(m2 / n)
-    return sd if sd > 0 else 1.0
-
-
-def _set_result(row: dict[str, Any], spec: StatisticSpec, stat: float, p: float | None,
-                threshold: float | None) -> None:
-    row["statistic"], row["p_value"] = stat, p
-    if p is not None:
-        row["decision"] = "p"
-    else:
-        row["decision"] = "threshold"
-        row["threshold"] = _needs_threshold(spec, threshold)
-
-
-def _compare_categorical(row: dict[str, Any], name: Hashable, ref: CategoricalSummary, series: pd.Series,
-                         method: str, threshold: float | None, large_sample: int,
-                         plots: dict[Hashable, Any]) -> None:
-    cur_labels, cur_counts, cur_missing = k.category_counts(series)
-    n_cur = int(cur_counts.sum())
-    _missing_flags(row, ref.n_missing, ref.n_rows, cur_missing, n_cur + cur_missing, "missing")
-    if ref.n == 0 or n_cur == 0:
-        row["status"] = "no values in " + ("reference" if ref.n == 0 else "current")
-        if ref.n == 0 and n_cur == 0:
-            row["status"] = "no values in either"
-        return
-    if ref.n >= ID_MIN_ROWS and len(ref.labels) == ref.n:
-        row["status"] = "identifier-like (every reference value unique): not compared"
-        return
-    labels, rc, cc = k.align_counts(list(ref.labels), ref.counts, cur_labels, cur_counts)
-    unseen = float(cc[len(ref.labels):].sum() / n_cur)
-    row["unseen_share"] = unseen
-    # Good-Turing: a sample from the *same* distribution meets new categories with about
-    # the probability mass of the reference's singletons (user ids, zip codes...).
-    expected = float(np.count_nonzero(ref.counts == 1) / ref.n)
-    if unseen - expected >= _auto.UNSEEN_SHARE:
-        row["flags"].append(f"{unseen:.1%} of values in unseen categories"
-                            + (f" ({expected:.1%} expected by chance)" if expected >= 0.001 else ""))
-    chi, p_chi = k.chi2_counts(rc, cc)
-    js = k.js_counts(rc, cc)
-    row["psi"] = k.psi_counts(rc, cc)
-    row["effect_size"] = js
-    spec = _spec_for(method, "categorical", row)
-    if spec is None:
-        chosen, decision = _auto.choose("categorical", ref.n, n_cur, large_sample)
-        row["method"], row["decision"] = chosen, decision
-        row["statistic"] = chi if chosen == "chi2" else js
-        row["p_value"] = p_chi
-        if decision == "effect+p":
-            row["threshold"] = threshold if threshold is not None else _auto.AUTO_THRESHOLDS[chosen]
-    else:
-        row["method"] = spec.name
-        stat: float
-        p: float | None
-        if spec.name == "chi2":
-            stat, p = chi, p_chi
-        elif spec.name == "g_test":
-            stat, p = k.g_counts(rc, cc)
-        elif spec.name == "cramers_v":
-            stat, p = k.cramers_v_counts(rc, cc)
-        elif spec.name == "proportion_z":
-            top = int(np.argmax(rc + cc))
-            stat, p = k.proportion_z_counts(rc[top], rc.sum(), cc[top], cc.sum())
-        elif spec.name == "psi":
-            stat, p = float(row["psi"]), None
-        elif spec.name == "jensen_shannon":
-            stat, p = js, None
-        elif spec.name == "hellinger":
-            stat, p = k.hellinger_counts(rc, cc), None
-        else:
-            values = np.array(labels, dtype=object)
-            stat, p = check_result(spec.fn(np.repeat(values, rc.astype(np.int64)),
-                                           np.repeat(values, cc.astype(np.int64))), name=spec.name)
-        _set_result(row, spec, stat, p, threshold)
-    plots[name] = _categorical_plot(labels, rc, cc)
-
-
-def _decide(rows: list[dict[str, Any]], *, alpha: float, correction: str) -> None:
-    """Correct p-values across columns, then decide each column and say why."""
-    p = np.array([np.nan if r["p_value"] is None else float(r["p_value"]) for r in rows])
-    adjusted = _auto.adjust(p, correction)
-    for row, q in zip(rows, adjusted, strict=True):
-        row["p_adjusted"] = None if not np.isfinite(q) else float(q)
-        reasons = []
-        decision = row["decision"]
-        stat, thr = row["statistic"], row["threshold"]
-        big = stat is not None and thr is not None and stat >= thr
-        if decision == "p" and q < alpha:
-            reasons.append(f"{row['method']} p={q:.2g} < {alpha:g} ({correction})")
-        elif (decision == "effect+p" and big and q < alpha) or (decision == "threshold" and big):
-            reasons.append(f"{row['method']} {stat:.3g} >= {thr:g}")
-        for flag in row["flags"]:
-            prefix = "missing" if flag.startswith("missing") else "inf" if flag.startswith("inf") else None
-            if prefix is not None:
-                flag_p = row.get(f"_{prefix}_p")
-                if flag_p is None or flag_p >= alpha:
-                    continue
-            reasons.append(flag)
+    A column is drifted when one of its tests has a corrected p-value below
+    ``alpha`` and that test's effect requirement holds, or when a structural
+    flag (column gone, dtype changed) is raised; the reason lists each.
+    Rows of :func:`evaluate_columns` can be decided again under another
+    correction.
+    """
+    tests: list[Test] = [t for r in rows for t in r["_tests"]]
+    p = np.array([np.nan if t.p_value is None else float(t.p_value) for t in tests])
+    for test, q in zip(tests, _auto.adjust(p, correction), strict=True):
+        test.p_adjusted = float(q) if np.isfinite(q) else None
+    for row in rows:
+        reasons: list[str] = []
+        for test in row["_tests"]:
+            q = test.p_adjusted
+            if test.kind == "distribution":
+                row["p_adjusted"] = q
+            else:
+                row[f"{test.kind}_p_adjusted"] = q
+            if q is not None and q < alpha and test.effect:
+                sep = ", " if " " in test.label else " "  # "ks p=...", "missing rate 1% -> 9%, p=..."
+                reasons.append(f"{test.label}{sep}p={q:.2g} < {alpha:g} ({correction})")
+        reasons.extend(row["flags"])
         row["drifted"] = bool(reasons)
         row["reason"] = "; ".join(reasons)
+
+
+def _finalize(rows: list[dict[str, Any]]) -> None:
+    """Drop the working keys of the rows (the table keeps :data:`_COLUMNS`)."""
     for row in rows:
-        for key in ("decision", "flags", "failed", "_missing_p", "_inf_p"):
+        for key in ("decision", "flags", "failed", "_tests"):
             row.pop(key, None)
 
 

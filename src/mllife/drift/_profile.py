@@ -225,8 +225,10 @@ class DriftProfile:
 
         Takes the keyword arguments of :func:`mllife.drift.drift_report`
         (``columns``, ``method``, ``threshold``, ``alpha``, ``correction``,
-        ``large_sample``, ``drift_share``, ``max_plots``) except
-        ``multivariate``, which needs the reference rows.
+        ``large_sample``, ``drift_share``, ``max_plots``, ``random_state``,
+        which seeds the permutation tests) except ``multivariate``, which
+        needs the reference rows. On a sketched column the permutation tests
+        count each sketch point as its weight rounded to whole rows.
 
         Returns
         -------

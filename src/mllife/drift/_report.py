@@ -21,11 +21,20 @@ class DriftReport(Report):
     Attributes
     ----------
     table : DataFrame
-        One row per column: ``column``, ``kind``, ``method``, ``statistic``,
-        ``p_value``, ``p_adjusted``, ``effect_size``, ``threshold``,
-        ``drifted``, ``reason``, ``psi``, ``n_reference``, ``n_current``,
-        ``missing_reference``, ``missing_current``, ``missing_change``,
-        ``inf_reference``, ``inf_current``, ``unseen_share``, ``status``.
+        One row per column: ``column``, ``kind``, ``method``, ``statistic``
+        (the raw statistic), ``p_value`` and ``p_adjusted`` (the distribution
+        test's), ``effect_size`` (bias-corrected normalised Wasserstein or
+        Jensen-Shannon distance), ``statistic_corrected`` (a distance minus
+        its expected value under no drift: what effect decisions compare with
+        ``threshold``), ``threshold``, ``drifted``, ``reason`` (each firing
+        test with its corrected p-value), ``psi``, ``n_reference``,
+        ``n_current``, ``missing_reference``, ``missing_current``,
+        ``missing_change``, ``missing_p_adjusted``, ``inf_reference``,
+        ``inf_current``, ``inf_p_adjusted``, ``unseen_share``,
+        ``unseen_expected`` (Good-Turing), ``unseen_p_adjusted``, ``note``
+        (how the p-value was obtained: pooled categories, permutations,
+        ties) and ``status``. A ``*_p_adjusted`` is empty when its test did
+        not run (nothing missing, nothing that could be unseen).
     drift_share : float
         Drifted columns over compared columns (new columns excluded).
     n_drifted, n_columns : int
@@ -101,7 +110,10 @@ class DriftReport(Report):
                                    threshold=_num(row.threshold),
                                    details={"method": row.method, "statistic": _num(row.statistic),
                                             "p_adjusted": _num(row.p_adjusted),
-                                            "effect_size": _num(row.effect_size)}))
+                                            "effect_size": _num(row.effect_size),
+                                            "missing_p_adjusted": _num(row.missing_p_adjusted),
+                                            "inf_p_adjusted": _num(row.inf_p_adjusted),
+                                            "unseen_p_adjusted": _num(row.unseen_p_adjusted)}))
             if status.startswith("failed"):
                 out.append(Finding("drift_failed", "error", column=row.column, message=status))
             elif status != "ok" and not status.startswith("method"):
@@ -136,8 +148,13 @@ class DriftReport(Report):
 
     def _notes(self) -> Sequence[str]:
         method = self.settings.get("method", "auto")
-        return [f"method={method!r}, alpha={self.settings.get('alpha')}, correction={self.settings.get('correction')!r}; "
-                "missing values are dropped from the statistics and reported as missing-rate changes."]
+        notes = [f"method={method!r}, alpha={self.settings.get('alpha')}, correction={self.settings.get('correction')!r} "
+                 "over every test of every column (distribution, missing rate, inf rate, unseen categories); "
+                 "missing values are dropped from the statistics and reported as missing-rate changes."]
+        if "permutations" in self.settings:
+            notes.append(f"Permutation p-values: at most R={self.settings['permutations']} draws per test, "
+                         f"random_state={self.settings.get('random_state')!r}.")
+        return notes
 
     def _extra(self) -> Mapping[str, Any]:
         return {"drift_share": self.drift_share, "drifted": self.drifted, "drifted_columns": self.drifted_columns,
