@@ -471,3 +471,46 @@ def test_difference_interval_is_newcombes_hybrid_score_interval():
     low, high = difference_interval(a, b)
     assert round(low, 4) == 0.0524
     assert round(high, 4) == 0.3339
+
+
+def test_red_flags_skip_the_train_test_gap_when_the_test_set_holds_one_class():
+    """Accuracy on a one-class test set is not comparable with train accuracy (was 'overfitting')."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200)})
+    y = pd.Series((rng.random(200) < 0.4).astype(int))
+    model = LogisticRegression().fit(X[:150], y[:150])
+    ones = pd.Series(np.ones(50, dtype=int), index=X.index[150:])
+    report = evaluate(model, X[150:], ones, X_train=X[:150], y_train=y[:150])
+    checks = {f.check for f in report.findings}
+    assert "one_class" in checks
+    assert "overfitting" not in checks
+    assert report.overfitting is None
+    assert report.red_flag_test["gap_skipped"] == "the test set holds one class"
+
+
+def test_test_above_train_for_r2_needs_the_permutation_test():
+    """Skewed errors: the delta-method interval alone calls a lucky test set 'above train'."""
+    from mllife.evaluation._diagnostics import r2_permutation_p_value, red_flags
+    from mllife.evaluation._inputs import Predictions
+
+    rng = np.random.default_rng(15)   # the true model, test rows drawn like train rows
+    x = rng.normal(size=1_100)
+    y = x + rng.lognormal(0, 1.0, 1_100) - np.exp(0.5)
+    test = Predictions("regression", y[1_000:], x[1_000:])
+    train = Predictions("regression", y[:1_000], x[:1_000])
+
+    def r2(p):
+        return float(1 - ((p.y_true - p.y_pred) ** 2).sum() / ((p.y_true - p.y_true.mean()) ** 2).sum())
+
+    flags = red_flags(test, {"r2": r2(test)}, train, {"r2": r2(train)}, None)
+    assert flags.details["difference_ci_low"] > 0.02   # the interval alone would flag it
+    p = flags.details["permutation_p_value"]
+    assert p == r2_permutation_p_value(test.y_true, test.y_pred, train.y_true, train.y_pred)
+    assert 0.025 < p < 0.1
+    assert flags.details["test_above_train"] is False
+    assert "test_above_train" not in {f.check for f in flags.findings}
+    # Exact test predictions are above train by any test.
+    exact = Predictions("regression", y[1_000:], y[1_000:] + 0.01 * rng.normal(size=100))
+    flags = red_flags(exact, {"r2": r2(exact)}, train, {"r2": r2(train)}, None)
+    assert flags.details["permutation_p_value"] == 0.001
+    assert "test_above_train" in {f.check for f in flags.findings}

@@ -218,3 +218,18 @@ def test_significant_slices_stay_in_the_table_beyond_the_top_by_gap():
     assert row["significant"].iloc[0]
     assert len(table) > 5
     assert table["gap"].is_monotonic_decreasing
+
+
+def test_tied_absolute_errors_do_not_make_a_slice_without_spread_significant():
+    """A regressor off by exactly 1 on 90% of rows: a slice of 1s has se = 0 (was p = 0)."""
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"c": np.repeat(["a", "b", "c", "d"], [40, 360, 300, 300])})
+    loss = (rng.random(1_000) < 0.9).astype(float)
+    loss[:40] = 1.0   # the whole of slice "a": no spread, mean 1 against about 0.9
+    table = worst_slices(X, loss, rate=False, metric="mae").table.set_index("slice")
+    assert table.loc["a", "p_value"] > 1e-3
+    assert not table["significant"].any()
+    # A real weak slice with tied losses is still found.
+    loss[:40], loss[40:] = 1.0, (rng.random(960) < 0.5).astype(float)
+    table = worst_slices(X, loss, rate=False, metric="mae").table.set_index("slice")
+    assert bool(table.loc["a", "significant"])

@@ -38,6 +38,8 @@ PERFECT = 0.99
 CONFIDENCE = 0.95
 #: Training rows scored for the train/test gap (a seeded sample beyond this).
 MAX_TRAIN_ROWS = 50_000
+#: Seeded reassignments of rows behind the permutation test of ``test_above_train`` (R²).
+N_PERMUTATIONS = 999
 #: Recent periods must be worse at this one-sided significance level (exact for error rates)...
 RECENT_ALPHA = 0.01
 #: ... and by at least this share of the earlier loss, to be flagged.
@@ -251,6 +253,69 @@ def difference_interval(test: ScoreInterval, train: ScoreInterval) -> tuple[floa
     return float(low), float(high)
 
 
+def r2_permutation_p_value(y_test: np.ndarray, pred_test: np.ndarray, y_train: np.ndarray,
+                           pred_train: np.ndarray, *, n_resamples: int | None = None,
+                           seed: int = 0) -> float:
+    """One-sided permutation p-value of "the test R² exceeds the train R² by chance".
+
+    The statistic is ``R²(test rows) - R²(train rows)``, each ``1 - SSE / SST``
+    of its own rows. Under the null that test rows are like train rows, the
+    rows (their target and prediction) are exchangeable between the two sets,
+    so the p-value is ``(1 + exceedances) / (1 + resamples)`` over seeded
+    random reassignments of the pooled rows, a valid p-value for any error
+    distribution. It is conservative for a fitted model, whose training errors
+    are in-sample and so smaller. Each resample draws only the smaller set (one
+    loop per resample, none per row).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=300)
+    >>> noisy, exact = y + rng.normal(size=300), y + 0.1 * rng.normal(size=300)
+    >>> r2_permutation_p_value(y[:100], exact[:100], y[100:], noisy[100:])
+    0.001
+    >>> r2_permutation_p_value(y[:100], noisy[:100], y[100:], noisy[100:]) > 0.05
+    True
+    """
+    y = np.concatenate([np.asarray(y_test, dtype=float), np.asarray(y_train, dtype=float)])
+    e2 = (y - np.concatenate([np.asarray(pred_test, dtype=float),
+                              np.asarray(pred_train, dtype=float)])) ** 2
+    n_test, n = len(y_test), len(y)
+    if n_test < 2 or n - n_test < 2:
+        return 1.0
+    centre = float(y.mean())   # shifts y: the sums of squares keep their precision
+    y = y - centre
+    totals = np.array([e2.sum(), y.sum(), (y * y).sum()])
+    k = min(n_test, n - n_test)   # draw the smaller set
+
+    def gap(sums: np.ndarray) -> np.ndarray:
+        """R²(test) - R²(train) from the drawn set's sums of e², y and y² (rows of ``sums``)."""
+        drawn = sums if k == n_test else totals - sums
+        rest = totals - drawn
+
+        def r2(part: np.ndarray, m: int) -> np.ndarray:
+            sst = part[..., 2] - part[..., 1] ** 2 / m
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(sst > 0, 1.0 - part[..., 0] / sst, np.nan)
+
+        return r2(drawn, n_test) - r2(rest, n - n_test)
+
+    first = np.arange(n_test) if k == n_test else np.arange(n_test, n)
+    observed = float(gap(np.array([e2[first].sum(), y[first].sum(), (y[first] ** 2).sum()])))
+    if not np.isfinite(observed):
+        return 1.0
+    resamples = N_PERMUTATIONS if n_resamples is None else n_resamples
+    rng = np.random.default_rng(seed)
+    sums = np.empty((resamples, 3))
+    for b in range(resamples):   # one draw per resample, not per row
+        take = rng.choice(n, size=k, replace=False)
+        sums[b] = e2[take].sum(), y[take].sum(), (y[take] ** 2).sum()
+    null = gap(sums)
+    extreme = int(np.count_nonzero(null >= observed - 1e-12 * max(abs(observed), 1.0)))
+    return (1 + extreme) / (1 + resamples)
+
+
 class RedFlags(NamedTuple):
     """What :func:`red_flags` found."""
 
@@ -278,7 +343,10 @@ def red_flags(test: Predictions, metrics: dict[str, float], train: Predictions |
       ``s - t`` (:func:`difference_interval`, both scores' sampling error)
       is above :data:`TEST_ABOVE_TRAIN`. It tests "test rows are no easier
       than train rows": under it, the in-sample train score is on average at
-      least the test score.
+      least the test score. For R², whose interval assumes light-tailed
+      errors, the rows must also pass :func:`r2_permutation_p_value` at
+      2.5% (with lognormal errors the interval alone fired in 9.5% of
+      100-row test sets).
     * ``suspiciously_perfect`` (warning) when ``l >= PERFECT``: the test data
       show the score is near-perfect, not just lucky (it tests "the true score
       is below :data:`PERFECT`"). A score at or above :data:`PERFECT` whose
@@ -322,6 +390,11 @@ def red_flags(test: Predictions, metrics: dict[str, float], train: Predictions |
     if train is None or train_metrics is None:
         return RedFlags(findings, None, details)
     tr = float(train_metrics.get(primary, np.nan))
+    if test.is_classification and len(np.unique(test.y_true)) < 2:
+        # Accuracy on a test set of one class measures that class only: comparing it with
+        # the train accuracy over every class says nothing about overfitting.
+        details["gap_skipped"] = "the test set holds one class"
+        return RedFlags(findings, None, details)
     if not (np.isfinite(tr) and np.isfinite(ci.low) and np.isfinite(ci.high)):
         return RedFlags(findings, None, details)
     train_ci = score_interval(train, primary, tr)
@@ -330,10 +403,18 @@ def red_flags(test: Predictions, metrics: dict[str, float], train: Predictions |
         diff_low, diff_high = ci.low - tr, ci.high - tr
     overfit = bool(tr - ci.high > OVERFIT_GAP)
     above = bool(diff_low > TEST_ABOVE_TRAIN)
+    permutation_p = None
+    if above and primary == "r2":
+        # The delta-method intervals assume light tails: with skewed errors a small test set
+        # usually misses the rare large errors and looks better than train (9.5% false
+        # alarms at 100 lognormal test rows). The rows must also pass a permutation test.
+        permutation_p = r2_permutation_p_value(test.y_true, test.y_pred, train.y_true,
+                                               train.y_pred)
+        above = permutation_p < level
     details.update({"n_train": train_ci.n, "train": tr, "train_ci_low": train_ci.low,
                     "train_ci_high": train_ci.high, "difference_ci_low": diff_low,
                     "difference_ci_high": diff_high, "overfitting": overfit,
-                    "test_above_train": above})
+                    "test_above_train": above, "permutation_p_value": permutation_p})
     if overfit:
         findings.append(Finding(
             "overfitting", "warning", message=(
@@ -343,14 +424,18 @@ def red_flags(test: Predictions, metrics: dict[str, float], train: Predictions |
             suggestion="Regularise, simplify the model or add data; compare with cross-validation.",
         ))
     if above:
+        permuted = ("" if permutation_p is None else
+                    f"; permutation p = {permutation_p:.2g} ({N_PERMUTATIONS} seeded reassignments "
+                    "of the rows to test and train)")
         findings.append(Finding(
             "test_above_train", "warning", message=(
                 f"{primary} is higher on test ({value:.4f}) than on train ({tr:.4f}): test minus "
                 f"train is {value - tr:.4f} (95% CI {diff_low:.4f} to {diff_high:.4f}), above "
-                f"{TEST_ABOVE_TRAIN} even at its lower bound; test rows may be easier, "
+                f"{TEST_ABOVE_TRAIN} even at its lower bound{permuted}; test rows may be easier, "
                 "duplicated from train, or leaked"),
             threshold=TEST_ABOVE_TRAIN,
-            details={"difference_ci_low": diff_low, "difference_ci_high": diff_high},
+            details={"difference_ci_low": diff_low, "difference_ci_high": diff_high,
+                     **({} if permutation_p is None else {"permutation_p_value": permutation_p})},
             suggestion="Check how the split was made (mllife.split, mllife.check_leakage).",
         ))
     return RedFlags(findings, overfit, details)

@@ -160,7 +160,10 @@ def worst_slices(X: pd.DataFrame, loss: np.ndarray, *, rate: bool, metric: str,
 
     Each judged slice gets a one-sided p-value of "worse than overall": the
     exact binomial test of its errors against the overall error rate when
-    ``rate``, else the normal test of its mean loss against the overall mean.
+    ``rate``, else the normal test of its mean loss against the overall mean,
+    with the larger of the slice's own standard error and the one its mean has
+    when its rows are drawn at random from all the rows (so tied losses, whose
+    slices can have no spread at all, do not give p = 0).
     It is ``significant`` when the p-value is below :data:`SLICE_ALPHA` / 2
     divided by the number of single-feature slices (single slices), or
     :data:`SLICE_ALPHA` / 2 divided by the number of pair cells in the family
@@ -300,8 +303,17 @@ def search_slices(names: list[str], coded: list[tuple[np.ndarray, list[str]]], l
         var = np.maximum(total_sq / size - value**2, 0) * size / np.maximum(size - 1, 1)
         se = np.sqrt(var / size)
         low, high = value - z * se, value + z * se
+        # The slice's own standard error is not enough alone: with tied losses (integer
+        # targets, rounded predictions) a slice whose rows all share the most common loss
+        # has se = 0 and would get p = 0 (64% false alarms on a model with no weak slice).
+        # The slice mean is also held to the standard error it has when its rows are drawn
+        # without replacement from all the rows (the null that the slice is no different),
+        # and the larger of the two is used: the test rejects only when both would.
+        spread = float(loss.var()) if n > 1 else 0.0
+        se_null = np.sqrt(spread / size * (n - size) / max(n - 1, 1))
+        se_test = np.maximum(se, se_null)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p_value = np.where(se > 0, stats.norm.sf((value - overall) / se),
+            p_value = np.where(se_test > 0, stats.norm.sf((value - overall) / se_test),
                                np.where(value > overall, 0.0, 1.0))
     # Bonferroni with weights: SLICE_ALPHA / 2 over the single slices, SLICE_ALPHA / 2 over
     # the pair family (all of it over the single slices when no pair can be judged).
