@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mllife.drift import DriftProfile, _null
 from mllife.drift import _kernels as k
-from mllife.drift import _null
 from mllife.drift._compare import _ExactProfile, decide, evaluate_columns
 
 from ._level import assert_level
@@ -394,3 +394,65 @@ def _ks_both(rng, ref: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
     cells = _null.numeric_cells(merged)
     p_perm = _permutation_p(_null.cell_permutation(cells, _null.ks_statistic(cells)), rng)
     return p_perm, k.ks_pvalue(k.ks_from(merged), ref.size, cur.size)
+
+
+# ---- 9. a sketched reference: KS at D minus the sketch's rank-error bound -----------------------
+def test_sketched_profile_reference_holds_its_level():
+    """A ``DriftProfile`` keeping a 128-point sketch of 20,000 rows, compared with 20,000 null rows.
+
+    R = 300 seeded null pairs, ``correction="none"``, ``method="ks"``. The
+    sketch's CDF is within ``1 / 256`` of the data's, which the KS formula
+    took for sampling noise (before: 0.237 false alarms here, 0.30 at 100k
+    vs 100k rows with 256 points); the report now tests ``D - rank_error``,
+    valid whatever the data. Measured: 0.033. Power: a 0.1-sd mean shift,
+    20 runs: 20 of 20 flagged.
+    """
+    alarms = 0
+    for rep in range(REPS):
+        rng = np.random.default_rng(9_000 + rep)
+        profile = DriftProfile.fit(pd.DataFrame({"x": rng.normal(size=20_000)}), exact_size=1_000, sketch_size=128)
+        rows, _ = evaluate_columns(profile, pd.DataFrame({"x": rng.normal(size=20_000)}), columns=None, method="ks",
+                                   threshold=None, alpha=ALPHA, large_sample=10_000, random_state=rep)
+        alarms += bool(_flags(rows, "none")[0])
+    assert_level(alarms, REPS, ALPHA, "ks against a 128-point sketch, 20k vs 20k")
+    found = 0
+    for rep in range(20):
+        rng = np.random.default_rng(9_500 + rep)
+        profile = DriftProfile.fit(pd.DataFrame({"x": rng.normal(size=20_000)}), exact_size=1_000, sketch_size=128)
+        rows, _ = evaluate_columns(profile, pd.DataFrame({"x": rng.normal(0.1, 1, size=20_000)}), columns=None,
+                                   method="ks", threshold=None, alpha=ALPHA, large_sample=10_000, random_state=rep)
+        found += bool(_flags(rows, "none")[0])
+    assert found >= 18, f"power {found}/20"
+
+
+# ---- 10. correction="none": each column's own tests corrected together ---------------------------
+def _messy(rng, n: int, missing: float = 0.1) -> pd.DataFrame:
+    x = rng.normal(size=n)
+    x[rng.random(n) < 0.02] = np.inf
+    x[rng.random(n) < missing] = np.nan
+    c = _categorical(rng, _zipf(30), n).astype(object)
+    c[rng.random(n) < 0.1] = None
+    return pd.DataFrame({"x": x, "c": c})
+
+
+def test_correction_none_holds_the_level_of_each_column():
+    """20 vs 3,000 rows, a numeric column (10% missing, 2% inf) and a 30-level one (10% missing).
+
+    R = 300 null frames, ``correction="none"``: each column's flag is the
+    union of its distribution, missing, inf (and unseen) tests, so with each
+    test at ``alpha`` it fired in 0.107 (numeric) and 0.133 (categorical) of
+    these null runs. Now a column's own tests are Holm-corrected together.
+    Measured: 0.043 and 0.063. Power: missing 10% -> 50% in the numeric
+    column, 20 runs: 20 of 20 flagged.
+    """
+    alarms = np.zeros(2, dtype=int)
+    for rep in range(REPS):
+        rng = np.random.default_rng(1_000 + rep)
+        alarms += _flags(_rows(_messy(rng, 20), _messy(rng, 3_000), rep), "none")
+    for name, count in zip(["numeric", "categorical"], alarms, strict=True):
+        assert_level(int(count), REPS, ALPHA, f"correction='none', {name} column, 20 vs 3000")
+    found = 0
+    for rep in range(20):
+        rng = np.random.default_rng(2_000 + rep)
+        found += bool(_flags(_rows(_messy(rng, 20), _messy(rng, 3_000, missing=0.5), rep), "none")[0])
+    assert found >= 18, f"power {found}/20"

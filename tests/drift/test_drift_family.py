@@ -17,7 +17,7 @@ import pytest
 from scipy import stats as sps
 
 from mllife import InputError
-from mllife.drift import DriftProfile, _null, drift_report, register_statistic
+from mllife.drift import DriftProfile, _auto, _null, drift_report, register_statistic
 from mllife.drift import _kernels as k
 from mllife.drift import _statistics as registry
 
@@ -313,3 +313,102 @@ def test_g_test_and_cramers_v_use_the_pooled_table():
         row = _row(drift_report(ref, cur, method=method), "c")
         assert "pooled" in row["note"]
         assert row["p_value"] > 0.001
+
+
+# ---- hostile inputs and bounded work (review) ----------------------------------------------
+def test_sketched_reference_tests_ks_minus_the_rank_error_and_never_permutes_sketch_points():
+    rng = np.random.default_rng(3)
+    profile = DriftProfile.fit(pd.DataFrame({"x": rng.normal(size=5_000)}), exact_size=1_000, sketch_size=256)
+    cur = pd.DataFrame({"x": rng.normal(size=200)})  # 456 pooled values: the exact-ties path before
+    for method in ("ks", "wasserstein", "psi"):
+        row = _row(profile.compare(cur, method=method), "x")
+        assert "sketched reference: KS p-value at D - 0.002" in row["note"]
+        assert "ks exact" not in row["note"]
+    report = profile.compare(cur, method="ks")
+    d = _row(report, "x")["statistic"]
+    assert _row(report, "x")["p_value"] == pytest.approx(k.ks_pvalue(d - 0.5 / 256, 5_000, 200))
+
+
+def test_method_or_threshold_mapping_naming_no_column_raises():
+    ref = pd.DataFrame({"x": np.arange(30.0), "y": np.arange(30.0)})
+    with pytest.raises(InputError, match=r"method= names column.*'z'"):
+        drift_report(ref, ref, method={"z": "psi"})
+    with pytest.raises(InputError, match=r"threshold= names column.*'z'"):
+        drift_report(ref, ref, threshold={"z": 0.1})
+    # a column of the frames left out by columns= is not a typo
+    assert drift_report(ref, ref, columns=["x"], method={"y": "psi"}).table["column"].tolist() == ["x"]
+
+
+def test_values_near_the_float_limit_render_without_an_overlay():
+    ref = pd.DataFrame({"x": [1e308, -1e308, 0.0] * 10, "y": np.arange(30.0)})
+    cur = pd.DataFrame({"x": [1e308, 1e308, 0.0] * 10, "y": np.arange(30.0)})
+    with np.errstate(all="ignore"):
+        report = drift_report(ref, cur)
+    assert "x" not in report.distributions
+    assert "y" in report.distributions
+    assert "<html" in report.to_html()
+
+
+def test_complex_column_fails_alone_naming_it():
+    ref = pd.DataFrame({"z": np.arange(20) + 1j, "x": np.arange(20.0)})
+    table = drift_report(ref, ref).table.set_index("column")
+    assert table.loc["z", "status"].startswith("failed:")
+    assert "column 'z' holds complex128" in table.loc["z", "status"]
+    assert table.loc["x", "status"] == "ok"
+
+
+def test_correction_none_corrects_a_columns_own_tests_together():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=400)
+    x[:40] = np.nan
+    cur = rng.normal(size=400)
+    cur[:64] = np.nan  # missing 10% -> 16%: Fisher p ~ 0.013, KS not significant
+    row = _row(drift_report(pd.DataFrame({"x": x}), pd.DataFrame({"x": cur}), correction="none"), "x")
+    raw = k.fisher_counts(40, 400, 64, 400)
+    assert raw < 0.05
+    holm = _auto.adjust(np.array([row["p_value"], raw]), "holm")  # the column's two tests, Holm
+    assert row["p_adjusted"] == pytest.approx(holm[0])
+    assert row["missing_p_adjusted"] == pytest.approx(holm[1])
+    assert row["missing_p_adjusted"] > raw
+
+
+def test_user_statistic_permutations_are_capped_on_large_samples(monkeypatch):
+    monkeypatch.setattr(_null, "USER_WORK", 200_000)
+    name = "review_mean_gap"
+    register_statistic(name, lambda a, b: (abs(float(np.mean(b) - np.mean(a))), None), threshold=0.0, replace=True)
+    try:
+        rng = np.random.default_rng(1)
+        ref, cur = pd.DataFrame({"x": rng.normal(size=5_000)}), pd.DataFrame({"x": rng.normal(1, 1, size=5_000)})
+        row = _row(drift_report(ref, cur, method=name), "x")
+    finally:
+        registry._USER.pop(name, None)
+    assert _null.user_draws(10_000) == 20
+    assert "draws capped at 20 for 10,000 pooled values" in row["note"]
+    assert row["p_value"] == pytest.approx(1 / 21)
+
+
+def test_huge_pooled_tables_are_permuted_on_merged_cells(monkeypatch):
+    monkeypatch.setattr(_null, "TABLE_WORK", 100 * 999)
+    rng = np.random.default_rng(2)
+    ref = pd.DataFrame({"c": rng.integers(0, 3_000, 6_000).astype(str)})
+    cur = pd.DataFrame({"c": np.r_[rng.integers(0, 3_000, 5_000), rng.integers(0, 50, 1_000)].astype(str)})
+    row = _row(drift_report(ref, cur, method="chi2"), "c")
+    assert "the permutation test ran on 100 merged cells" in row["note"]
+    assert row["drifted"]
+
+
+def test_permutation_batches_hold_bounded_memory(monkeypatch):
+    monkeypatch.setattr(_null, "BATCH_VALUES", 1_000)
+    sizes = []
+    cells = _null.Cells(np.full(300, 10, dtype=np.int64), np.full(300, 5, dtype=np.int64))
+    test = _null.cell_permutation(cells, _null.table_statistic(cells, "chi2"))
+    inner = test.draw
+
+    def draw(rng, size):
+        sizes.append(size)
+        return inner(rng, size)
+    test.draw = draw
+    test.observed = np.inf  # never reached: every draw runs
+    result = _null.run(test, np.random.default_rng(0), 999)
+    assert result.draws == 999
+    assert max(sizes) <= 3

@@ -139,7 +139,18 @@ def compare_numeric(row: dict[str, Any], name: Hashable, ref: NumericSummary, se
     cur_hist = k.bin_counts(cur.finite, ref.edges)
     row["psi"] = k.psi_counts(ref.hist, cur_hist)
     row["effect_size"] = w_corrected
-    ties = merged.values.size <= _null.MAX_CELLS and merged.values.size < ref.n + n_cur
+    # A sketched reference (DriftProfile above exact_size, or merged) is known only up to its rank
+    # error: permuting its points as if they were rows gives too narrow a null (30% false alarms at
+    # 100k vs 100k rows with 256 points). Its tests are then KS at D minus that bound: valid whatever
+    # the data, since the exact KS statistic is at least that.
+    sketched = not ref.exact
+    ties = not sketched and merged.values.size <= _null.MAX_CELLS and merged.values.size < ref.n + n_cur
+
+    def sketch_ks_p() -> float:
+        slack = float(ref.rank_error)
+        add_note(row, f"sketched reference: KS p-value at D - {slack:.2g} (the sketch's rank-error bound; "
+                      "conservative)")
+        return k.ks_pvalue(max(d - slack, 0.0), ref.n, n_cur)
 
     def ks_test() -> Test | None:
         if ties:  # the continuous formula is conservative with ties: exact permutation over the values
@@ -147,7 +158,7 @@ def compare_numeric(row: dict[str, Any], name: Hashable, ref: NumericSummary, se
             perm = _null.cell_permutation(cells, _null.ks_statistic(cells))
             return _distribution(row, None, perm, _permutation_note(
                 row, f"ks exact over {cells.size} distinct values (ties)"))
-        return _distribution(row, k.ks_pvalue(d, ref.n, n_cur))
+        return _distribution(row, sketch_ks_p() if sketched else k.ks_pvalue(d, ref.n, n_cur))
 
     spec = spec_for(method, "numeric", row)
     if spec is None:
@@ -181,8 +192,11 @@ def compare_numeric(row: dict[str, Any], name: Hashable, ref: NumericSummary, se
             stat = math.sqrt(sq)
             corrected = math.sqrt(max(sq - 2.0 * k.energy_null_mean_sq(merged), 0.0))
         row["statistic"] = stat
-        perm = _null.cell_permutation(cells, _null.cdf_statistic(cells, power))
-        test = _distribution(row, None, perm, _permutation_note(row, _cells_text(spec.name, cells)))
+        if sketched:
+            test = _distribution(row, sketch_ks_p())
+        else:
+            perm = _null.cell_permutation(cells, _null.cdf_statistic(cells, power))
+            test = _distribution(row, None, perm, _permutation_note(row, _cells_text(spec.name, cells)))
         _effect_decision(row, test, corrected, thr)
     elif spec.name in ("psi", "jensen_shannon", "hellinger"):
         thr = needs_threshold(spec, threshold)
@@ -192,11 +206,15 @@ def compare_numeric(row: dict[str, Any], name: Hashable, ref: NumericSummary, se
         row["statistic"] = stat
         cells = _null.numeric_cells(merged)
         squared = _squared(_null.binned_divergence_statistic(cells, kind, n_bins), kind)
-        test = _distribution(row, None, _null.cell_permutation(cells, squared, want_mean=True))
+        perm = _null.cell_permutation(cells, squared, want_mean=True)
+        if sketched:  # the draws give the null mean only; the p-value is the sketch's conservative KS
+            perm.max_draws = _null.MEAN_DRAWS
+        test = _distribution(row, sketch_ks_p() if sketched else None, perm)
         assert test is not None
         _effect_decision(row, test, stat, thr)
         note = _permutation_note(row, f"{spec.name} on {n_bins} reference-quantile bins over {cells.size} "
-                                 + ("distinct values" if cells.exact else "pooled-quantile bins"))
+                                 + ("distinct values" if cells.exact else "pooled-quantile bins")
+                                 + (" (null mean only)" if sketched else ""))
 
         def finish(result: _null.PermutationResult, permutations: int) -> None:
             _effect_decision(row, test, _corrected(kind, stat, result.null_mean or 0.0), thr)
@@ -248,8 +266,11 @@ def _user_statistic(row: dict[str, Any], spec: StatisticSpec, ref_values: np.nda
     def finish(result: _null.PermutationResult, permutations: int) -> None:
         corrected = stat - (result.null_mean or 0.0)
         _effect_decision(row, test, corrected, thr)
+        most = min(permutations, _null.user_draws(pooled_ref.size + cur_values.size))
+        capped = (f"; draws capped at {most} for {pooled_ref.size + cur_values.size:,} pooled values, smallest "
+                  f"p-value {1 / (most + 1):.2g}") if most < min(permutations, _null.USER_PERMUTATIONS) else ""
         add_note(row, f"{spec.name}: permutation p-value ({result.draws} of at most "
-                      f"{min(permutations, _null.USER_PERMUTATIONS)} draws of the pooled values)")
+                      f"{most} draws of the pooled values{capped})")
     test.finish = finish
 
 
@@ -352,8 +373,15 @@ def _table_test(row: dict[str, Any], name: str, table: k.Table) -> tuple[float, 
     if table.n_pooled == 0:
         return stat, _distribution(row, p)
     cells = _null.Cells((table.ref + table.cur).astype(np.int64), table.ref.astype(np.int64))
-    perm = _null.cell_permutation(cells, _null.table_statistic(cells, "g" if name == "g_test" else "chi2"))
-    return stat, _distribution(row, None, perm, _permutation_note(row, name))
+    perm = _null.table_permutation(cells, "g" if name == "g_test" else "chi2")
+    note = _permutation_note(row, name)
+
+    def finish(result: _null.PermutationResult, permutations: int) -> None:
+        if result.cells is not None:
+            add_note(row, f"{name}: {cells.size} cells too many to permute R={permutations} times, "
+                          f"the permutation test ran on {result.cells} merged cells")
+        note(result, permutations)
+    return stat, _distribution(row, None, perm, finish)
 
 
 def _unseen_test(row: dict[str, Any], rc: np.ndarray, cc: np.ndarray) -> None:

@@ -15,7 +15,7 @@ from .._errors import InputError
 from .._frame import as_frame
 from . import _auto, _null
 from . import _kernels as k
-from ._column import Test, compare_categorical, compare_numeric, rate_test
+from ._column import compare_categorical, compare_numeric, rate_test
 from ._profile import ColumnProfile, DriftProfile, family_of, profile_column, require_rows
 from ._report import DriftReport
 from ._sketch import NumericSummary
@@ -84,7 +84,10 @@ def drift_report(
         Significance level, applied to corrected p-values.
     correction : {"bh", "holm", "none"}, default="bh"
         Multiple-testing correction across columns: Benjamini-Hochberg
-        (false discovery rate) or Holm (family-wise error rate).
+        (false discovery rate) or Holm (family-wise error rate). With
+        ``"none"`` columns are not corrected for each other, but each
+        column's own tests (distribution, missing, inf, unseen) are
+        Holm-corrected together, so each column's flag holds ``alpha``.
     large_sample : int, default=10_000
         ``auto`` decides on effect size when both samples exceed this.
     drift_share : float, default=0.5
@@ -279,6 +282,7 @@ def evaluate_columns(
     assumed checked; ``plots`` (optional) receives the distribution overlays.
     """
     names = _resolve_columns(columns, profile, cur_frame)
+    _check_mapping_keys(method, threshold, profile, cur_frame, names)
     methods = {name: _method_for(method, name) for name in names}
     thresholds = {name: _threshold_for(threshold, name) for name in names}
     for m in set(methods.values()):
@@ -311,6 +315,19 @@ def evaluate_columns(
     return rows, permutations
 
 
+def _check_mapping_keys(method: Any, threshold: Any, profile: DriftProfile, cur_frame: pd.DataFrame,
+                        names: list[Hashable]) -> None:
+    """A per-column ``method=`` / ``threshold=`` naming a column of neither frame is a typo: raise."""
+    ref_frame = getattr(profile, "_frame", None)
+    known = {*names, *profile.columns, *cur_frame.columns, *(ref_frame.columns if ref_frame is not None else ())}
+    for what, given in (("method", method), ("threshold", threshold)):
+        if isinstance(given, Mapping):
+            absent = [c for c in given if c not in known]
+            if absent:
+                raise InputError(f"{what}= names column(s) {', '.join(repr(c) for c in absent)} in neither the "
+                                 "reference nor the current data", expected="names of columns of either frame")
+
+
 def _fail(row: dict[str, Any], message: str) -> None:
     row["status"], row["failed"], row["_tests"] = f"failed: {message}", True, []
     row["p_value"] = row["statistic_corrected"] = None
@@ -330,11 +347,12 @@ def _run_permutations(row: dict[str, Any], seed: np.random.SeedSequence, permuta
     for test in pending:
         assert test.permutation is not None
         result = _null.run(test.permutation, rng, permutations)
-        test.p_value = result.p_value
+        if test.p_value is None:  # a test with its own p-value draws for the null mean only
+            test.p_value = result.p_value
         if test.finish is not None:
             test.finish(result, permutations)
         if test.kind == "distribution":
-            row["p_value"] = result.p_value
+            row["p_value"] = test.p_value
 
 
 def _column_of(profile: DriftProfile, name: Hashable) -> ColumnProfile | None:
@@ -404,8 +422,9 @@ def _compare_column(row: dict[str, Any], col: ColumnProfile | None, series: pd.S
         return
     if col.numeric is not None:
         finite = compare_numeric(row, col.name, col.numeric, series, method, threshold, large_sample, alpha, n_bins)
-        if finite is not None and plots is not None:
-            plots[col.name] = _numeric_plot(col.numeric, finite)
+        drawn = _numeric_plot(col.numeric, finite) if finite is not None and plots is not None else None
+        if drawn is not None and plots is not None:
+            plots[col.name] = drawn
             if col.family == "datetime":
                 plots[col.name]["xlabel"] = "date-time (UTC)"
                 plots[col.name]["datetime"] = True  # edges in seconds since 1970-01-01, drawn as dates
@@ -425,10 +444,13 @@ def decide(rows: list[dict[str, Any]], *, alpha: float, correction: str) -> None
     Rows of :func:`evaluate_columns` can be decided again under another
     correction.
     """
-    tests: list[Test] = [t for r in rows for t in r["_tests"]]
-    p = np.array([np.nan if t.p_value is None else float(t.p_value) for t in tests])
-    for test, q in zip(tests, _auto.adjust(p, correction), strict=True):
-        test.p_adjusted = float(q) if np.isfinite(q) else None
+    # "none": no correction across columns, but a column is one claim: its own tests (distribution,
+    # missing, inf, unseen) are Holm-corrected together, else its flag would run at up to 4 alpha.
+    groups = [r["_tests"] for r in rows] if correction == "none" else [[t for r in rows for t in r["_tests"]]]
+    for tests in groups:
+        p = np.array([np.nan if t.p_value is None else float(t.p_value) for t in tests])
+        for test, q in zip(tests, _auto.adjust(p, "holm" if correction == "none" else correction), strict=True):
+            test.p_adjusted = float(q) if np.isfinite(q) else None
     for row in rows:
         reasons: list[str] = []
         for test in row["_tests"]:
@@ -452,14 +474,21 @@ def _finalize(rows: list[dict[str, Any]]) -> None:
             row.pop(key, None)
 
 
-def _numeric_plot(ref: NumericSummary, cur: np.ndarray) -> dict[str, Any]:
-    """Shares of both samples on shared equal-width bins (tails folded into the end bins)."""
+def _numeric_plot(ref: NumericSummary, cur: np.ndarray) -> dict[str, Any] | None:
+    """Shares of both samples on shared equal-width bins (tails folded into the end bins).
+
+    ``None`` (no overlay) when the range overflows floats (values near 1e308).
+    """
     w = ref.weights
     lo = min(_sorted_quantile(ref.values, 0.005), _sorted_quantile(cur, 0.005))
     hi = max(_sorted_quantile(ref.values, 0.995), _sorted_quantile(cur, 0.995))
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, PLOT_BINS + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = np.linspace(lo, hi, PLOT_BINS + 1)
+        widths = np.diff(edges)
+    if not (np.all(np.isfinite(edges)) and np.all(np.isfinite(widths)) and np.all(widths > 0)):
+        return None
     ref_counts = k.bin_counts(ref.values, edges[1:-1], w)
     cur_counts = k.bin_counts(cur, edges[1:-1])
     return {"kind": "numeric", "edges": edges.tolist(),

@@ -73,7 +73,7 @@ def to_float(values: Any, *, name: str = "values") -> np.ndarray:
         seconds = raw.view(np.int64).astype(np.float64) * (step * _SECONDS_PER_UNIT[unit])
         seconds[np.isnat(raw)] = np.nan
         return seconds
-    if not is_numeric_like(series):
+    if not is_numeric_like(series) or pd.api.types.is_complex_dtype(dtype):
         raise InputError(
             f"{name} holds {dtype} values",
             n_rows=len(series),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,10 @@ MEAN_DRAWS = 50
 USER_PERMUTATIONS = 999
 #: ``cells x permutations`` above which the unseen-category test uses its exact bound.
 UNSEEN_WORK = 25_000_000
+#: Cell counts held in memory at once by one batch of draws (32 MB of int64).
+BATCH_VALUES = 4_000_000
+#: Pooled values shuffled at most by the draws of a user statistic (its draws are capped to fit).
+USER_WORK = 100_000_000
 
 
 def permutations_for(n_tests: int, alpha: float) -> int:
@@ -124,6 +128,30 @@ def categorical_cells(ref: np.ndarray, cur: np.ndarray, key: np.ndarray, max_cel
     merged_t = np.bincount(group, weights=t[rest]).astype(np.int64)
     merged_r = np.bincount(group, weights=r[rest]).astype(np.int64)
     return Cells(np.concatenate([t[top], merged_t]), np.concatenate([r[top], merged_r]), None, False)
+
+
+#: ``cells x permutations`` above which a pooled chi-square / G table is permuted on coarser cells.
+TABLE_WORK = 25_000_000
+
+
+def table_permutation(cells: Cells, kind: str) -> Permutation:
+    """The permutation test of the chi-square (``"chi2"``) or G (``"g"``) statistic of a pooled table.
+
+    When ``cells x R`` would exceed :data:`TABLE_WORK` (tens of thousands of
+    cells), the table is first merged into at most ``TABLE_WORK / R`` cells
+    (:func:`categorical_cells`: the largest half kept, the rest merged by
+    pooled total) and the statistic of that table is permuted: still exact,
+    for the coarser table.
+    """
+    test = cell_permutation(cells, table_statistic(cells, kind))
+
+    def shrink(max_cells: int) -> Permutation:
+        key = np.arange(cells.size)  # the pooled table's order depends on the pooled sample only
+        coarse = categorical_cells(cells.ref, cells.totals - cells.ref, key, max_cells)
+        return cell_permutation(coarse, table_statistic(coarse, kind))
+
+    test.max_work, test.shrink = TABLE_WORK, shrink
+    return test
 
 
 def draw_counts(rng: np.random.Generator, totals: np.ndarray, n_ref: int, size: int) -> np.ndarray:
@@ -257,6 +285,8 @@ class Permutation:
     max_work: float = math.inf
     fallback: Callable[[], float] | None = None
     observe: Callable[[], float] | None = None  # computes ``observed`` lazily (when drawing at all)
+    #: Optional: the same test on at most the given number of cells, used when ``work * R > max_work``.
+    shrink: Callable[[int], Permutation] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +295,7 @@ class PermutationResult:
     draws: int
     null_mean: float | None
     bound: bool = False  # the fallback bound gave the p-value
+    cells: int | None = None  # the cells drawn when ``shrink`` coarsened the test
 
 
 def run(test: Permutation, rng: np.random.Generator, permutations: int) -> PermutationResult:
@@ -272,10 +303,15 @@ def run(test: Permutation, rng: np.random.Generator, permutations: int) -> Permu
     budget = int(permutations if test.max_draws is None else min(permutations, test.max_draws))
     if test.fallback is not None and test.work * budget > test.max_work:
         return PermutationResult(float(test.fallback()), 0, None, bound=True)
+    if test.shrink is not None and test.work * budget > test.max_work:
+        coarse = test.shrink(max(2, int(test.max_work // budget)))
+        return replace(run(coarse, rng, permutations), cells=int(coarse.work))
     if test.observe is not None:
         test.observed = test.observe()
     tol = 1e-12 * max(1.0, abs(test.observed))
-    hits, done, batch = 0, 0, 2 * HITS
+    # Draws are made in batches that double, each at most BATCH_VALUES cell counts in memory.
+    largest = max(1, BATCH_VALUES // max(int(test.work), 1))
+    hits, done, batch = 0, 0, min(2 * HITS, largest)
     drawn: list[np.ndarray] = []
     p_value: float | None = None
     while done < budget:
@@ -291,13 +327,14 @@ def run(test: Permutation, rng: np.random.Generator, permutations: int) -> Permu
             break
         drawn.append(values)
         hits, done = int(running[-1]), done + size
-        batch = min(batch * 2, 4096)
+        batch = min(batch * 2, 4096, largest)
     if p_value is None:
         p_value = (hits + 1) / (done + 1)
     null_mean = None
     if test.want_mean:
-        if done < MEAN_DRAWS:
-            drawn.append(np.asarray(test.draw(rng, MEAN_DRAWS - done), dtype=np.float64))
+        wanted = MEAN_DRAWS if test.max_draws is None else min(MEAN_DRAWS, test.max_draws)
+        if done < wanted:
+            drawn.append(np.asarray(test.draw(rng, wanted - done), dtype=np.float64))
         null_mean = float(np.mean(np.concatenate(drawn)))
     return PermutationResult(float(min(p_value, 1.0)), done, null_mean)
 
@@ -332,7 +369,24 @@ def raw_permutation(reference: np.ndarray, current: np.ndarray,
             out[i] = statistic(pooled[order[:n_ref]], pooled[order[n_ref:]])
         return out
 
-    return Permutation(draw, observed, max_draws=USER_PERMUTATIONS, want_mean=True, work=pooled.size)
+    draws = user_draws(pooled.size)
+    return Permutation(draw, observed, max_draws=draws, want_mean=True, work=pooled.size)
+
+
+def user_draws(n_pooled: int) -> int:
+    """Draws at most of a user statistic's permutation test over ``n_pooled`` values.
+
+    :data:`USER_PERMUTATIONS`, fewer when shuffling that many times would move
+    more than :data:`USER_WORK` values (each draw shuffles every pooled value
+    and calls the user's function once), never fewer than 19 (smallest
+    p-value 0.05).
+
+    Examples
+    --------
+    >>> user_draws(1_000), user_draws(2_000_000)
+    (999, 50)
+    """
+    return int(min(USER_PERMUTATIONS, max(19, USER_WORK // max(int(n_pooled), 1))))
 
 
 # ---- unseen categories -------------------------------------------------------------------
