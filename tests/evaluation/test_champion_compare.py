@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from sklearn import metrics as skm
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -47,6 +47,10 @@ class ProbaColumn(LabelColumn):
 
     def predict(self, X):
         return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+
+def expit_(t):
+    return 1 / (1 + np.exp(-t))
 
 
 def _fit(model, y):
@@ -100,8 +104,8 @@ def test_identical_models_are_kept(binary, metric):
 
 
 @pytest.mark.parametrize(("metric", "test"), [
-    ("accuracy", "mcnemar-chi2"), ("roc_auc", "delong"), ("log_loss", "bootstrap"),
-    ("brier", "bootstrap"), ("pr_auc", "bootstrap"), ("balanced_accuracy", "bootstrap"),
+    ("accuracy", "mcnemar-chi2"), ("roc_auc", "delong"), ("log_loss", "permutation"),
+    ("brier", "permutation"), ("pr_auc", "permutation"), ("balanced_accuracy", "permutation"),
 ])
 def test_clearly_better_challenger_is_promoted(binary, metric, test):
     weak, strong, X, y = binary
@@ -161,7 +165,7 @@ def test_not_significant_improvement_is_kept():
                          metric="accuracy", n_boot=300, random_state=0)
     assert r.difference == pytest.approx(0.01)
     assert r.test == "mcnemar-exact"
-    assert r.details == {"only_champion_correct": 0, "only_challenger_correct": 2}
+    assert (r.details["only_champion_correct"], r.details["only_challenger_correct"]) == (0, 2)
     assert r.p_value == pytest.approx(stats.binomtest(0, 2, 0.5).pvalue)
     assert r.decision == "keep"
     assert "not significant" in r.reason
@@ -250,8 +254,9 @@ def test_multiclass_ranking_and_brier_agree_with_sklearn(four_classes, metric):
             "brier": ((proba - onehot) ** 2).sum(axis=1).mean(),
         }[metric]
         assert score == pytest.approx(expected, rel=1e-6)
-    # DeLong is binary only: multiclass ROC-AUC is tested on the bootstrap distribution.
-    assert r.test == "bootstrap"
+    # DeLong is binary only: multiclass ROC-AUC and PR-AUC are tested on the BCa interval;
+    # the Brier score's per-row columns swap between models (the permutation test).
+    assert r.test == ("permutation" if metric == "brier" else "bootstrap")
     assert r.n_boot_valid == 200
     assert r.ci_low <= r.difference <= r.ci_high
 
@@ -353,6 +358,168 @@ def test_a_tiny_sample_warns_about_undefined_resamples():
                          metric="roc_auc", n_boot=200, random_state=0)
     assert r.n_boot_valid < 200
     assert r.findings_by(check="champion_bootstrap")
+    # Two positives: far below the 10 ROC-AUC needs, whatever the numbers say.
+    assert (r.n_events, r.min_events) == (2, 10)
+    assert r.decision == "keep"
+    assert r.test == "permutation"
+
+
+def test_too_few_events_keep_the_champion_and_say_how_many_are_needed():
+    # A challenger that is right on every row against one that is wrong on a third of
+    # them: clearly better, but 24 rows are below the 30 accuracy needs.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 24)
+    a = np.where(np.arange(24) % 3 == 0, 1 - y, y)
+    X = np.column_stack([a, y])
+    r = compare_champion(_fit(LabelColumn(0), y), _fit(LabelColumn(1), y), X, y,
+                         metric="accuracy", n_boot=200, random_state=0)
+    assert r.difference == pytest.approx(1 / 3)
+    assert r.p_value < 0.05
+    assert r.ci_low > 0
+    assert r.decision == "keep"
+    assert r.reason.startswith("too few events for accuracy: the test set has 24 rows, "
+                               "and accuracy needs at least 30")
+    (finding,) = r.findings_by(check="champion_min_events")
+    assert finding.severity == "warning"
+    assert finding.threshold == 30
+    assert finding.details["events"] == 24
+    assert "at least 30 rows" in finding.suggestion
+    assert not r.to_frame()["passed"].iloc[0]
+    data = json.loads(r.to_json())
+    assert (data["n_events"], data["min_events"]) == (24, 30)
+    # Six more rows of the same kind: enough, and promoted.
+    y2 = np.r_[y, rng.integers(0, 2, 6)]
+    a2 = np.where(np.arange(30) % 3 == 0, 1 - y2, y2)
+    r2 = compare_champion(_fit(LabelColumn(0), y2), _fit(LabelColumn(1), y2),
+                          np.column_stack([a2, y2]), y2, metric="accuracy", n_boot=200,
+                          random_state=0)
+    assert (r2.n_events, r2.decision) == (30, "promote")
+    assert not r2.findings_by(check="champion_min_events")
+
+
+@pytest.mark.parametrize(("metric", "kind"), [
+    ("roc_auc", "positive rows"), ("recall", "positive rows"), ("log_loss", "rows"),
+    ("pr_auc", "positive rows"), ("brier", "rows")])
+def test_events_counted_per_metric(binary, metric, kind):
+    weak, strong, X, y = binary
+    r = compare_champion(weak, strong, X, y, metric=metric, n_boot=100, random_state=0)
+    expected = int(min(y.sum(), len(y) - y.sum())) if kind != "rows" else len(y)
+    if kind != "rows" and y.sum() > len(y) - y.sum():
+        kind = "negative rows"
+    assert r.n_events == expected
+    assert r.details["events_kind"] == kind
+    assert r.min_events == r.details["min_events"]
+    assert r.details["interval"] == "bca"
+
+
+def test_roc_auc_with_few_positives_uses_the_permutation_test():
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(12, dtype=int), np.zeros(188, dtype=int)]
+    X = np.column_stack([expit_(0.3 * y + rng.normal(size=200)),
+                         expit_(3.0 * y + rng.normal(size=200))])
+    r = compare_champion(_fit(ProbaColumn(0), y), _fit(ProbaColumn(1), y), X, y,
+                         metric="roc_auc", n_boot=500, random_state=0)
+    assert r.test == "permutation"
+    assert r.details["n_permutations"] == 500
+    assert r.statistic == pytest.approx(r.difference)
+    assert r.n_events == 12
+    assert r.decision == "promote", r.reason
+    assert r.p_value <= 2 / 501 + 1e-12
+
+
+class ValueColumn(RegressorMixin, BaseEstimator):
+    """A regressor whose prediction is column ``column`` of X."""
+
+    def __init__(self, column=0):
+        self.column = column
+
+    def fit(self, X, y):
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def predict(self, X):
+        return np.asarray(X, dtype=float)[:, self.column]
+
+
+def _regressors(y, pred_a, pred_b):
+    X = np.column_stack([pred_a, pred_b])
+    return ValueColumn(0).fit(X, y), ValueColumn(1).fit(X, y), X
+
+
+def test_heavy_tailed_challenger_errors_need_more_rows_on_squared_errors():
+    # 400 rows, a challenger whose errors are t3 (kurtosis far above 3) and about half
+    # as large on most rows: it looks better on mse, but with tails this heavy the mean
+    # of squared errors cannot be tested on 400 rows, so the champion is kept and the
+    # result says why, how many rows would do, and that mae is the metric to decide on.
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=400)
+    champion, challenger, X = _regressors(y, y + 1.5 * rng.normal(size=400),
+                                          y + 0.5 * rng.standard_t(3, size=400))
+    r = compare_champion(champion, challenger, X, y, metric="mse", n_boot=300,
+                         random_state=0)
+    kurtosis = stats.kurtosis(0.5 * (challenger.predict(X) - y), fisher=False)
+    assert r.details["challenger_error_kurtosis"] == pytest.approx(kurtosis)
+    assert r.details["champion_error_kurtosis"] == pytest.approx(
+        stats.kurtosis(champion.predict(X) - y, fisher=False))
+    assert kurtosis > 5
+    assert r.difference > 0
+    assert r.ci_low > 0
+    assert r.p_value < 0.05
+    assert r.min_events == int(np.ceil(2 * (kurtosis - 1) ** 5)) > 400
+    assert r.details["min_events_rule"] == "error tails"
+    assert r.decision == "keep"
+    assert r.reason.startswith(f"too few events for mse: the test set has 400 rows, and mse "
+                               f"needs at least {r.min_events} with errors as heavy-tailed as "
+                               "the challenger's (kurtosis")
+    (finding,) = r.findings_by(check="champion_min_events")
+    assert "heavy-tailed" in finding.message
+    assert "mae" in finding.suggestion
+    assert finding.details["challenger_error_kurtosis"] == pytest.approx(kurtosis)
+    for metric in ("rmse", "r2"):
+        other = compare_champion(champion, challenger, X, y, metric=metric, n_boot=200,
+                                 random_state=0)
+        assert (other.decision, other.min_events) == ("keep", r.min_events)
+    # The same pair on mae is judged on its own minimum (30 rows): promoted.
+    mae = compare_champion(champion, challenger, X, y, metric="mae", n_boot=300,
+                           random_state=0)
+    assert (mae.decision, mae.min_events) == ("promote", 30)
+    assert "challenger_error_kurtosis" not in mae.details
+
+
+def test_gaussian_errors_keep_the_fixed_minimum_on_squared_errors():
+    # Gaussian errors (kurtosis near 3): the tail rule asks for about 64 rows, below the
+    # fixed 100, so a clearly better challenger on 300 rows is promoted.
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=300)
+    champion, challenger, X = _regressors(y, y + rng.normal(size=300),
+                                          y + 0.6 * rng.normal(size=300))
+    r = compare_champion(champion, challenger, X, y, metric="rmse", n_boot=300,
+                         random_state=0)
+    assert r.details["challenger_error_kurtosis"] < 3.6
+    assert r.min_events == 100
+    assert "min_events_rule" not in r.details
+    assert r.decision == "promote", r.reason
+    # Errors that do not vary have no tail at all (kurtosis 1).
+    biased, exact, X2 = _regressors(y, y + 2.0, y + 0.5)
+    r2 = compare_champion(biased, exact, X2, y, metric="mse", n_boot=200, random_state=0)
+    assert r2.details["challenger_error_kurtosis"] == 1.0
+    assert r2.min_events == 100
+
+
+def test_pr_auc_with_few_positives_uses_the_permutation_test():
+    rng = np.random.default_rng(4)
+    y = np.r_[np.ones(15, dtype=int), np.zeros(135, dtype=int)]
+    X = np.column_stack([expit_(0.3 * y + rng.normal(size=150)),
+                         expit_(3.0 * y + rng.normal(size=150))])
+    r = compare_champion(_fit(ProbaColumn(0), y), _fit(ProbaColumn(1), y), X, y,
+                         metric="pr_auc", n_boot=400, random_state=0)
+    assert r.test == "permutation"
+    assert r.details["n_permutations"] == 400
+    assert r.statistic == pytest.approx(r.difference)
+    assert r.difference == pytest.approx(skm.average_precision_score(y, X[:, 1])
+                                         - skm.average_precision_score(y, X[:, 0]))
+    assert r.n_events == 15
+    assert r.p_value <= 2 / 401 + 1e-12
 
 
 class NoProba(ClassifierMixin, BaseEstimator):

@@ -8,15 +8,19 @@ from scipy import stats
 from sklearn import metrics as skm
 
 from mllife.evaluation._stats_champion import (
+    JACK_GROUPS,
     MCNEMAR_EXACT_BELOW,
+    BCa,
+    Plan,
     PlanSet,
     RankedScores,
     Weights,
-    bootstrap_p_value,
+    auc_permutation,
+    bca,
     count_chunks,
     delong,
     mcnemar,
-    percentile_interval,
+    rank_permutation,
 )
 
 # ---- McNemar ---------------------------------------------------------------------------
@@ -171,10 +175,211 @@ def test_plan_set_sums_integer_and_float_columns_exactly():
     np.testing.assert_allclose(out[1], counts.astype(float) @ floats, rtol=1e-12)
 
 
-def test_percentile_interval_and_p_value():
+# ---- BCa ---------------------------------------------------------------------------------
+
+
+def test_bca_without_bias_or_skew_is_the_percentile_interval():
     values = np.r_[np.linspace(-1, 1, 1001), np.nan]
-    low, high = percentile_interval(values, 0.9)
-    assert (low, high) == pytest.approx((-0.9, 0.9))
-    assert bootstrap_p_value(values) == pytest.approx(1.0)
-    assert bootstrap_p_value(np.linspace(0.1, 1, 999)) == pytest.approx(2 / 1000)
-    assert np.isnan(percentile_interval(np.array([np.nan]), 0.95)[0])
+    b = bca(values, 0.0, np.array([-1.0, 0.0, 1.0]))
+    assert (b.z0, b.acceleration) == (0.0, 0.0)
+    assert b.interval(0.9) == pytest.approx((-0.9, 0.9))
+    assert b.p_value(0.0) == pytest.approx(1.0)
+    assert b.one_sided_p(-0.8) == pytest.approx(0.1, abs=1e-3)   # share at or below -0.8
+    assert b.p_value(-0.8) == pytest.approx(0.2, abs=2e-3)
+    empty = bca(np.array([np.nan]), 0.1, np.array([0.1]))
+    assert np.isnan(empty.interval(0.95)[0])
+    assert np.isnan(empty.p_value())
+
+
+def test_bca_of_identical_models_is_zero_and_p_one():
+    b = bca(np.zeros(500), 0.0, np.zeros(40))
+    assert b.interval(0.95) == (0.0, 0.0)
+    assert b.p_value(0.0) == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bca_matches_scipy_bootstrap_on_a_skewed_mean(seed):
+    """Same data, same BCa formulas, independent resamples: the endpoints agree to MC error."""
+    rng = np.random.default_rng(seed)
+    x = rng.exponential(size=40) - 1.0
+    n = x.size
+    boot_rng = np.random.default_rng(seed + 10)
+    counts = np.vstack(list(count_chunks(n, 20_000, boot_rng))).astype(float)
+    means = counts @ x / n
+    plans = PlanSet([Plan(x[:, None], lambda s: s[:, 0] / n)])
+    (jack,) = plans.jackknife()
+    b = bca(means, x.mean(), jack)
+    ref = stats.bootstrap((x,), np.mean, method="BCa", n_resamples=20_000,
+                          confidence_level=0.9, random_state=seed + 20).confidence_interval
+    low, high = b.interval(0.9)
+    spread = ref.high - ref.low
+    assert low == pytest.approx(ref.low, abs=0.03 * spread)
+    assert high == pytest.approx(ref.high, abs=0.03 * spread)
+    assert b.acceleration > 0    # right-skewed data: positive acceleration
+
+
+def test_bca_p_value_inverts_the_interval():
+    rng = np.random.default_rng(3)
+    values = rng.gamma(2.0, size=4000) * 0.05 - 0.02
+    b = BCa(np.sort(values), 0.08, z0=0.1, acceleration=0.08)
+    p = b.p_value(0.0)
+    assert 0 < p < 1
+    low, _ = b.interval(1 - p)
+    assert low == pytest.approx(0.0, abs=2e-3)
+    # A lower bound above zero exactly when p is below 1 - confidence.
+    for confidence in (0.8, 0.9, 0.95, 0.99):
+        assert (b.interval(confidence)[0] > 0) == (p < 1 - confidence)
+
+
+def test_jackknife_is_leave_one_out_for_sums_and_for_small_rankings():
+    rng = np.random.default_rng(4)
+    n = 60
+    y = np.r_[0, 1, rng.integers(0, 2, n - 2)]
+    s = rng.normal(size=n) + y
+    loss = rng.exponential(size=n)
+    ranked = RankedScores(y == 1, s)
+    plans = PlanSet([Plan(loss[:, None], lambda t: t[:, 0] / n), Plan(None, None, ranked.roc_auc)],
+                    n_rows=n)
+    mean_jack, auc_jack = plans.jackknife()
+    keep = ~np.eye(n, dtype=bool)
+    assert n <= JACK_GROUPS
+    # Sum plans divide by n, not n - 1: the jackknife values are scaled by (n - 1) / n,
+    # which leaves the acceleration (a ratio of moments) unchanged.
+    np.testing.assert_allclose(mean_jack, [loss[k].mean() * (n - 1) / n for k in keep])
+    np.testing.assert_allclose(auc_jack, [skm.roc_auc_score(y[k], s[k]) for k in keep])
+
+
+def test_jackknife_of_large_rankings_leaves_out_groups():
+    rng = np.random.default_rng(5)
+    n = JACK_GROUPS * 3 + 7
+    y = rng.integers(0, 2, n)
+    s = rng.normal(size=n) + y
+    (auc_jack,) = PlanSet([Plan(None, None, RankedScores(y == 1, s).roc_auc)],
+                          n_rows=n).jackknife()
+    assert auc_jack.shape == (JACK_GROUPS,)
+    for g in (0, 17, JACK_GROUPS - 1):
+        keep = np.arange(n) % JACK_GROUPS != g
+        assert auc_jack[g] == pytest.approx(skm.roc_auc_score(y[keep], s[keep]))
+
+
+# ---- the paired permutation test --------------------------------------------------------
+
+
+def _exact_permutation_p(y, s1, s2):
+    """Every one of the 2**n swaps (small n only)."""
+    r = np.vstack([stats.rankdata(s1), stats.rankdata(s2)])
+    n = y.size
+    masks = ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1).astype(bool)
+    a = np.where(masks, r[1], r[0])
+    b = np.where(masks, r[0], r[1])
+    pos, neg = y == 1, y == 0
+
+    def auc(m):   # every positive/negative pair, ties half: the definition
+        x, z = m[:, pos][:, :, None], m[:, neg][:, None, :]
+        return ((x > z) + 0.5 * (x == z)).mean(axis=(1, 2))
+
+    d = auc(b) - auc(a)
+    d_obs = skm.roc_auc_score(y, s2) - skm.roc_auc_score(y, s1)
+    return np.mean(np.abs(d) >= abs(d_obs) - 1e-12)
+
+
+def test_auc_permutation_matches_full_enumeration():
+    rng = np.random.default_rng(6)
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    s1 = rng.normal(size=10) + 0.3 * y
+    s2 = rng.normal(size=10) + 1.5 * y
+    exact = _exact_permutation_p(y, s1, s2)
+    result = auc_permutation(y == 1, s1, s2, 20_000, np.random.default_rng(0))
+    assert result.statistic == pytest.approx(skm.roc_auc_score(y, s2) - skm.roc_auc_score(y, s1))
+    assert result.p_value == pytest.approx(exact, abs=0.01)
+    assert result.n_permutations == 20_000
+
+
+def test_auc_permutation_of_identical_scores_and_its_budget(monkeypatch):
+    from mllife.evaluation import _stats_champion as sc
+
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 50)
+    s = rng.normal(size=50)
+    result = auc_permutation(y == 1, s, 10 * s + 3, 300, np.random.default_rng(0))
+    assert result.statistic == 0.0
+    assert result.p_value == 1.0
+    monkeypatch.setattr(sc, "PERMUTATION_CELLS", 50 * 250)   # 250 permutations of 50 rows
+    assert auc_permutation(y == 1, s, rng.normal(size=50), 2000,
+                           np.random.default_rng(0)).n_permutations == 250
+    assert auc_permutation(y == 1, s, rng.normal(size=50), 100,
+                           np.random.default_rng(0)).n_permutations == 100
+
+
+# ---- the paired permutation test of PR-AUC ------------------------------------------------
+
+
+def test_rank_average_precision_matches_sklearn_row_by_row():
+    from mllife.evaluation._stats_champion import _rank_average_precision
+
+    rng = np.random.default_rng(8)
+    for rep in range(40):
+        n = int(rng.integers(2, 60))
+        y = rng.integers(0, 2, n)
+        y[0] = 1
+        # Half the cases with many ties (tied scores form one threshold).
+        scores = rng.integers(0, 5, (4, n)).astype(float) if rep % 2 else rng.normal(size=(4, n))
+        np.testing.assert_allclose(_rank_average_precision(scores, y == 1),
+                                   [skm.average_precision_score(y, s) for s in scores])
+
+
+def _exact_pr_permutation_p(y, s1, s2):
+    """Every swap of n rows and every order of the ties the swap makes (small n only)."""
+    from mllife.evaluation._stats_champion import _rank_average_precision
+
+    r = np.vstack([stats.rankdata(s1), stats.rankdata(s2)]).astype(int) - 1
+    n = y.size
+    bits = ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1).astype(bool)
+    # Rows: (swap, coin per rank value); ranks of continuous scores are distinct within a
+    # model. Where a swapped and an unswapped entry share a rank, the coin says which one
+    # is above; both vectors of a permutation use the same coins.
+    swap = np.repeat(bits, 2 ** n, axis=0)
+    coin = np.tile(bits, (2 ** n, 1))
+    a = np.where(swap, r[1], r[0])
+    b = np.where(swap, r[0], r[1])
+    up_a = swap != np.take_along_axis(coin, a, axis=1)
+    up_b = swap != np.take_along_axis(coin, b, axis=1)
+    d = (_rank_average_precision(b + 0.25 * np.where(up_b, 1, -1), y == 1)
+         - _rank_average_precision(a + 0.25 * np.where(up_a, 1, -1), y == 1))
+    d_obs = skm.average_precision_score(y, s2) - skm.average_precision_score(y, s1)
+    return np.mean(np.abs(d) >= abs(d_obs) - 1e-12)
+
+
+def test_pr_auc_permutation_matches_full_enumeration():
+    rng = np.random.default_rng(10)
+    y = np.array([1, 1, 0, 0, 0, 0])
+    s1 = rng.normal(size=6) + 0.3 * y
+    s2 = rng.normal(size=6) + 2.0 * y
+    exact = _exact_pr_permutation_p(y, s1, s2)
+    result = rank_permutation(y == 1, s1, s2, 20_000, np.random.default_rng(0), metric="pr_auc")
+    assert result.statistic == pytest.approx(
+        skm.average_precision_score(y, s2) - skm.average_precision_score(y, s1))
+    assert 0 < exact < 1
+    assert result.p_value == pytest.approx(exact, abs=0.01)
+
+
+def test_pr_auc_permutation_keeps_a_models_own_ties():
+    # Identical rankings with ties: every swap leaves the scores as they were, so the
+    # permuted differences are 0 up to the order of ties between the two models; the
+    # difference is 0 and p = 1, as for ROC-AUC.
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 40)
+    s = np.round(rng.normal(size=40) + y)
+    result = rank_permutation(y == 1, s, 5 * s + 1, 300, np.random.default_rng(0),
+                              metric="pr_auc")
+    assert result.statistic == 0.0
+    assert result.p_value == 1.0
+    # A much better challenger with 12 positives: p at its floor.
+    y = np.r_[np.ones(12, dtype=int), np.zeros(88, dtype=int)]
+    weak, strong = rng.normal(size=100) + 0.2 * y, rng.normal(size=100) + 4.0 * y
+    result = rank_permutation(y == 1, weak, strong, 500, np.random.default_rng(0),
+                              metric="pr_auc")
+    assert result.statistic > 0.5
+    assert result.p_value == pytest.approx(1 / 501)
+    assert auc_permutation(y == 1, weak, strong, 500, np.random.default_rng(0)).p_value \
+        == pytest.approx(1 / 501)

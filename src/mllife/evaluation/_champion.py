@@ -3,8 +3,13 @@
 Is the new model really better than the one in production, or did it win by
 the luck of the test set? Both models are scored on the same rows, so the
 comparison is paired: the bootstrap resamples rows (each resample scores both
-models on the same rows) and the tests are the paired ones (McNemar for
-accuracy, DeLong for ROC-AUC).
+models on the same rows, and the interval is BCa) and the tests are the paired
+ones (McNemar for accuracy; DeLong, or a paired permutation test with few
+positives, for ROC-AUC; a paired permutation test for binary PR-AUC and for
+the metrics built from per-row values). A test set with
+fewer events than the metric needs (:data:`~._champion_metrics.MIN_EVENTS`,
+and for squared errors more rows the heavier the challenger's error tails)
+never promotes.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ from ..problem import normalize_metric_name
 from ..report import Finding, Plot, Report
 from . import _champion_metrics as cm
 from ._stats_champion import (
+    DELONG_MIN_EVENTS,
     PlanSet,
-    bootstrap_p_value,
+    bca,
     count_chunks,
     delong,
     mcnemar,
-    percentile_interval,
+    rank_permutation,
+    swap_permutation,
 )
 
 __all__ = ["ChampionChallengerResult", "compare_champion"]
@@ -56,18 +63,36 @@ class ChampionChallengerResult(Report):
     difference : float
         Challenger's advantage (positive = better).
     ci_low, ci_high : float
-        Percentile bootstrap interval of ``difference`` at ``confidence``.
+        BCa (bias-corrected and accelerated) bootstrap interval of
+        ``difference`` at ``confidence``.
     p_value : float
         Two-sided p-value of "no difference" from ``test``.
     test : str
         ``"mcnemar-exact"``, ``"mcnemar-chi2"`` (accuracy), ``"delong"``
-        (ROC-AUC) or ``"bootstrap"`` (every other metric).
+        (binary ROC-AUC with at least 50 rows in each class),
+        ``"permutation"`` (binary ROC-AUC with fewer, binary PR-AUC, and the
+        metrics built from per-row values: log loss, Brier, the regression
+        metrics, binary precision/recall/F1, balanced accuracy) or
+        ``"bootstrap"`` (every other case: the BCa interval inverted).
     statistic : float or None
         The test statistic (McNemar chi-square or smaller discordant count,
-        DeLong z); ``None`` for the bootstrap.
+        DeLong z, the metric difference for the permutation tests); ``None``
+        for the bootstrap.
     decision : {"promote", "keep"}
+        ``"promote"`` happens for a challenger that is not better in at most
+        ``alpha / 2`` of test sets (checked in seeded simulations), and never
+        when ``n_events < min_events``.
     reason : str
         Why, in one sentence.
+    n_events, min_events : int
+        The events the deciding metric has on this test set (rows, or rows
+        of the smallest class for ROC-AUC, PR-AUC, precision, recall, F1 and
+        balanced accuracy) and the fewest it needs; below it the champion is
+        kept and a ``champion_min_events`` warning says so. For ``mse``,
+        ``rmse`` and ``r2`` the minimum grows with the kurtosis ``k`` of the
+        challenger's errors: ``max(100, ceil(2 (k - 1) ** 5))`` rows (64 at
+        Gaussian errors' 3, 6,250 at 6); ``details`` holds both models'
+        error kurtosis.
     guards : pandas.DataFrame
         One row per guard metric: ``metric``, ``champion``, ``challenger``,
         ``difference``, ``ci_low``, ``ci_high``, ``tolerance``, ``passed``.
@@ -106,6 +131,8 @@ class ChampionChallengerResult(Report):
     n_rows: int = 0
     n_boot: int = 0
     n_boot_valid: int = 0
+    n_events: int = 0
+    min_events: int = 0
     differences: np.ndarray = field(default_factory=lambda: np.empty(0))
     details: Mapping[str, Any] = field(default_factory=dict)
 
@@ -140,7 +167,8 @@ class ChampionChallengerResult(Report):
             "metric": self.metric, "champion": self.champion_score,
             "challenger": self.challenger_score, "difference": self.difference,
             "ci_low": self.ci_low, "ci_high": self.ci_high, "tolerance": np.nan,
-            "passed": self.ci_low > 0 and self.p_value < self.alpha,
+            "passed": bool(self.difference > 0 and self.ci_low > 0 and self.p_value < self.alpha
+                           and self.n_events >= self.min_events),
         }])
         table = pd.concat([main, self.guards], ignore_index=True) if len(self.guards) else main
         return {"comparison": table}
@@ -150,7 +178,7 @@ class ChampionChallengerResult(Report):
                        n_rows=self.n_rows, threshold=self.alpha,
                        details={"decision": self.decision, "metric": self.metric,
                                 "p_value": self.p_value, "test": self.test})]
-        for row in self.guards.itertuples(index=False):
+        for row in self.guards.itertuples(index=False) if len(self.guards) else ():
             if not row.passed:
                 out.append(Finding(
                     "champion_guard", "warning",
@@ -158,6 +186,27 @@ class ChampionChallengerResult(Report):
                             f"{-row.difference:.4g} (tolerance {row.tolerance:.4g})",
                     threshold=row.tolerance,
                     details={"metric": row.metric, "difference": row.difference}))
+        if self.n_events < self.min_events:
+            what = str(self.details.get("events_kind", "events"))
+            suggestion = f"compare on a test set with at least {self.min_events} {what}"
+            extra: dict[str, Any] = {}
+            tails = self.details.get("min_events_rule") == "error tails"
+            if tails:
+                kurtosis = float(self.details["challenger_error_kurtosis"])
+                extra = {"challenger_error_kurtosis": kurtosis}
+                suggestion += (", or decide on mae, which heavy tails affect far less than "
+                               "squared errors")
+            out.append(Finding(
+                "champion_min_events", "warning",
+                message=f"only {self.n_events} {what} for {self.metric}, which needs at least "
+                        f"{self.min_events}"
+                        + (f" with the challenger's errors this heavy-tailed (kurtosis "
+                           f"{extra['challenger_error_kurtosis']:.3g})" if tails else "")
+                        + " for its interval and test to hold their level: the challenger "
+                        "cannot be promoted on this test set",
+                n_rows=self.n_rows, threshold=self.min_events, suggestion=suggestion,
+                details={"metric": self.metric, "events": self.n_events,
+                         "min_events": self.min_events, "events_kind": what, **extra}))
         if self.n_boot and self.n_boot_valid < 0.95 * self.n_boot:
             out.append(Finding(
                 "champion_bootstrap", "warning",
@@ -169,8 +218,9 @@ class ChampionChallengerResult(Report):
 
     def _notes(self) -> Sequence[str]:
         return (f"Decision: {self.decision}. {self.reason[:1].upper()}{self.reason[1:]}.",
-                f"{self.n_rows} rows, {self.n_boot} paired bootstrap resamples; differences "
-                "are signed so that positive means the challenger is better.")
+                f"{self.n_rows} rows, {self.n_boot} paired bootstrap resamples (BCa "
+                "interval); differences are signed so that positive means the challenger is "
+                "better.")
 
     def _plots(self) -> Sequence[Plot]:
         diffs = self.differences[np.isfinite(self.differences)]
@@ -200,7 +250,8 @@ class ChampionChallengerResult(Report):
             "confidence": self.confidence, "p_value": self.p_value, "test": self.test,
             "statistic": self.statistic, "alpha": self.alpha, "decision": self.decision,
             "reason": self.reason, "n_rows": self.n_rows, "n_boot": self.n_boot,
-            "n_boot_valid": self.n_boot_valid, "details": dict(self.details),
+            "n_boot_valid": self.n_boot_valid, "n_events": self.n_events,
+            "min_events": self.min_events, "details": dict(self.details),
         }
 
 
@@ -319,17 +370,20 @@ def _fmt(value: float) -> str:
 
 
 def _reason(metric: str, diff: float, low: float, high: float, p: float, test: str,
-            alpha: float, confidence: float, failed: list[tuple[str, float, float]]) -> tuple[str, str]:
+            alpha: float, confidence: float, failed: list[tuple[str, float, float]],
+            short: str | None) -> tuple[str, str]:
     ci = f"{confidence:.0%} CI [{_fmt(low)}, {_fmt(high)}]"
     stats_text = f"difference {diff:+.4g}, {ci}, {test} p = {p:.3g}"
     guard_text = "; ".join(f"{g} worse by {_fmt(-d)} (tolerance {_fmt(t)})" for g, d, t in failed)
     better = diff > 0 and low > 0 and p < alpha
-    if better and not failed:
+    if better and not failed and short is None:
         return "promote", f"the challenger is significantly better on {metric} ({stats_text})"
-    if better:
+    if short is not None:
+        why = f"{short}, so the champion is kept whatever the numbers say ({stats_text})"
+    elif better:
         return "keep", (f"the challenger is better on {metric} ({stats_text}) but worse on "
                         f"guard metric(s): {guard_text}")
-    if not diff > 0:
+    elif not diff > 0:
         why = f"the challenger is not better on {metric} ({stats_text})"
     elif not low > 0:
         why = f"the improvement on {metric} is not significant: the interval includes 0 ({stats_text})"
@@ -338,6 +392,136 @@ def _reason(metric: str, diff: float, low: float, high: float, p: float, test: s
     if failed:
         why += f"; it is also worse on guard metric(s): {guard_text}"
     return "keep", why
+
+
+def _too_few(metric: str, target: cm.Target, preds: Sequence[cm.Predictions],
+             details: dict[str, Any]) -> tuple[int, int, str, str | None]:
+    """Events, the minimum, what they are, and the sentence saying they are too few.
+
+    The minimum is :data:`~._champion_metrics.MIN_EVENTS`; squared-error
+    metrics also need :func:`~._champion_metrics.tail_min_rows` of the
+    challenger's error kurtosis (both kurtoses go to ``details``).
+    """
+    have, what = cm.events(metric, target)
+    need = cm.MIN_EVENTS[metric]
+    tail = ""
+    if metric in cm.SQUARED_ERROR:
+        kurtosis = [cm.error_kurtosis(target, p) for p in preds]
+        details.update(champion_error_kurtosis=kurtosis[0], challenger_error_kurtosis=kurtosis[1])
+        by_tail = cm.tail_min_rows(kurtosis[1])
+        if by_tail > need:
+            need = by_tail
+            details["min_events_rule"] = "error tails"
+            tail = (f" with errors as heavy-tailed as the challenger's (kurtosis "
+                    f"{kurtosis[1]:.3g}, 3 for Gaussian errors)")
+    details["min_events"] = need
+    if have >= need:
+        return have, need, what, None
+    return have, need, what, (f"too few events for {metric}: the test set has {have} {what}, "
+                              f"and {metric} needs at least {need}{tail} for its interval and "
+                              "test to hold their level")
+
+
+def _swappable(metric: str, target: cm.Target, plan_a: Any, plan_b: Any) -> bool:
+    """Whether the two models' per-row columns mean the same thing, so rows can swap.
+
+    Multiclass precision, recall and F1 average over the labels each model
+    predicts, so their columns differ between models; every other column plan
+    (binary label metrics, balanced accuracy, probability and regression
+    metrics) lines up.
+    """
+    if plan_a.columns is None or plan_b.columns is None:
+        return False
+    if metric in ("precision", "recall", "f1") and not target.binary:
+        return False
+    return bool(plan_a.columns.shape == plan_b.columns.shape)
+
+
+def _compare(target: cm.Target, preds: Sequence[cm.Predictions], metrics: list[str], *,
+             n_boot: int, rng: np.random.Generator, alpha: float, confidence: float,
+             tolerances: Mapping[str, float]) -> ChampionChallengerResult:
+    """The comparison itself, on validated predictions (the calibration tests call it)."""
+    name, guards = metrics[0], metrics[1:]
+    n = target.n
+    plans = PlanSet([cm.plan(m, target, p) for m in metrics for p in preds], n_rows=n)
+    point = [cm.point(m, target, p) for m in metrics for p in preds]
+
+    signs = np.array([1.0 if cm.METRICS[m][1] else -1.0 for m in metrics])
+    parts: list[list[np.ndarray]] = [[] for _ in metrics]
+    for counts in count_chunks(n, int(n_boot), rng):
+        values = plans.evaluate(counts)
+        for i in range(len(metrics)):
+            parts[i].append(signs[i] * (values[2 * i + 1] - values[2 * i]))
+    boot = [np.concatenate(chunks) for chunks in parts]
+    jack = plans.jackknife()
+    diffs = [float(signs[i] * (point[2 * i + 1] - point[2 * i])) for i in range(len(metrics))]
+    intervals = [bca(boot[i], diffs[i], signs[i] * (jack[2 * i + 1] - jack[2 * i]))
+                 for i in range(len(metrics))]
+
+    champ, chall, diff = point[0], point[1], diffs[0]
+    low, high = intervals[0].interval(confidence)
+    details: dict[str, Any] = {"interval": "bca", "bca_z0": intervals[0].z0,
+                               "bca_acceleration": intervals[0].acceleration}
+    have, need, what, short = _too_few(name, target, preds, details)
+    details.update(events=have, events_kind=what)
+    statistic: float | None = None
+    if name == "accuracy":
+        assert preds[0].labels is not None
+        assert preds[1].labels is not None
+        mc = mcnemar(preds[0].labels == target.values, preds[1].labels == target.values)
+        p_value, test, statistic = mc.p_value, mc.method, mc.statistic
+        details.update(only_champion_correct=mc.only_champion,
+                       only_challenger_correct=mc.only_challenger)
+    elif name == "roc_auc" and target.binary:
+        assert preds[0].score is not None
+        assert preds[1].score is not None
+        if have >= DELONG_MIN_EVENTS:
+            dl = delong(target.positive, preds[0].score, preds[1].score)
+            p_value, test, statistic = dl.p_value, "delong", dl.statistic
+            details["delong_variance"] = dl.variance
+        else:
+            perm = rank_permutation(target.positive, preds[0].score, preds[1].score,
+                                    int(n_boot), rng, metric="roc_auc")
+            p_value, test, statistic = perm.p_value, "permutation", perm.statistic
+            details["n_permutations"] = perm.n_permutations
+    elif name == "pr_auc" and target.binary:
+        assert preds[0].score is not None
+        assert preds[1].score is not None
+        perm = rank_permutation(target.positive, preds[0].score, preds[1].score,
+                                int(n_boot), rng, metric="pr_auc")
+        p_value, test, statistic = perm.p_value, "permutation", perm.statistic
+        details["n_permutations"] = perm.n_permutations
+    elif _swappable(name, target, plans.plans[0], plans.plans[1]):
+        perm = swap_permutation(plans.plans[0], plans.plans[1], float(signs[0]), int(n_boot),
+                                rng)
+        p_value, test, statistic = perm.p_value, "permutation", perm.statistic
+        details["n_permutations"] = perm.n_permutations
+    else:
+        p_value, test = intervals[0].p_value(0.0), "bootstrap"
+
+    rows = []
+    failed: list[tuple[str, float, float]] = []
+    for i, g in enumerate(guards, start=1):
+        g_low, g_high = intervals[i].interval(confidence)
+        ok = bool(diffs[i] >= -tolerances[g])
+        if not ok:
+            failed.append((g, diffs[i], tolerances[g]))
+        rows.append({"metric": g, "champion": point[2 * i], "challenger": point[2 * i + 1],
+                     "difference": diffs[i], "ci_low": g_low, "ci_high": g_high,
+                     "tolerance": tolerances[g], "passed": ok})
+    guard_table = pd.DataFrame(rows, columns=_GUARD_COLUMNS)
+    decision, reason = _reason(name, diff, low, high, p_value, test, alpha, confidence, failed,
+                               short)
+    return ChampionChallengerResult(
+        title=f"Champion vs challenger on {name}",
+        metric=name, higher_is_better=bool(cm.METRICS[name][1]),
+        champion_score=champ, challenger_score=chall, difference=diff,
+        ci_low=low, ci_high=high, confidence=confidence, p_value=float(p_value), test=test,
+        statistic=statistic, alpha=alpha, decision=decision, reason=reason, guards=guard_table,
+        n_rows=n, n_boot=int(n_boot), n_boot_valid=int(np.isfinite(boot[0]).sum()),
+        n_events=have, min_events=need,
+        differences=boot[0], details=details,
+    )
 
 
 def compare_champion(
@@ -360,16 +544,29 @@ def compare_champion(
     Both fitted models predict ``X`` once each; the comparison is paired.
 
     - The **paired bootstrap** resamples rows ``n_boot`` times and scores
-      both models on every resample; the percentile interval of the
-      difference at ``confidence`` is reported.
+      both models on every resample; the BCa interval of the difference at
+      ``confidence`` is reported (bias correction from the resamples,
+      acceleration from the jackknife).
     - The **p-value** of "no difference" comes from McNemar's test for
       ``accuracy`` (exact binomial below 25 discordant rows, chi-square with
-      continuity correction above), DeLong's test for binary ``roc_auc``, and
-      the bootstrap distribution for every other metric (multiclass
-      ``roc_auc`` included).
+      continuity correction above); for binary ``roc_auc`` from DeLong's
+      test, or, with fewer than 50 rows in the smaller class, a paired
+      rank-swap permutation test (``n_boot`` permutations), as for binary
+      ``pr_auc`` at any size; for metrics built from per-row values (log
+      loss, Brier, MAE, MSE, RMSE, R², balanced accuracy, binary precision,
+      recall and F1) from the paired swap permutation test; otherwise
+      (multiclass ranking metrics and P/R/F1) from the BCa interval
+      inverted.
     - The **decision** is ``"promote"`` only when the challenger is better,
-      the interval lies above 0 *and* ``p < alpha``, and no guard metric is
-      worse by more than its tolerance. Otherwise ``"keep"``, with the reason.
+      the interval lies above 0 *and* ``p < alpha``, the test set has at
+      least the metric's minimum number of events, and no guard metric is
+      worse by more than its tolerance. Otherwise ``"keep"``, with the
+      reason. A challenger that is not better is promoted in at most
+      ``alpha / 2`` of test sets of at least the minimum size (the
+      challenger's side of the two-sided test; see docs/champion.md for
+      the conditions and the simulations). For ``mse``, ``rmse`` and
+      ``r2`` the minimum grows with the kurtosis of the challenger's
+      errors: heavy tails keep the champion (decide on ``mae`` then).
 
     Parameters
     ----------
@@ -399,9 +596,10 @@ def compare_champion(
     tolerance : float or mapping of str to float, default=0.01
         Allowed loss on each guard metric, in the metric's units.
     alpha : float, default=0.05
-        Significance level of the test.
+        Significance level of the two-sided test; promoting a challenger that
+        is not better happens at most ``alpha / 2`` of the time.
     confidence : float, default=0.95
-        Level of the bootstrap interval.
+        Level of the BCa bootstrap interval.
     pos_label : label, optional
         Positive class of a binary target; default the larger label.
 
@@ -469,58 +667,5 @@ def compare_champion(
     needs = {cm.METRICS[m][0] for m in metrics}
     preds = [cm.predict(model, X, who, needs, target)
              for model, who in ((champion, "champion"), (challenger, "challenger"))]
-    plans = PlanSet([cm.plan(m, target, p) for m in metrics for p in preds])
-    n = target.n
-    point = [cm.point(m, target, p) for m in metrics for p in preds]
-
-    signs = np.array([1.0 if cm.METRICS[m][1] else -1.0 for m in metrics])
-    parts: list[list[np.ndarray]] = [[] for _ in metrics]
-    for counts in count_chunks(n, int(n_boot), rng):
-        values = plans.evaluate(counts)
-        for i in range(len(metrics)):
-            parts[i].append(signs[i] * (values[2 * i + 1] - values[2 * i]))
-    boot = [np.concatenate(chunks) for chunks in parts]
-
-    champ, chall = point[0], point[1]
-    diff = float(signs[0] * (chall - champ))
-    low, high = percentile_interval(boot[0], confidence)
-    details: dict[str, Any] = {}
-    statistic: float | None = None
-    if name == "accuracy":
-        assert preds[0].labels is not None
-        assert preds[1].labels is not None
-        mc = mcnemar(preds[0].labels == target.values, preds[1].labels == target.values)
-        p_value, test, statistic = mc.p_value, mc.method, mc.statistic
-        details = {"only_champion_correct": mc.only_champion,
-                   "only_challenger_correct": mc.only_challenger}
-    elif name == "roc_auc" and target.binary:
-        assert preds[0].score is not None
-        assert preds[1].score is not None
-        dl = delong(target.positive, preds[0].score, preds[1].score)
-        p_value, test, statistic = dl.p_value, "delong", dl.statistic
-        details = {"delong_variance": dl.variance}
-    else:
-        p_value, test = bootstrap_p_value(boot[0]), "bootstrap"
-
-    rows = []
-    failed: list[tuple[str, float, float]] = []
-    for i, g in enumerate(guards, start=1):
-        g_diff = float(signs[i] * (point[2 * i + 1] - point[2 * i]))
-        g_low, g_high = percentile_interval(boot[i], confidence)
-        ok = bool(g_diff >= -tolerances[g])
-        if not ok:
-            failed.append((g, g_diff, tolerances[g]))
-        rows.append({"metric": g, "champion": point[2 * i], "challenger": point[2 * i + 1],
-                     "difference": g_diff, "ci_low": g_low, "ci_high": g_high,
-                     "tolerance": tolerances[g], "passed": ok})
-    guard_table = pd.DataFrame(rows, columns=_GUARD_COLUMNS)
-    decision, reason = _reason(name, diff, low, high, p_value, test, alpha, confidence, failed)
-    return ChampionChallengerResult(
-        title=f"Champion vs challenger on {name}",
-        metric=name, higher_is_better=bool(cm.METRICS[name][1]),
-        champion_score=champ, challenger_score=chall, difference=diff,
-        ci_low=low, ci_high=high, confidence=confidence, p_value=float(p_value), test=test,
-        statistic=statistic, alpha=alpha, decision=decision, reason=reason, guards=guard_table,
-        n_rows=n, n_boot=int(n_boot), n_boot_valid=int(np.isfinite(boot[0]).sum()),
-        differences=boot[0], details=details,
-    )
+    return _compare(target, preds, metrics, n_boot=int(n_boot), rng=rng, alpha=alpha,
+                    confidence=confidence, tolerances=tolerances)

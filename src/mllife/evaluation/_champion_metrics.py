@@ -16,6 +16,7 @@ two equal).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -44,6 +45,81 @@ METRICS: Mapping[str, tuple[str, bool]] = MappingProxyType({
 
 def is_regression(metric: str) -> bool:
     return METRICS[metric][0] == "value"
+
+
+#: Metrics whose uncertainty is driven by the smallest class rather than by all rows.
+_CLASS_EVENTS = frozenset({"roc_auc", "pr_auc", "recall", "precision", "f1",
+                           "balanced_accuracy"})
+
+#: The fewest events (see :func:`events`) at which each metric's interval and test hold
+#: their level in the calibration simulations (tests/calibration/test_champion.py and
+#: docs/champion.md, "Small test sets"). Below it compare_champion keeps the champion.
+MIN_EVENTS: Mapping[str, int] = MappingProxyType({
+    "accuracy": 30, "log_loss": 100, "brier": 100,
+    "mae": 30, "mse": 100, "rmse": 100, "r2": 100,
+    "roc_auc": 10, "pr_auc": 50, "recall": 10, "precision": 10, "f1": 10,
+    "balanced_accuracy": 10,
+})
+
+
+#: Squared-error metrics: on top of :data:`MIN_EVENTS`, they need rows in proportion to the
+#: tail of the challenger's errors (see :func:`tail_min_rows`).
+SQUARED_ERROR = frozenset({"mse", "rmse", "r2"})
+
+#: ``n >= TAIL_ROWS_FACTOR * (kurtosis - 1) ** TAIL_ROWS_POWER``: the rows a squared-error
+#: comparison needs when the challenger's errors have sample kurtosis ``kurtosis``
+#: (Pearson's, 3 for Gaussian errors). Fitted on the null simulations of docs/champion.md
+#: ("Heavy-tailed errors"); the power 5 keeps errors without a finite fourth moment (t3,
+#: whose sample kurtosis grows like n ** (1/3)) refused as the test set grows.
+TAIL_ROWS_FACTOR = 2.0
+TAIL_ROWS_POWER = 5
+
+
+def error_kurtosis(target: Target, pred: Predictions) -> float:
+    """Pearson's sample kurtosis of a regressor's errors, ``m4 / m2**2`` about their mean.
+
+    3 for Gaussian errors, larger for heavier tails, at most about ``n``. Errors
+    that do not vary (a constant offset) have no tail: 1, the smallest kurtosis.
+    """
+    assert pred.labels is not None
+    err = np.asarray(pred.labels, dtype=float) - np.asarray(target.values, dtype=float)
+    u = err - err.mean()
+    m2 = float(np.mean(u * u))
+    scale = max(float(np.mean(err * err)), float(np.finfo(float).tiny))
+    if m2 <= 1e-24 * scale:
+        return 1.0
+    return float(np.mean(u ** 4) / (m2 * m2))
+
+
+def tail_min_rows(kurtosis: float) -> int:
+    """Rows a squared-error comparison needs at this error kurtosis.
+
+    ``ceil(TAIL_ROWS_FACTOR * (kurtosis - 1) ** TAIL_ROWS_POWER)``: 64 rows
+    at kurtosis 3 (Gaussian errors), 195 at 3.5, 486 at 4, 2,048 at 5 and
+    6,250 at 6 (Laplace errors).
+
+    >>> tail_min_rows(3.0), tail_min_rows(4.0), tail_min_rows(6.0)
+    (64, 486, 6250)
+    """
+    return math.ceil(TAIL_ROWS_FACTOR * max(kurtosis - 1.0, 0.0) ** TAIL_ROWS_POWER)
+
+
+def events(metric: str, target: Target) -> tuple[int, str]:
+    """How many events ``metric`` has on ``target``, and what they are.
+
+    Class-based metrics (ROC-AUC, PR-AUC, precision, recall, F1, balanced
+    accuracy) count the rows of the smallest class of ``y`` (binary: the
+    fewer of positives and negatives); the others count rows.
+    """
+    if metric in _CLASS_EVENTS and target.classes is not None:
+        if target.binary:
+            pos = int(np.count_nonzero(target.positive))
+            if pos <= target.n - pos:
+                return pos, "positive rows"
+            return target.n - pos, "negative rows"
+        _, counts = np.unique(pd.factorize(target.values)[0], return_counts=True)
+        return int(counts.min()), "rows in the smallest class"
+    return target.n, "rows"
 
 
 @dataclass(frozen=True)
@@ -307,10 +383,11 @@ def _value_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
     if metric == "rmse":
         return Plan((err ** 2)[:, None], lambda s: np.sqrt(s[:, 0] / n))
     yc = target.centered   # centred once: the total sum of squares is shift invariant
-    cols = np.column_stack([err ** 2, yc, yc ** 2])
+    # The weight total (last column) rather than n: the jackknife leaves rows out.
+    cols = np.column_stack([err ** 2, yc, yc ** 2, np.ones(n)])
 
     def r2(s: np.ndarray) -> np.ndarray:
-        sst = s[:, 2] - s[:, 1] ** 2 / n
+        sst = s[:, 2] - s[:, 1] ** 2 / s[:, 3]
         scale = max(float(np.max(s[:, 2])), 1e-300)
         return np.where(sst > 1e-12 * scale, 1.0 - s[:, 0] / np.where(sst > 0, sst, 1.0), np.nan)
 

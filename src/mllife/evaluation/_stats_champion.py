@@ -1,10 +1,14 @@
-"""Paired tests behind :func:`compare_champion`: McNemar, DeLong and the bootstrap.
+"""Paired tests behind :func:`compare_champion`: McNemar, DeLong, permutation, BCa.
 
 Everything is vectorised: McNemar and DeLong are O(n log n) at most, and the
 paired bootstrap draws its resamples in chunks as a matrix of counts (how often
 each row is drawn in each resample), so any metric that is a function of
 per-row sums is one matrix product per chunk, and ranking metrics (ROC-AUC,
-average precision) are a sort done once plus cumulative sums per chunk.
+average precision) are a sort done once plus cumulative sums per chunk. The
+jackknife behind the BCa acceleration reuses the same plans: leave-one-out
+sums for sum-type metrics (exact, O(n)), leave-group-out weights for ranking
+metrics. The paired permutation test of ROC-AUC ranks every permutation at
+once, one chunk of permutations at a time.
 """
 
 from __future__ import annotations
@@ -14,13 +18,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 #: Below this many discordant pairs McNemar uses the exact binomial test.
 MCNEMAR_EXACT_BELOW = 25
 
+#: Binary ROC-AUC uses DeLong's test from this many rows in the smaller class on, and the
+#: paired permutation test below it (DeLong's normal approximation rejects too often
+#: with few positives; see tests/calibration/test_champion.py).
+DELONG_MIN_EVENTS = 50
+
+#: Work budget of the permutation test: at most this many ranked entries in all, so
+#: ``min(n_permutations, PERMUTATION_CELLS // n)`` permutations (at least 200) are drawn.
+#: The p-value ``(1 + extreme) / (1 + permutations)`` is valid for any number of them.
+PERMUTATION_CELLS = 20_000_000
+
 #: Upper bound on the entries of one chunk of the count matrix (4 MB of float32 counts).
 CHUNK_CELLS = 1_000_000
+
+#: Ranking metrics' jackknife leaves out one of at most this many groups of rows
+#: (row ``i`` in group ``i % JACK_GROUPS``); below it, one row at a time.
+JACK_GROUPS = 200
 
 
 @dataclass(frozen=True)
@@ -251,10 +269,15 @@ class PlanSet:
     exact while every sum stays below 2**24; other columns in float64.
     """
 
-    def __init__(self, plans: list[Plan]) -> None:
+    def __init__(self, plans: list[Plan], n_rows: int | None = None) -> None:
         self.plans = plans
         blocks = [p.columns for p in plans if p.columns is not None]
-        columns = np.hstack(blocks).astype(np.float64) if blocks else np.empty((0, 0))
+        if n_rows is None:
+            if not blocks:
+                raise ValueError("n_rows is needed when no plan has per-row columns")
+            n_rows = int(blocks[0].shape[0])
+        self.n_rows = n_rows
+        columns = np.hstack(blocks).astype(np.float64) if blocks else np.empty((n_rows, 0))
         self.n_columns = columns.shape[1]
         n = columns.shape[0]
         exact = np.all(columns == np.round(columns), axis=0) & (
@@ -274,6 +297,40 @@ class PlanSet:
             sums[:, self.float_idx] = (self.float_columns_t @ w.float64().T).T
         return sums
 
+    def jackknife(self) -> list[np.ndarray]:
+        """Each plan's jackknife values, one per left-out row or group of rows.
+
+        Plans of per-row columns leave out one row at a time, exactly, from the
+        column totals (``n`` values, O(n) work). Ranking plans leave out one of
+        ``G = min(n, JACK_GROUPS)`` groups of rows (row ``i`` in group
+        ``i % G``): ``G`` weighted evaluations, the leave-one-out jackknife
+        when ``n <= JACK_GROUPS``. Both plans of one metric are of the same
+        kind, so their values pair up.
+        """
+        out: list[np.ndarray | None] = [None] * len(self.plans)
+        for i, plan in enumerate(self.plans):
+            if plan.columns is not None and plan.combine is not None:
+                cols = np.asarray(plan.columns, dtype=np.float64)
+                loo = cols.sum(axis=0, keepdims=True) - cols
+                out[i] = np.asarray(plan.combine(loo), dtype=float)
+        direct = [i for i, plan in enumerate(self.plans) if out[i] is None]
+        if direct:
+            n = self.n_rows
+            groups = min(n, JACK_GROUPS)
+            group_of = np.arange(n) % groups
+            per_chunk = max(1, CHUNK_CELLS // max(n, 1))
+            parts: dict[int, list[np.ndarray]] = {i: [] for i in direct}
+            for start in range(0, groups, per_chunk):
+                ids = np.arange(start, min(groups, start + per_chunk))
+                w = Weights((group_of[None, :] != ids[:, None]).astype(np.float32))
+                for i in direct:
+                    fn = self.plans[i].direct
+                    assert fn is not None
+                    parts[i].append(np.asarray(fn(w), dtype=float))
+            for i in direct:
+                out[i] = np.concatenate(parts[i])
+        return [np.asarray(v) for v in out]
+
     def evaluate(self, counts: np.ndarray) -> list[np.ndarray]:
         """Each plan's metric values for every row of ``counts``."""
         w = Weights(counts)
@@ -292,26 +349,287 @@ class PlanSet:
         return out
 
 
-def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    """The percentile bootstrap interval of the finite ``values``."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return float("nan"), float("nan")
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(finite, [tail, 1.0 - tail])
-    return float(low), float(high)
+def _ties(values: np.ndarray, at: float) -> tuple[int, int]:
+    """How many ``values`` lie below ``at``, and how many equal it up to rounding."""
+    tol = 1e-12 * max(1.0, float(np.max(np.abs(values))), abs(at))
+    below = int(np.count_nonzero(values < at - tol))
+    equal = int(np.count_nonzero(np.abs(values - at) <= tol))
+    return below, equal
 
 
-def bootstrap_p_value(values: np.ndarray) -> float:
-    """Two-sided bootstrap p-value of "the difference is zero".
+@dataclass(frozen=True)
+class BCa:
+    """A bootstrap distribution with its BCa bias correction and acceleration.
 
-    Twice the smaller share of resampled differences on either side of zero
-    (with the +1 correction, so it is never exactly 0): the smallest ``alpha``
-    at which the percentile interval of level ``1 - alpha`` excludes zero.
+    Efron's bias-corrected and accelerated interval (Efron 1987; Efron &
+    Tibshirani 1993, ch. 14; DiCiccio & Efron 1996): ``z0`` is the normal
+    quantile of the share of resampled values below the observed one (ties
+    count half, which matters for discrete metrics such as accuracy), the
+    acceleration ``a`` is the skewness of the jackknife values,
+    ``sum(U**3) / (6 * sum(U**2) ** 1.5)`` with ``U = mean(jack) - jack``.
+    The interval at level ``1 - 2 t`` is the pair of bootstrap quantiles at
+    ``Phi(z0 + (z0 + z) / (1 - a (z0 + z)))`` for ``z = Phi^-1(t)`` and
+    ``Phi^-1(1 - t)``; :meth:`p_value` inverts it.
     """
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return float("nan")
-    below = np.count_nonzero(finite <= 0)
-    above = np.count_nonzero(finite >= 0)
-    return float(min(1.0, 2.0 * (min(below, above) + 1) / (finite.size + 1)))
+
+    values: np.ndarray   # finite bootstrap values
+    observed: float
+    z0: float
+    acceleration: float
+
+    @property
+    def n(self) -> int:
+        return int(self.values.size)
+
+    def interval(self, confidence: float) -> tuple[float, float]:
+        """The BCa interval at ``confidence`` (NaN when no resample is finite)."""
+        if self.n == 0:
+            return float("nan"), float("nan")
+        tail = (1.0 - confidence) / 2.0
+        z = special.ndtri(np.array([tail, 1.0 - tail]))
+        u = self.z0 + z
+        denom = 1.0 - self.acceleration * u
+        with np.errstate(divide="ignore", invalid="ignore"):
+            levels = special.ndtr(self.z0 + u / denom)
+        # Past the pole of the transform the endpoint runs to the end of the distribution.
+        levels = np.where(denom > 0, levels, [0.0, 1.0])
+        low, high = np.quantile(self.values, levels)
+        return float(low), float(high)
+
+    def one_sided_p(self, null: float = 0.0) -> float:
+        """The smallest ``t`` at which the BCa lower bound of level ``1 - t`` exceeds ``null``.
+
+        The one-sided p-value of "the true value is at most ``null``"; with
+        ``a = z0 = 0`` it is the share of resampled values at or below ``null``.
+        """
+        if self.n == 0:
+            return float("nan")
+        below, equal = _ties(self.values, null)
+        share = (below + 0.5 * equal) / self.n
+        share = min(max(share, 0.5 / self.n), 1.0 - 0.5 / self.n)
+        w = float(special.ndtri(share)) - self.z0
+        denom = 1.0 + self.acceleration * w
+        if denom <= 0:   # beyond every BCa endpoint on that side
+            return 0.0 if w < 0 else 1.0
+        return float(special.ndtr(w / denom - self.z0))
+
+    def p_value(self, null: float = 0.0) -> float:
+        """Two-sided p-value of "the true value is ``null``": the smallest ``1 - confidence``
+        at which the BCa interval excludes ``null`` (at least ``1 / (n + 1)``)."""
+        one = self.one_sided_p(null)
+        if not np.isfinite(one):
+            return float("nan")
+        return float(min(1.0, max(2.0 * min(one, 1.0 - one), 1.0 / (self.n + 1))))
+
+
+def bca(values: np.ndarray, observed: float, jackknife: np.ndarray) -> BCa:
+    """The :class:`BCa` of bootstrap ``values`` of a statistic observed at ``observed``.
+
+    ``jackknife`` holds the statistic with one row (or one group of rows) left
+    out; non-finite values in either array are ignored. When every jackknife
+    value is equal the acceleration is 0.
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0 or not np.isfinite(observed):
+        return BCa(finite, float(observed), 0.0, 0.0)
+    below, equal = _ties(finite, observed)
+    share = (below + 0.5 * equal) / finite.size
+    share = min(max(share, 0.5 / finite.size), 1.0 - 0.5 / finite.size)
+    jack = np.asarray(jackknife, dtype=float)
+    jack = jack[np.isfinite(jack)]
+    u = jack.mean() - jack if jack.size else jack
+    ss = float(np.sum(u * u))
+    accel = float(np.sum(u ** 3) / (6.0 * ss ** 1.5)) if ss > 1e-300 else 0.0
+    return BCa(finite, float(observed), float(special.ndtri(share)), accel)
+
+
+# ---- the paired permutation tests of ROC-AUC and PR-AUC ---------------------------------
+
+
+@dataclass(frozen=True)
+class PermutationResult:
+    """A paired permutation test of ``metric_b - metric_a``."""
+
+    statistic: float     # metric_b - metric_a (signed as the caller asked)
+    p_value: float
+    n_permutations: int
+
+
+def _rank_auc(ranks: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """ROC-AUC of every row of ``ranks`` (``(p, n)`` scores), midranks for ties."""
+    r = stats.rankdata(ranks, method="average", axis=-1)
+    m = int(pos.sum())
+    k = r.shape[-1] - m
+    return (r[..., pos].sum(axis=-1) - m * (m + 1) / 2.0) / (m * k)
+
+
+def _rank_average_precision(scores: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Average precision of every row of ``scores`` (``(p, n)``), as scikit-learn's.
+
+    ``AP = mean over positives i of TP(s >= s_i) / N(s >= s_i)``: tied scores
+    form one threshold, so every row of a tie counts as above. One sort per
+    row; the end of each tie group comes from a reversed running minimum.
+    """
+    scores = np.atleast_2d(scores)
+    n = scores.shape[-1]
+    order = np.argsort(-scores, axis=-1, kind="stable")
+    ordered = np.take_along_axis(scores, order, axis=-1)
+    pos_ordered = pos[order]
+    tp = np.cumsum(pos_ordered, axis=-1)
+    last = np.ones(ordered.shape, dtype=bool)      # last row of its tie group
+    last[..., :-1] = ordered[..., 1:] != ordered[..., :-1]
+    end = np.where(last, np.arange(n), n)
+    end = np.minimum.accumulate(end[..., ::-1], axis=-1)[..., ::-1]
+    precision = np.take_along_axis(tp, end, axis=-1) / (end + 1.0)
+    return np.sum(precision, axis=-1, where=pos_ordered) / float(pos.sum())
+
+
+_RANK_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "roc_auc": _rank_auc, "pr_auc": _rank_average_precision}
+
+
+def _swap_keys(slots: np.ndarray, swap: np.ndarray, coin: np.ndarray) -> np.ndarray:
+    """Integer sort keys of one swapped rank vector, cross-model ties ordered at random.
+
+    ``slots`` holds the vector's ranks as dense integers (equal ranks equal)
+    and ``swap`` marks the rows whose ranks came from the other model. A
+    swapped vector holds ranks of both models, so rank ``r`` of one can meet
+    rank ``r`` of the other: an artefact of the swap, not a tie of the
+    scores, and average precision, which counts a tie as one threshold,
+    would be lowered by it in every permutation. Key ``2 slot`` or ``2 slot
+    + 1`` keeps the order of the ranks, and ``coin`` (one per permutation and
+    rank value) decides whether the swapped or the unswapped entries of a
+    rank take the upper key: such entries are ordered at random, never past
+    a different rank, and ties within one model stay ties. Both vectors of a
+    permutation use the same coins, so exchanging the two models mirrors the
+    test exactly.
+    """
+    return 2 * slots + (swap != np.take_along_axis(coin, slots, axis=1))
+
+
+def _keyed_average_precision(keys: np.ndarray, pos: np.ndarray, n_keys: int) -> np.ndarray:
+    """Average precision of every row of integer ``keys`` (higher key ranks higher).
+
+    Counting instead of sorting: per row, the rows and the positives at or
+    above each key are reversed cumulative sums of one ``bincount``, so a
+    chunk of permutations costs O(b (n + n_keys)). Equal keys form one
+    threshold, as in scikit-learn.
+    """
+    b = keys.shape[0]
+    flat = keys + (np.arange(b) * n_keys)[:, None]
+    size = b * n_keys
+    at_or_above = np.bincount(flat.ravel(), minlength=size).reshape(b, n_keys)[:, ::-1]
+    np.cumsum(at_or_above, axis=1, out=at_or_above)
+    flat_pos = flat[:, pos]
+    tp_at_or_above = np.bincount(flat_pos.ravel(), minlength=size).reshape(b, n_keys)[:, ::-1]
+    np.cumsum(tp_at_or_above, axis=1, out=tp_at_or_above)
+    rev = n_keys - 1 - keys[:, pos]
+    precision = (np.take_along_axis(tp_at_or_above, rev, axis=1)
+                 / np.take_along_axis(at_or_above, rev, axis=1))
+    return precision.mean(axis=1)
+
+
+def rank_permutation(positive: np.ndarray, score_a: np.ndarray, score_b: np.ndarray,
+                     n_permutations: int, rng: np.random.Generator, *,
+                     metric: str = "roc_auc") -> PermutationResult:
+    """Paired rank-swap permutation test of equal ROC-AUC or PR-AUC.
+
+    Each model's scores are replaced by their ranks (midranks for ties: both
+    metrics depend on the ordering only, and the two models' scales become
+    comparable); each permutation swaps the two models' ranks on a random
+    half of the rows, independently per row, and recomputes ``metric_b -
+    metric_a`` (Bandos, Rockette & Gur 2005 for ROC-AUC; the same swap for
+    average precision, scikit-learn's step-wise PR-AUC, where a rank of one
+    model meeting the same rank of the other is ordered at random, see
+    :func:`_swap_keys`). The two-sided p-value is
+    ``(1 + #{|d*| >= |d|}) / (1 + B)`` with ``B = n_permutations``, or
+    fewer on large tables (see :data:`PERMUTATION_CELLS`). Valid for any
+    number of positives when the two models' ranks are exchangeable within
+    each row, which is what "equally good" means for two models of one
+    kind; it needs no large-sample theory. (Swapping ranks rather than
+    scores makes it approximate: the calibration simulations measure it.)
+    """
+    pos = np.asarray(positive, dtype=bool)
+    n = pos.size
+    n_permutations = max(1, min(n_permutations, max(200, PERMUTATION_CELLS // max(n, 1))))
+    ranks = np.vstack([stats.rankdata(np.asarray(score_a, dtype=float)),
+                       stats.rankdata(np.asarray(score_b, dtype=float))])
+    observed = _RANK_METRICS[metric](ranks, pos)
+    d_obs = float(observed[1] - observed[0])
+    tol = 1e-12 * max(1.0, abs(d_obs))
+    cells = n
+    if metric == "pr_auc":
+        # Both models' ranks as dense integers (n of them for untied scores).
+        values, slots = np.unique(ranks, return_inverse=True)
+        slots = slots.reshape(ranks.shape)
+        n_slots = int(values.size)
+        n_keys = 2 * n_slots
+        cells = n_keys + n
+    per_chunk = max(1, min(n_permutations, CHUNK_CELLS // max(cells, 1)))
+    extreme = 0
+    done = 0
+    while done < n_permutations:
+        b = min(per_chunk, n_permutations - done)
+        swap = rng.random((b, n)) < 0.5
+        if metric == "roc_auc":
+            a_star = np.where(swap, ranks[1], ranks[0])
+            b_star = np.where(swap, ranks[0], ranks[1])
+            d_star = _rank_auc(b_star, pos) - _rank_auc(a_star, pos)
+        else:
+            coin = rng.random((b, n_slots)) < 0.5
+            keys_a = _swap_keys(np.where(swap, slots[1], slots[0]), swap, coin)
+            keys_b = _swap_keys(np.where(swap, slots[0], slots[1]), swap, coin)
+            d_star = (_keyed_average_precision(keys_b, pos, n_keys)
+                      - _keyed_average_precision(keys_a, pos, n_keys))
+        extreme += int(np.count_nonzero(np.abs(d_star) >= abs(d_obs) - tol))
+        done += b
+    return PermutationResult(d_obs, float((1 + extreme) / (1 + n_permutations)),
+                             int(n_permutations))
+
+
+def auc_permutation(positive: np.ndarray, score_a: np.ndarray, score_b: np.ndarray,
+                    n_permutations: int, rng: np.random.Generator) -> PermutationResult:
+    """Paired permutation test of equal ROC-AUC: :func:`rank_permutation` of ``roc_auc``."""
+    return rank_permutation(positive, score_a, score_b, n_permutations, rng, metric="roc_auc")
+
+
+def swap_permutation(plan_a: Plan, plan_b: Plan, sign: float, n_permutations: int,
+                     rng: np.random.Generator) -> PermutationResult:
+    """Paired permutation test of ``sign * (metric_b - metric_a)`` for two column plans.
+
+    Each permutation swaps the two models' predictions on a random half of the
+    rows, independently per row: with ``D = columns_b - columns_a`` the
+    swapped sums are ``S_a + M D`` and ``S_b - M D`` for a 0/1 matrix ``M`` of
+    swaps, so one matrix product per chunk gives every permutation. For a mean
+    of per-row losses this is the sign-flip test of the paired differences.
+    Two-sided p-value ``(1 + #{|d*| >= |d|}) / (1 + B)``, a permutation whose
+    metric is undefined counting as extreme; exact when the two models'
+    predictions are exchangeable within each row. ``B`` is capped as in
+    :func:`auc_permutation`. Both plans must hold the same per-row columns.
+    """
+    assert plan_a.columns is not None
+    assert plan_a.combine is not None
+    assert plan_b.columns is not None
+    assert plan_b.combine is not None
+    cols_a = np.asarray(plan_a.columns, dtype=np.float64)
+    cols_b = np.asarray(plan_b.columns, dtype=np.float64)
+    n = cols_a.shape[0]
+    n_permutations = max(1, min(n_permutations, max(200, PERMUTATION_CELLS // max(n, 1))))
+    delta = cols_b - cols_a
+    s_a, s_b = cols_a.sum(axis=0), cols_b.sum(axis=0)
+    d_obs = float(sign * (plan_b.combine(s_b[None, :])[0] - plan_a.combine(s_a[None, :])[0]))
+    tol = 1e-12 * max(1.0, abs(d_obs))
+    per_chunk = max(1, min(n_permutations, CHUNK_CELLS // max(n, 1)))
+    extreme = 0
+    done = 0
+    while done < n_permutations:
+        b = min(per_chunk, n_permutations - done)
+        swap = (rng.random((b, n)) < 0.5).astype(np.float64)
+        moved = swap @ delta
+        d_star = sign * (np.asarray(plan_b.combine(s_b - moved), dtype=float)
+                         - np.asarray(plan_a.combine(s_a + moved), dtype=float))
+        extreme += int(np.count_nonzero(~(np.abs(d_star) < abs(d_obs) - tol)))
+        done += b
+    return PermutationResult(d_obs, float((1 + extreme) / (1 + n_permutations)),
+                             int(n_permutations))
