@@ -52,10 +52,10 @@ def _proba(name: str, p: np.ndarray) -> cm.Predictions:
                           np.array([0, 1]), p)
 
 
-def _decide(y, p_champion, p_challenger, metric, seed):
+def _decide(y, p_champion, p_challenger, metric, seed, n_boot=N_BOOT):
     return _compare(_binary(y), [_proba("champion", p_champion),
                                  _proba("challenger", p_challenger)], [metric],
-                    n_boot=N_BOOT, rng=np.random.default_rng(seed), alpha=ALPHA,
+                    n_boot=n_boot, rng=np.random.default_rng(seed), alpha=ALPHA,
                     confidence=1 - ALPHA, tolerances={})
 
 
@@ -84,14 +84,14 @@ def _binormal(rng, n_pos, n_neg, d_a, d_b):
     return y, expit(s_a), expit(s_b)
 
 
-def _promotions(make, metric, reps, seed):
+def _promotions(make, metric, reps, seed, n_boot=N_BOOT):
     rng = np.random.default_rng(seed)
     promoted, results = 0, []
     for rep in range(reps):
         y, p_a, p_b = make(rng)
         if y.min() == y.max():   # a test set of one class cannot be compared; redraw
             y, p_a, p_b = make(rng)
-        r = _decide(y, p_a, p_b, metric, seed * 10_000 + rep)
+        r = _decide(y, p_a, p_b, metric, seed * 10_000 + rep, n_boot)
         promoted += r.decision == "promote"
         results.append(r)
     return promoted, results
@@ -279,16 +279,7 @@ def _narrow_challenger(rng, n_pos, n_neg):
 
 
 def _pr_promotions(make, reps, seed, n_boot):
-    rng = np.random.default_rng(seed)
-    promoted, results = 0, []
-    for rep in range(reps):
-        y, p_a, p_b = make(rng)
-        r = _compare(_binary(y), [_proba("champion", p_a), _proba("challenger", p_b)],
-                     ["pr_auc"], n_boot=n_boot, rng=np.random.default_rng(seed * 10_000 + rep),
-                     alpha=ALPHA, confidence=1 - ALPHA, tolerances={})
-        promoted += r.decision == "promote"
-        results.append(r)
-    return promoted, results
+    return _promotions(make, "pr_auc", reps, seed, n_boot)
 
 
 def test_equally_good_pr_auc_at_50_positives():

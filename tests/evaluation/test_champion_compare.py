@@ -412,21 +412,6 @@ def test_events_counted_per_metric(binary, metric, kind):
     assert r.details["interval"] == "bca"
 
 
-def test_roc_auc_with_few_positives_uses_the_permutation_test():
-    rng = np.random.default_rng(3)
-    y = np.r_[np.ones(12, dtype=int), np.zeros(188, dtype=int)]
-    X = np.column_stack([expit_(0.3 * y + rng.normal(size=200)),
-                         expit_(3.0 * y + rng.normal(size=200))])
-    r = compare_champion(_fit(ProbaColumn(0), y), _fit(ProbaColumn(1), y), X, y,
-                         metric="roc_auc", n_boot=500, random_state=0)
-    assert r.test == "permutation"
-    assert r.details["n_permutations"] == 500
-    assert r.statistic == pytest.approx(r.difference)
-    assert r.n_events == 12
-    assert r.decision == "promote", r.reason
-    assert r.p_value <= 2 / 501 + 1e-12
-
-
 class ValueColumn(RegressorMixin, BaseEstimator):
     """A regressor whose prediction is column ``column`` of X."""
 
@@ -506,20 +491,26 @@ def test_gaussian_errors_keep_the_fixed_minimum_on_squared_errors():
     assert r2.min_events == 100
 
 
-def test_pr_auc_with_few_positives_uses_the_permutation_test():
-    rng = np.random.default_rng(4)
-    y = np.r_[np.ones(15, dtype=int), np.zeros(135, dtype=int)]
-    X = np.column_stack([expit_(0.3 * y + rng.normal(size=150)),
-                         expit_(3.0 * y + rng.normal(size=150))])
+@pytest.mark.parametrize(("metric", "seed", "n_pos", "n", "n_boot", "score"), [
+    ("roc_auc", 3, 12, 200, 500, skm.roc_auc_score),
+    ("pr_auc", 4, 15, 150, 400, skm.average_precision_score),
+])
+def test_ranking_metrics_with_few_positives_use_the_permutation_test(metric, seed, n_pos, n,
+                                                                      n_boot, score):
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(n_pos, dtype=int), np.zeros(n - n_pos, dtype=int)]
+    X = np.column_stack([expit_(0.3 * y + rng.normal(size=n)),
+                         expit_(3.0 * y + rng.normal(size=n))])
     r = compare_champion(_fit(ProbaColumn(0), y), _fit(ProbaColumn(1), y), X, y,
-                         metric="pr_auc", n_boot=400, random_state=0)
+                         metric=metric, n_boot=n_boot, random_state=0)
     assert r.test == "permutation"
-    assert r.details["n_permutations"] == 400
+    assert r.details["n_permutations"] == n_boot
     assert r.statistic == pytest.approx(r.difference)
-    assert r.difference == pytest.approx(skm.average_precision_score(y, X[:, 1])
-                                         - skm.average_precision_score(y, X[:, 0]))
-    assert r.n_events == 15
-    assert r.p_value <= 2 / 401 + 1e-12
+    assert r.difference == pytest.approx(score(y, X[:, 1]) - score(y, X[:, 0]))
+    assert r.n_events == n_pos
+    assert r.p_value <= 2 / (n_boot + 1) + 1e-12
+    # ROC-AUC's minimum is 10 positives, PR-AUC's 50: only the first may promote.
+    assert r.decision == ("promote" if metric == "roc_auc" else "keep"), r.reason
 
 
 class NoProba(ClassifierMixin, BaseEstimator):
