@@ -30,9 +30,9 @@ correction.
 
 from __future__ import annotations
 
-import numpy as np
+from .._inference import CORRECTIONS, adjust
 
-from .._errors import InputError
+__all__ = ["CORRECTIONS", "adjust", "choose"]
 
 #: Both samples at most this size: decide on p-values; above: on effect size.
 LARGE_SAMPLE = 10_000
@@ -42,7 +42,6 @@ MISSING_CHANGE = 0.05
 UNSEEN_SHARE = 0.05
 #: Default decision thresholds of the effect sizes used by "auto" on large samples.
 AUTO_THRESHOLDS = {"wasserstein": 0.05, "jensen_shannon": 0.05}
-CORRECTIONS = ("bh", "holm", "none")
 
 
 def choose(kind: str, n_ref: int, n_cur: int, large_sample: int) -> tuple[str, str]:
@@ -51,38 +50,3 @@ def choose(kind: str, n_ref: int, n_cur: int, large_sample: int) -> tuple[str, s
     if kind == "numeric":
         return ("ks", "p") if small else ("wasserstein", "effect+p")
     return ("chi2", "p") if small else ("jensen_shannon", "effect+p")
-
-
-def adjust(p_values: np.ndarray, correction: str) -> np.ndarray:
-    """Multiple-testing adjusted p-values (NaN stays NaN).
-
-    ``"bh"``: Benjamini-Hochberg (controls the false discovery rate);
-    ``"holm"``: Holm-Bonferroni (controls the family-wise error rate);
-    ``"none"``: unchanged.
-
-    Examples
-    --------
-    >>> adjust(np.array([0.01, 0.04, np.nan, 0.03]), "bh").round(3).tolist()
-    [0.03, 0.04, nan, 0.04]
-    """
-    if correction not in CORRECTIONS:
-        raise InputError(f"correction {correction!r} is not known", expected=f"one of {', '.join(CORRECTIONS)}")
-    p = np.asarray(p_values, dtype=np.float64)
-    out = p.copy()
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0 or correction == "none":
-        return out
-    q = p[ok]
-    order = np.argsort(q, kind="stable")
-    ranked = q[order]
-    if correction == "bh":
-        scaled = ranked * m / np.arange(1, m + 1)
-        adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
-    else:
-        scaled = ranked * (m - np.arange(m))
-        adjusted = np.maximum.accumulate(scaled)
-    result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    out[ok] = result
-    return out

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
+from .._inference import draw_counts
 from . import _kernels as k
 
 #: Most cells of a permutation test (distinct values, categories or pooled-quantile bins).
@@ -152,17 +153,6 @@ def table_permutation(cells: Cells, kind: str) -> Permutation:
 
     test.max_work, test.shrink = TABLE_WORK, shrink
     return test
-
-
-def draw_counts(rng: np.random.Generator, totals: np.ndarray, n_ref: int, size: int) -> np.ndarray:
-    """``size`` draws of the reference's cell counts (multivariate hypergeometric).
-
-    numpy's ``"count"`` method costs about 0.02 us per pooled row and
-    ``"marginals"`` about 0.2 us per cell, per draw: the cheaper one is used.
-    """
-    if int(totals.sum()) < 8 * totals.size:
-        return rng.multivariate_hypergeometric(totals, n_ref, size=size, method="count")
-    return rng.multivariate_hypergeometric(totals, n_ref, size=size, method="marginals")
 
 
 # ---- statistics on cell counts (one row per draw) -----------------------------------

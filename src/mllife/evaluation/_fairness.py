@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .._frame import is_numeric
+from .._inference import adjust, draw_counts
 from ..report import Finding
 from ._inputs import Predictions
 
@@ -121,14 +122,6 @@ def _pearson(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1)
 
 
-def _draw(rng: np.random.Generator, totals: np.ndarray, k: int, size: int) -> np.ndarray:
-    """``size`` random splits of ``k`` hits over groups of ``totals`` rows (permutation null)."""
-    colors = np.rint(totals).astype(np.int64)
-    if colors.sum() < 10**9:   # numpy's limit for the exact draw
-        return rng.multivariate_hypergeometric(colors, k, size=size, method="marginals")
-    return rng.multinomial(k, colors / colors.sum(), size=size)   # sampling fraction ~ 0
-
-
 def _homogeneity(parts: list[tuple[np.ndarray, np.ndarray]]
                  ) -> tuple[float, int, float, str, list[bool]]:
     """Test that every group has the same rate, in each of independent 2 x G tables.
@@ -155,23 +148,11 @@ def _homogeneity(parts: list[tuple[np.ndarray, np.ndarray]]
     rng = np.random.default_rng(_SEED)
     null = np.zeros(N_RESAMPLES)
     for h, n in tables:   # one or two tables, each drawn N_RESAMPLES times at once
-        null += _pearson(_draw(rng, n, round(float(h.sum())), N_RESAMPLES), n)
+        null += _pearson(draw_counts(rng, np.rint(n), round(float(h.sum())), N_RESAMPLES), n)
     # Ties count as at least as extreme (the statistic is discrete); a relative slack
     # absorbs the rounding of the sums.
     extreme = np.count_nonzero(null >= statistic - 1e-9 * max(statistic, 1.0))
     return statistic, dof, (1 + extreme) / (N_RESAMPLES + 1), "monte-carlo", used
-
-
-def _holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (NaN stays NaN and does not count as a test)."""
-    out = np.full(len(p_values), np.nan)
-    ok = np.flatnonzero(np.isfinite(p_values))
-    m = len(ok)
-    if m:
-        order = ok[np.argsort(p_values[ok], kind="stable")]
-        steps = np.maximum.accumulate((m - np.arange(m)) * p_values[order])
-        out[order] = np.minimum(steps, 1.0)
-    return out
 
 
 def _binary_rates(table: pd.DataFrame) -> dict[str, list[_Rate]]:
@@ -257,7 +238,7 @@ def _judge(table: pd.DataFrame, differences: dict[str, float]) -> pd.DataFrame:
             "statistic": statistic, "dof": dof, "p_value": p_value,
         })
     tests = pd.DataFrame(rows, columns=_TEST_COLUMNS[:-2])
-    tests["p_value_holm"] = _holm(tests["p_value"].to_numpy(dtype=float))
+    tests["p_value_holm"] = adjust(tests["p_value"].to_numpy(dtype=float), "holm")
     tests["finding"] = (tests["judged_difference"].to_numpy() > MAX_DIFFERENCE) \
         & (tests["p_value_holm"].to_numpy() < ALPHA)
     return tests
