@@ -116,4 +116,4 @@ def test_evaluate_refuses_numbers_with_fractions_as_time():
     X, y, _ = _yearly(n_years=5)
     model = LogisticRegression().fit(X, y)
     with pytest.raises(mllife.InputError, match="fractional values; expected datetimes"):
-        mllife.evaluate(model, X, y, time="a", baseline=None)
+        mllife.evaluate(model, X, y, time_col="a", baseline=None)

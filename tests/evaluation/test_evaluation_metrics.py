@@ -230,7 +230,7 @@ def test_misaligned_indexes_are_named(binary):
     with pytest.raises(mllife.InputError, match="'nope'"):
         evaluate(model, X, y, sensitive_features=["f0", "nope"])
     with pytest.raises(mllife.InputError, match="expected datetimes"):
-        evaluate(model, X, y, time="f0")
+        evaluate(model, X, y, time_col="f0")
     with pytest.raises(mllife.InputError, match="missing labels"):
         evaluate(model, X, y.where(y.index != y.index[0]))
 

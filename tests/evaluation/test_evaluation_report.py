@@ -27,7 +27,7 @@ def full_report(churn_clean):
     del ctx
     return evaluate(model, test.drop(columns=[target]), test[target],
                     X_train=train.drop(columns=[target]), y_train=train[target],
-                    sensitive_features="gender", time="last_event_at", explain=True)
+                    sensitive_features="gender", time_col="last_event_at", explain=True)
 
 
 def test_report_renders_small_html_and_round_trips_json(full_report):
@@ -77,7 +77,7 @@ def test_recent_periods_worse_is_flagged_on_planted_drift():
 
     wrapped = OnX()
     wrapped.classes_ = model.classes_
-    r = evaluate(wrapped, X, y, time="t", baseline=None)
+    r = evaluate(wrapped, X, y, time_col="t", baseline=None)
     assert r.recent_worse is True
     assert r.findings_by(check="recent_periods_worse")
     assert list(r.by_period.columns[:4]) == ["period", "start", "n", "error_rate"]

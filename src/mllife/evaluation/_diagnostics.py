@@ -15,6 +15,7 @@ from scipy import stats
 
 from .. import _metrics
 from .._errors import InputError
+from .._random import as_generator
 from ..report import Finding
 from ._inputs import Predictions, predict
 from ._periods import MIN_PERIOD_ROWS, period_freq, time_periods  # noqa: F401 (re-exported)
@@ -50,7 +51,7 @@ def compute_metrics(pred: Predictions) -> tuple[dict[str, float], dict[str, str]
     """``(metrics, undefined)``: every metric of the task, from :mod:`mllife._metrics`."""
     return _metrics.task_scores(pred.task, pred.y_true, pred.y_pred, classes=pred.classes,
                                 proba=pred.proba, score=pred.score, decision=pred.decision,
-                                pos_label=pred.positive_label)
+                                positive_label=pred.positive_label)
 
 
 def primary_metric(task: str, metrics: dict[str, float]) -> str:
@@ -68,12 +69,16 @@ def signed_gap(metric: str, better: float, worse: float) -> float:
 
 
 def train_test_gap(model: Any, X_train: pd.DataFrame, y_train: pd.Series, test: Predictions,
-                   test_metrics: dict[str, float]
+                   test_metrics: dict[str, float], *, random_state: Any = None
                    ) -> tuple[Predictions, dict[str, float], pd.DataFrame, str]:
-    """Train predictions and metrics (on at most :data:`MAX_TRAIN_ROWS` rows), the gap table, a note."""
+    """Train predictions and metrics (on at most :data:`MAX_TRAIN_ROWS` rows), the gap table, a note.
+
+    Beyond :data:`MAX_TRAIN_ROWS` rows the sample is drawn with ``random_state``
+    (``None`` is seed 0).
+    """
     note = ""
     if len(X_train) > MAX_TRAIN_ROWS:
-        rng = np.random.default_rng(0)
+        rng = as_generator(random_state)
         take = np.sort(rng.choice(len(X_train), MAX_TRAIN_ROWS, replace=False))
         X_train, y_train = X_train.iloc[take], y_train.iloc[take]
         note = f"Train metrics on a seeded sample of {MAX_TRAIN_ROWS:,} training rows."
@@ -255,14 +260,15 @@ def difference_interval(test: ScoreInterval, train: ScoreInterval) -> tuple[floa
 
 def r2_permutation_p_value(y_test: np.ndarray, pred_test: np.ndarray, y_train: np.ndarray,
                            pred_train: np.ndarray, *, n_resamples: int | None = None,
-                           seed: int = 0) -> float:
+                           random_state: Any = None) -> float:
     """One-sided permutation p-value of "the test R² exceeds the train R² by chance".
 
     The statistic is ``R²(test rows) - R²(train rows)``, each ``1 - SSE / SST``
     of its own rows. Under the null that test rows are like train rows, the
     rows (their target and prediction) are exchangeable between the two sets,
-    so the p-value is ``(1 + exceedances) / (1 + resamples)`` over seeded
-    random reassignments of the pooled rows, a valid p-value for any error
+    so the p-value is ``(1 + exceedances) / (1 + resamples)`` over random
+    reassignments of the pooled rows drawn with ``random_state`` (``None`` is
+    seed 0), a valid p-value for any error
     distribution. It is conservative for a fitted model, whose training errors
     are in-sample and so smaller. Each resample draws only the smaller set (one
     loop per resample, none per row).
@@ -306,7 +312,7 @@ def r2_permutation_p_value(y_test: np.ndarray, pred_test: np.ndarray, y_train: n
     if not np.isfinite(observed):
         return 1.0
     resamples = N_PERMUTATIONS if n_resamples is None else n_resamples
-    rng = np.random.default_rng(seed)
+    rng = as_generator(random_state)
     sums = np.empty((resamples, 3))
     for b in range(resamples):   # one draw per resample, not per row
         take = rng.choice(n, size=k, replace=False)
@@ -328,7 +334,7 @@ class RedFlags(NamedTuple):
 
 def red_flags(test: Predictions, metrics: dict[str, float], train: Predictions | None,
               train_metrics: dict[str, float] | None,
-              baseline_metrics: dict[str, float] | None) -> RedFlags:
+              baseline_metrics: dict[str, float] | None, *, random_state: Any = None) -> RedFlags:
     """Overfitting and leakage findings, each a one-sided test at level 2.5%.
 
     ``s`` is the test score of the primary metric (:func:`primary_metric`)
@@ -346,7 +352,7 @@ def red_flags(test: Predictions, metrics: dict[str, float], train: Predictions |
       least the test score. For R², whose interval assumes light-tailed
       errors, the rows must also pass :func:`r2_permutation_p_value` at
       2.5% (with lognormal errors the interval alone fired in 9.5% of
-      100-row test sets).
+      100-row test sets), its reassignments drawn with ``random_state``.
     * ``suspiciously_perfect`` (warning) when ``l >= PERFECT``: the test data
       show the score is near-perfect, not just lucky (it tests "the true score
       is below :data:`PERFECT`"). A score at or above :data:`PERFECT` whose
@@ -409,7 +415,7 @@ def red_flags(test: Predictions, metrics: dict[str, float], train: Predictions |
         # usually misses the rare large errors and looks better than train (9.5% false
         # alarms at 100 lognormal test rows). The rows must also pass a permutation test.
         permutation_p = r2_permutation_p_value(test.y_true, test.y_pred, train.y_true,
-                                               train.y_pred)
+                                               train.y_pred, random_state=random_state)
         above = permutation_p < level
     details.update({"n_train": train_ci.n, "train": tr, "train_ci_low": train_ci.low,
                     "train_ci_high": train_ci.high, "difference_ci_low": diff_low,

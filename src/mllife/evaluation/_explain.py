@@ -12,6 +12,12 @@ A classifier without ``predict_proba`` is explained through its decision
 function (one output per class); one with neither is skipped: a predicted
 class label, or class number, is not an amount to attribute.
 
+Determinism: the work stops on a row budget, never on the clock. At most
+``n_rows`` rows are explained (a seeded sample of them when ``X`` has more), in
+chunks of :data:`CHUNK` rows; the sample, the background rows and the
+permutation orders all come from ``random_state``, so the same call gives the
+same values bit for bit on any machine.
+
 Explainer choice: ``TreeExplainer`` for tree models, ``LinearExplainer`` for
 linear models, otherwise a model-agnostic permutation explainer on a
 background sample (shap's PermutationExplainer algorithm, vectorised here and
@@ -30,12 +36,13 @@ import numpy as np
 import pandas as pd
 
 from .._frame import is_numeric
+from .._random import as_generator
 
-#: Rows explained at most, and the background rows of model-agnostic explainers.
+#: Rows explained at most by default (``evaluate(explain_rows=...)``), and the background
+#: rows of model-agnostic explainers.
 EXPLAIN_ROWS = 300
 BACKGROUND_ROWS = 30
-#: Seconds after which no further chunk of rows is explained.
-TIME_BUDGET = 20.0
+#: Rows explained per call of the explainer (bounds the memory of one call).
 CHUNK = 50
 
 
@@ -47,6 +54,7 @@ class Explanation:
     explained_output: str
     n_rows: int
     additivity_max_error: float
+    #: Wall-clock time spent; informational only (the work stops on ``n_rows``, not on it).
     seconds: float
     notes: list[str] = field(default_factory=list)
     #: Raw-column attributions of the explained rows (n_rows x n_columns) and their base value.
@@ -198,17 +206,24 @@ def _decision_function_problem(est: Any, sample: np.ndarray, pred_task: str,
 
 
 def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | None,
-            positive_label: Any, *, n_rows: int = EXPLAIN_ROWS, time_budget: float = TIME_BUDGET,
-            random_state: int = 0) -> Explanation | str:
-    """Global SHAP importance by raw column, or a sentence saying why it was skipped."""
+            positive_label: Any, *, n_rows: int = EXPLAIN_ROWS,
+            random_state: Any = None) -> Explanation | str:
+    """Global SHAP importance by raw column, or a sentence saying why it was skipped.
+
+    ``n_rows`` is the row budget: every row of ``X`` when it has at most that many,
+    else a sample of ``n_rows`` rows drawn with ``random_state`` (``None`` is seed 0).
+    """
 
     start = time.perf_counter()
     pre, est = _split_pipeline(model)
     raw_columns = [str(c) for c in X.columns]
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     take = np.sort(rng.choice(len(X), size=min(n_rows, len(X)), replace=False))
     sample = X.iloc[take]
     notes: list[str] = []
+    if len(take) < len(X):
+        notes.append(f"SHAP on a seeded sample of {len(take)} of the {len(X)} test rows "
+                     f"(row budget explain_rows={n_rows}).")
     if pre is not None:
         mapped = output_sources(pre, raw_columns)
         Xt = _as_dense(pre.transform(sample))
@@ -250,9 +265,9 @@ def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | N
         return values
 
     is_clf = pred_task != "regression"
-    pos_index = 0
+    positive_index = 0
     if pred_task == "binary" and classes is not None:
-        pos_index = int(np.flatnonzero(np.asarray(classes) == positive_label)[0])
+        positive_index = int(np.flatnonzero(np.asarray(classes) == positive_label)[0])
     kind = _kind(est) if raw_dtypes is None else "permutation"
     background = Xt[rng.choice(len(Xt), size=min(BACKGROUND_ROWS, len(Xt)), replace=False)]
     explainer: Any = None
@@ -292,7 +307,7 @@ def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | N
         explainer = f
     owner_groups = pd.factorize(pd.Series(sources))[0]
     values_parts, base_parts, done = [], [], 0
-    for lo in range(0, len(Xt), CHUNK):
+    for lo in range(0, len(Xt), CHUNK):   # chunks bound memory; every sampled row is explained
         chunk = Xt[lo:lo + CHUNK]
         if kind == "permutation":
             vals, base = permutation_values(explainer, chunk, background, owner_groups, rng)
@@ -306,19 +321,16 @@ def explain(model: Any, X: pd.DataFrame, pred_task: str, classes: np.ndarray | N
         values_parts.append(v3)
         base_parts.append(b2)
         done += len(chunk)
-        if time.perf_counter() - start > time_budget:
-            notes.append(f"Time budget of {time_budget:.0f}s reached: explained {done} of {len(Xt)} sampled rows.")
-            break
     values = np.concatenate(values_parts)
     base = np.concatenate(base_parts)
     Xd = Xt[:done]
     # The output explained: one column of the values' last axis.
     sign = 1.0
     if values.shape[2] > 1:
-        col = pos_index if pred_task == "binary" else None
+        col = positive_index if pred_task == "binary" else None
     else:
         col = 0
-        if pred_task == "binary" and classes is not None and pos_index == 0:
+        if pred_task == "binary" and classes is not None and positive_index == 0:
             sign = -1.0  # a single margin scores classes_[1]; flip it for classes_[0]
     candidates: dict[str, np.ndarray] = {}
     if is_clf and hasattr(est, "predict_proba"):

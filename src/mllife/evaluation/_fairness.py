@@ -23,7 +23,8 @@ when both hold:
   of their degrees of freedom (the test of conditional independence of
   prediction and group given the label). When an expected count is under
   :data:`MIN_EXPECTED` the p-value is a seeded Monte-Carlo permutation p-value
-  (:data:`N_RESAMPLES` tables with the same margins) instead of the asymptotic one.
+  (:data:`N_RESAMPLES` tables with the same margins, drawn with ``random_state``;
+  ``None`` is seed 0) instead of the asymptotic one.
   The tests of one call form a family: their p-values are Holm-adjusted and a
   finding needs the adjusted p-value below :data:`ALPHA`, so with no group effect
   the chance of any fairness finding is at most :data:`ALPHA`
@@ -46,6 +47,7 @@ import pandas as pd
 
 from .._frame import is_numeric
 from .._inference import adjust, draw_counts
+from .._random import as_generator
 from ..report import Finding
 from ._inputs import Predictions
 
@@ -61,10 +63,10 @@ ALPHA = 0.05
 #: Chi-square p-values are asymptotic when every expected count of the table is at
 #: least this (Cochran's rule); otherwise they come from a Monte-Carlo permutation test.
 MIN_EXPECTED = 5.0
-#: Tables drawn (with the observed margins) for a Monte-Carlo permutation p-value.
+#: Tables drawn (with the observed margins) for a Monte-Carlo permutation p-value; they
+#: are drawn with ``random_state`` (``None`` is seed 0), so the same data and seed always
+#: give the same p-value.
 N_RESAMPLES = 1999
-#: Seed of the Monte-Carlo draws: the same data always gives the same p-value.
-_SEED = 0
 MISSING = "(missing)"
 #: A numeric sensitive feature with more distinct values is grouped by quantile bins.
 MAX_NUMERIC_GROUPS = 20
@@ -122,14 +124,15 @@ def _pearson(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1)
 
 
-def _homogeneity(parts: list[tuple[np.ndarray, np.ndarray]]
+def _homogeneity(parts: list[tuple[np.ndarray, np.ndarray]], *, random_state: Any = None
                  ) -> tuple[float, int, float, str, list[bool]]:
     """Test that every group has the same rate, in each of independent 2 x G tables.
 
     Each part is ``(hits, totals)`` over the groups it judges. The parts' Pearson
     statistics are summed (they come from disjoint rows), with the sum of their
     degrees of freedom. A part with fewer than two groups, or whose pooled rate
-    is 0 or 1, carries no information and is left out. Returns the statistic,
+    is 0 or 1, carries no information and is left out. Sparse tables get a
+    Monte-Carlo p-value drawn with ``random_state``. Returns the statistic,
     degrees of freedom, p-value (NaN when nothing is left to test), how the
     p-value was obtained, and which parts were used.
     """
@@ -145,7 +148,7 @@ def _homogeneity(parts: list[tuple[np.ndarray, np.ndarray]]
     min_expected = min(float(np.min(n * min(s, 1 - s))) for (_, n), s in zip(tables, shares, strict=True))
     if min_expected >= MIN_EXPECTED:
         return statistic, dof, float(stats.chi2.sf(statistic, dof)), "asymptotic", used
-    rng = np.random.default_rng(_SEED)
+    rng = as_generator(random_state)
     null = np.zeros(N_RESAMPLES)
     for h, n in tables:   # one or two tables, each drawn N_RESAMPLES times at once
         null += _pearson(draw_counts(rng, np.rint(n), round(float(h.sum())), N_RESAMPLES), n)
@@ -213,19 +216,21 @@ def _describe_test(rates: list[_Rate], used: list[bool], method: str) -> str:
     return "; ".join([text, *skipped])
 
 
-def _judge(table: pd.DataFrame, differences: dict[str, float]) -> pd.DataFrame:
+def _judge(table: pd.DataFrame, differences: dict[str, float], *, random_state: Any = None
+           ) -> pd.DataFrame:
     """Test each parity claim of a binary task; one row per claim (see :class:`FairnessResult`).
 
     ``table`` holds one row per group with ``group``, ``n``, ``n_positive``,
     ``n_true_positive`` and ``n_predicted_positive`` (counts, possibly as floats);
     ``differences`` holds fairlearn's differences, reported beside the judged ones.
+    Each claim's Monte-Carlo p-value (when its table is sparse) draws from ``random_state``.
     """
     groups = table["group"].astype(str).to_numpy()
     n = table["n"].to_numpy(dtype=float)
     rows = []
     for metric, rates in _binary_rates(table).items():
         statistic, dof, p_value, method, used = _homogeneity(
-            [(r.hits[r.judged], r.totals[r.judged]) for r in rates])
+            [(r.hits[r.judged], r.totals[r.judged]) for r in rates], random_state=random_state)
         spans = [float(np.ptp(r.hits[r.judged] / r.totals[r.judged]))
                  for r in rates if r.judged.sum() >= 2]
         rows.append({
@@ -400,7 +405,8 @@ def _clean_groups(sensitive: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFra
     return out.iloc[:, 0] if isinstance(sensitive, pd.Series) else out
 
 
-def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> FairnessResult:
+def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame, *,
+             random_state: Any = None) -> FairnessResult:
     """Metrics by group, the parity differences, and findings about small or unfair groups.
 
     Parameters
@@ -409,6 +415,8 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
         The model's predictions on the test rows (``evaluate`` computes them once).
     sensitive : Series or DataFrame
         The group of each test row; several columns make intersectional groups.
+    random_state : None, int or numpy Generator, default=None
+        Seed of the Monte-Carlo p-values of sparse tables (``None`` is seed 0).
 
     Returns
     -------
@@ -542,7 +550,7 @@ def fairness(pred: Predictions, sensitive: pd.Series | pd.DataFrame) -> Fairness
         ))
     tests = pd.DataFrame(columns=_TEST_COLUMNS)
     if pred.task == "binary":
-        tests = _judge(by_group, differences)
+        tests = _judge(by_group, differences, random_state=random_state)
         by_group = by_group.drop(columns=_COUNTS)
         for row in tests.itertuples(index=False):   # one per claim
             differences[f"{row.metric}_p_value"] = float(row.p_value)

@@ -1,4 +1,8 @@
-"""Prediction latency (one row, a 1,000-row batch) and serialized model size."""
+"""Prediction latency (one row, a 1,000-row batch) and serialized model size.
+
+Timings are the one part of an evaluation that is not reproducible bit for bit, which is
+why ``evaluate(measure=False)`` skips this module altogether.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .._random import as_generator
 
 #: Timed single-row calls (after warm-up), and the wall-clock cap on them.
 SINGLE_CALLS = 50
@@ -39,12 +45,12 @@ def _timed(fn: Any, frames: list[Any], budget: float) -> np.ndarray:
     return np.asarray(out) * 1000.0
 
 
-def latency(model: Any, X: pd.DataFrame, *, random_state: int = 0) -> dict[str, float | int | None]:
+def latency(model: Any, X: pd.DataFrame, *, random_state: Any = None) -> dict[str, float | int | None]:
     """p50/p95 milliseconds of ``predict`` on one row and on a 1,000-row batch.
 
-    Rows are drawn from ``X``; two warm-up calls are not timed. The number of
-    timed calls is capped by a wall-clock budget so a slow model cannot stall
-    the evaluation.
+    Rows are drawn from ``X`` with ``random_state`` (``None`` is seed 0); two
+    warm-up calls are not timed. The number of timed calls is capped by a
+    wall-clock budget so a slow model cannot stall the evaluation.
     """
     n = len(X)
     if n == 0:
@@ -57,7 +63,7 @@ def latency(model: Any, X: pd.DataFrame, *, random_state: int = 0) -> dict[str, 
     def rows(lo: int, hi: int) -> Any:
         return data[lo:hi] if isinstance(data, np.ndarray) else data.iloc[lo:hi]
 
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     picks = rng.integers(0, n, SINGLE_CALLS + 2)
     singles = [rows(int(i), int(i) + 1) for i in picks]
     predict = model.predict
