@@ -6,7 +6,7 @@ from mllife.features import Cleaner, DatetimeParser, NullLikeToNaN, StringNormal
 
 INSTANCES = {
     "NullLikeToNaN": [NullLikeToNaN(), NullLikeToNaN(sentinels=[-999.0])],
-    "DatetimeParser": [DatetimeParser(), DatetimeParser(dayfirst=True, on_unseen="nan")],
+    "DatetimeParser": [DatetimeParser(), DatetimeParser(dayfirst=True, on_unseen="ignore")],
     "StringNormalizer": [StringNormalizer(), StringNormalizer(canonical=False)],
-    "Cleaner": [Cleaner(), Cleaner(strings=False, on_unseen="raise")],
+    "Cleaner": [Cleaner(), Cleaner(strings=False, on_unseen="error")],
 }

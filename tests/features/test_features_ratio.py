@@ -40,10 +40,15 @@ def test_on_zero_policies(houses, on_zero, fill):
     assert np.isnan(out["ppsf"].iloc[3])  # missing numerator stays missing
 
 
-def test_on_zero_raise_names_column_and_rows(houses):
-    t = RatioFeatures([("price", "square_feet")], on_zero="raise").fit(houses.iloc[:1])
+def test_on_zero_error_names_column_and_rows(houses):
+    t = RatioFeatures([("price", "square_feet")], on_zero="error").fit(houses.iloc[:1])
     with pytest.raises(InputError, match=r"column 'square_feet'.*\(2 rows\)"):
         t.transform(houses)
+
+
+def test_on_zero_raise_is_spelled_error(houses):
+    with pytest.raises(InputError, match='"raise" is spelled "error"'):
+        RatioFeatures([("price", "square_feet")], on_zero="raise").fit(houses)
 
 
 @given(hnp.arrays(np.float64, (30, 2), elements=st.floats(allow_infinity=False, width=64)))

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from .._frame import as_frame, is_bool, is_numeric
+from .._frame import is_bool, is_numeric
+from ._base import FrameTransformer
 
 __all__ = ["AsFloat", "AsText"]
 
@@ -26,73 +25,10 @@ def _is_plain_text(dtype: Any) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
 
 
-class _Cast(TransformerMixin, BaseEstimator):
-    """Column-wise cast: same columns out as in, no parameters."""
+class _Cast(FrameTransformer):
+    """Column-wise cast: same columns out as in, no parameters, nothing learned."""
 
-    def fit(self, X: Any, y: Any = None) -> _Cast:
-        """Record the input columns.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        frame = as_frame(X)
-        self.n_features_in_ = frame.shape[1]
-        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        return self
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """The input names, unchanged (one column out per column in).
-
-        Parameters
-        ----------
-        input_features : array-like of str, optional
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self, "n_features_in_")
-        if input_features is not None:
-            return np.asarray(input_features, dtype=object)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return np.asarray(names, dtype=object)
-        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
-
-    def transform(self, X: Any) -> Any:
-        """Cast every column; a DataFrame stays a DataFrame, an array an array.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-
-        Returns
-        -------
-        DataFrame or ndarray
-        """
-        check_is_fitted(self, "n_features_in_")
-        frame = as_frame(X)
-        result = self._cast(frame, X)
-        if result is X:
-            return X
-        return result if isinstance(X, pd.DataFrame) else result.to_numpy()
-
-    def _cast(self, frame: pd.DataFrame, original: Any) -> Any:
-        raise NotImplementedError  # each subclass casts one way
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.requires_fit = True
-        return tags
+    _text_input = True
 
 
 class AsFloat(_Cast):
@@ -109,7 +45,10 @@ class AsFloat(_Cast):
     2  NaN   NaN
     """
 
-    def _cast(self, frame: pd.DataFrame, original: Any) -> Any:
+    def _step_label(self) -> str:
+        return "as 0/1 or seconds"
+
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         out = {}
         for col in frame.columns:
             s = frame[col]
@@ -134,9 +73,12 @@ class AsText(_Cast):
     ['a', nan, 'b']
     """
 
-    def _cast(self, frame: pd.DataFrame, original: Any) -> Any:
-        if isinstance(original, pd.DataFrame) and all(_is_plain_text(t) for t in frame.dtypes):
-            return original  # already Python strings with NaN: nothing to convert
+    def _step_label(self) -> str:
+        return "as text"
+
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if all(_is_plain_text(t) for t in frame.dtypes):
+            return frame  # already Python strings with NaN: nothing to convert (the base copies)
         out = {}
         for col in frame.columns:
             s = frame[col]

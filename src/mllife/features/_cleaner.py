@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._errors import InputError
 from .._frame import is_string_like
+from .._nulls import factorize, null_like_mask, token_levels
+from ._base import FrameTransformer
 from ._datetime_parser import DatetimeParser
-from ._null_like import (
-    NullLikeToNaN,
-    _check_policy,
-    _replace_columns,
-    _TableTransformer,
-    _warn_or_raise,
-    factorize,
-    null_like_mask,
-    token_levels,
-)
+from ._feature_common import apply_policy, check_policy, replace_columns
+from ._null_like import NullLikeToNaN
 from ._strings import StringNormalizer
 
 __all__ = ["Cleaner", "numeric_text_share", "parse_number_text"]
@@ -77,7 +72,7 @@ def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, n
     are all bare digit strings of one width of 4 or more (``"94110"``,
     ``"10001"``: zip codes, account numbers), which are codes. Null tokens
     are left out, except those that are real levels of the column (see
-    :func:`~mllife.features._null_like.token_levels`: ``"none"`` as frequent as
+    :func:`~mllife._nulls.token_levels`: ``"none"`` as frequent as
     the numbers), which count as non-numbers. Columns with many distinct
     values are first judged on a sample of 2,000 of them; below half numbers,
     the sample's share is returned (and no value is marked).
@@ -105,7 +100,7 @@ def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, n
     return share, ok
 
 
-class Cleaner(_TableTransformer):
+class Cleaner(FrameTransformer):
     """Fix what :func:`mllife.audit` finds, learned at ``fit``, in one step.
 
     Runs, in order: :class:`NullLikeToNaN` (null tokens and numeric
@@ -123,10 +118,11 @@ class Cleaner(_TableTransformer):
         Passed to :class:`DatetimeParser` for ambiguous date columns.
     min_numeric_share : float, default=0.95
         Share of a text column's values that must be numbers to convert it.
-    on_unseen : {"warn", "nan", "raise"}, default="warn"
+    on_unseen : {"warn", "ignore", "error"}, default="warn"
         At transform, a date that does not parse or a non-number in a
-        converted column becomes missing with a :class:`mllife.DataWarning`,
-        silently, or raises :class:`mllife.InputError` naming the column.
+        converted column becomes missing with a :class:`mllife.DataWarning`
+        (``"warn"``) or silently (``"ignore"``); ``"error"`` raises
+        :class:`mllife.InputError` naming the column instead.
     tokens : collection of str, optional
         The null tokens for :class:`NullLikeToNaN` (the library's list by
         default); e.g. the list without ``"unknown"`` to keep it as a category.
@@ -180,20 +176,24 @@ class Cleaner(_TableTransformer):
         self.tokens = tokens
         self.keep_levels = keep_levels
 
-    def _fit_frame(self, frame: pd.DataFrame) -> None:
-        _check_policy(self.on_unseen)
+    _text_input = True
+
+    def _check_params(self) -> None:
+        check_policy(self.on_unseen)
         if not isinstance(self.min_numeric_share, float | int) or not 0 < self.min_numeric_share <= 1:
             raise InputError(f"min_numeric_share={self.min_numeric_share!r}", expected="a number in (0, 1]")
+
+    def _fit(self, frame: pd.DataFrame, y: Any = None) -> None:
         current = frame
         self.null_like_ = (NullLikeToNaN(tokens=self.tokens, keep_levels=self.keep_levels).fit(current)
                            if self.null_like else None)
         kept = self.null_like_.kept_levels_ if self.null_like_ is not None else {}
         if self.null_like_ is not None:
-            current = self.null_like_.transform(current)
+            current = self.null_like_._transform_pandas(current)
         self.dates_ = (DatetimeParser(dayfirst=self.dayfirst, on_unseen=self.on_unseen).fit(current)
                        if self.dates else None)
         if self.dates_ is not None:
-            current = self.dates_.transform(current)
+            current = self.dates_._transform_pandas(current)
         self.numeric_columns_: list[Hashable] = []
         if self.numbers:
             for col in current.columns:
@@ -225,18 +225,18 @@ class Cleaner(_TableTransformer):
             bad = np.isnan(numbers) & ~nullish
             if bad.any():
                 n_bad = int(np.bincount(codes[present], minlength=len(uniques))[bad].sum())
-                _warn_or_raise(self.on_unseen, "values that are not numbers", col, n_bad, "numbers")
+                apply_policy(self.on_unseen, "values that are not numbers", col, n_bad, "numbers")
             new[col] = pd.Series(values, index=s.index, name=s.name)
-        return _replace_columns(frame, new)
+        return replace_columns(frame, new)
 
-    def _transform_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         current = frame
         if self.null_like_ is not None:
-            current = self.null_like_.transform(current)
+            current = self.null_like_._transform_pandas(current)
         if self.dates_ is not None:
-            current = self.dates_.transform(current)
+            current = self.dates_._transform_pandas(current)
         if self.numbers:
             current = self._to_numbers(current)
         if self.strings_ is not None:
-            current = self.strings_.transform(current)
+            current = self.strings_._transform_pandas(current)
         return current if current is not frame else frame.copy()

@@ -11,7 +11,8 @@ import pandas as pd
 
 from .._errors import InputError
 from .._frame import is_bool, is_datetime, is_numeric
-from ._feature_common import FrameTransformer, select_columns
+from ._base import FrameTransformer
+from ._feature_common import select_columns
 
 __all__ = ["DateTimeFeatures"]
 
@@ -158,7 +159,8 @@ class DateTimeFeatures(FrameTransformer):
         self.drop_uninformative = drop_uninformative
 
     # ---- parameters --------------------------------------------------------------
-    def _check_params(self) -> tuple[list[str], set[str], pd.Timedelta]:
+    def _parsed_params(self) -> tuple[list[str], set[str], pd.Timedelta]:
+        """The checked parameters: features, cyclical parts and the elapsed unit."""
         features = [self.features] if isinstance(self.features, str) else list(self.features)
         unknown = [f for f in features if f not in FEATURES]
         if unknown or not features:
@@ -270,12 +272,12 @@ class DateTimeFeatures(FrameTransformer):
                             " (convert several formats with DatetimeParser first)"))
 
     # ---- fit / transform -------------------------------------------------------------
-    def _check_parameters(self) -> None:
-        self._check_params()
+    def _check_params(self) -> None:
+        self._parsed_params()
 
-    def _fit(self, frame: pd.DataFrame) -> None:
+    def _fit(self, frame: pd.DataFrame, y: Any = None) -> None:
         """Learn the columns, their string formats, time zones and reference dates."""
-        features, _, _ = self._check_params()
+        features, _, _ = self._parsed_params()
         self.columns_ = select_columns(self.columns, list(frame.columns), owner="DateTimeFeatures")
         self.formats_: dict[str, str | None] = {}
         self.tz_: dict[str, str | None] = {}
@@ -362,7 +364,7 @@ class DateTimeFeatures(FrameTransformer):
 
     def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Compute the features (NaN where the date is missing)."""
-        features, cyclical, unit = self._check_params()
+        features, cyclical, unit = self._parsed_params()
         out: dict[str, np.ndarray] = {}
         for col in self.columns_:
             s, _ = self._parse(frame[col], col, self.formats_[col])
@@ -421,20 +423,23 @@ class DateTimeFeatures(FrameTransformer):
 
     def _names_out(self, input_names: list[str]) -> list[str]:
         """Output names: ``<column>_<feature>`` (``_sin`` / ``_cos`` when cyclical)."""
-        features, cyclical, _ = self._check_params()
+        features, cyclical, _ = self._parsed_params()
         return self._names(features, cyclical)
 
-    def _feature_sources(self) -> list[tuple[str, ...]]:
-        features, cyclical, _ = self._check_params()
+    def _feature_sources(self) -> list[tuple[str, ...]] | None:
+        features, cyclical, _ = self._parsed_params()
         return [(col,) for col in self.columns_
                 for f in self._made(col, features) for _ in range(2 if f in cyclical else 1)]
 
-    def _feature_notes(self) -> list[str]:
+    def _feature_notes(self) -> list[str] | None:
         """Per output feature: the parts of its column that were not made, and why."""
-        features, cyclical, _ = self._check_params()
+        features, cyclical, _ = self._parsed_params()
         notes = []
         for col in self.columns_:
             dropped = getattr(self, "dropped_", {}).get(col, {})
             note = "; ".join(f"{col}_{f} not made: {why}" for f, why in dropped.items())
             notes += [note] * sum(2 if f in cyclical else 1 for f in self._made(col, features))
         return notes
+
+    def _step_label(self) -> str:
+        return f"DateTimeFeatures({', '.join(self.features)})"

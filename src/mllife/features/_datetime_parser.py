@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._errors import DataWarning, InputError
 from .._frame import is_string_like
+from .._nulls import factorize, null_like_mask
+from ._base import FrameTransformer
 from ._dateformats import infer_date_formats, parse_dates, unambiguous_formats
-from ._null_like import (
-    _check_policy,
-    _replace_columns,
-    _TableTransformer,
-    _warn_or_raise,
-    factorize,
-    null_like_mask,
-)
+from ._feature_common import apply_policy, check_policy, replace_columns
 
 __all__ = ["DatetimeParser"]
 
 
-class DatetimeParser(_TableTransformer):
+class DatetimeParser(FrameTransformer):
     """Parse text date columns, learning each column's format(s) at ``fit``.
 
     At ``fit`` every text column is classified value by value (on its
@@ -52,10 +48,11 @@ class DatetimeParser(_TableTransformer):
         The order for ambiguous columns; the values decide otherwise.
     min_share : float, default=0.8
         Share of a column's non-missing values that must look like dates.
-    on_unseen : {"warn", "nan", "raise"}, default="warn"
-        At transform, values that do not parse with the learned formats:
-        NaT with a :class:`mllife.DataWarning` giving the count, NaT
-        silently, or an :class:`mllife.InputError` naming the column.
+    on_unseen : {"warn", "ignore", "error"}, default="warn"
+        At transform, values that do not parse with the learned formats
+        become NaT: with a :class:`mllife.DataWarning` giving the count
+        (``"warn"``), silently (``"ignore"``), or an :class:`mllife.InputError`
+        naming the column is raised instead (``"error"``).
 
     Attributes
     ----------
@@ -85,12 +82,16 @@ class DatetimeParser(_TableTransformer):
         self.min_share = min_share
         self.on_unseen = on_unseen
 
-    def _fit_frame(self, frame: pd.DataFrame) -> None:
-        _check_policy(self.on_unseen)
+    _text_input = True
+
+    def _check_params(self) -> None:
+        check_policy(self.on_unseen)
         if not isinstance(self.min_share, float | int) or not 0 < self.min_share <= 1:
             raise InputError(f"min_share={self.min_share!r}", expected="a number in (0, 1]")
         if self.dayfirst not in (None, True, False):
             raise InputError(f"dayfirst={self.dayfirst!r}", expected="True, False or None")
+
+    def _fit(self, frame: pd.DataFrame, y: Any = None) -> None:
         self.formats_: dict[Hashable, list[str]] = {}
         self.dayfirst_: dict[Hashable, bool | None] = {}
         self.ambiguous_: list[Hashable] = []
@@ -117,7 +118,7 @@ class DatetimeParser(_TableTransformer):
                         "above 12); parsing month-first. Pass dayfirst=True if the dates are day-first, "
                         "dayfirst=False to silence this", DataWarning, stacklevel=3)
 
-    def _transform_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         new: dict[Hashable, pd.Series] = {}
         for col, formats in self.formats_.items():
             s = frame[col]
@@ -133,7 +134,7 @@ class DatetimeParser(_TableTransformer):
             values[present] = stamps[codes[present]]
             n_bad = int(np.bincount(codes[present], minlength=len(uniques))[bad].sum())
             if n_bad:
-                _warn_or_raise(self.on_unseen, "values in a date format not seen at fit, or not dates",
+                apply_policy(self.on_unseen, "values in a date format not seen at fit, or not dates",
                                col, n_bad, f"dates in the formats {formats}")
             new[col] = pd.Series(values, index=s.index, name=s.name)
-        return _replace_columns(frame, new)
+        return replace_columns(frame, new)

@@ -12,12 +12,13 @@ from sklearn.base import OneToOneFeatureMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
 from .._compat import ensure_fitted
 from .._errors import InputError, MllifeError
 from .._frame import as_frame, generated_names
 
-__all__ = ["describe_features"]
+__all__ = ["describe_features", "step_label"]
 
 
 class _Trace(NamedTuple):
@@ -28,10 +29,34 @@ class _Trace(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-def _label(est: Any) -> str:
-    from ._preprocessor import _label as label
+def step_label(est: Any) -> str:
+    """A short readable name of one step (the ``steps`` column, the preprocessor's plan).
 
-    return label(est)
+    mllife's transformers name themselves (their ``_step_label`` hook); a few
+    scikit-learn steps show the setting that matters; others show their class.
+
+    Examples
+    --------
+    >>> from sklearn.impute import SimpleImputer
+    >>> step_label(SimpleImputer(strategy="median", add_indicator=True))
+    'SimpleImputer(median, missing indicator)'
+    """
+    if isinstance(est, str):
+        return est
+    own = getattr(est, "_step_label", None)
+    if callable(own):
+        return str(own())
+    if isinstance(est, SimpleImputer):
+        extra = ", missing indicator" if est.add_indicator else ""
+        return f"SimpleImputer({est.strategy}{extra})"
+    if isinstance(est, FunctionTransformer):
+        return f"FunctionTransformer({getattr(est.func, '__name__', 'func')})"
+    if isinstance(est, OneHotEncoder):
+        return f"OneHotEncoder(handle_unknown={est.handle_unknown!r})"
+    if isinstance(est, Pipeline):
+        return " → ".join(step_label(step) for _, step in est.steps)
+    return type(est).__name__
+
 
 
 def _is_skip(est: Any) -> bool:
@@ -69,14 +94,16 @@ def _match_sources(out: str, in_names: list[str]) -> tuple[str, ...]:
 
 def _leaf(est: Any, in_names: list[str]) -> list[_Trace]:
     outs = _names_out(est, in_names)
-    label = _label(est)
+    label = step_label(est)
     sources_fn = getattr(est, "_feature_sources", None)
-    if callable(sources_fn):
+    given = sources_fn() if callable(sources_fn) else None  # the lineage hook of FrameTransformer
+    if given is not None:
         fitted = list(getattr(est, "feature_names_in_", generated_names(len(in_names))))
         rename = dict(zip(fitted, in_names, strict=False))
-        sources = [tuple(rename.get(s, s) for s in src) for src in sources_fn()]
+        sources = [tuple(rename.get(s, s) for s in src) for src in given]
         notes_fn = getattr(est, "_feature_notes", None)
-        notes = notes_fn() if callable(notes_fn) else [""] * len(sources)
+        notes = notes_fn() if callable(notes_fn) else None
+        notes = [""] * len(sources) if notes is None else notes
         if len(sources) == len(outs) == len(notes):
             return [_Trace(o, s, (label,), (), (n,) if n else ())
                     for o, s, n in zip(outs, sources, notes, strict=True)]
@@ -136,7 +163,7 @@ def _trace(est: Any, in_names: list[str]) -> list[_Trace]:
             sub = _trace(trans, selected)
             names = outs[part]
             if len(sub) != len(names):
-                sub = [_Trace(n, tuple(selected), (_label(trans),), ()) for n in names]
+                sub = [_Trace(n, tuple(selected), (step_label(trans),), ()) for n in names]
             result += [_Trace(o, t.sources, t.steps, (name, *t.branch), t.notes)
                        for o, t in zip(names, sub, strict=True)]
         return result
@@ -252,7 +279,7 @@ def describe_features(fitted: Any, X: Any = None) -> pd.DataFrame:
     traces = _trace(part, in_names)
     names = [str(n) for n in part.get_feature_names_out()]
     if len(traces) != len(names):
-        traces = [_Trace(n, _match_sources(n, in_names), (_label(part),), ()) for n in names]
+        traces = [_Trace(n, _match_sources(n, in_names), (step_label(part),), ()) for n in names]
     table = pd.DataFrame({
         "feature": names,
         "source": [", ".join(t.sources) for t in traces],

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..report import Plot, Report
 from ..report._plots import bar
+from ._describe import describe_features
 
 __all__ = ["PreprocessorReport"]
 
@@ -36,8 +37,6 @@ class PreprocessorReport(Report):
         """Build the report from a (fitted or not) preprocessor."""
         from sklearn.exceptions import NotFittedError
         from sklearn.utils.validation import check_is_fitted
-
-        from ._describe import describe_features
 
         features = None
         try:

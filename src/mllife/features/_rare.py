@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from ._feature_common import FrameTransformer, select_columns
+from ._base import FrameTransformer
+from ._feature_common import select_columns
 
 __all__ = ["RareCategoryGrouper"]
 
@@ -81,9 +82,10 @@ class RareCategoryGrouper(FrameTransformer):
         self.rare_value = rare_value
         self.columns = columns
 
+    _text_input = True
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = []
         return tags
 
@@ -99,12 +101,13 @@ class RareCategoryGrouper(FrameTransformer):
             raise InputError(f"min_frequency={m!r}", expected="a share in [0, 1) or an int count >= 1")
         return float(m) * n
 
-    def _check_parameters(self) -> None:
+    def _check_params(self) -> None:
+        self._threshold(1)  # min_frequency
         mc = self.max_categories
         if mc is not None and (isinstance(mc, bool) or not isinstance(mc, Integral) or mc < 1):
             raise InputError(f"max_categories={mc!r}", expected="None or an int >= 1")
 
-    def _fit(self, frame: pd.DataFrame) -> None:
+    def _fit(self, frame: pd.DataFrame, y: Any = None) -> None:
         """Learn the kept categories of each column."""
         mc = self.max_categories
         self.columns_ = select_columns(self.columns, list(frame.columns), owner="RareCategoryGrouper")
@@ -139,6 +142,5 @@ class RareCategoryGrouper(FrameTransformer):
             out[col] = s
         return pd.DataFrame(out, index=frame.index)
 
-    def _names_out(self, input_names: list[str]) -> list[str]:
-        """Same names as the input columns."""
-        return input_names
+    def _step_label(self) -> str:
+        return f"RareCategoryGrouper(min_frequency={self.min_frequency}, max_categories={self.max_categories})"

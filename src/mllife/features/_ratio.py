@@ -10,11 +10,11 @@ import pandas as pd
 
 from .._errors import InputError
 from .._frame import is_bool, is_numeric
-from ._feature_common import FrameTransformer
+from ._base import FrameTransformer
 
 __all__ = ["RatioFeatures"]
 
-_ON_ZERO = ("nan", "zero", "raise")
+_ON_ZERO = ("nan", "zero", "error")
 
 
 def _numbers(s: pd.Series, col: str) -> np.ndarray:
@@ -50,7 +50,7 @@ class RatioFeatures(FrameTransformer):
     pairs : sequence of (str, str) or dict of str to (str, str)
         ``[("price", "square_feet")]`` or ``{"price_per_sqft": ("price", "square_feet")}``.
         For numpy input use the generated names ``x0, x1, ...``.
-    on_zero : {"nan", "zero", "raise"} or float, default="nan"
+    on_zero : {"nan", "zero", "error"} or float, default="nan"
         Result where the denominator is 0: NaN, 0.0, an error naming the
         column and row count, or the given number.
     keep_original : bool, default=True
@@ -69,7 +69,7 @@ class RatioFeatures(FrameTransformer):
     ------
     InputError
         For unknown columns, text in a numerator / denominator, infinite
-        values, a zero denominator with ``on_zero="raise"``, or a bad
+        values, a zero denominator with ``on_zero="error"``, or a bad
         ``on_zero``.
 
     Examples
@@ -96,10 +96,12 @@ class RatioFeatures(FrameTransformer):
         self.on_zero = on_zero
         self.keep_original = keep_original
 
-    def _check_parameters(self) -> None:
+    def _check_params(self) -> None:
         if isinstance(self.on_zero, str):
             if self.on_zero not in _ON_ZERO:
-                raise InputError(f"on_zero={self.on_zero!r}", expected=f"one of {_ON_ZERO} or a number")
+                hint = ' ("raise" is spelled "error")' if self.on_zero == "raise" else ""
+                raise InputError(f"on_zero={self.on_zero!r}",
+                                 expected=f"one of {_ON_ZERO} or a number{hint}")
         elif isinstance(self.on_zero, bool) or not isinstance(self.on_zero, int | float | np.number):
             raise InputError(f"on_zero={self.on_zero!r}", expected=f"one of {_ON_ZERO} or a number")
         self._parse_pairs()
@@ -125,7 +127,7 @@ class RatioFeatures(FrameTransformer):
             raise InputError(f"duplicate ratio names {names}", expected="one name per pair")
         return out
 
-    def _fit(self, frame: pd.DataFrame) -> None:
+    def _fit(self, frame: pd.DataFrame, y: Any = None) -> None:
         """Check the pairs against the columns of ``frame``."""
         pairs = self._parse_pairs()
         available = [str(c) for c in frame.columns]
@@ -152,7 +154,8 @@ class RatioFeatures(FrameTransformer):
             a = _numbers(frame[num], num)
             b = _numbers(frame[den], den)
             zero = b == 0
-            if zero.any() and isinstance(self.on_zero, str) and self.on_zero == "raise":
+            # "raise": the spelling of a transformer saved before the policy vocabulary
+            if zero.any() and isinstance(self.on_zero, str) and self.on_zero in {"error", "raise"}:
                 raise InputError(f"is zero, so {name} is undefined", column=den,
                                  n_rows=int(zero.sum()), expected="non-zero denominators")
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -172,7 +175,7 @@ class RatioFeatures(FrameTransformer):
         ratios = [n for n, _, _ in self.pairs_]
         return (input_names if self.keep_original else []) + ratios
 
-    def _feature_sources(self) -> list[tuple[str, ...]]:
+    def _feature_sources(self) -> list[tuple[str, ...]] | None:
         names = self._input_names()
         kept = [(n,) for n in names] if self.keep_original else []
         return kept + [(num, den) for _, num, den in self.pairs_]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._frame import is_string_like, normalize_strings
-from ._null_like import _replace_columns, _TableTransformer, factorize
+from .._nulls import factorize
+from ._base import FrameTransformer
+from ._feature_common import replace_columns
 
 __all__ = ["StringNormalizer", "strip_spaces"]
 
@@ -18,7 +21,7 @@ def strip_spaces(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
 
 
-class StringNormalizer(_TableTransformer):
+class StringNormalizer(FrameTransformer):
     """Merge the whitespace and case variants of each category into one spelling.
 
     At ``fit``, each text column's values are grouped by their normalised
@@ -62,7 +65,9 @@ class StringNormalizer(_TableTransformer):
     def __init__(self, canonical: bool = True) -> None:
         self.canonical = canonical
 
-    def _fit_frame(self, frame: pd.DataFrame) -> None:
+    _text_input = True
+
+    def _fit(self, frame: pd.DataFrame, y: Any = None) -> None:
         self.canonical_: dict[Hashable, dict[str, str]] = {}
         self.n_variants_: dict[Hashable, int] = {}
         for col in frame.columns:
@@ -95,7 +100,7 @@ class StringNormalizer(_TableTransformer):
             keys = table["key"].map(self.canonical_[col])
             self.n_variants_[col] = int((keys != table["raw"]).sum())
 
-    def _transform_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         new: dict[Hashable, pd.Series] = {}
         for col, mapping in self.canonical_.items():
             s = frame[col]
@@ -125,7 +130,7 @@ class StringNormalizer(_TableTransformer):
             elif not pd.api.types.is_object_dtype(s.dtype) and text.all():
                 result = result.astype(s.dtype)
             new[col] = result
-        return _replace_columns(frame, new)
+        return replace_columns(frame, new)
 
 
 def _text_mask(uniques: pd.Series) -> np.ndarray:

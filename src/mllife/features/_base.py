@@ -1,0 +1,352 @@
+"""The one base of mllife's feature and cleaning transformers: hooks in, contract inherited.
+
+A subclass writes what is particular to it in four hooks, on pandas
+DataFrames; the base does everything else the same way for every transformer
+(the template method, as imbalanced-learn's ``fit_resample``):
+
+=====================  ==========================================================
+hook                   what the subclass does there
+=====================  ==========================================================
+``_check_params()``    validate the constructor parameters (called first by
+                       ``fit``, before the data is looked at); raise
+                       :class:`~mllife.InputError` naming the parameter
+``_fit(frame, y)``     learn from a pandas DataFrame (attributes ending in ``_``);
+                       the default learns nothing
+``_transform(frame)``  return a new DataFrame (same index) whose columns are
+                       ``_names_out(input names)``; never modify ``frame``
+``_names_out(names)``  the output column names for the given input names; the
+                       default is one column out per column in, same names
+=====================  ==========================================================
+
+Optional lineage hooks, read by :func:`~mllife.features.describe_features`:
+``_feature_sources()`` (per output column, the input columns it comes from;
+the default says so for one-to-one transformers and ``None``, "match by
+name", otherwise), ``_feature_notes()`` (per output column, a remark or
+``""``) and ``_step_label()`` (how the step is named in the ``steps`` column;
+the class name by default).
+
+The base owns:
+
+- **input**: a pandas DataFrame as it is; a numpy array or list of rows
+  with the column names ``x0, x1, ...``; a polars or pyarrow table converted
+  once by the shared frame layer (:func:`mllife._frame.as_frame`); a Series,
+  a dict (one row) or a list of dicts as :func:`~mllife._frame.as_frame`
+  reads them. Sparse, complex, 1-D, empty (no row or no column) input and
+  repeated column names raise :class:`~mllife.InputError` (the repeated names
+  named). ``feature_names_in_`` / ``n_features_in_`` are set by
+  scikit-learn's ``validate_data``, which also checks at ``transform`` that
+  the columns are those seen at ``fit``. The input is never modified.
+- **missing values**: they stay missing. Nothing is imputed by the base and
+  every transformer accepts NaN (scikit-learn's ``allow_nan`` tag); a
+  transformer that turns something into missing says so in its docstring.
+- **output container** (``transform`` / ``fit_transform``): with the default
+  output, a pandas DataFrame in gives a DataFrame out with the same index; a
+  polars or pyarrow table in gives a pandas DataFrame; any other input gives
+  a numpy array. ``set_output(transform="pandas")`` always gives pandas,
+  ``set_output(transform="polars")`` always gives polars (scikit-learn's
+  global ``transform_output`` setting is honoured too).
+- **numpy output dtype**: ``float64`` (missing as NaN) when every output
+  column is numeric or boolean, else ``object`` (missing values as they are:
+  NaN, None, NaT).
+- ``get_feature_names_out(input_features=None)`` from ``_names_out``;
+  :class:`mllife.NotFittedError` before ``fit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .._compat import ensure_fitted, validate_data
+from .._errors import InputError
+from .._frame import as_frame, generated_names, is_native
+
+__all__ = ["FrameTransformer", "numpy_output"]
+
+
+def _check_table(X: Any) -> None:
+    """Refuse what no frame transformer reads, with scikit-learn's wording."""
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise InputError("sparse input is not supported", expected="a dense array or DataFrame")
+    if isinstance(X, np.ndarray | list) and np.ndim(X) == 1:
+        raise InputError(
+            "X has 1 dimension; Reshape your data either using X.reshape(-1, 1) if it has "
+            "a single feature or X.reshape(1, -1) if it contains a single sample.",
+            expected="a 2-D table: a DataFrame or a 2-D array",
+        )
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.complexfloating):
+        raise InputError("Complex data not supported", expected="real numbers")
+
+
+def _check_unique(frame: pd.DataFrame) -> None:
+    """One column per name: ``frame[name]`` must be a column, not a frame."""
+    columns = frame.columns
+    if columns.is_unique:
+        return
+    repeated = columns[columns.duplicated()].unique().tolist()
+    raise InputError(
+        f"X has duplicated column names {repeated!r}",
+        expected="one column per name: rename or drop the duplicate columns",
+    )
+
+
+def _reference_input(X: Any, frame: pd.DataFrame) -> Any:
+    """What scikit-learn's feature-name bookkeeping should see for ``X``."""
+    if isinstance(X, pd.DataFrame | np.ndarray):
+        return X
+    if is_native(X):
+        return frame  # converted once; polars / pyarrow names are strings
+    if isinstance(X, list) and not (X and isinstance(X[0], Mapping)):
+        return np.asarray(X, dtype=object)
+    if isinstance(X, pd.Series | Mapping | list):
+        return frame
+    return np.asarray(frame.to_numpy())
+
+
+def _output_config(estimator: Any) -> str:
+    """The container ``set_output`` (or scikit-learn's global setting) asks for."""
+    config = getattr(estimator, "_sklearn_output_config", {}).get("transform")
+    return str(config if config is not None else sklearn.get_config()["transform_output"])
+
+
+def numpy_output(out: pd.DataFrame) -> np.ndarray:
+    """The numpy form of a transformer's output (the base's dtype rule).
+
+    ``float64`` with NaN for missing when every column is numeric or boolean,
+    else ``object`` with the missing values as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numpy_output(pd.DataFrame({"a": [1, None], "b": [True, False]})).dtype
+    dtype('float64')
+    >>> numpy_output(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})).dtype
+    dtype('O')
+    """
+    dtypes = out.dtypes
+    if all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t) for t in dtypes):
+        return out.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out.to_numpy(dtype=object)
+
+
+def _to_polars(out: pd.DataFrame) -> Any:
+    """``out`` as a polars DataFrame (index dropped), or an error naming the column."""
+    import polars as pl
+
+    try:
+        return pl.from_pandas(out)
+    except Exception:  # polars and pyarrow raise several types here: find the column
+        for col in out.columns:
+            try:
+                pl.from_pandas(out[[col]])
+            except Exception:  # as above
+                kinds = sorted({type(v).__name__ for v in out[col].dropna().to_numpy(dtype=object)})
+                raise InputError(
+                    f"mixes Python types {kinds}, which a polars column cannot hold",
+                    column=col,
+                    expected="one type per column (set_output(transform='pandas') keeps it as is)",
+                ) from None
+        raise
+
+
+class FrameTransformer(TransformerMixin, BaseEstimator):
+    """Base of mllife's transformers: write the hooks, inherit the contract (private).
+
+    See the module description for the hooks (``_check_params``, ``_fit``,
+    ``_transform``, ``_names_out`` and the lineage hooks) and for what the
+    base owns: input conversion (pandas, numpy, polars, pyarrow), the
+    duplicate-column and missing-value policies, the output container
+    (``set_output``), the numpy output dtype, ``get_feature_names_out`` and
+    :class:`mllife.NotFittedError` before ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> class Log1p(FrameTransformer):
+    ...     def _transform(self, frame):
+    ...         return np.log1p(frame).add_prefix("log1p_")
+    ...     def _names_out(self, input_names):
+    ...         return [f"log1p_{name}" for name in input_names]
+    >>> X = pd.DataFrame({"income": [0.0, np.e - 1, np.nan]}, index=[7, 8, 9])
+    >>> Log1p().fit_transform(X)
+       log1p_income
+    7           0.0
+    8           1.0
+    9           NaN
+    >>> Log1p().fit_transform(X.to_numpy())  # numpy in, numpy out
+    array([[ 0.],
+           [ 1.],
+           [nan]])
+    >>> Log1p().fit(X).get_feature_names_out().tolist()
+    ['log1p_income']
+    """
+
+    #: scikit-learn's ``string`` input tag: the transformer reads text columns.
+    _text_input: bool = False
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values stay missing in every subclass
+        tags.input_tags.string = self._text_input
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # ``fit`` always sets ``n_features_in_``: a cheap test instead of scanning
+        # ``vars(self)`` on every transform.
+        return hasattr(self, "n_features_in_")
+
+    # ---- hooks -------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Validate the constructor parameters before looking at the data (none by default)."""
+
+    def _fit(self, frame: pd.DataFrame, y: Any = None) -> None:
+        """Learn from ``frame`` what ``_transform`` needs (nothing by default)."""
+
+    def _transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A new DataFrame with the columns ``_names_out`` names and ``frame``'s index."""
+        raise NotImplementedError
+
+    def _names_out(self, input_names: list[str]) -> list[str]:
+        """Output column names for ``input_names`` (one-to-one by default)."""
+        return list(input_names)
+
+    def _feature_sources(self) -> list[tuple[str, ...]] | None:
+        """Per output column, the fitted input columns it comes from (None: match by name)."""
+        names = self._input_names()
+        if self._names_out(names) == names:
+            return [(n,) for n in names]
+        return None
+
+    def _feature_notes(self) -> list[str] | None:
+        """Per output column, a remark for ``describe_features`` (None: no remark)."""
+        return None
+
+    def _step_label(self) -> str:
+        """How ``describe_features`` and the preprocessor plan name this step."""
+        return type(self).__name__
+
+    # ---- the contract --------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None) -> Self:
+        """Learn from ``X`` what ``transform`` needs (see the class description).
+
+        Parameters
+        ----------
+        X : DataFrame (pandas, polars), pyarrow Table or array-like of shape (n_samples, n_features)
+        y : array-like, optional
+            Passed to the transformer; most ignore it.
+
+        Returns
+        -------
+        self : the fitted transformer
+        """
+        self._check_params()
+        self._fit(self._fit_input(X), y)
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Transform ``X`` with what ``fit`` learned (see the class description).
+
+        Parameters
+        ----------
+        X : DataFrame (pandas, polars), pyarrow Table or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        DataFrame (pandas or polars) or ndarray
+            As ``set_output`` says; by default pandas for a table, an array for an array.
+        """
+        return self._output(X, self._transform_pandas(X))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns (the class description says how they are made).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Must equal ``feature_names_in_`` when given.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        return np.asarray(self._names_out(self._input_names(input_features)), dtype=object)
+
+    # ---- machinery -----------------------------------------------------------------------
+    def _transform_pandas(self, X: Any) -> pd.DataFrame:
+        """``transform`` before the output container: a pandas DataFrame.
+
+        Transformers that run others inside them (``Cleaner``) call this, so a
+        global ``transform_output`` setting does not change what they get back.
+        """
+        ensure_fitted(self)
+        return self._transform(self._transform_input(X))
+
+    def _fit_input(self, X: Any) -> pd.DataFrame:
+        """``X`` checked and named; sets ``n_features_in_`` / ``feature_names_in_``."""
+        _check_table(X)
+        frame = as_frame(X, allow_duplicate_columns=True)
+        _check_unique(frame)
+        if frame.shape[1] == 0:
+            raise InputError(f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.")
+        if frame.shape[0] == 0:
+            raise InputError(f"0 sample(s) (shape={frame.shape}) while a minimum of 1 is required.")
+        validate_data(self, _reference_input(X, frame), reset=True, skip_check_array=True)
+        if not hasattr(self, "feature_names_in_"):
+            frame = frame.set_axis(generated_names(frame.shape[1]), axis=1)
+        return frame
+
+    def _transform_input(self, X: Any) -> pd.DataFrame:
+        """``X`` checked against what ``fit`` saw, with the fitted column names."""
+        names = getattr(self, "feature_names_in_", None)
+        if (isinstance(X, pd.DataFrame) and names is not None and X.shape[1] == len(names)
+                and X.columns.tolist() == names.tolist()):
+            # The columns seen at fit, in order: what validate_data would accept
+            # (fast path for one-row predictions).
+            return X
+        _check_table(X)
+        frame = as_frame(X, allow_duplicate_columns=True)
+        _check_unique(frame)
+        try:
+            validate_data(self, _reference_input(X, frame), reset=False, skip_check_array=True)
+        except InputError:
+            raise
+        except ValueError as exc:  # scikit-learn names the unseen / missing columns
+            raise InputError(str(exc)) from None
+        expected = list(names) if names is not None else generated_names(self.n_features_in_)
+        if list(frame.columns) != expected:
+            frame = frame.set_axis(expected, axis=1)
+        return frame
+
+    def _output(self, X: Any, out: pd.DataFrame) -> Any:
+        """``out`` in the container ``set_output`` asks for (the class description's rule)."""
+        if out is X:
+            out = out.copy(deep=False)  # never hand the caller's object back
+        if isinstance(X, pd.DataFrame) and out.index is not X.index and not out.index.equals(X.index):
+            out = out.set_axis(X.index, axis=0)
+        config = _output_config(self)
+        if config == "polars":
+            return _to_polars(out)
+        if config == "pandas" or isinstance(X, pd.DataFrame) or is_native(X):
+            return out
+        return numpy_output(out)
+
+    def _input_names(self, input_features: Any = None) -> list[str]:
+        ensure_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        fitted = list(names) if names is not None else generated_names(self.n_features_in_)
+        if input_features is not None:
+            given = [str(c) for c in input_features]
+            if len(given) != len(fitted) or (names is not None and given != fitted):
+                raise InputError(
+                    "input_features is not equal to feature_names_in_",
+                    expected=f"{fitted}",
+                )
+            return given
+        return fitted
