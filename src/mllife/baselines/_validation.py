@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from .._compat import validate_data
 from .._errors import InputError
-from .._frame import generated_names
+from .._frame import as_frame, from_native, generated_names, is_native
 
 
 def check_frame(estimator: Any, X: Any, *, reset: bool) -> pd.DataFrame:
@@ -28,6 +28,8 @@ def check_frame(estimator: Any, X: Any, *, reset: bool) -> pd.DataFrame:
     frame whose column names are not all strings gets the names ``x0, x1, ...``
     (a query cannot name a column ``0``).
     """
+    if is_native(X):  # polars / pyarrow: one conversion, then checked as pandas
+        X = as_frame(X)
     if isinstance(X, pd.DataFrame):
         validate_data(estimator, X, reset=reset, skip_check_array=True)
         n_rows, n_cols = X.shape
@@ -48,6 +50,8 @@ def check_target(y: Any, n_rows: int, *, numeric: bool) -> np.ndarray:
     """``y`` as a finite 1-D array of ``n_rows`` values (a column vector warns)."""
     if y is None:
         raise InputError("requires y to be passed, but the target y is None", expected="a target")
+    if is_native(y):
+        y = from_native(y, name="y")
     values = y.to_numpy() if isinstance(y, pd.Series | pd.DataFrame) else y
     values = column_or_1d(values, warn=True)
     values = check_array(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._frame import as_frame, as_series, is_native
 from .._time import TimeValues
 from ._keys import codes_of
 from ._params import Splitter
@@ -34,6 +35,8 @@ def _check_max_train_size(value: Any) -> int | None:
 
 
 def _times(X: Any, time: Any, n: int) -> TimeValues:
+    X = as_frame(X) if is_native(X) else X  # polars / pyarrow: one conversion
+    time = as_series(time, name="time") if is_native(time) else time
     if isinstance(time, str) and not isinstance(X, pd.DataFrame):
         raise InputError(f"time={time!r} names a column but X is not a DataFrame",
                          expected="X as a DataFrame, or time as an array of one time per row")
