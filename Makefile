@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= demo-output
 
-.PHONY: demo test test-compat install dev lint typecheck pytest bench clean
+.PHONY: demo test test-compat test-fuzz install dev lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ pytest: dev
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# Every property test (hypothesis' own ``hypothesis`` marker: each test using @given) on fresh
+# random examples, ten times as many as `make test`, which replays the same ones on every run.
+test-fuzz: dev
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -m hypothesis tests
 
 # The oldest versions we support (pandas 2.2, scikit-learn 1.6, numpy 2.2, scipy 1.14, skops 0.13),
 # in a second environment: `make test` runs the newest ones.

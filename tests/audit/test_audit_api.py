@@ -10,7 +10,7 @@ import pytest
 
 import mllife
 from mllife import InputError
-from mllife.audit import AuditReport, Finding, profile, register_check
+from mllife.audit import AuditReport, Finding, profile, register_check, registered_checks
 from mllife.audit._registry import REGISTRY
 
 
@@ -79,7 +79,7 @@ def test_profile_agrees_with_pandas(churn_clean):
     np.testing.assert_allclose(p.loc[num.columns, "mean"].astype(float), num.mean())
     np.testing.assert_allclose(p.loc[num.columns, "std"].astype(float), num.std())
     np.testing.assert_allclose(p.loc[num.columns, "median"].astype(float), num.median())
-    assert p.loc["customer_id", "kind"] == "id"
+    assert p.loc["customer_id", "kind"] == "identifier"
     assert p.loc["plan", "kind"] == "categorical"
 
 
@@ -101,25 +101,24 @@ def test_register_check_contract():
                      (not_a_finding, "not a Finding"), (boom, "kaput")]:
         with pytest.raises(InputError, match=text):
             mllife.audit(df, checks=[fn])
-    register_check(wrong_name, name="custom_probe")
-    try:
+    with registered_checks():
+        register_check(wrong_name, name="custom_probe")
         with pytest.raises(InputError, match="already registered"):
             register_check(wrong_name, name="custom_probe")
         with pytest.raises(InputError, match="custom_probe"):
             mllife.audit(df)  # runs with the built-ins; its findings are validated
-    finally:
-        REGISTRY.pop("custom_probe")
+    assert "custom_probe" not in REGISTRY
 
-    @register_check(name="custom_ok", limit=2)
-    def custom_ok(data, limit):
-        if data.n_rows > limit:
-            yield Finding("custom_ok", "info", message=f"more than {limit} rows", n_rows=data.n_rows)
+    with registered_checks():
 
-    try:
+        @register_check(name="custom_ok", limit=2)
+        def custom_ok(data, limit):
+            if data.n_rows > limit:
+                yield Finding("custom_ok", "info", message=f"more than {limit} rows", n_rows=data.n_rows)
+
         assert mllife.audit(df).findings_by(check="custom_ok")[0].n_rows == 3
         assert mllife.audit(df, checks={"custom_ok": {"limit": 5}}).findings == ()
-    finally:
-        REGISTRY.pop("custom_ok")
+    assert "custom_ok" not in REGISTRY
 
 
 def test_bad_arguments_name_the_column(messy):

@@ -17,9 +17,15 @@ import pytest
 from scipy import stats as sps
 
 from mllife import InputError
-from mllife.drift import DriftProfile, _auto, _null, drift_report, register_statistic
+from mllife.drift import (
+    DriftProfile,
+    _auto,
+    _null,
+    drift_report,
+    register_statistic,
+    registered_statistics,
+)
 from mllife.drift import _kernels as k
-from mllife.drift import _statistics as registry
 
 
 def _row(report, column):
@@ -286,8 +292,8 @@ def test_user_statistic_without_p_value_gets_a_permutation_p_value():
     def gap(ref, cur):
         return abs(float(np.median(cur) - np.median(ref))), None
 
-    register_statistic("median_gap_family_test", gap, threshold=0.3, replace=True)
-    try:
+    with registered_statistics():
+        register_statistic("median_gap_family_test", gap, threshold=0.3)
         rng = np.random.default_rng(13)
         ref = pd.DataFrame({"x": rng.normal(size=200)})
         same = _row(drift_report(ref, pd.DataFrame({"x": rng.normal(size=200)}),
@@ -300,8 +306,6 @@ def test_user_statistic_without_p_value_gets_a_permutation_p_value():
         assert moved["drifted"]
         assert "permutation p-value" in moved["note"]
         assert moved["statistic_corrected"] < moved["statistic"]
-    finally:
-        registry._USER.pop("median_gap_family_test", None)
 
 
 def test_g_test_and_cramers_v_use_the_pooled_table():
@@ -375,13 +379,11 @@ def test_correction_none_corrects_a_columns_own_tests_together():
 def test_user_statistic_permutations_are_capped_on_large_samples(monkeypatch):
     monkeypatch.setattr(_null, "USER_WORK", 200_000)
     name = "review_mean_gap"
-    register_statistic(name, lambda a, b: (abs(float(np.mean(b) - np.mean(a))), None), threshold=0.0, replace=True)
-    try:
+    with registered_statistics():
+        register_statistic(name, lambda a, b: (abs(float(np.mean(b) - np.mean(a))), None), threshold=0.0)
         rng = np.random.default_rng(1)
         ref, cur = pd.DataFrame({"x": rng.normal(size=5_000)}), pd.DataFrame({"x": rng.normal(1, 1, size=5_000)})
         row = _row(drift_report(ref, cur, method=name), "x")
-    finally:
-        registry._USER.pop(name, None)
     assert _null.user_draws(10_000) == 20
     assert "draws capped at 20 for 10,000 pooled values" in row["note"]
     assert row["p_value"] == pytest.approx(1 / 21)

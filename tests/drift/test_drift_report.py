@@ -10,8 +10,7 @@ import pytest
 
 import mllife
 from mllife import InputError
-from mllife.drift import DriftReport, drift_report, register_statistic
-from mllife.drift import _statistics as registry
+from mllife.drift import DriftReport, drift_report, register_statistic, registered_statistics
 
 
 def _pair(n=2_000, seed=0):
@@ -153,8 +152,8 @@ def test_a_failing_statistic_hides_no_other_column():
             raise RuntimeError("boom")
         return 0.0, None
 
-    register_statistic("flaky_for_test", flaky, threshold=1.0, replace=True)
-    try:
+    with registered_statistics():
+        register_statistic("flaky_for_test", flaky, threshold=1.0)
         ref = pd.DataFrame({"a": np.arange(200.0), "b": np.arange(200.0)})
         cur = pd.DataFrame({"a": np.arange(200.0), "b": np.arange(100.0).repeat(2)})
         report = drift_report(ref, cur, method={"a": "flaky_for_test"})
@@ -163,8 +162,6 @@ def test_a_failing_statistic_hides_no_other_column():
         assert t.loc["b", "status"] == "ok"
         assert t.loc["b", "method"] == "ks"
         assert report.findings_by(check="drift_failed")[0].column == "a"
-    finally:
-        registry._USER.pop("flaky_for_test", None)
 
 
 def test_explicit_methods_and_fallback():
@@ -280,7 +277,7 @@ def test_register_statistic_contract():
     def shift(ref, cur):
         return abs(float(np.mean(cur) - np.mean(ref))), None
 
-    try:
+    with registered_statistics():
         register_statistic("mean_shift_test", shift, threshold=0.3)
         ref, cur = _pair(seed=11)
         row = _row(drift_report(ref, cur.assign(x=cur["x"] + 1), method="mean_shift_test"), "x")
@@ -299,8 +296,8 @@ def test_register_statistic_contract():
             register_statistic("bad_three", lambda r, c: (float(np.mean(r)), None), kind="categorical")
         with pytest.raises(InputError, match="kind"):
             register_statistic("bad_four", shift, kind="text")
-    finally:
-        registry._USER.pop("mean_shift_test", None)
+    with pytest.raises(InputError, match="not known"):  # gone with its scope
+        drift_report(ref, cur, method="mean_shift_test")
 
 
 def test_top_level_names():

@@ -8,14 +8,15 @@ a user check cannot put a malformed finding in a report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .._errors import InputError, MllifeError
 from ..report import Finding
 from ._data import AuditData
 
-__all__ = ["Check", "register_check", "resolve_checks"]
+__all__ = ["Check", "register_check", "registered_checks", "resolve_checks", "unregister_check"]
 
 CheckFunction = Callable[..., Iterable[Finding] | None]
 F = TypeVar("F", bound=CheckFunction)
@@ -90,6 +91,8 @@ class Check:
 
 #: Registered checks by name, in run order (built-ins first).
 REGISTRY: dict[str, Check] = {}
+#: The built-in checks, kept to restore one that a user check replaced.
+_BUILTINS: dict[str, Check] = {}
 
 
 def register_check(function: F | None = None, *, name: str | None = None, replace: bool = False,
@@ -142,8 +145,10 @@ def register_check(function: F | None = None, *, name: str | None = None, replac
     >>> report = mllife.audit(pd.DataFrame({"price": [3.0, -1.0, 2.0]}), checks=["negative_price"])
     >>> [f.check for f in report.findings]
     ['negative_price']
-    >>> from mllife.audit._registry import REGISTRY
-    >>> _ = REGISTRY.pop("negative_price")
+    >>> mllife.audit.unregister_check("negative_price")
+
+    Registered checks are process-wide: in tests and notebooks, register
+    inside :func:`registered_checks`, which undoes it on exit.
     """
 
     def decorate(fn: F) -> F:
@@ -163,9 +168,110 @@ def register_check(function: F | None = None, *, name: str | None = None, replac
     return decorate(function)
 
 
+def unregister_check(name: str) -> None:
+    """Remove a check added with :func:`register_check`.
+
+    A user check that replaced a built-in one (``replace=True``) gives way to
+    the built-in again.
+
+    Parameters
+    ----------
+    name : str
+        The name the check was registered under.
+
+    Raises
+    ------
+    InputError
+        When no user check of that name is registered (built-in checks stay:
+        leave one out of a run with ``audit(df, checks=[...])``).
+
+    Examples
+    --------
+    >>> import mllife
+    >>> @mllife.audit.register_check(name="always_quiet")
+    ... def always_quiet(data):
+    ...     return None
+    >>> mllife.audit.unregister_check("always_quiet")
+    >>> mllife.audit.unregister_check("always_quiet")
+    Traceback (most recent call last):
+    ...
+    mllife._errors.InputError: no user check named 'always_quiet' is registered...
+    """
+    check = REGISTRY.get(name) if isinstance(name, str) else None
+    if check is None or check.builtin:
+        user = ", ".join(n for n, c in REGISTRY.items() if not c.builtin) or "none registered"
+        problem = (f"{name!r} is a built-in check (leave it out of a run with audit(df, checks=[...]))"
+                   if check is not None else f"no user check named {name!r} is registered")
+        raise InputError(problem, expected=f"the name of a user check ({user})")
+    if name in _BUILTINS:
+        REGISTRY[name] = _BUILTINS[name]  # same place in the run order
+    else:
+        del REGISTRY[name]
+
+
+@contextmanager
+def registered_checks(*functions: CheckFunction, replace: bool = False) -> Iterator[None]:
+    """A scope for user checks: what is registered inside it is unregistered on exit.
+
+    On entry, registers each of ``functions`` under its ``__name__`` (like
+    :func:`register_check`); on exit, even when an exception leaves the
+    block, the registry is restored to what it was on entry: checks
+    registered inside the block (by ``functions`` or by any call to
+    :func:`register_check`) are gone, checks they replaced are back.
+    Scopes nest. Use it in tests, doctests and notebooks so no
+    registration leaks into the next run.
+
+    Parameters
+    ----------
+    *functions : callable
+        Checks ``check(data, **params)`` to register for the block, each
+        under its function name. Register with a name or default parameters
+        by calling :func:`register_check` inside the block.
+    replace : bool, default=False
+        Allow ``functions`` to replace registered checks of the same name
+        (for the block only).
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    InputError
+        As :func:`register_check`, before the block runs (nothing is left
+        registered).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import mllife
+    >>> from mllife.report import Finding
+    >>> def too_few_rows(data, minimum=5):
+    ...     if data.n_rows < minimum:
+    ...         yield Finding("too_few_rows", "warning", message=f"fewer than {minimum} rows")
+    >>> with mllife.audit.registered_checks(too_few_rows):
+    ...     report = mllife.audit(pd.DataFrame({"a": [1, 2]}))
+    >>> [f.check for f in report.findings_by(check="too_few_rows")]
+    ['too_few_rows']
+    >>> "too_few_rows" in mllife.audit(pd.DataFrame({"a": [1, 2]})).checks
+    False
+    """
+    before = dict(REGISTRY)
+    try:
+        for fn in functions:
+            register_check(fn, replace=replace)
+        yield
+    finally:
+        # Built-ins loaded while the block ran stay; everything else is as on entry.
+        late = {n: c for n, c in REGISTRY.items() if c.builtin and n not in before}
+        REGISTRY.clear()
+        REGISTRY.update(before)
+        REGISTRY.update(late)
+
+
 def _builtin(name: str, **params: Any) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
-        REGISTRY[name] = Check(name, fn, params, builtin=True)
+        REGISTRY[name] = _BUILTINS[name] = Check(name, fn, params, builtin=True)
         return fn
 
     return decorate

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._errors import InputError, MllifeError, ModelError
 from ._io import library_versions
+from ._save import save_bundle
 from ._schema import InputSchema
 
 __all__ = ["ModelBundle"]
@@ -214,7 +215,5 @@ class ModelBundle:
         -------
         Path
         """
-        from ._persist import save_bundle
-
         return save_bundle(self, path, key=key)
 

@@ -1,7 +1,6 @@
-"""Saving and loading a :class:`ModelBundle`: what is refused on the way out and in.
+"""Loading a :class:`ModelBundle`: what is refused on the way in.
 
-Saving refuses a model that holds code a bundle cannot carry (callable rules,
-lambdas, functions defined inside functions or in ``__main__``). Loading
+(Saving, and what it refuses, is :mod:`mllife.bundle._save`.) Loading
 verifies in order: the container (sizes, names, seal), the member hashes and
 the HMAC, the shape of every JSON member, the model's types against the
 loader's trust list, then the loaded model's numeric state
@@ -11,79 +10,23 @@ caller, never by the file.
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._errors import InputError, IntegrityError, VersionMismatchWarning
-from ..report._json import jsonable
-from ._io import MAX_BYTES, library_versions, load_json, read_bundle, write_bundle
+from ._bundle import ModelBundle
+from ._io import MAX_BYTES, library_versions, load_json, read_bundle
 from ._schema import InputSchema
-from ._trust import load_model
+from ._state import validate_model
+from ._trust import load_model, type_names
 
-if TYPE_CHECKING:
-    from ._bundle import ModelBundle
-
-__all__ = ["load_bundle", "save_bundle"]
+__all__ = ["load_bundle"]
 
 _MAX_VERSION_LENGTH = 200
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(jsonable(value), indent=2, sort_keys=True, allow_nan=False).encode("utf-8")
-
-
-def _code_in(model: Any) -> str | None:
-    """What makes ``model`` unsavable as a bundle, or None."""
-    from ..baselines._rules import _RuleModel
-
-    try:
-        params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
-    except (AttributeError, TypeError, ValueError):  # broken: skops.dumps reports it below
-        params = {}
-    for obj in [model, *params.values()]:
-        if isinstance(obj, _RuleModel) and callable(obj.rules):
-            return (f"{type(obj).__name__} has callable rules "
-                    f"({getattr(obj.rules, '__qualname__', type(obj.rules).__name__)}): a bundle "
-                    "never holds code; write them as (rule, output) pairs in the rule language")
-    return None
-
-
-def save_bundle(bundle: ModelBundle, path: str | os.PathLike[str], *,
-                key: bytes | str | None = None) -> Path:
-    """Serialise ``bundle`` and write it atomically (see :meth:`ModelBundle.save`)."""
-    import skops.io as sio
-
-    reason = _code_in(bundle.model)
-    if reason is not None:
-        raise InputError(f"cannot save the bundle: {reason}")
-    try:
-        model_bytes = sio.dumps(bundle.model)
-    except Exception as exc:
-        raise InputError(f"cannot save the bundle: the model is not serialisable with skops "
-                         f"({type(exc).__name__}: {str(exc)[:160]})") from None
-    local = [t for t in sio.get_untrusted_types(data=model_bytes)
-             if t.startswith(("__main__.", "__mp_main__.")) or "<" in t]
-    if local:
-        raise InputError(
-            f"cannot save the bundle: the model holds {local[:5]}, defined in __main__ or "
-            "inside a function (a lambda, a local class); no loader could import it. Move it "
-            "to an importable module, or use a scikit-learn or mllife transformer")
-    members = {
-        "model.skops": model_bytes,
-        "schema.json": _json_bytes(bundle.schema.to_dict()),
-        "info.json": _json_bytes({"version": bundle.version, "metadata": dict(bundle.metadata),
-                                  "metrics": dict(bundle.metrics)}),
-    }
-    if bundle.drift_profile is not None:
-        to_dict = getattr(bundle.drift_profile, "to_dict", None)
-        data = to_dict() if callable(to_dict) else bundle.drift_profile
-        members["drift_profile.json"] = _json_bytes(data)
-    return write_bundle(path, members, key=key)
 
 
 def _restore_drift_profile(data: Any, name: str) -> Any:
@@ -220,10 +163,6 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
     >>> load_bundle(path, key="secret").predict({"x": 2.0})["prediction"].tolist()
     [1]
     """
-    from ._bundle import ModelBundle
-    from ._state import validate_model
-    from ._trust import type_names
-
     extra = type_names(trusted)  # once (an iterator is read once); fails before any read
     jobs = _check_n_jobs(n_jobs)
     members, manifest = read_bundle(path, key=key, max_bytes=max_bytes)

@@ -13,10 +13,11 @@ import pandas as pd
 
 from .._errors import InputError
 from .._frame import as_frame
+from .._random import as_seed
 from . import _auto, _null
 from . import _kernels as k
-from ._column import compare_categorical, compare_numeric, rate_test
-from ._profile import ColumnProfile, DriftProfile, family_of, profile_column, require_rows
+from ._column import compare_categorical, compare_numeric, identifier_status, rate_test
+from ._reference import ColumnProfile, ReferenceProfile, family_of, profile_column, require_rows
 from ._report import DriftReport
 from ._sketch import NumericSummary
 from ._statistics import get_statistic
@@ -41,7 +42,7 @@ def drift_report(
     multivariate: bool = False,
     multivariate_threshold: float = 0.55,
     max_plots: int = 12,
-    random_state: int | None = 0,
+    random_state: int | None = None,
 ) -> DriftReport:
     """Compare current data with reference data, column by column.
 
@@ -101,10 +102,11 @@ def drift_report(
     multivariate_threshold : float, default=0.55
     max_plots : int, default=12
         Distribution overlays drawn in HTML, most drifted columns first.
-    random_state : int or None, default=0
-        Seed of the permutation tests (one stream per column, derived from
-        the seed and the column name) and of the domain classifier's
-        sampling and folds. ``None``: fresh randomness on every call.
+    random_state : int or None, default=None
+        Seed of every random draw: the permutation tests (one stream per
+        column, derived from the seed and the column name) and, with
+        ``multivariate=True``, the domain classifier's sampling and folds.
+        ``None`` is the seed 0, so the same call gives the same report.
 
     Returns
     -------
@@ -152,7 +154,7 @@ def drift_report(
     return replace(report, multivariate=domain, drifted=report.drifted or bool(domain["drifted"]))
 
 
-class _ExactProfile(DriftProfile):
+class _ExactProfile(ReferenceProfile):
     """The reference itself, profiled exactly one column at a time when asked.
 
     ``drift_report`` compares against the full data; summarising a column only
@@ -179,7 +181,7 @@ class _ExactProfile(DriftProfile):
                               n_bins=self.n_bins)
 
 
-def _resolve_columns(columns: Sequence[Hashable] | None, ref: pd.DataFrame | DriftProfile,
+def _resolve_columns(columns: Sequence[Hashable] | None, ref: pd.DataFrame | ReferenceProfile,
                      cur: pd.DataFrame) -> list[Hashable]:
     ref_names = list(ref.columns)
     if columns is None:
@@ -213,7 +215,7 @@ def _check_params(alpha: float, correction: str, large_sample: int, drift_share:
 
 
 def compare_profile(
-    profile: DriftProfile,
+    profile: ReferenceProfile,
     current: Any,
     *,
     columns: Sequence[Hashable] | None = None,
@@ -224,7 +226,7 @@ def compare_profile(
     large_sample: int = _auto.LARGE_SAMPLE,
     drift_share: float = 0.5,
     max_plots: int = 12,
-    random_state: int | None = 0,
+    random_state: int | None = None,
 ) -> DriftReport:
     """The engine behind :func:`drift_report` and :meth:`DriftProfile.compare`.
 
@@ -264,7 +266,7 @@ def compare_profile(
 
 
 def evaluate_columns(
-    profile: DriftProfile,
+    profile: ReferenceProfile,
     cur_frame: pd.DataFrame,
     *,
     columns: Sequence[Hashable] | None,
@@ -300,13 +302,17 @@ def evaluate_columns(
             continue
         row = _base_row(name, col, series)
         try:
-            _compare_column(row, col, series, methods[name], thresholds[name], large_sample, float(alpha),
-                            profile.n_bins, plots)
+            ident = identifier_status(profile, col) if series is not None else None
+            if ident is not None:  # identifiers name rows: skipped, never drifted
+                row["status"] = ident
+            else:
+                _compare_column(row, col, series, methods[name], thresholds[name], large_sample,
+                                float(alpha), profile.n_bins, plots)
         except Exception as exc:  # one bad column never hides the others
             _fail(row, str(exc))
         rows.append(row)
     permutations = _null.permutations_for(sum(len(r["_tests"]) for r in rows), alpha)
-    seed = np.random.SeedSequence(random_state)
+    seed = np.random.SeedSequence(as_seed(random_state))
     for row in rows:
         try:
             _run_permutations(row, seed, permutations)
@@ -315,7 +321,7 @@ def evaluate_columns(
     return rows, permutations
 
 
-def _check_mapping_keys(method: Any, threshold: Any, profile: DriftProfile, cur_frame: pd.DataFrame,
+def _check_mapping_keys(method: Any, threshold: Any, profile: ReferenceProfile, cur_frame: pd.DataFrame,
                         names: list[Hashable]) -> None:
     """A per-column ``method=`` / ``threshold=`` naming a column of neither frame is a typo: raise."""
     ref_frame = getattr(profile, "_frame", None)
@@ -355,7 +361,7 @@ def _run_permutations(row: dict[str, Any], seed: np.random.SeedSequence, permuta
             row["p_value"] = test.p_value
 
 
-def _column_of(profile: DriftProfile, name: Hashable) -> ColumnProfile | None:
+def _column_of(profile: ReferenceProfile, name: Hashable) -> ColumnProfile | None:
     return profile[name] if name in profile.columns else None
 
 

@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._random import as_seed
 from . import _kernels as k
-from ._profile import family_of
+from ._reference import family_of
 
 #: Rows sampled from each side for the domain classifier.
 MAX_ROWS = 20_000
@@ -50,7 +51,7 @@ def _encode(ref: pd.Series, cur: pd.Series) -> np.ndarray:
 
 
 def domain_classifier(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[Hashable], *,
-                      threshold: float = 0.55, alpha: float = 0.05, random_state: int | None = 0,
+                      threshold: float = 0.55, alpha: float = 0.05, random_state: int | None = None,
                       n_splits: int = 3) -> dict[str, Any]:
     """Cross-validated ROC-AUC of a HistGradientBoosting model separating the samples, and its p-value.
 
@@ -58,14 +59,16 @@ def domain_classifier(reference: pd.DataFrame, current: pd.DataFrame, columns: S
     as a whole (even when every single column looks stable, e.g. a changed
     correlation) when the mean held-out AUC is at or above ``threshold`` and
     ``p_value < alpha``: the folds' one-sided Mann–Whitney U tests (current
-    scores above reference scores), Bonferroni-combined.
+    scores above reference scores), Bonferroni-combined. ``random_state``
+    seeds the row sampling, the folds and the model (``None`` is the seed 0).
     """
     from scipy.stats import mannwhitneyu
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
-    rng = np.random.default_rng(random_state)
+    seed = as_seed(random_state)
+    rng = np.random.default_rng(seed)
     ref_idx = np.sort(rng.permutation(len(reference))[:MAX_ROWS])
     cur_idx = np.sort(rng.permutation(len(current))[:MAX_ROWS])
     result: dict[str, Any] = {"auc": None, "auc_std": None, "p_value": None, "threshold": float(threshold),
@@ -80,8 +83,8 @@ def domain_classifier(reference: pd.DataFrame, current: pd.DataFrame, columns: S
         for c in columns
     ])
     target = np.r_[np.zeros(ref_idx.size, dtype=int), np.ones(cur_idx.size, dtype=int)]
-    model = HistGradientBoostingClassifier(max_iter=60, random_state=random_state)
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    model = HistGradientBoostingClassifier(max_iter=60, random_state=seed)
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     auc, p_values = [], []
     # One OpenMP thread: small models, and oversubscribed threads on a busy machine cost 20x.
     with threadpool_limits(limits=1, user_api="openmp"):

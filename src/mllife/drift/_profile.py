@@ -4,67 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._errors import InputError
 from .._frame import as_frame, require_columns
+from . import _auto
 from . import _kernels as k
+from ._compare import compare_profile
+from ._reference import ColumnProfile, ReferenceProfile, profile_column, require_rows
+from ._report import DriftReport
 from ._sketch import CategoricalSummary, NumericSummary
-
-if TYPE_CHECKING:
-    from ._report import DriftReport
 
 FORMAT_VERSION = 1
 
 
-def family_of(series: pd.Series) -> str:
-    """``"datetime"``, ``"numeric"`` or ``"categorical"`` (booleans and text are categorical)."""
-    dtype = series.dtype
-    if (isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype)
-            or pd.api.types.is_timedelta64_dtype(dtype)):
-        return "datetime"
-    return "numeric" if k.is_numeric_like(series) else "categorical"
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    """The reference summary of one column."""
-
-    name: Hashable
-    family: str
-    dtype: str
-    numeric: NumericSummary | None = None
-    categorical: CategoricalSummary | None = None
-
-    @property
-    def kind(self) -> str:
-        """The statistic kind: ``numeric`` (numbers and datetimes) or ``categorical``."""
-        return "categorical" if self.family == "categorical" else "numeric"
-
-    @property
-    def summary(self) -> NumericSummary | CategoricalSummary:
-        out = self.numeric if self.numeric is not None else self.categorical
-        assert out is not None
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "family": self.family, "dtype": self.dtype,
-                "summary": self.summary.to_dict()}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ColumnProfile:
-        family = str(data["family"])
-        if family == "categorical":
-            return cls(data["name"], family, str(data["dtype"]),
-                       categorical=CategoricalSummary.from_dict(data["summary"]))
-        return cls(data["name"], family, str(data["dtype"]), numeric=NumericSummary.from_dict(data["summary"]))
-
-
-class DriftProfile:
+class DriftProfile(ReferenceProfile):
     """A compact, JSON-serializable, mergeable summary of reference data.
 
     Per column it keeps what the drift statistics need: for numbers (and
@@ -92,14 +48,6 @@ class DriftProfile:
     >>> DriftProfile.from_json(profile.to_json()).compare(frame.iloc[1000:]).n_drifted
     0
     """
-
-    def __init__(self, columns: Sequence[ColumnProfile], *, n_rows: int, exact_size: int = 10_000,
-                 sketch_size: int = 4096, n_bins: int = 10) -> None:
-        self._columns = {c.name: c for c in columns}
-        self.n_rows = int(n_rows)
-        self.exact_size = int(exact_size)
-        self.sketch_size = int(sketch_size)
-        self.n_bins = int(n_bins)
 
     # ---- construction ----------------------------------------------------------
     @classmethod
@@ -150,21 +98,6 @@ class DriftProfile:
         return cls(profiles, n_rows=len(frame), exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
 
     # ---- accessors -------------------------------------------------------------
-    @property
-    def columns(self) -> list[Hashable]:
-        """The profiled columns, in order."""
-        return list(self._columns)
-
-    def __getitem__(self, name: Hashable) -> ColumnProfile:
-        try:
-            return self._columns[name]
-        except KeyError:
-            raise InputError(f"column {name!r} is not in the profile",
-                             expected=f"one of the {len(self._columns)} profiled columns") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._columns
-
     def __repr__(self) -> str:
         return f"<DriftProfile: {len(self._columns)} columns, {self.n_rows} rows>"
 
@@ -220,30 +153,88 @@ class DriftProfile:
         return ColumnProfile(a.name, a.family, a.dtype, categorical=a.categorical.merge(b.categorical))
 
     # ---- compare ---------------------------------------------------------------
-    def compare(self, current: Any, **kwargs: Any) -> DriftReport:
+    def compare(
+        self,
+        current: Any,
+        *,
+        columns: Sequence[Hashable] | None = None,
+        method: str | Mapping[Hashable, str] = "auto",
+        threshold: float | Mapping[Hashable, float] | None = None,
+        alpha: float = 0.05,
+        correction: str = "bh",
+        large_sample: int = _auto.LARGE_SAMPLE,
+        drift_share: float = 0.5,
+        max_plots: int = 12,
+        random_state: int | None = None,
+    ) -> DriftReport:
         """Compare ``current`` data with this reference profile.
 
-        Takes the keyword arguments of :func:`mllife.drift.drift_report`
-        (``columns``, ``method``, ``threshold``, ``alpha``, ``correction``,
-        ``large_sample``, ``drift_share``, ``max_plots``, ``random_state``,
-        which seeds the permutation tests) except ``multivariate``, which
-        needs the reference rows. On a sketched column the permutation tests
-        count each sketch point as its weight rounded to whole rows.
+        The same comparison as :func:`mllife.drift.drift_report`, with the
+        same keywords, except ``multivariate`` and ``multivariate_threshold``:
+        the domain classifier needs the reference rows, which a profile does
+        not keep. On a sketched column the permutation tests count each sketch
+        point as its weight rounded to whole rows.
+
+        Parameters
+        ----------
+        current : DataFrame or 2-D array
+        columns : sequence, optional
+            Columns to compare (default: every column of either frame).
+        method : str or mapping of column to str, default="auto"
+            ``"auto"``, a statistic of :mod:`mllife.drift.stats` (``"ks"``,
+            ``"psi"``, ``"wasserstein"``, ``"jensen_shannon"``, ``"hellinger"``,
+            ``"energy"``, ``"anderson"``, ``"chi2"``, ``"g_test"``,
+            ``"cramers_v"``, ``"proportion_z"``) or a name given to
+            :func:`mllife.drift.register_statistic`. A method that does not apply
+            to a column's kind falls back to ``"auto"`` there (noted in its
+            status). Distances (``wasserstein``, ``energy``, ``psi``,
+            ``jensen_shannon``, ``hellinger`` and user statistics without a
+            p-value) get a permutation p-value of the same statistic and decide
+            on effect **and** significance.
+        threshold : float or mapping of column to float, optional
+            Decision threshold on the bias-corrected effect size of distances
+            (defaults: wasserstein 0.05, jensen_shannon 0.05, hellinger 0.05,
+            psi 0.2; ``energy`` needs one, in the data's units).
+        alpha : float, default=0.05
+            Significance level, applied to corrected p-values.
+        correction : {"bh", "holm", "none"}, default="bh"
+            Multiple-testing correction across columns: Benjamini-Hochberg
+            (false discovery rate) or Holm (family-wise error rate). With
+            ``"none"`` columns are not corrected for each other, but each
+            column's own tests (distribution, missing, inf, unseen) are
+            Holm-corrected together, so each column's flag holds ``alpha``.
+        large_sample : int, default=10_000
+            ``auto`` decides on effect size when both samples exceed this.
+        drift_share : float, default=0.5
+            The data set is drifted when at least this share of columns drifted.
+        max_plots : int, default=12
+            Distribution overlays drawn in HTML, most drifted columns first.
+        random_state : int or None, default=None
+            Seed of every random draw: the permutation tests (one stream per
+            column, derived from the seed and the column name) and, with
+            ``multivariate=True``, the domain classifier's sampling and folds.
+            ``None`` is the seed 0, so the same call gives the same report.
 
         Returns
         -------
         DriftReport
 
+        Raises
+        ------
+        InputError
+            For bad parameters or a requested column in neither frame.
+
         Examples
         --------
-        >>> import pandas as pd
-        >>> profile = DriftProfile.fit(pd.DataFrame({"x": range(100)}))
-        >>> profile.compare(pd.DataFrame({"x": range(50, 150)})).drifted_columns
+        >>> import numpy as np, pandas as pd
+        >>> profile = DriftProfile.fit(pd.DataFrame({"x": np.arange(200) % 10}))
+        >>> profile.compare(pd.DataFrame({"x": np.arange(200) % 10 + 5})).drifted_columns
         ['x']
         """
-        from ._compare import compare_profile
-
-        return compare_profile(self, current, **kwargs)
+        return compare_profile(self, current, columns=columns, method=method, threshold=threshold,
+                               alpha=alpha, correction=correction, large_sample=large_sample,
+                               drift_share=drift_share, max_plots=max_plots,
+                               random_state=random_state)
 
     # ---- serialization -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -290,28 +281,10 @@ class DriftProfile:
         return cls.from_dict(data)
 
 
-def require_rows(frame: pd.DataFrame, name: str) -> None:
-    """Refuse a frame without rows: no data is no evidence of drift, nor of its absence."""
-    if len(frame) == 0:
-        raise InputError(f"{name} has no rows; nothing can be compared", n_rows=0,
-                         expected="at least one row")
-
-
 def _check_sizes(exact_size: int, sketch_size: int, n_bins: int) -> None:
     for name, value, low in (("exact_size", exact_size, 0), ("sketch_size", sketch_size, 16), ("n_bins", n_bins, 2)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"{name}={value!r} is not usable", expected=f"an integer >= {low}")
-
-
-def profile_column(name: Hashable, series: pd.Series, *, exact_size: int, sketch_size: int,
-                   n_bins: int) -> ColumnProfile:
-    """The :class:`ColumnProfile` of one column."""
-    family = family_of(series)
-    if family == "categorical":
-        return ColumnProfile(name, family, str(series.dtype), categorical=CategoricalSummary.fit(series))
-    counts = k.split_numeric(series, name=f"column {name!r}")
-    summary = NumericSummary.fit(counts, exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
-    return ColumnProfile(name, family, str(series.dtype), numeric=summary)
 
 
 def _empty_like(template: ColumnProfile, empty: ColumnProfile) -> ColumnProfile:

@@ -6,6 +6,8 @@ groups, why does it predict what it predicts, is it fast and small enough, and
 does it meet the :class:`~mllife.SuccessCriteria` written down in phase 1.
 """
 
+from typing import TYPE_CHECKING
+
 from .._lazy import attach
 
 _LAZY = {
@@ -14,5 +16,11 @@ _LAZY = {
     "compare_champion": "._champion",
     "ChampionChallengerResult": "._champion",
 }
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time _LAZY loads each name on first use
+    from ._champion import ChampionChallengerResult as ChampionChallengerResult
+    from ._champion import compare_champion as compare_champion
+    from ._evaluate import evaluate as evaluate
+    from ._report import EvaluationReport as EvaluationReport
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

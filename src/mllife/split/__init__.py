@@ -5,6 +5,8 @@
 other names stay reachable.
 """
 
+from typing import TYPE_CHECKING
+
 from .._lazy import attach, make_callable
 
 _LAZY = {
@@ -16,6 +18,15 @@ _LAZY = {
     "TimeSeriesGroupSplit": "._purged",
     "DuplicateAwareKFold": "._kfold",
 }
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time _LAZY loads each name on first use
+    from ._kfold import DuplicateAwareKFold as DuplicateAwareKFold
+    from ._leakage import check_leakage as check_leakage
+    from ._purged import PurgedTimeSeriesSplit as PurgedTimeSeriesSplit
+    from ._purged import TimeSeriesGroupSplit as TimeSeriesGroupSplit
+    from ._report import LeakageReport as LeakageReport
+    from ._split import Split as Split
+    from ._split import split as split
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)
 
