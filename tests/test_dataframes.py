@@ -224,8 +224,8 @@ def case_baseline(c, d):
 def case_splitters(c, d):
     X, y = d.X, d.y
     splitters = [
-        (mllife.PurgedTimeSeriesSplit(3, time=d.time), None),
-        (mllife.TimeSeriesGroupSplit(3, time=d.time), X[d.group]),
+        (mllife.PurgedTimeSeriesSplit(3, time_col=d.time), None),
+        (mllife.TimeSeriesGroupSplit(3, time_col=d.time), X[d.group]),
         (mllife.DuplicateAwareKFold(3), None),
     ]
     return [list(cv.split(c(X), c(y), None if g is None else c(g))) for cv, g in splitters]

@@ -6,12 +6,12 @@ from mllife.split import DuplicateAwareKFold, PurgedTimeSeriesSplit, TimeSeriesG
 
 SPLITTERS = {
     "PurgedTimeSeriesSplit": [
-        (PurgedTimeSeriesSplit(n_splits=4, time="t"), False),
-        (PurgedTimeSeriesSplit(n_splits=3, time="t", gap="3D", max_train_size=100), False),
-        (PurgedTimeSeriesSplit(n_splits=5, time="t", gap="2D", embargo="2D"), True),
+        (PurgedTimeSeriesSplit(n_splits=4, time_col="t"), False),
+        (PurgedTimeSeriesSplit(n_splits=3, time_col="t", gap="3D", max_train_size=100), False),
+        (PurgedTimeSeriesSplit(n_splits=5, time_col="t", gap="2D", embargo="2D"), True),
     ],
     "TimeSeriesGroupSplit": [
-        (TimeSeriesGroupSplit(n_splits=3, time="t"), False),
+        (TimeSeriesGroupSplit(n_splits=3, time_col="t"), False),
     ],
     "DuplicateAwareKFold": [
         (DuplicateAwareKFold(n_splits=5), True),

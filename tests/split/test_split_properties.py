@@ -96,7 +96,7 @@ def test_time_splits_are_ordered_subsets(df, sizes, gap, by_group):
 
 @given(tables(), st.integers(2, 4), st.sampled_from([None, "2D"]), st.booleans())
 def test_purged_folds_never_look_ahead(df, k, gap, kfold):
-    cv = PurgedTimeSeriesSplit(k, time="t", gap=gap, embargo="1D" if kfold else None)
+    cv = PurgedTimeSeriesSplit(k, time_col="t", gap=gap, embargo="1D" if kfold else None)
     folds = _try(lambda: list(cv.split(df)))
     t = df["t"].to_numpy()
     span = np.timedelta64(pd.Timedelta(gap or 0).value, "ns")
@@ -113,7 +113,7 @@ def test_purged_folds_never_look_ahead(df, k, gap, kfold):
 
 @given(tables(), st.integers(2, 4))
 def test_group_time_folds_never_share_groups(df, k):
-    folds = _try(lambda: list(TimeSeriesGroupSplit(k, time="t").split(df, groups=df["g"])))
+    folds = _try(lambda: list(TimeSeriesGroupSplit(k, time_col="t").split(df, groups=df["g"])))
     g, t = df["g"].to_numpy(), df["t"].to_numpy()
     for train, test in folds:
         assert not set(g[train]) & set(g[test])

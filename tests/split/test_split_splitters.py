@@ -32,7 +32,7 @@ def _data(n: int = 400, seed: int = 0):
 def test_matches_time_series_split_on_sorted_distinct_times():
     n = 60
     X = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=n, freq="h"), "a": range(n)})
-    ours = list(PurgedTimeSeriesSplit(n_splits=5, time="t").split(X))
+    ours = list(PurgedTimeSeriesSplit(n_splits=5, time_col="t").split(X))
     theirs = list(TimeSeriesSplit(n_splits=5).split(X))
     for (a_tr, a_te), (b_tr, b_te) in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a_tr, b_tr)
@@ -53,7 +53,7 @@ def test_walk_forward_equals_time_series_split_for_any_row_count(n, n_splits, ga
     except ValueError:  # the gap leaves a fold without training rows
         assume(False)
     X = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=n, freq="h"), "a": range(n)})
-    by_time = list(PurgedTimeSeriesSplit(n_splits, time="t",
+    by_time = list(PurgedTimeSeriesSplit(n_splits, time_col="t",
                                          max_train_size=max_train_size).split(X))
     by_rows = list(PurgedTimeSeriesSplit(n_splits, gap=gap,
                                          max_train_size=max_train_size).split(X))
@@ -71,7 +71,7 @@ def test_walk_forward_equals_time_series_split_for_any_row_count(n, n_splits, ga
 def test_purged_kfold_without_gap_or_embargo_equals_kfold(n, n_splits):
     assume(n_splits <= n)
     X = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=n, freq="D")})
-    ours = list(PurgedTimeSeriesSplit(n_splits, time="t", embargo="0D").split(X))
+    ours = list(PurgedTimeSeriesSplit(n_splits, time_col="t", embargo="0D").split(X))
     theirs = list(KFold(n_splits=n_splits).split(X))
     for (a_tr, a_te), (b_tr, b_te) in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a_tr, b_tr)
@@ -81,14 +81,14 @@ def test_purged_kfold_without_gap_or_embargo_equals_kfold(n, n_splits):
 def test_walk_forward_is_tie_aware_and_order_free():
     X, _, _ = _data()
     t = X["t"]
-    for train, test in PurgedTimeSeriesSplit(n_splits=4, time="t").split(X):
+    for train, test in PurgedTimeSeriesSplit(n_splits=4, time_col="t").split(X):
         assert t.iloc[train].max() < t.iloc[test].min()
         # no timestamp of the test block appears in train
         assert not set(t.iloc[test]) & set(t.iloc[train])
     # Shuffling the rows shuffles the indices, not the folds.
     perm = np.random.default_rng(1).permutation(len(X))
-    folds_a = list(PurgedTimeSeriesSplit(n_splits=4, time="t").split(X))
-    folds_b = list(PurgedTimeSeriesSplit(n_splits=4, time="t").split(X.iloc[perm]))
+    folds_a = list(PurgedTimeSeriesSplit(n_splits=4, time_col="t").split(X))
+    folds_b = list(PurgedTimeSeriesSplit(n_splits=4, time_col="t").split(X.iloc[perm]))
     for (tr_a, te_a), (tr_b, te_b) in zip(folds_a, folds_b, strict=True):
         assert sorted(perm[tr_b]) == sorted(tr_a)
         assert sorted(perm[te_b]) == sorted(te_a)
@@ -97,7 +97,7 @@ def test_walk_forward_is_tie_aware_and_order_free():
 def test_gap_purges_and_max_train_size_truncates():
     X, _, _ = _data()
     t = X["t"]
-    cv = PurgedTimeSeriesSplit(n_splits=3, time="t", gap="5D", max_train_size=50)
+    cv = PurgedTimeSeriesSplit(n_splits=3, time_col="t", gap="5D", max_train_size=50)
     for train, test in cv.split(X):
         assert t.iloc[test].min() - t.iloc[train].max() > pd.Timedelta("5D")
         assert len(train) <= 50
@@ -106,7 +106,7 @@ def test_gap_purges_and_max_train_size_truncates():
 def test_embargo_makes_a_purged_kfold():
     X, _, _ = _data()
     t = X["t"]
-    cv = PurgedTimeSeriesSplit(n_splits=4, time="t", gap="2D", embargo="3D")
+    cv = PurgedTimeSeriesSplit(n_splits=4, time_col="t", gap="2D", embargo="3D")
     seen = np.zeros(len(X), dtype=int)
     for train, test in cv.split(X):
         seen[test] += 1
@@ -121,9 +121,23 @@ def test_embargo_makes_a_purged_kfold():
     assert (seen == 1).all()
 
 
+@pytest.mark.parametrize("cls", [PurgedTimeSeriesSplit, TimeSeriesGroupSplit])
+def test_time_col_names_a_column_and_time_takes_values(cls):
+    """D2: a column name goes to ``time_col``; ``time`` holds one value per row."""
+    X, _y, _ = _data()
+    groups = np.arange(len(X)) // 4
+    with pytest.raises(InputError, match=r"time_col='t' to name a column"):
+        list(cls(n_splits=3, time="t").split(X, groups=groups))
+    with pytest.raises(InputError, match="both time= and time_col="):
+        list(cls(n_splits=3, time=X["t"], time_col="t").split(X, groups=groups))
+    with pytest.raises(InputError, match="not a DataFrame"):
+        list(cls(n_splits=3, time_col="t").split(X.to_numpy(), groups=groups))
+    assert clone(cls(time_col="t")).get_params()["time_col"] == "t"
+
+
 def test_time_as_array_and_row_order():
     X, _y, _ = _data()
-    by_name = list(PurgedTimeSeriesSplit(n_splits=3, time="t").split(X))
+    by_name = list(PurgedTimeSeriesSplit(n_splits=3, time_col="t").split(X))
     by_array = list(PurgedTimeSeriesSplit(n_splits=3, time=X["t"]).split(X.drop(columns="t")))
     by_numpy = list(PurgedTimeSeriesSplit(n_splits=3, time=X["t"].to_numpy()).split(
         X.drop(columns="t").to_numpy()))
@@ -140,7 +154,7 @@ def test_cross_validate_with_time_column_dropped_two_ways():
         ColumnTransformer([("drop_time", "drop", ["t"])], remainder="passthrough"),
         LogisticRegression(),
     )
-    cv = PurgedTimeSeriesSplit(n_splits=3, time="t", gap="1D")
+    cv = PurgedTimeSeriesSplit(n_splits=3, time_col="t", gap="1D")
     scores = cross_validate(model, X, y, cv=cv, scoring="roc_auc")
     assert len(scores["test_score"]) == 3
     assert (scores["test_score"] > 0.6).all()
@@ -156,7 +170,7 @@ def test_time_series_group_split():
     days = (X["t"] - X["t"].min()).dt.days.to_numpy()
     jitter = np.random.default_rng(2).integers(0, 2, len(X))
     groups = pd.Series(np.clip(days + jitter * 2, 0, None) // 4 * 2 + jitter, name="g")
-    cv = TimeSeriesGroupSplit(n_splits=3, time="t", gap="1D")
+    cv = TimeSeriesGroupSplit(n_splits=3, time_col="t", gap="1D")
     folds = list(cv.split(X, y, groups))
     assert len(folds) == cv.get_n_splits() == 3
     for train, test in folds:
@@ -190,7 +204,7 @@ def test_duplicate_aware_kfold_keeps_twins_in_one_fold():
 
 
 def test_clone_and_params():
-    cv = PurgedTimeSeriesSplit(3, time="t", gap="2D")
+    cv = PurgedTimeSeriesSplit(3, time_col="t", gap="2D")
     copy = clone(cv)
     assert copy.get_params() == cv.get_params()
     copy.set_params(gap="4D")
@@ -204,16 +218,16 @@ def test_clone_and_params():
 @pytest.mark.parametrize(
     ("cv", "match"),
     [
-        (PurgedTimeSeriesSplit(n_splits=1, time="t"), "n_splits"),
-        (PurgedTimeSeriesSplit(n_splits=3, time="zz"), "'zz' not found"),
-        (PurgedTimeSeriesSplit(n_splits=3, time="t", gap=5), "no time unit"),
-        (PurgedTimeSeriesSplit(n_splits=3, time="t", gap="45D"), "no training rows"),
-        (PurgedTimeSeriesSplit(n_splits=60, time="t"), "distinct timestamps"),
-        (PurgedTimeSeriesSplit(n_splits=3, time="t", embargo="1D", max_train_size=5),
+        (PurgedTimeSeriesSplit(n_splits=1, time_col="t"), "n_splits"),
+        (PurgedTimeSeriesSplit(n_splits=3, time_col="zz"), "'zz' not found"),
+        (PurgedTimeSeriesSplit(n_splits=3, time_col="t", gap=5), "no time unit"),
+        (PurgedTimeSeriesSplit(n_splits=3, time_col="t", gap="45D"), "no training rows"),
+        (PurgedTimeSeriesSplit(n_splits=60, time_col="t"), "distinct timestamps"),
+        (PurgedTimeSeriesSplit(n_splits=3, time_col="t", embargo="1D", max_train_size=5),
          "walk-forward"),
-        (PurgedTimeSeriesSplit(n_splits=3, time="t", max_train_size=0), "max_train_size"),
+        (PurgedTimeSeriesSplit(n_splits=3, time_col="t", max_train_size=0), "max_train_size"),
         (DuplicateAwareKFold(n_splits=500), "distinct rows"),
-        (TimeSeriesGroupSplit(n_splits=45, time="t"), "groups with distinct"),
+        (TimeSeriesGroupSplit(n_splits=45, time_col="t"), "groups with distinct"),
     ],
 )
 def test_bad_input(cv, match):
@@ -224,19 +238,19 @@ def test_bad_input(cv, match):
 
 def test_iso_text_time_is_read_like_datetimes_and_other_text_rejected():
     X, _y, _ = _data(50)
-    as_dates = list(PurgedTimeSeriesSplit(3, time="t").split(X))
-    as_text = list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["t"].astype(str))))
+    as_dates = list(PurgedTimeSeriesSplit(3, time_col="t").split(X))
+    as_text = list(PurgedTimeSeriesSplit(3, time_col="t").split(X.assign(t=X["t"].astype(str))))
     for (a_tr, a_te), (b_tr, b_te) in zip(as_dates, as_text, strict=True):
         np.testing.assert_array_equal(a_tr, b_tr)
         np.testing.assert_array_equal(a_te, b_te)
     with pytest.raises(InputError, match="not times"):
-        list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t="soon")))
+        list(PurgedTimeSeriesSplit(3, time_col="t").split(X.assign(t="soon")))
     with pytest.raises(InputError, match="not times"):
-        list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["a"] > 0)))
+        list(PurgedTimeSeriesSplit(3, time_col="t").split(X.assign(t=X["a"] > 0)))
     with pytest.raises(InputError, match="NaT"):
-        list(PurgedTimeSeriesSplit(3, time="t").split(X.assign(t=X["t"].where(X["a"] > 0))))
+        list(PurgedTimeSeriesSplit(3, time_col="t").split(X.assign(t=X["t"].where(X["a"] > 0))))
     with pytest.raises(InputError, match="not a DataFrame"):
-        list(PurgedTimeSeriesSplit(3, time="t").split(X.to_numpy()))
+        list(PurgedTimeSeriesSplit(3, time_col="t").split(X.to_numpy()))
 
 
 def test_one_huge_duplicate_set_is_reported():

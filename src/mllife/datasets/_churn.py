@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._random import as_generator
 
 _PLANS = np.array(["basic", "standard", "premium"])
 _CONTRACTS = np.array(["month-to-month", "one-year", "two-year"])
@@ -68,7 +69,7 @@ class ChurnData(NamedTuple):
 def make_churn(
     n_rows: int = 10_000,
     *,
-    random_state: int | None = 0,
+    random_state: int | None = None,
     defects: bool = True,
     drift: bool = False,
 ) -> ChurnData:
@@ -85,8 +86,9 @@ def make_churn(
     ----------
     n_rows : int, default=10_000
         Rows in the returned frame, planted duplicates included.
-    random_state : int or None, default=0
-        Seed; the same seed gives the same table, bit for bit.
+    random_state : int, numpy Generator or None, default=None
+        Seed; the same seed gives the same table, bit for bit. ``None`` is seed 0
+        (mllife's one ``random_state`` policy), so ``make_churn()`` is reproducible.
     defects : bool, default=True
         Plant the defects a real table has: exact duplicate rows,
         conflicting labels, disguised nulls (``"N/A"`` strings, a ``-999``
@@ -127,7 +129,7 @@ def make_churn(
     if isinstance(n_rows, bool) or not isinstance(n_rows, int | np.integer) or n_rows < 100:
         raise InputError(f"n_rows={n_rows!r} is too small", expected="an integer of at least 100")
     n_rows = int(n_rows)
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     n_dup = round(0.02 * n_rows) if defects else 0
     n_conflict = round(0.003 * n_rows) if defects else 0
     n = n_rows - n_dup - n_conflict

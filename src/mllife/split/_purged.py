@@ -34,21 +34,29 @@ def _check_max_train_size(value: Any) -> int | None:
     return int(value)
 
 
-def _times(X: Any, time: Any, n: int) -> TimeValues:
+def _times(X: Any, time: Any, time_col: Any, n: int) -> TimeValues:
     X = as_frame(X) if is_native(X) else X  # polars / pyarrow: one conversion
     time = as_series(time, name="time") if is_native(time) else time
-    if isinstance(time, str) and not isinstance(X, pd.DataFrame):
-        raise InputError(f"time={time!r} names a column but X is not a DataFrame",
-                         expected="X as a DataFrame, or time as an array of one time per row")
+    if time is not None and time_col is not None:
+        raise InputError("both time= and time_col= were given",
+                         expected="time_col= (a column name of X) or time= (one time per row)")
+    if time is not None and (isinstance(time, str) or (np.ndim(time) == 0
+                                                        and not isinstance(time, pd.Series))):
+        raise InputError(f"time={time!r} is a single value, not one time per row",
+                         expected=f"time_col={time!r} to name a column of X, or time= as an "
+                                  "array of one time per row")
+    if time_col is not None and not isinstance(X, pd.DataFrame):
+        raise InputError(f"time_col={time_col!r} names a column but X is not a DataFrame",
+                         expected="X as a DataFrame, or time= as an array of one time per row")
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(index=pd.RangeIndex(n))
-    return resolve_time(frame, time, n_rows=n)
+    return resolve_time(frame, time_col if time_col is not None else time, n_rows=n)
 
 
 def _time_setup(cv: Any, X: Any) -> tuple[int, TimeValues, Any, int | None]:
     """Rows, times, gap and max_train_size of a time splitter, checked."""
     max_size = _check_max_train_size(cv.max_train_size)
     n = _n_rows(X)
-    times = _times(X, cv.time, n)
+    times = _times(X, cv.time, cv.time_col, n)
     return n, times, times.span(cv.gap, name="gap"), max_size
 
 
@@ -97,11 +105,13 @@ class PurgedTimeSeriesSplit(Splitter):
     ----------
     n_splits : int, default=5
         Number of folds (>= 2).
-    time : str, array-like or None, default=None
-        The time of each row: a column name of ``X`` (then ``X`` is a
-        DataFrame), or an array/Series with one time per row (so the time
-        need not be a model feature). ``None``: row order is time, and
+    time : array-like or None, default=None
+        One time per row (an array or Series, so the time need not be a model
+        feature). ``None`` with no ``time_col``: row order is time, and
         ``gap``/``embargo`` are numbers of rows.
+    time_col : hashable, optional
+        The column of ``X`` (then a DataFrame) holding each row's time; give
+        ``time`` or ``time_col``, not both.
     gap : str or timedelta, optional
         Time purged between the end of training and the test block (the label
         horizon): a training row is more than ``gap`` before the test's first
@@ -126,7 +136,7 @@ class PurgedTimeSeriesSplit(Splitter):
     >>> X = pd.DataFrame({"t": pd.to_datetime(["2024-01-03", "2024-01-01", "2024-01-02",
     ...                                        "2024-01-02", "2024-01-05", "2024-01-04"]),
     ...                   "x": range(6)})
-    >>> cv = PurgedTimeSeriesSplit(n_splits=2, time="t")  # the two 2024-01-02 rows stay together
+    >>> cv = PurgedTimeSeriesSplit(n_splits=2, time_col="t")  # the two 2024-01-02 rows stay together
     >>> [(train.tolist(), test.tolist()) for train, test in cv.split(X)]
     [([1], [0, 2, 3]), ([0, 1, 2, 3], [4, 5])]
     """
@@ -136,12 +146,14 @@ class PurgedTimeSeriesSplit(Splitter):
         n_splits: int = 5,
         *,
         time: Any = None,
+        time_col: Any = None,
         gap: Any = None,
         embargo: Any = None,
         max_train_size: int | None = None,
     ) -> None:
         self.n_splits = n_splits
         self.time = time
+        self.time_col = time_col
         self.gap = gap
         self.embargo = embargo
         self.max_train_size = max_train_size
@@ -186,9 +198,11 @@ class TimeSeriesGroupSplit(Splitter):
     ----------
     n_splits : int, default=5
         Number of folds (>= 2).
-    time : str, array-like or None, default=None
-        A column name of ``X``, one time per row, or ``None`` (row order is
-        time).
+    time : array-like or None, default=None
+        One time per row, or ``None`` with no ``time_col`` (row order is time).
+    time_col : hashable, optional
+        The column of ``X`` (then a DataFrame) holding each row's time; give
+        ``time`` or ``time_col``, not both.
     gap : str or timedelta, optional
         Time purged between training rows and the test block's first timestamp.
     max_train_size : int, optional
@@ -206,7 +220,7 @@ class TimeSeriesGroupSplit(Splitter):
     >>> from mllife.split import TimeSeriesGroupSplit
     >>> X = pd.DataFrame({"day": [1, 2, 2, 3, 4, 5, 6, 7], "x": range(8)})
     >>> groups = ["a", "a", "b", "b", "c", "c", "d", "d"]
-    >>> cv = TimeSeriesGroupSplit(n_splits=3, time="day")
+    >>> cv = TimeSeriesGroupSplit(n_splits=3, time_col="day")
     >>> [(train.tolist(), test.tolist()) for train, test in cv.split(X, groups=groups)]
     [([0], [2, 3]), ([0, 1, 2, 3], [4, 5]), ([0, 1, 2, 3, 4, 5], [6, 7])]
     """
@@ -216,11 +230,13 @@ class TimeSeriesGroupSplit(Splitter):
         n_splits: int = 5,
         *,
         time: Any = None,
+        time_col: Any = None,
         gap: Any = None,
         max_train_size: int | None = None,
     ) -> None:
         self.n_splits = n_splits
         self.time = time
+        self.time_col = time_col
         self.gap = gap
         self.max_train_size = max_train_size
 
