@@ -1,12 +1,23 @@
-"""The one definition of every metric mllife reports: name, direction, needs, value.
+"""The one metric vocabulary: every metric's name, aliases, task, direction, needs and value.
 
 :func:`~mllife.evaluate`, :func:`~mllife.compare_models`,
 :func:`~mllife.compare_champion` and :class:`~mllife.SuccessCriteria` read their
-metric names, aliases and directions here, and compute their values here, so
-one model gets one F1 whichever of them is asked.
+metric names, aliases, tasks and directions here (:data:`METRICS`,
+:func:`normalize_name`, :func:`lookup`), and compute their values here, so one
+model gets one F1 whichever of them is asked, and a name one of them accepts
+the others accept too, for the tasks where the metric is defined. No other
+module keeps a table of metric names: the defaults per task
+(:data:`DEFAULT_METRICS`, :data:`SUMMARY_METRICS`, :data:`DEFAULT_SCORING`) are
+here as well.
 
 Policies, decided once:
 
+- **Names.** A name is normalised (case, spaces, hyphens and dots ignored,
+  ``²`` read as ``2``) and then looked up among the canonical names, their
+  aliases (``auc``, ``average_precision``, ``r_squared`` …) and the scikit-learn
+  scorer names of the same metrics (``neg_log_loss``,
+  ``neg_mean_absolute_error`` …), so ``"R²"``, ``"neg_root_mean_squared_error"``
+  and ``"rmse"`` are one metric.
 - **Label set.** Multiclass (macro) precision, recall and F1 average over the
   labels found in ``y_true`` or ``y_pred`` (sorted), scikit-learn's default
   ``labels``: a class of the model absent from both does not count, a label
@@ -37,8 +48,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-CLASSIFICATION_TASKS = frozenset({"binary", "multiclass"})
-REGRESSION_TASKS = frozenset({"regression", "forecast"})
+from ._errors import InputError
+from ._task import CLASSIFICATION as CLASSIFICATION_TASKS
+from ._task import REGRESSION as REGRESSION_TASKS
+from ._task import TASKS
 
 #: The value an undefined precision or recall takes (scikit-learn's default).
 ZERO_DIVISION = 0.0
@@ -49,13 +62,26 @@ CALIBRATION_BINS = 10
 
 @dataclass(frozen=True)
 class Metric:
-    """One metric: what it is called, which way is better and what it needs.
+    """One metric: what it is called, where it applies, which way is better, what it needs.
 
+    ``tasks``: the tasks it is defined for (``"forecast"`` is a regression).
     ``needs``: ``"label"`` (``predict`` of a classifier), ``"score"`` (a ranking
     score: ``predict_proba`` or ``decision_function``), ``"proba"``
     (``predict_proba``) or ``"value"`` (``predict`` of a regressor).
     ``bounds``: the range a threshold on it may take.
     ``scorer``: the scikit-learn scorer name that computes the same value.
+    ``aliases``: other spellings, already normalised (see :func:`normalize_name`).
+    ``min_events``: the fewest events at which :func:`~mllife.compare_champion`'s
+    interval and test hold their level (calibration simulations:
+    tests/calibration/ and docs/champion.md, "Small test sets"); ``events``
+    says what an event is: ``"rows"``, or ``"class"`` (rows of the smallest
+    class: the uncertainty of the metric is driven by it).
+    ``squared``: a squared-error metric, whose minimum also grows with the tail
+    of the errors (see ``evaluation._champion_metrics.tail_min_rows``).
+    ``positive``: on a binary task the value is about the positive label (the
+    other label counts as negative); on a multiclass task it is then a macro
+    average over the labels (precision, recall, F1, ROC-AUC, PR-AUC) or taken
+    over every class (Brier score, ECE).
     """
 
     name: str
@@ -64,6 +90,11 @@ class Metric:
     needs: str
     bounds: tuple[float | None, float | None]
     scorer: str | None = None
+    aliases: tuple[str, ...] = ()
+    min_events: int = 100
+    events: str = "rows"
+    squared: bool = False
+    positive: bool = False
 
     @property
     def direction(self) -> str:
@@ -72,12 +103,17 @@ class Metric:
 
     @property
     def needs_probabilities(self) -> bool:
+        """True when only ``predict_proba`` gives the metric."""
         return self.needs == "proba"
 
+    @property
+    def needs_scores(self) -> bool:
+        """True when it needs probabilities or ranking scores (not only ``predict``)."""
+        return self.needs in ("proba", "score")
 
-def _m(name: str, tasks: frozenset[str], higher: bool, needs: str,
-       bounds: tuple[float | None, float | None], scorer: str | None = None) -> Metric:
-    return Metric(name, tasks, higher, needs, bounds, scorer)
+    @property
+    def is_regression(self) -> bool:
+        return self.needs == "value"
 
 
 _CLS, _BIN, _REG = CLASSIFICATION_TASKS, frozenset({"binary"}), REGRESSION_TASKS
@@ -86,32 +122,79 @@ _POSITIVE: tuple[float | None, float | None] = (0.0, None)
 
 #: Every metric mllife computes, in report order.
 METRICS: Mapping[str, Metric] = MappingProxyType({m.name: m for m in (
-    _m("accuracy", _CLS, True, "label", _UNIT, "accuracy"),
-    _m("balanced_accuracy", _CLS, True, "label", _UNIT, "balanced_accuracy"),
-    _m("precision", _CLS, True, "label", _UNIT, "precision"),
-    _m("recall", _CLS, True, "label", _UNIT, "recall"),
-    _m("f1", _CLS, True, "label", _UNIT, "f1"),
-    _m("specificity", _BIN, True, "label", _UNIT),
-    _m("roc_auc", _CLS, True, "score", _UNIT, "roc_auc"),
-    _m("pr_auc", _CLS, True, "score", _UNIT, "average_precision"),
-    _m("log_loss", _CLS, False, "proba", _POSITIVE, "neg_log_loss"),
-    _m("brier", _CLS, False, "proba", _UNIT, "neg_brier_score"),
-    _m("ece", _CLS, False, "proba", _UNIT),
-    _m("mae", _REG, False, "value", _POSITIVE, "neg_mean_absolute_error"),
-    _m("rmse", _REG, False, "value", _POSITIVE, "neg_root_mean_squared_error"),
-    _m("mse", _REG, False, "value", _POSITIVE, "neg_mean_squared_error"),
-    _m("r2", _REG, True, "value", (None, 1.0), "r2"),
-    _m("mape", _REG, False, "value", _POSITIVE, "neg_mean_absolute_percentage_error"),
+    Metric("accuracy", _CLS, True, "label", _UNIT, "accuracy", ("acc",), 30),
+    Metric("balanced_accuracy", _CLS, True, "label", _UNIT, "balanced_accuracy",
+           ("balanced_acc",), 10, "class"),
+    Metric("precision", _CLS, True, "label", _UNIT, "precision", ("ppv",), 10, "class",
+           positive=True),
+    Metric("recall", _CLS, True, "label", _UNIT, "recall", ("tpr", "sensitivity"), 10, "class",
+           positive=True),
+    Metric("f1", _CLS, True, "label", _UNIT, "f1", ("f1_score",), 10, "class", positive=True),
+    Metric("specificity", _BIN, True, "label", _UNIT, None, ("tnr",), 10, "class",
+           positive=True),
+    Metric("roc_auc", _CLS, True, "score", _UNIT, "roc_auc", ("auc", "rocauc", "auroc", "roc"),
+           10, "class", positive=True),
+    Metric("pr_auc", _CLS, True, "score", _UNIT, "average_precision", ("prauc", "auprc"),
+           50, "class", positive=True),
+    Metric("log_loss", _CLS, False, "proba", _POSITIVE, "neg_log_loss",
+           ("logloss", "cross_entropy"), 100),
+    Metric("brier", _CLS, False, "proba", _UNIT, "neg_brier_score",
+           ("brier_score", "brier_score_loss"), 100, positive=True),
+    Metric("ece", _CLS, False, "proba", _UNIT, None, ("expected_calibration_error",), 100,
+           positive=True),
+    Metric("mae", _REG, False, "value", _POSITIVE, "neg_mean_absolute_error",
+           ("mean_absolute_error",), 30),
+    Metric("rmse", _REG, False, "value", _POSITIVE, "neg_root_mean_squared_error",
+           ("root_mean_squared_error",), 100, squared=True),
+    Metric("mse", _REG, False, "value", _POSITIVE, "neg_mean_squared_error",
+           ("mean_squared_error",), 100, squared=True),
+    Metric("r2", _REG, True, "value", (None, 1.0), "r2", ("r_squared", "r2_score"), 100,
+           squared=True),
+    Metric("mape", _REG, False, "value", _POSITIVE, "neg_mean_absolute_percentage_error",
+           ("mean_absolute_percentage_error",), 100),
 )})
 
-#: Other spellings users write, after normalisation, mapped to the canonical name.
+#: Every other spelling, normalised, mapped to the canonical name: the aliases of
+#: :data:`METRICS` and their scikit-learn scorer names (``neg_log_loss`` is ``log_loss``).
 ALIASES: Mapping[str, str] = MappingProxyType({
-    "auc": "roc_auc", "rocauc": "roc_auc", "auroc": "roc_auc", "roc": "roc_auc",
-    "prauc": "pr_auc", "auprc": "pr_auc", "average_precision": "pr_auc",
-    "f1_score": "f1", "balanced_acc": "balanced_accuracy", "acc": "accuracy",
-    "logloss": "log_loss", "cross_entropy": "log_loss", "brier_score": "brier",
-    "r_squared": "r2", "r2_score": "r2", "tnr": "specificity", "tpr": "recall",
-    "sensitivity": "recall", "ppv": "precision",
+    **{m.scorer: m.name for m in METRICS.values() if m.scorer is not None and m.scorer != m.name},
+    **{alias: m.name for m in METRICS.values() for alias in m.aliases},
+})
+
+#: scikit-learn scorer names that are not metrics of this vocabulary but that
+#: :func:`~mllife.compare_models` computes with it: the macro averages, which are
+#: the vocabulary's precision, recall and F1 of a multiclass task.
+MACRO_SCORERS: Mapping[str, str] = MappingProxyType({
+    "precision_macro": "precision", "recall_macro": "recall", "f1_macro": "f1",
+})
+
+#: scikit-learn scorer names outside the vocabulary whose values lie in [0, 1]
+#: (or below 1), higher is better: a comparison flags a mean near 1 as suspicious.
+BOUNDED_SCORERS: frozenset[str] = frozenset({"jaccard", "explained_variance"})
+
+#: The metrics worth reporting for a task, most telling first (:class:`ProblemSpec`).
+DEFAULT_METRICS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "binary": ("roc_auc", "pr_auc", "recall", "precision", "f1", "log_loss", "brier", "ece"),
+    "multiclass": ("balanced_accuracy", "accuracy", "f1", "log_loss"),
+    "regression": ("mae", "rmse", "r2", "mape"),
+    "forecast": ("mae", "rmse", "mape"),
+})
+
+#: The metrics an evaluation report shows in its summary.
+SUMMARY_METRICS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "binary": ("roc_auc", "pr_auc", "accuracy", "recall", "precision", "f1", "brier"),
+    "multiclass": ("accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss"),
+    "regression": ("mae", "rmse", "r2", "mape"),
+    "forecast": ("mae", "rmse", "r2", "mape"),
+})
+
+#: ``compare_models``'s default scores per task, as scikit-learn scorer names (its
+#: users' spelling); the first is the primary score (the table's sort key).
+DEFAULT_SCORING: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "binary": ("roc_auc", "average_precision", "f1", "accuracy"),
+    "multiclass": ("accuracy", "f1_macro", "balanced_accuracy"),
+    "regression": ("neg_mean_absolute_error", "neg_root_mean_squared_error", "r2"),
+    "forecast": ("neg_mean_absolute_error", "neg_root_mean_squared_error", "r2"),
 })
 
 #: scikit-learn scorer name -> (metric, average) computed by this module in
@@ -121,8 +204,7 @@ SCORERS: Mapping[str, tuple[str, str | None]] = MappingProxyType({
     "accuracy": ("accuracy", None),
     "balanced_accuracy": ("balanced_accuracy", None),
     "precision": ("precision", "binary"), "recall": ("recall", "binary"), "f1": ("f1", "binary"),
-    "precision_macro": ("precision", "macro"), "recall_macro": ("recall", "macro"),
-    "f1_macro": ("f1", "macro"),
+    **{scorer: (name, "macro") for scorer, name in MACRO_SCORERS.items()},
     "roc_auc": ("roc_auc", "binary"), "average_precision": ("pr_auc", "binary"),
     "neg_log_loss": ("log_loss", None), "neg_brier_score": ("brier", "binary"),
     **{m.scorer: (m.name, None) for m in METRICS.values()
@@ -131,10 +213,43 @@ SCORERS: Mapping[str, tuple[str, str | None]] = MappingProxyType({
 
 
 def normalize_name(name: str) -> str:
-    """The canonical spelling of a metric name (see :func:`mllife.problem.normalize_metric_name`)."""
+    """The canonical spelling of a metric name (see :func:`mllife.problem.normalize_metric_name`).
+
+    A name outside the vocabulary comes back normalised but otherwise unchanged.
+    """
     text = name.strip().casefold().replace("²", "2")
     text = re.sub(r"[\s\-.]+", "_", text).strip("_")
     return ALIASES.get(text, text)
+
+
+def lookup(name: Any) -> Metric | None:
+    """The :class:`Metric` a name (any spelling) stands for, ``None`` outside the vocabulary."""
+    if not isinstance(name, str):
+        return None
+    return METRICS.get(normalize_name(name))
+
+
+def check_name(name: Any, *, task: str | None = None, what: str = "metric",
+               where: str = "") -> Metric:
+    """The :class:`Metric` of ``name``, or :class:`InputError` listing the names that fit.
+
+    ``task``: the metric must be defined for it (the error says which tasks it
+    is defined for). ``where`` ends the message (``" by compare_champion"``).
+    """
+    if not isinstance(name, str):
+        raise InputError(f"{what} name {name!r} is not a string", expected="a metric name")
+    metric = lookup(name)
+    if metric is None:
+        known = for_task(task) if task is not None else tuple(METRICS)
+        raise InputError(f"{what} {name!r} is not known{where}",
+                         expected=f"one of {', '.join(known)}")
+    if task is not None and task not in metric.tasks:
+        tasks = [t for t in TASKS if t in metric.tasks]
+        raise InputError(
+            f"{what} {name!r} does not apply to a {task} task (it is defined for "
+            f"{', '.join(tasks)}){where}",
+            expected=f"metrics of a {task} task: {', '.join(for_task(task))}")
+    return metric
 
 
 def for_task(task: str) -> tuple[str, ...]:
@@ -144,6 +259,17 @@ def for_task(task: str) -> tuple[str, ...]:
 
 def higher_is_better(name: str) -> bool:
     return METRICS[name].higher_is_better
+
+
+def is_bounded(name: str) -> bool:
+    """True for a higher-is-better score that cannot exceed 1 (accuracy, ROC-AUC, R² …).
+
+    ``name``: a canonical metric name or a scikit-learn scorer name.
+    """
+    metric = lookup(MACRO_SCORERS.get(name, name))
+    if metric is not None:
+        return metric.higher_is_better and metric.bounds[1] == 1.0
+    return name in BOUNDED_SCORERS
 
 
 # ---- warnings and labels ---------------------------------------------------------------
@@ -196,13 +322,13 @@ LABEL_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "
 
 
 def label_scores(
-    y_true: Any, y_pred: Any, *, pos_label: Any = None, names: tuple[str, ...] = LABEL_METRICS,
+    y_true: Any, y_pred: Any, *, positive_label: Any = None, names: tuple[str, ...] = LABEL_METRICS,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """``(values, undefined)`` of the label metrics ``names``.
 
-    ``pos_label=None``: precision, recall and F1 are macro averages over
+    ``positive_label=None``: precision, recall and F1 are macro averages over
     :func:`label_set` (``specificity`` is skipped). Otherwise they are about
-    ``pos_label``, every other label counting as negative.
+    ``positive_label``, every other label counting as negative.
     """
     from sklearn import metrics as skm
 
@@ -226,7 +352,7 @@ def label_scores(
         prf = [n for n in ("precision", "recall", "f1", "specificity") if n in names]
         if not prf:
             return values, undefined
-        if pos_label is None:
+        if positive_label is None:
             labels = label_set(y, p)
             precision, recall, f1, _ = skm.precision_recall_fscore_support(
                 y, p, labels=labels, average=None, zero_division=ZERO_DIVISION)
@@ -245,27 +371,27 @@ def label_scores(
                     f"label(s) {_listed(labels[n_true == 0])} never occur in y_true: their recall "
                     f"is undefined, {ZERO_DIVISION_NOTE}, in the macro average over {k} labels")
             return values, undefined
-        yb = np.asarray(y == pos_label, dtype=bool)
-        pb = np.asarray(p == pos_label, dtype=bool)
+        yb = np.asarray(y == positive_label, dtype=bool)
+        pb = np.asarray(p == positive_label, dtype=bool)
         if "precision" in names:
             values["precision"] = float(skm.precision_score(yb, pb, zero_division=ZERO_DIVISION))
             if not pb.any():
-                undefined["precision"] = (f"the model predicts no {pos_label!r}: precision is "
+                undefined["precision"] = (f"the model predicts no {positive_label!r}: precision is "
                                           f"undefined, {ZERO_DIVISION_NOTE}")
         if "recall" in names:
             values["recall"] = float(skm.recall_score(yb, pb, zero_division=ZERO_DIVISION))
             if not yb.any():
-                undefined["recall"] = (f"y_true has no {pos_label!r}: recall is undefined, "
+                undefined["recall"] = (f"y_true has no {positive_label!r}: recall is undefined, "
                                        f"{ZERO_DIVISION_NOTE}")
         if "f1" in names:
             values["f1"] = float(skm.f1_score(yb, pb, zero_division=ZERO_DIVISION))
             if not (yb.any() or pb.any()):
-                undefined["f1"] = (f"{pos_label!r} is neither in y_true nor predicted: F1 is "
+                undefined["f1"] = (f"{positive_label!r} is neither in y_true nor predicted: F1 is "
                                    f"undefined, {ZERO_DIVISION_NOTE}")
         if "specificity" in names:
             values["specificity"] = float(skm.recall_score(~yb, ~pb, zero_division=ZERO_DIVISION))
             if yb.all():
-                undefined["specificity"] = (f"y_true holds only {pos_label!r}: specificity is "
+                undefined["specificity"] = (f"y_true holds only {positive_label!r}: specificity is "
                                             f"undefined, {ZERO_DIVISION_NOTE}")
     return values, undefined
 
@@ -273,7 +399,7 @@ def label_scores(
 # ---- ranking and probability metrics ----------------------------------------------------------
 
 
-def binary_ranking(y_positive: np.ndarray, score: np.ndarray, pos_label: Any,
+def binary_ranking(y_positive: np.ndarray, score: np.ndarray, positive_label: Any,
                    names: tuple[str, ...] = ("roc_auc", "pr_auc")) -> tuple[dict[str, float], dict[str, str]]:
     """ROC-AUC and average precision of a 1-D score of the positive class."""
     from sklearn import metrics as skm
@@ -291,7 +417,7 @@ def binary_ranking(y_positive: np.ndarray, score: np.ndarray, pos_label: Any,
             if truth.any():
                 values["pr_auc"] = float(skm.average_precision_score(truth, score))
             else:
-                undefined["pr_auc"] = f"y_true has no {pos_label!r}: PR-AUC needs positives"
+                undefined["pr_auc"] = f"y_true has no {positive_label!r}: PR-AUC needs positives"
     return values, undefined
 
 
@@ -328,8 +454,8 @@ def multiclass_ranking(y_true: np.ndarray, scores: np.ndarray, classes: np.ndarr
 
 
 def probability_scores(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray, *,
-                       pos_label: Any = None) -> tuple[dict[str, float], dict[str, str]]:
-    """Log loss, Brier score and ECE (binary: of ``pos_label``; multiclass: summed / top label)."""
+                       positive_label: Any = None) -> tuple[dict[str, float], dict[str, str]]:
+    """Log loss, Brier score and ECE (binary: of ``positive_label``; multiclass: summed / top label)."""
     from sklearn import metrics as skm
 
     values = {"log_loss": np.nan, "brier": np.nan, "ece": np.nan}
@@ -342,9 +468,9 @@ def probability_scores(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarra
     else:
         with quiet():
             values["log_loss"] = float(skm.log_loss(y_true, proba, labels=classes))
-    if pos_label is not None:
-        prob = proba[:, int(np.flatnonzero(classes == pos_label)[0])]
-        outcome = np.asarray(y_true == pos_label, dtype=float)
+    if positive_label is not None:
+        prob = proba[:, int(np.flatnonzero(classes == positive_label)[0])]
+        outcome = np.asarray(y_true == positive_label, dtype=float)
         values["brier"] = float(np.mean((prob - outcome) ** 2))
         values["ece"] = expected_calibration_error(outcome, prob)
     else:
@@ -418,19 +544,19 @@ def regression_scores(y_true: Any, y_pred: Any, names: tuple[str, ...] = for_tas
 def task_scores(
     task: str, y_true: np.ndarray, y_pred: np.ndarray, *, classes: np.ndarray | None = None,
     proba: np.ndarray | None = None, score: np.ndarray | None = None,
-    decision: np.ndarray | None = None, pos_label: Any = None,
+    decision: np.ndarray | None = None, positive_label: Any = None,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """``(metrics, undefined)``: every metric of ``task`` (:func:`for_task`), in report order.
 
     ``classes`` are the model's classes (the columns of ``proba`` and
-    ``decision``); ``score`` is the binary ranking score of ``pos_label``.
+    ``decision``); ``score`` is the binary ranking score of ``positive_label``.
     """
     if task not in CLASSIFICATION_TASKS:
         return regression_scores(y_true, y_pred)
     assert classes is not None
     names = for_task(task)
     out: dict[str, float] = dict.fromkeys(names, np.nan)
-    values, undefined = label_scores(y_true, y_pred, pos_label=pos_label if task == "binary" else None,
+    values, undefined = label_scores(y_true, y_pred, positive_label=positive_label if task == "binary" else None,
                                      names=tuple(n for n in names if n in LABEL_METRICS))
     out.update(values)
     if task == "binary":
@@ -438,7 +564,7 @@ def task_scores(
             for m in ("roc_auc", "pr_auc"):
                 undefined[m] = "the model gives neither probabilities nor decision scores"
         else:
-            ranked, why = binary_ranking(y_true == pos_label, score, pos_label)
+            ranked, why = binary_ranking(y_true == positive_label, score, positive_label)
             out.update(ranked)
             undefined.update(why)
     elif proba is not None or decision is not None:
@@ -452,7 +578,7 @@ def task_scores(
             undefined[m] = "the model gives neither probabilities nor decision scores"
     if proba is not None:
         probs, why = probability_scores(y_true, proba, classes,
-                                        pos_label=pos_label if task == "binary" else None)
+                                        positive_label=positive_label if task == "binary" else None)
         out.update(probs)
         undefined.update(why)
     else:
@@ -461,11 +587,11 @@ def task_scores(
     return out, undefined
 
 
-def label_note(task: str, labels: Any, pos_label: Any = None) -> str:
+def label_note(task: str, labels: Any, positive_label: Any = None) -> str:
     """One sentence stating the label set the label metrics used."""
     names = ", ".join(str(v) for v in list(labels)[:20]) + (" …" if len(labels) > 20 else "")
     if task == "binary":
-        return (f"Precision, recall, F1 and specificity are about the positive label {pos_label!r} "
+        return (f"Precision, recall, F1 and specificity are about the positive label {positive_label!r} "
                 f"(labels found in y_true or the predictions: {names}); an undefined precision or "
                 f"recall is {ZERO_DIVISION_NOTE}.")
     return (f"Precision, recall and F1 are macro averages over the {len(labels)} labels found in "

@@ -205,7 +205,7 @@ def test_binary_scores_agree_with_sklearn_string_labels(binary, metric):
     champion_full.coef_ = np.c_[champion.coef_, np.zeros((1, 3))]
     champion_full.intercept_ = champion.intercept_
     r = compare_champion(champion_full, challenger, X, y_str, metric=metric, n_boot=100,
-                         random_state=0, pos_label="churn")
+                         random_state=0, positive_label="churn")
     assert r.champion_score == pytest.approx(_sk(metric, y_str, champion_full, X, "churn"))
     assert r.challenger_score == pytest.approx(_sk(metric, y_str, challenger, X, "churn"))
 
@@ -546,8 +546,8 @@ def test_bad_input(binary):
     with pytest.raises(InputError, match="do not fit the task"):
         compare_champion(weak, strong, X, y, metric="accuracy", n_boot=100,
                          guard_metrics=["rmse"])
-    with pytest.raises(InputError, match="pos_label"):
-        compare_champion(weak, strong, X, y, metric="f1", n_boot=100, pos_label="yes")
+    with pytest.raises(InputError, match="positive_label"):
+        compare_champion(weak, strong, X, y, metric="f1", n_boot=100, positive_label="yes")
     with pytest.raises(NotFittedError, match="the challenger is not fitted"):
         compare_champion(weak, LogisticRegression(), X, y, metric="accuracy", n_boot=100)
 
@@ -670,7 +670,7 @@ def test_pipelines_with_dataframes_and_string_labels():
     weak = make_pipeline(StandardScaler(), LogisticRegression(C=0.0001)).fit(X_df, y_s)
     strong = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_df, y_s)
     r = compare_champion(weak, strong, X_df, y_s, metric="log_loss", n_boot=200,
-                         random_state=0, guard_metrics=["recall"], pos_label="yes")
+                         random_state=0, guard_metrics=["recall"], positive_label="yes")
     # Far better probabilities, but the over-regularised champion flags more positives.
     assert r.difference > 0.2
     assert r.decision == "keep"

@@ -112,13 +112,37 @@ def test_check_one_finding_per_criterion_with_severity_and_message():
 
 
 def test_missing_or_undefined_values_fail():
+    # A metric the report computes but could not define (NaN, None) fails, and so does a
+    # missing latency; a metric the report lacks altogether raises (next test).
     c = SuccessCriteria({"recall": 0.5, "precision": 0.5}, max_latency_ms=10)
-    findings = c.check(_report(metrics={"recall": float("nan")}))
+    findings = c.check(_report(metrics={"recall": float("nan"), "precision": None}))
     assert [f.severity for f in findings] == ["error", "error", "error"]
     assert all("missing or undefined" in f.message for f in findings)
-    table = c.checklist({})
+    table = c.checklist({"metrics": {"recall": float("nan"), "precision": float("nan")}})
     assert table["actual"].isna().all()
     assert not table["passed"].any()
+
+
+def test_undefined_metric_carries_the_reports_reason():
+    c = SuccessCriteria({"roc_auc": 0.7})
+    f, = c.check({"metrics": {"roc_auc": float("nan")},
+                  "undefined": {"ROC-AUC": "y_true holds one class only"}})
+    assert f.severity == "error"
+    assert "y_true holds one class only" in f.message
+    assert f.details["reason"] == "y_true holds one class only"
+
+
+def test_a_metric_the_report_lacks_raises_naming_it_and_listing_the_report():
+    c = SuccessCriteria({"recall": 0.5, "rmse": 3.0})
+    for method in (c.check, c.checklist, c.passed):
+        with pytest.raises(InputError, match=r"names 'rmse', which the report does not "
+                                             r"compute.*accuracy, recall"):
+            method(_report(metrics={"accuracy": 0.9, "recall": 0.7}))
+    with pytest.raises(InputError, match="report's metrics: none"):
+        c.checklist({})
+    obj = SimpleNamespace(metrics={"accuracy": 0.9})
+    with pytest.raises(InputError, match="which the SimpleNamespace does not compute"):
+        c.check(obj)
 
 
 def test_reads_attributes_of_a_report_object():
@@ -178,7 +202,9 @@ def test_round_trips():
                        st.floats(-5, 5, allow_nan=False), max_size=6))
 def test_passed_agrees_with_findings_and_checklist(thresholds, metrics):
     c = SuccessCriteria(thresholds)
-    report = {"metrics": metrics}
+    # Every threshold metric is in the report (undefined when not drawn): a metric the
+    # report lacks raises instead (test_a_metric_the_report_lacks_raises_...).
+    report = {"metrics": {**dict.fromkeys(thresholds, float("nan")), **metrics}}
     findings = c.check(report)
     table = c.checklist(report)
     assert len(findings) == len(table) == len(thresholds)

@@ -197,7 +197,11 @@ def test_explicit_scoring_aliases_and_user_baseline(binary):
         (np.zeros(100, dtype=int), {}, "single value"),
         (np.array(["no", "yes"] * 50), {}, "positive class"),
         (np.array([0, 1] * 50), {"scoring": "r2"}, "regression score"),
-        (np.array([0, 1, 2, 3] * 25), {"scoring": "roc_auc"}, "binary classification score"),
+        # roc_auc of a multiclass task is the vocabulary's macro one-vs-rest (issue 15):
+        # scikit-learn's binary-only scorers and the vocabulary's binary-only metrics still raise.
+        (np.array([0, 1, 2, 3] * 25), {"scoring": "jaccard"}, "binary classification score"),
+        (np.array([0, 1, 2, 3] * 25), {"scoring": "specificity"},
+         "binary classification score"),
         (np.array([0, 1] * 50), {"scoring": "not_a_score"}, "unknown scoring"),
         (np.array([0.0, np.nan] * 50), {}, "missing values"),
         (np.array([0, 1] * 50), {"cv": 1}, "number of folds"),
@@ -298,23 +302,23 @@ def test_every_model_failing_is_reported_not_raised(binary):
     assert "boom" in report.to_html()
 
 
-def test_pos_label_compares_a_string_binary_target():
+def test_positive_label_compares_a_string_binary_target():
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer(as_frame=True)
     X = data.data[["mean radius", "mean texture", "mean smoothness"]]
     y = pd.Series(np.asarray(data.target_names)[data.target], name="dx")
     report = compare_models({"lr": make_pipeline(StandardScaler(), LogisticRegression())}, X, y,
-                            cv=3, pos_label="malignant")
+                            cv=3, positive_label="malignant")
     ref = cross_validate(make_pipeline(StandardScaler(), LogisticRegression()), X,
                          y == "malignant", cv=3, scoring=["roc_auc", "f1"])
     table = report.results.set_index("model")
     assert table.loc["lr", "roc_auc_mean"] == pytest.approx(ref["test_roc_auc"].mean())
     assert table.loc["lr", "f1_mean"] == pytest.approx(ref["test_f1"].mean())
     assert y.iloc[0] in {"malignant", "benign"}   # the input is not changed
-    with pytest.raises(InputError, match="pos_label 'maybe' is not a label of y"):
-        compare_models({"lr": LogisticRegression()}, X, y, cv=3, pos_label="maybe")
-    with pytest.raises(InputError, match="pos_label='malignant'"):
+    with pytest.raises(InputError, match="positive_label 'maybe' is not a label of y"):
+        compare_models({"lr": LogisticRegression()}, X, y, cv=3, positive_label="maybe")
+    with pytest.raises(InputError, match="positive_label='malignant'"):
         compare_models({"lr": LogisticRegression()}, X, y, cv=3)
 
 

@@ -44,6 +44,7 @@ def audit(
     time_col: Hashable | None = None,
     id_cols: Hashable | Iterable[Hashable] | None = None,
     checks: Iterable[Any] | Mapping[str, Mapping[str, Any]] | None = None,
+    spec: Any = None,
 ) -> AuditReport:
     """Find what is wrong with a table before anything is built on it.
 
@@ -72,6 +73,9 @@ def audit(
         Which checks to run: ``None`` for all; a list of names (and/or check
         functions); or ``{name: {param: value}}`` to set parameters, e.g.
         ``{"mostly_missing": {"threshold": 0.8}}``.
+    spec : ProblemSpec, optional
+        Takes ``target`` and ``time_col`` from the problem statement
+        (:mod:`mllife._spec`); an explicit keyword that disagrees with it raises.
 
     Returns
     -------
@@ -83,7 +87,8 @@ def audit(
     ------
     InputError
         When ``df`` is not a table, ``target``/``time_col``/``id_cols`` are not
-        columns, a check name is unknown, or a check misbehaves.
+        columns, a check name is unknown, a check misbehaves, or ``spec``
+        disagrees with ``target`` or ``time_col``.
 
     Examples
     --------
@@ -95,6 +100,10 @@ def audit(
     >>> report.findings_by(check="duplicate_rows")[0].n_rows
     20
     """
+    from .._spec import resolve_spec
+
+    given = resolve_spec(spec, where="audit", target=target, time_col=time_col)
+    target, time_col = given["target"], given["time_col"]
     frame = as_frame(df, name="df", allow_duplicate_columns=True)  # reported by a check
     ids = _as_id_cols(id_cols)
     for what, cols in (("target", [target]), ("time_col", [time_col]), ("id_cols", list(ids))):

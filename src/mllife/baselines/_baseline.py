@@ -5,10 +5,12 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from .. import _task
 from .._errors import InputError
 
-#: The tasks :func:`baseline` knows, as in :class:`mllife.ProblemSpec`.
-TASKS: tuple[str, ...] = ("binary", "multiclass", "regression", "forecast")
+#: The tasks :func:`baseline` knows: every task of :mod:`mllife._task`, as in
+#: :class:`mllife.ProblemSpec`.
+TASKS: tuple[str, ...] = _task.TASKS
 
 
 def _build(cls: type, kw: dict[str, Any], what: str) -> Any:
@@ -28,6 +30,8 @@ def baseline(task: str, **kw: Any) -> Any:
     Parameters
     ----------
     task : {"binary", "multiclass", "regression", "forecast"}
+        A task name (case and surrounding spaces ignored), e.g. ``spec.task``
+        of a :class:`~mllife.ProblemSpec` or the ``task`` of a report.
     **kw
         Passed to the estimator:
 
@@ -62,7 +66,11 @@ def baseline(task: str, **kw: Any) -> Any:
     """
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
-    if task in ("binary", "multiclass"):
+    name = task.strip().casefold() if isinstance(task, str) else None
+    if name not in TASKS:
+        raise InputError(f"unknown task {task!r}", expected=f"one of {', '.join(TASKS)}")
+    task = _task.check_task(name)
+    if task in _task.CLASSIFICATION:
         return _build(DummyClassifier, {"strategy": "prior", **kw}, task)
     if task == "regression":
         return _build(DummyRegressor, {"strategy": "mean", **kw}, task)
@@ -79,4 +87,4 @@ def baseline(task: str, **kw: Any) -> Any:
         if "season" in kw:
             return _build(SeasonalNaiveForecaster, kw, task)
         return _build(NaiveForecaster, kw, task)
-    raise InputError(f"unknown task {task!r}", expected=f"one of {', '.join(TASKS)}")
+    raise AssertionError(f"task {task!r} has no baseline")  # pragma: no cover - TASKS is covered

@@ -10,11 +10,14 @@ the metrics built from per-row values). A test set with
 fewer events than the metric needs (:data:`~._champion_metrics.MIN_EVENTS`,
 and for squared errors more rows the heavier the challenger's error tails)
 never promotes.
+
+Every metric of the vocabulary (:mod:`mllife._metrics`) is supported for the
+tasks where it is defined; the task is :func:`mllife._task.infer_task`'s, with
+the metric saying classification or regression.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,10 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _metrics
 from .._compat import ensure_fitted
 from .._errors import InputError, NotFittedError
-from .._frame import as_series, check_unique_columns
-from ..problem import normalize_metric_name
+from .._frame import as_frame, as_series, check_unique_columns, is_native
+from .._random import as_generator
+from .._task import check_task, estimator_kind, infer_task
 from ..report import Finding, Plot, Report
 from . import _champion_metrics as cm
 from ._stats_champion import (
@@ -242,6 +247,17 @@ class ChampionChallengerResult(Report):
 
         return (Plot(f"Bootstrap distribution of the {metric} difference", draw),)
 
+    def _criteria_values(self) -> dict[str, Any]:
+        """What :class:`~mllife.SuccessCriteria` reads: the challenger's scores.
+
+        The deciding metric and the guard metrics, by their vocabulary names;
+        no latency, size or lift (the comparison does not measure them).
+        """
+        metrics = {self.metric: self.challenger_score}
+        for row in self.guards.itertuples(index=False) if len(self.guards) else ():
+            metrics[str(row.metric)] = float(row.challenger)
+        return {"metrics": metrics, "what": "the champion/challenger comparison (challenger)"}
+
     def _extra(self) -> Mapping[str, Any]:
         return {
             "metric": self.metric, "higher_is_better": self.higher_is_better,
@@ -258,12 +274,13 @@ class ChampionChallengerResult(Report):
 # ---- validation ---------------------------------------------------------------------
 
 
-def _metric_name(metric: Any, what: str) -> str:
-    name = normalize_metric_name(metric)
-    if name not in cm.METRICS:
+def _metric_name(metric: Any, what: str, task: str | None) -> str:
+    """The canonical name of a vocabulary metric, defined for ``task`` when it is stated."""
+    found = _metrics.lookup(metric)
+    if found is None or found.name not in cm.METRICS:
         raise InputError(f"{what} {metric!r} is not supported by compare_champion",
                          expected=f"one of {', '.join(cm.METRICS)}")
-    return name
+    return _metrics.check_name(metric, task=task, what=what).name
 
 
 def _fraction(value: Any, what: str) -> float:
@@ -283,7 +300,15 @@ def _n_rows(X: Any) -> int:
         raise InputError(f"X is a {type(X).__name__}", expected="a table of rows") from None
 
 
-def _target(y: Any, X: Any, metrics: list[str], pos_label: Any) -> cm.Target:
+def _target(y: Any, X: Any, metrics: list[str], positive_label: Any,
+            task: str | None = None, models: Sequence[Any] = ()) -> cm.Target:
+    """The validated target of the comparison, with its task decided.
+
+    ``task``: the stated task, else :func:`mllife._task.infer_task` of ``y`` and
+    each model, the metric saying classification or regression. A binary
+    target (two labels, no model knowing more) is scored about
+    ``positive_label`` (default: the larger label); otherwise macro averages.
+    """
     s = as_series(y)
     n = _n_rows(X)
     if len(s) != n:
@@ -307,9 +332,15 @@ def _target(y: Any, X: Any, metrics: list[str], pos_label: Any) -> cm.Target:
             raise InputError(f"the target has dtype {s.dtype}", column=s.name,
                              expected=f"numbers for the regression metric {metrics[0]}")
         values = values.astype(float)
+        for model, who in zip(models, ("champion", "challenger"), strict=False):
+            _check_task(s, model, who, task, "regressor", metrics[0])
         if "r2" in metrics and np.ptp(values) == 0:
             raise InputError("the target is constant, so r2 is undefined", column=s.name,
                              n_rows=n, expected="a target that varies, or another metric")
+        zeros = int(np.count_nonzero(np.abs(values) < np.finfo(float).eps))
+        if "mape" in metrics and zeros:
+            raise InputError("the target holds zeros, so mape is undefined", column=s.name,
+                             n_rows=zeros, expected="a target without zeros, or another metric")
         return cm.Target(values, None, None, values - values.mean())
     if pd.api.types.is_float_dtype(s.dtype) and not np.all(np.mod(values, 1) == 0):
         n_frac = int(np.count_nonzero(np.mod(values, 1) != 0))
@@ -324,18 +355,40 @@ def _target(y: Any, X: Any, metrics: list[str], pos_label: Any) -> cm.Target:
     if classes.size < 2:
         raise InputError(f"the target has one class ({classes[0]!r})", column=s.name,
                          n_rows=n, expected="at least two classes to compare classifiers")
-    if classes.size == 2:
-        if pos_label is None:
-            pos_label = classes[-1]
-        elif not (classes == pos_label).any():
-            raise InputError(f"pos_label {pos_label!r} is not a class of y",
+    tasks = {_check_task(s, model, who, task, "classifier", metrics[0])
+             for model, who in zip(models, ("champion", "challenger"), strict=False)}
+    # Two labels in y, but multiclass models (or a stated multiclass task): macro averages,
+    # as evaluate gives them, unless a positive label says which class matters.
+    binary = classes.size == 2 and (positive_label is not None or "multiclass" not in tasks)
+    if positive_label is not None and not binary:
+        raise InputError(f"positive_label {positive_label!r} was given for a multiclass task",
+                         expected="positive_label=None: a positive class exists for binary "
+                                  "targets only")
+    for metric in metrics:
+        _metrics.check_name(metric, task="binary" if binary else "multiclass")
+    if binary:
+        if positive_label is None:
+            positive_label = classes[-1]
+        elif not (classes == positive_label).any():
+            raise InputError(f"positive_label {positive_label!r} is not a class of y",
                              expected=f"one of {classes.tolist()}")
-    return cm.Target(values, classes, pos_label if classes.size == 2 else None)
+    return cm.Target(values, classes, positive_label if binary else None)
+
+
+def _check_task(y: pd.Series, model: Any, who: str, task: str | None, kind: str,
+                metric: str) -> str:
+    """The task of ``y`` for one model (:func:`~mllife._task.infer_task`), fitting the metric."""
+    own = estimator_kind(model)
+    if own is not None and own != kind:
+        raise InputError(f"the {who} ({type(model).__name__}) is a {own}, and {metric} is a "
+                         f"{'regression' if kind == 'regressor' else 'classification'} metric",
+                         expected=f"a {kind}, or a metric for a {own}")
+    return infer_task(y, model=model, task=task, kind=kind)
 
 
 def _tolerances(tolerance: Any, guards: list[str]) -> dict[str, float]:
     if isinstance(tolerance, Mapping):
-        given = {normalize_metric_name(k): v for k, v in tolerance.items()}
+        given = {_metrics.normalize_name(str(k)): v for k, v in tolerance.items()}
         stray = sorted(set(given) - set(guards))
         if stray:
             raise InputError(f"tolerance given for {', '.join(stray)}, not a guard metric",
@@ -353,16 +406,6 @@ def _tolerances(tolerance: Any, guards: list[str]) -> dict[str, float]:
 
 
 # ---- the comparison ------------------------------------------------------------------
-
-
-def _rng(random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    try:
-        return np.random.default_rng(random_state)
-    except (TypeError, ValueError):
-        raise InputError(f"random_state is {random_state!r}",
-                         expected="None, an int or a numpy Generator") from None
 
 
 def _fmt(value: float) -> str:
@@ -432,7 +475,8 @@ def _swappable(metric: str, target: cm.Target, plan_a: Any, plan_b: Any) -> bool
     """
     if plan_a.columns is None or plan_b.columns is None:
         return False
-    if metric in ("precision", "recall", "f1") and not target.binary:
+    metric_info = _metrics.METRICS[metric]
+    if metric_info.needs == "label" and metric_info.positive and not target.binary:
         return False
     return bool(plan_a.columns.shape == plan_b.columns.shape)
 
@@ -537,7 +581,9 @@ def compare_champion(
     tolerance: float | Mapping[str, float] = 0.01,
     alpha: float = 0.05,
     confidence: float = 0.95,
-    pos_label: Hashable | None = None,
+    positive_label: Hashable | None = None,
+    task: str | None = None,
+    spec: Any = None,
 ) -> ChampionChallengerResult:
     """Decide whether a challenger model should replace the champion.
 
@@ -579,16 +625,21 @@ def compare_champion(
     y : Series or array-like
         True labels or values, aligned with ``X``.
     metric : str
-        ``accuracy``, ``balanced_accuracy``, ``precision``, ``recall``,
-        ``f1`` (binary: of ``pos_label``; multiclass: macro average),
-        ``roc_auc``, ``pr_auc`` (average precision; multiclass: macro
-        one-vs-rest over the classes of ``y``), ``brier`` (multiclass: summed
-        over classes), ``log_loss``, ``mae``, ``mse``, ``rmse`` or ``r2``. Spellings such as
-        ``"ROC-AUC"`` are accepted.
+        Any metric of mllife's vocabulary (the names
+        :class:`~mllife.SuccessCriteria` accepts, in any spelling such as
+        ``"ROC-AUC"``), for the tasks where it is defined: ``accuracy``,
+        ``balanced_accuracy``, ``precision``, ``recall``, ``f1`` (binary: of
+        ``positive_label``; multiclass: macro average), ``specificity``
+        (binary), ``roc_auc``, ``pr_auc`` (average precision; multiclass:
+        macro one-vs-rest over the classes of ``y``), ``log_loss``, ``brier``
+        (multiclass: summed over classes), ``ece`` (binary: of the positive
+        class; multiclass: of the top-class confidence), ``mae``, ``mse``,
+        ``rmse``, ``r2`` or ``mape``.
     n_boot : int, default=2000
         Bootstrap resamples (at least 100).
-    random_state : int, numpy Generator or None
-        Seed of the resampling; the same seed gives the same result.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the resampling; ``None`` is the fixed seed 0, so the same call
+        gives the same result (:mod:`mllife._random`).
     guard_metrics : sequence of str, default=()
         Metrics the challenger must not be worse on by more than ``tolerance``
         (point estimates; their bootstrap intervals are reported too). Same
@@ -600,8 +651,15 @@ def compare_champion(
         is not better happens at most ``alpha / 2`` of the time.
     confidence : float, default=0.95
         Level of the BCa bootstrap interval.
-    pos_label : label, optional
+    positive_label : label, optional
         Positive class of a binary target; default the larger label.
+    task : {"binary", "multiclass", "regression", "forecast"}, optional
+        Inferred by default (:func:`mllife._task.infer_task`: the models'
+        type and classes, the target, the metric's family); a stated task is
+        checked against them, and the metrics must be defined for it.
+    spec : ProblemSpec, optional
+        Takes ``positive_label`` and ``task`` from the problem statement; an
+        explicit keyword that disagrees with it raises.
 
     Returns
     -------
@@ -610,7 +668,9 @@ def compare_champion(
     Raises
     ------
     InputError
-        Unknown metric; ``X`` and ``y`` of different lengths or indexes;
+        Unknown metric, or one not defined for the task; a task that
+        contradicts the target or the models; ``X`` and ``y`` of different
+        lengths or indexes;
         missing target values; one class in ``y``; a model without ``predict_proba`` for a
         probability metric; labels in ``y`` a model never saw; predictions
         with NaN; a bad ``n_boot``, ``alpha``, ``confidence`` or ``tolerance``.
@@ -630,14 +690,22 @@ def compare_champion(
     >>> r.test, r.decision, r.ci_low > 0
     ('delong', 'promote', True)
     """
+    if is_native(X):  # polars / pyarrow: one conversion
+        X = as_frame(X, name="X")
     if isinstance(X, pd.DataFrame):
         check_unique_columns(X, name="X")
-    name = _metric_name(metric, "metric")
+    from .._spec import resolve_spec
+
+    given = resolve_spec(spec, where="compare_champion", positive_label=positive_label,
+                         task=task)
+    positive_label = given["positive_label"]
+    task = None if given["task"] is None else check_task(given["task"])
+    name = _metric_name(metric, "metric", task)
     if isinstance(guard_metrics, str):
         guard_metrics = (guard_metrics,)
     guards: list[str] = []
     for g in guard_metrics:
-        canonical = _metric_name(g, "guard metric")
+        canonical = _metric_name(g, "guard metric", task)
         if canonical != name and canonical not in guards:
             guards.append(canonical)
     family = cm.is_regression(name)
@@ -650,14 +718,9 @@ def compare_champion(
     alpha = _fraction(alpha, "alpha")
     confidence = _fraction(confidence, "confidence")
     tolerances = _tolerances(tolerance, guards)
-    rng = _rng(random_state)
+    rng = as_generator(random_state)
     metrics = [name, *guards]
-    target = _target(y, X, metrics, pos_label)
-
-    if target.binary and pos_label is None and any(
-            np.size(getattr(m, "classes_", ())) > 2 for m in (champion, challenger)):
-        # Two labels in y, but multiclass models: macro averages, as evaluate gives them.
-        target = dataclasses.replace(target, pos_label=None)
+    target = _target(y, X, metrics, positive_label, task, (champion, challenger))
     for model, who in ((champion, "champion"), (challenger, "challenger")):
         if hasattr(model, "fit") and hasattr(model, "get_params"):
             try:

@@ -29,17 +29,13 @@ from .. import _metrics
 from .._errors import InputError, NotFittedError
 from ._stats_champion import Plan, RankedScores, Weights
 
-#: The metrics with a bootstrap plan, in :data:`mllife._metrics.METRICS` order.
-_SUPPORTED = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
-              "log_loss", "brier", "mae", "mse", "rmse", "r2")
-
-#: Metric -> (what it needs from the model, higher is better), from :mod:`mllife._metrics`.
+#: Metric -> (what it needs from the model, higher is better), for every metric of the
+#: vocabulary (:data:`mllife._metrics.METRICS`: each has a bootstrap plan here).
 #: ``label``: ``predict``; ``proba``: ``predict_proba``; ``score``: a
 #: ranking score (``predict_proba`` or ``decision_function``); ``value``:
 #: ``predict`` of a regressor.
 METRICS: Mapping[str, tuple[str, bool]] = MappingProxyType({
-    name: (_metrics.METRICS[name].needs, _metrics.METRICS[name].higher_is_better)
-    for name in _SUPPORTED
+    name: (m.needs, m.higher_is_better) for name, m in _metrics.METRICS.items()
 })
 
 
@@ -48,23 +44,19 @@ def is_regression(metric: str) -> bool:
 
 
 #: Metrics whose uncertainty is driven by the smallest class rather than by all rows.
-_CLASS_EVENTS = frozenset({"roc_auc", "pr_auc", "recall", "precision", "f1",
-                           "balanced_accuracy"})
+_CLASS_EVENTS = frozenset(name for name, m in _metrics.METRICS.items() if m.events == "class")
 
 #: The fewest events (see :func:`events`) at which each metric's interval and test hold
-#: their level in the calibration simulations (tests/calibration/test_champion.py and
+#: their level in the calibration simulations (tests/calibration/test_champion*.py and
 #: docs/champion.md, "Small test sets"). Below it compare_champion keeps the champion.
+#: The vocabulary's ``min_events``.
 MIN_EVENTS: Mapping[str, int] = MappingProxyType({
-    "accuracy": 30, "log_loss": 100, "brier": 100,
-    "mae": 30, "mse": 100, "rmse": 100, "r2": 100,
-    "roc_auc": 10, "pr_auc": 50, "recall": 10, "precision": 10, "f1": 10,
-    "balanced_accuracy": 10,
-})
+    name: m.min_events for name, m in _metrics.METRICS.items()})
 
 
 #: Squared-error metrics: on top of :data:`MIN_EVENTS`, they need rows in proportion to the
 #: tail of the challenger's errors (see :func:`tail_min_rows`).
-SQUARED_ERROR = frozenset({"mse", "rmse", "r2"})
+SQUARED_ERROR = frozenset(name for name, m in _metrics.METRICS.items() if m.squared)
 
 #: ``n >= TAIL_ROWS_FACTOR * (kurtosis - 1) ** TAIL_ROWS_POWER``: the rows a squared-error
 #: comparison needs when the challenger's errors have sample kurtosis ``kurtosis``
@@ -107,8 +99,8 @@ def tail_min_rows(kurtosis: float) -> int:
 def events(metric: str, target: Target) -> tuple[int, str]:
     """How many events ``metric`` has on ``target``, and what they are.
 
-    Class-based metrics (ROC-AUC, PR-AUC, precision, recall, F1, balanced
-    accuracy) count the rows of the smallest class of ``y`` (binary: the
+    Class-based metrics (ROC-AUC, PR-AUC, precision, recall, F1, specificity,
+    balanced accuracy) count the rows of the smallest class of ``y`` (binary: the
     fewer of positives and negatives); the others count rows.
     """
     if metric in _CLASS_EVENTS and target.classes is not None:
@@ -128,7 +120,7 @@ class Target:
 
     values: np.ndarray            # object/number array, no missing values
     classes: np.ndarray | None    # sorted classes (classification)
-    pos_label: Any = None         # binary only
+    positive_label: Any = None    # binary only
     centered: np.ndarray | None = None  # regression: y minus its mean
 
     @property
@@ -137,12 +129,12 @@ class Target:
 
     @property
     def binary(self) -> bool:
-        """Binary scores (about ``pos_label``); else macro averages over the labels."""
-        return self.pos_label is not None
+        """Binary scores (about ``positive_label``); else macro averages over the labels."""
+        return self.positive_label is not None
 
     @property
     def positive(self) -> np.ndarray:
-        return np.asarray(self.values == self.pos_label, dtype=bool)
+        return np.asarray(self.values == self.positive_label, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -222,7 +214,7 @@ def predict(model: Any, X: Any, name: str, needs: set[str], target: Target) -> P
             if multiclass:
                 score = proba[:, pd.Index(classes).get_indexer(target.classes)]
             else:
-                score = proba[:, _class_index(classes, target.pos_label, name)]
+                score = proba[:, _class_index(classes, target.positive_label, name)]
         elif hasattr(model, "decision_function"):
             raw = _call(model, "decision_function", X, name).astype(float)
             model_classes = np.asarray(getattr(model, "classes_", target.classes))
@@ -241,7 +233,7 @@ def predict(model: Any, X: Any, name: str, needs: set[str], target: Target) -> P
                                      expected="one score per row (a binary classifier)")
                 _check_predictions(raw, n, name, "decision_function")
                 # scikit-learn's decision_function scores the second class.
-                score = raw if model_classes[-1] == target.pos_label else -raw
+                score = raw if model_classes[-1] == target.positive_label else -raw
         else:
             raise InputError(
                 f"the {name} ({type(model).__name__}) has neither predict_proba nor "
@@ -303,8 +295,14 @@ def _label_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
                 return np.nanmean(np.where(support > 0, rec, np.nan), axis=1)
 
         return Plan(cols, combine)
+    if metric == "specificity":   # binary only: the recall of the negative rows
+        pos_code = int(np.flatnonzero(np.asarray(uniques, dtype=object) == target.positive_label)[0])
+        negative = (yc != pos_code).astype(float)
+        kept = negative * (pc != pos_code)
+        return Plan(np.column_stack([kept, negative]),
+                    lambda s: _safe_div(s[:, 0], s[:, 1], np.nan))
     if target.binary:
-        pos_code = int(np.flatnonzero(np.asarray(uniques, dtype=object) == target.pos_label)[0])
+        pos_code = int(np.flatnonzero(np.asarray(uniques, dtype=object) == target.positive_label)[0])
         labels_c = np.array([pos_code])
     else:
         labels_c = np.arange(len(uniques))   # macro average over every label seen
@@ -342,15 +340,41 @@ def _proba_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
         sq = ((proba - onehot) ** 2).sum(axis=1)
         return Plan(sq[:, None], lambda s: s[:, 0] / n)
     if metric == "brier":
-        p_pos = proba[:, _class_index(pred.classes, target.pos_label, pred.name)]
+        p_pos = proba[:, _class_index(pred.classes, target.positive_label, pred.name)]
         sq = (p_pos - target.positive.astype(float)) ** 2
         return Plan(sq[:, None], lambda s: s[:, 0] / n)
+    if metric == "ece":
+        return _ece_plan(target, pred, n)
     # log loss, as scikit-learn: rows renormalised, clipped to [eps, 1 - eps].
     rows = proba / proba.sum(axis=1, keepdims=True)
     eps = np.finfo(rows.dtype).eps
     col = pd.Index(pred.classes).get_indexer(target.values)
     p_true = np.clip(rows[np.arange(n), col], eps, 1 - eps)
     return Plan(-np.log(p_true)[:, None], lambda s: s[:, 0] / n)
+
+
+def _ece_plan(target: Target, pred: Predictions, n: int) -> Plan:
+    """ECE as per-row columns: the signed gap of each row in its probability bin.
+
+    Binary: of the positive class's probability; multiclass: of the top-class
+    confidence (as :func:`mllife._metrics.probability_scores`). The weighted
+    sum of each bin's column is that bin's ``observed - predicted`` count; the
+    ECE is the sum of their absolute values over the total weight.
+    """
+    assert pred.proba is not None
+    assert pred.classes is not None
+    proba = pred.proba
+    if target.binary:
+        prob = proba[:, _class_index(pred.classes, target.positive_label, pred.name)]
+        outcome = target.positive.astype(float)
+    else:
+        top = proba.argmax(axis=1)
+        prob = proba[np.arange(n), top]
+        outcome = np.asarray(pred.classes[top] == target.values, dtype=float)
+    bins = _metrics.CALIBRATION_BINS
+    in_bin = _metrics.bin_ids(prob, bins)[:, None] == np.arange(bins)[None, :]
+    cols = np.column_stack([in_bin * (outcome - prob)[:, None], np.ones(n)])
+    return Plan(cols, lambda s: np.abs(s[:, :bins]).sum(axis=1) / s[:, bins])
 
 
 def _rank_plan(metric: str, target: Target, pred: Predictions) -> Plan:
@@ -382,6 +406,9 @@ def _value_plan(metric: str, target: Target, pred: Predictions, n: int) -> Plan:
         return Plan((err ** 2)[:, None], lambda s: s[:, 0] / n)
     if metric == "rmse":
         return Plan((err ** 2)[:, None], lambda s: np.sqrt(s[:, 0] / n))
+    if metric == "mape":   # the target has no zero (checked by compare_champion)
+        ape = np.abs(err) / np.abs(target.values.astype(float))
+        return Plan(ape[:, None], lambda s: s[:, 0] / n)
     yc = target.centered   # centred once: the total sum of squares is shift invariant
     # The weight total (last column) rather than n: the jackknife leaves rows out.
     cols = np.column_stack([err ** 2, yc, yc ** 2, np.ones(n)])
@@ -404,18 +431,19 @@ def point(metric: str, target: Target, pred: Predictions) -> float:
     elif kind == "label":
         assert pred.labels is not None
         values, _ = _metrics.label_scores(target.values, pred.labels,
-                                          pos_label=target.pos_label if binary else None,
+                                          positive_label=target.positive_label if binary else None,
                                           names=(metric,))
     elif kind == "proba":
         assert pred.proba is not None
         assert pred.classes is not None
-        values, _ = _metrics.probability_scores(target.values, pred.proba, pred.classes,
-                                                pos_label=target.pos_label if binary else None)
+        values, _ = _metrics.probability_scores(
+            target.values, pred.proba, pred.classes,
+            positive_label=target.positive_label if binary else None)
     else:
         assert pred.score is not None
         assert target.classes is not None
         if pred.score.ndim == 1:
-            values, _ = _metrics.binary_ranking(target.positive, pred.score, target.pos_label,
+            values, _ = _metrics.binary_ranking(target.positive, pred.score, target.positive_label,
                                                 names=(metric,))
         else:  # the scores of the classes of y: the macro mean of the one-vs-rest scores
             values, _ = _metrics.multiclass_ranking(target.values, pred.score, target.classes,

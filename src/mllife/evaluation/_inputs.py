@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._frame import as_frame, as_series, generated_names, is_datetime, is_numeric, require_columns
+from .._frame import (
+    as_frame,
+    as_series,
+    from_native,
+    generated_names,
+    is_datetime,
+    is_native,
+    is_numeric,
+    require_columns,
+)
 from .._time import read_time
 
 TASKS = ("binary", "multiclass", "regression")
@@ -110,6 +119,10 @@ def side_column(
     """A column given by name (of ``X``) or as data, aligned with ``X``'s index."""
     if value is None:
         return None
+    if is_native(value):  # polars / pyarrow: by position, as an array, names kept
+        value = from_native(value, name=name)
+        value = value.rename(name) if getattr(value, "name", name) is None else value
+        value = value.set_axis(X.index) if len(value) == len(X) else value
     if not isinstance(value, str) and np.ndim(value) == 0 and _is_label(value, X):
         value = [value]   # a non-string column label, e.g. 0 for integer-labelled columns
         names = list(value)
@@ -192,14 +205,14 @@ def as_time(value: pd.Series) -> pd.Series:
 
 
 def infer_task(model: Any, y: pd.Series) -> str:
-    """``binary``/``multiclass`` for classifiers (by the model's classes), else ``regression``."""
-    from sklearn.base import is_classifier
+    """The task of ``model`` on ``y``: :func:`mllife._task.infer_task`, the one rule.
 
-    classes = getattr(model, "classes_", None)
-    if is_classifier(model) or classes is not None:
-        n = len(classes) if classes is not None else y.nunique()
-        return "binary" if n <= 2 else "multiclass"
-    return "regression"
+    ``binary``/``multiclass`` for a classifier by its classes, ``regression``
+    for a regressor, and by the target for a model that does not say.
+    """
+    from .._task import infer_task as infer
+
+    return infer(y, model=model)
 
 
 def _check_finite(values: np.ndarray, what: str) -> None:

@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._frame import check_unique_columns
+from .._frame import as_frame, as_series, check_unique_columns, is_native
 from ._measure import forecast_kinds, latency, serialized_size
 from ._report import ComparisonReport
 from ._scoring import (
     Scoring,
     check_missing,
     check_target,
-    infer_task,
+    models_kind,
     resolve_scoring,
     score_fold,
 )
@@ -118,6 +118,8 @@ def _check_models(models: Any) -> dict[str, Any]:
 
 
 def _check_data(X: Any, y: Any) -> tuple[Any, pd.Series]:
+    X = as_frame(X) if is_native(X) else X  # polars / pyarrow: one conversion
+    y = as_series(y) if is_native(y) else y
     if not hasattr(X, "iloc"):
         X = np.asarray(X)
         if X.ndim != 2:
@@ -158,7 +160,10 @@ def compare_models(
     sampler: Any = None,
     n_jobs: int | None = None,
     groups: Any = None,
-    pos_label: Any = None,
+    task: str | None = None,
+    positive_label: Any = None,
+    criteria: Any = None,
+    spec: Any = None,
 ) -> ComparisonReport:
     """Cross-validate several models side by side: score, time, size and lift over a baseline.
 
@@ -192,12 +197,16 @@ def compare_models(
         (stratified for classifiers) k-fold without shuffling. For time-ordered
         data pass a time-aware splitter, e.g. ``mllife.PurgedTimeSeriesSplit``.
     scoring : str, list of str or dict, default=None
-        scikit-learn scorer names (plus the short names ``mae``, ``rmse``,
-        ``mse``, ``mape``, ``medae``, ``log_loss``, ``brier``) or a dict of
-        name: scorer. The first is the primary score (the table's sort key).
-        By default: binary: ROC-AUC, average precision, F1, accuracy;
-        multiclass: accuracy, F1 (macro), balanced accuracy; regression: MAE,
-        RMSE, R². Error scores are shown positive (lower is better).
+        Metric names of mllife's vocabulary, in any spelling
+        :class:`~mllife.SuccessCriteria` accepts (``pr_auc``, ``specificity``,
+        ``ece``, ``mape``, ``R²`` …, each for the tasks where it is defined:
+        ``f1`` of a multiclass task is the macro F1, as in
+        :func:`~mllife.evaluate`), other scikit-learn scorer names (plus the
+        short name ``medae``), or a dict of name: scorer. The first is the
+        primary score (the table's sort key). By default: binary: ROC-AUC,
+        average precision, F1, accuracy; multiclass: accuracy, F1 (macro),
+        balanced accuracy; regression and forecast: MAE, RMSE, R². Error
+        scores are shown positive (lower is better).
     baseline : bool or estimator, default=True
         ``True`` adds :func:`mllife.baselines.baseline` for the task as
         ``"baseline"`` (or uses the model already named ``"baseline"``); an
@@ -214,10 +223,24 @@ def compare_models(
         measured afterwards, one model at a time).
     groups : array-like, default=None
         Group labels for group-aware splitters.
-    pos_label : label, optional
+    task : {"binary", "multiclass", "regression", "forecast"}, optional
+        Inferred by default (:func:`mllife._task.infer_task`: the models'
+        type, else the target); a stated task is checked against the target
+        and the models. ``"forecast"`` scores as a regression and adds
+        :class:`~mllife.baselines.NaiveForecaster` as the baseline.
+    positive_label : label, optional
         The positive class of a binary target whose labels are strings (or
-        any labels): the models are compared on ``y == pos_label`` (True/False),
-        so ROC-AUC, average precision and F1 are about that class.
+        any labels): the models are compared on ``y == positive_label``
+        (True/False), so ROC-AUC, average precision and F1 are about that class.
+    criteria : SuccessCriteria or dict, optional
+        Success criteria checked for every model: the report's
+        :attr:`~ComparisonReport.checklist` and
+        :attr:`~ComparisonReport.passed`. Their metrics join the default
+        scores; with an explicit ``scoring`` they must be among its scores.
+    spec : ProblemSpec, optional
+        Takes ``task``, ``positive_label`` and ``criteria`` from the problem
+        statement (:mod:`mllife._spec`); an explicit keyword that disagrees
+        with it raises. ``groups`` stays an array.
 
     Returns
     -------
@@ -229,8 +252,10 @@ def compare_models(
         A one-class or missing target, a string target for scores that need
         a positive class, a regression task with a non-numeric target,
         scoring names that do not fit the task, models mixing classifiers
-        and regressors, or a ``cv`` that cannot split the data. A model that
-        fails in a fold does not raise: its error is in the report.
+        and regressors, a stated task that contradicts the target, criteria
+        on a metric the scoring leaves out, a ``spec`` that disagrees with
+        an explicit keyword, or a ``cv`` that cannot split the data. A model
+        that fails in a fold does not raise: its error is in the report.
 
     Examples
     --------
@@ -247,31 +272,39 @@ def compare_models(
     """
     from sklearn.base import clone
 
+    from .._criteria import SuccessCriteria
+    from .._spec import resolve_spec
+    from .._task import infer_task
     from ..baselines import baseline as make_baseline
 
+    if criteria is not None:
+        criteria = SuccessCriteria.coerce(criteria)
+    given = resolve_spec(spec, where="compare_models", task=task,
+                         positive_label=positive_label, criteria=criteria)
+    positive_label, criteria = given["positive_label"], given["criteria"]
     named = _check_models(models)
     if isinstance(X, pd.DataFrame):
         check_unique_columns(X, name="X")
     X, target = _check_data(X, y)
     check_missing(target)
-    task = infer_task(named, target)
-    if pos_label is not None:
+    task = infer_task(target, model=models_kind(named), task=given["task"])
+    if positive_label is not None:
         seen = target.unique().tolist()
-        if task != "binary" or pos_label not in seen:
+        if task != "binary" or positive_label not in seen:
             raise InputError(
-                f"pos_label {pos_label!r} " + ("is not a label of y" if task == "binary"
-                                               else f"was given for a {task} task"),
+                f"positive_label {positive_label!r} " + (
+                    "is not a label of y" if task == "binary" else f"was given for a {task} task"),
                 column=target.name,
                 expected=f"one of the two labels {sorted(map(str, seen))}" if task == "binary"
-                else "pos_label=None: a positive class exists for binary targets only")
-        target = (target == pos_label).astype(bool).rename(target.name)
-    resolved = resolve_scoring(scoring, task)
+                else "positive_label=None: a positive class exists for binary targets only")
+        target = (target == positive_label).astype(bool).rename(target.name)
+    resolved = _with_criteria(resolve_scoring(scoring, task), criteria, task, scoring is None)
     check_target(target, task, resolved)
     if sampler is not None and not hasattr(sampler, "fit_resample"):
         raise InputError(f"sampler is a {type(sampler).__name__}",
                          expected="an imbalanced-learn sampler (with fit_resample)")
-    if sampler is not None and task == "regression":
-        raise InputError("a sampler was given for a regression task",
+    if sampler is not None and task not in ("binary", "multiclass"):
+        raise InputError(f"a sampler was given for a {task} task",
                          expected="sampler=None: resampling balances classes")
 
     baseline_name: str | None = None
@@ -294,7 +327,7 @@ def compare_models(
         for name, model in candidates.items()
     }
 
-    folds = _folds(cv, X, target, groups, task != "regression")
+    folds = _folds(cv, X, target, groups, task in ("binary", "multiclass"))
     # Every fold returns its fitted model; only the last successful one per model is
     # held on to (for latency and size), so memory stays at one fitted copy per model.
     tasks = [(name, model, i, tr, te)
@@ -315,15 +348,56 @@ def compare_models(
                "score_seconds": result["score_seconds"], "error": result["error"]}
         for score in resolved.names:
             value = result["scores"].get(score, np.nan)
-            row[score] = float(resolved.shown(score, value)) if result["error"] is None else np.nan
+            row[score] = float(value) if result["error"] is None else np.nan
         rows.append(row)
         undefined += [{"model": name, "fold": fold, "score": score, "value": row[score],
                        "reason": reason} for score, reason in result["undefined"].items()]
         if result["estimator"] is not None:
             fitted[name] = (result["estimator"], result["X_test"])
     fold_scores = pd.DataFrame(rows)
-    return _build_report(fold_scores, fitted, candidates, resolved, task, baseline_name,
-                         len(folds), len(target), _undefined_table(undefined))
+    report = _build_report(fold_scores, fitted, candidates, resolved, task, baseline_name,
+                           len(folds), len(target), _undefined_table(undefined))
+    if criteria is not None:
+        report = _checked(report, criteria)
+    return report
+
+
+def _with_criteria(scoring: Scoring, criteria: Any, task: str, default: bool) -> Scoring:
+    """The scoring, with the criteria's metrics added to the defaults (or checked against it)."""
+    if criteria is None:
+        return scoring
+    from .. import _metrics
+    from ._scoring import resolve_scoring
+
+    for metric in criteria.metrics:
+        _metrics.check_name(metric, task=task, what="success criteria metric")
+    have = set(scoring.metric_names().values())
+    missing = [m for m in criteria.metrics if m not in have]
+    if not missing:
+        return scoring
+    if not default:
+        raise InputError(
+            f"the success criteria name {', '.join(missing)}, which the scoring leaves out",
+            expected=f"scoring that includes {', '.join(missing)} (it has "
+                     f"{', '.join(scoring.names)}), or no scoring= to add them to the defaults")
+    extra = resolve_scoring(missing, task)
+    return Scoring({**scoring.scores, **{k: v for k, v in extra.scores.items()
+                                         if k not in scoring.scores}})
+
+
+def _checked(report: ComparisonReport, criteria: Any) -> ComparisonReport:
+    """The report with every model's criteria checklist and whether it passed."""
+    import dataclasses
+
+    tables = []
+    passed: dict[str, bool] = {}
+    for name in report.results["model"]:
+        table = criteria.checklist(report.for_model(str(name)))
+        passed[str(name)] = bool(table["passed"].all())
+        tables.append(table.assign(model=str(name)))
+    checklist = pd.concat(tables, ignore_index=True)
+    checklist = checklist[["model", "item", "target", "actual", "passed"]]
+    return dataclasses.replace(report, checklist=checklist, passed=passed)
 
 
 def _undefined_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -381,4 +455,5 @@ def _build_report(
         n_rows=n_rows,
         undefined_scores=undefined,
         unmeasured_size=unsized,
+        metric_names=scoring.metric_names(),
     )

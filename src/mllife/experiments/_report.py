@@ -9,13 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _metrics
 from ..report import Finding, Plot, Report
 from ..report._plots import PALETTE
 
 #: A bounded score (0 to 1, higher is better) at or above this looks too good: leakage?
 SUSPICIOUS = 0.995
-_BOUNDED = ("roc_auc", "accuracy", "balanced_accuracy", "average_precision", "f1", "precision",
-            "recall", "jaccard", "r2", "explained_variance")
 #: A standard deviation of the primary score over folds above this is called unstable.
 UNSTABLE_STD = 0.1
 
@@ -61,6 +60,16 @@ class ComparisonReport(Report):
     baseline_name : str or None
         The row the lift is measured against.
     n_splits, n_rows : int
+    metric_names : mapping of str to str
+        Score -> its name in mllife's metric vocabulary, for the scores that
+        are vocabulary metrics (``average_precision`` -> ``pr_auc``,
+        ``f1_macro`` of a multiclass task -> ``f1``): what
+        :class:`~mllife.SuccessCriteria` reads.
+    checklist : pandas.DataFrame or None
+        With ``criteria``: one row per model and criterion, ``model``,
+        ``item``, ``target``, ``actual`` (the mean over folds), ``passed``.
+    passed : mapping of str to bool or None
+        With ``criteria``: model -> whether it meets every criterion.
 
     Examples
     --------
@@ -73,6 +82,11 @@ class ComparisonReport(Report):
     ('mae', 'ridge')
     >>> report.findings_by(severity="warning")
     []
+    >>> from mllife import SuccessCriteria
+    >>> SuccessCriteria({"mae": 10.0}).passed(report)  # the best model
+    True
+    >>> report.for_model("baseline")["metrics"]["r2"] < 0.01
+    True
     """
 
     results: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -87,10 +101,72 @@ class ComparisonReport(Report):
     undefined_scores: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["model", "fold", "score", "value", "reason"]))
     unmeasured_size: Mapping[str, str] = field(default_factory=dict)
+    metric_names: Mapping[str, str] = field(default_factory=dict)
+    checklist: pd.DataFrame | None = None
+    passed: Mapping[str, bool] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "unmeasured_size", dict(self.unmeasured_size))
+        object.__setattr__(self, "metric_names", dict(self.metric_names))
+
+    def _vocabulary(self, score: str) -> str | None:
+        """The vocabulary name of a score (reports saved before ``metric_names``: by spelling)."""
+        if score in self.metric_names:
+            return self.metric_names[score]
+        if self.metric_names:
+            return None
+        metric = _metrics.lookup(score)
+        return None if metric is None or self.task not in metric.tasks else metric.name
+
+    def for_model(self, model: str | None = None) -> dict[str, Any]:
+        """One model's values as :class:`~mllife.SuccessCriteria` reads them (default: the best).
+
+        ``metrics`` and ``lift`` are keyed by vocabulary names (means over the
+        folds), ``undefined`` gives the reason of a score undefined on every
+        fold, ``model_bytes`` is the pickled size. The comparison does not
+        measure a 95th-percentile latency: ``latency_p95_ms`` is ``None``.
+
+        Raises
+        ------
+        InputError
+            When ``model`` is not a row of :attr:`results`.
+        """
+        from .._errors import InputError
+
+        name = self.best if model is None else model
+        names = [str(m) for m in self.results.get("model", pd.Series(dtype=object))]
+        if name is None or name not in names:
+            raise InputError(f"model {model!r} is not in the comparison",
+                             expected=f"one of {names}" if names else "a comparison with models")
+        row = self.results.loc[self.results["model"] == name].iloc[0]
+        metrics: dict[str, float] = {}
+        lift: dict[str, float] = {}
+        undefined: dict[str, str] = {}
+        for score in self.scoring:
+            vocabulary = self._vocabulary(score)
+            if vocabulary is None:
+                continue
+            metrics[vocabulary] = float(row.get(f"{score}_mean", np.nan))
+            if f"lift_{score}" in row.index:
+                lift[vocabulary] = float(row[f"lift_{score}"])
+            reasons = self.undefined_scores
+            reasons = reasons[(reasons["model"] == name) & (reasons["score"] == score)]
+            if np.isnan(metrics[vocabulary]) and len(reasons):
+                undefined[vocabulary] = f"on every fold: {reasons['reason'].iloc[0]}"
+            elif np.isnan(metrics[vocabulary]) and row.get("n_folds_failed", 0):
+                undefined[vocabulary] = f"{name} failed: {row.get('error')}"
+        size = row.get("size_bytes", np.nan)
+        return {"metrics": metrics, "undefined": undefined, "lift": lift,
+                "model_bytes": None if pd.isna(size) else float(size), "latency_p95_ms": None,
+                "what": f"the comparison ({name})"}
+
+    def _criteria_values(self) -> dict[str, Any]:
+        """What :class:`~mllife.SuccessCriteria` reads: the best model's values."""
+        if self.best is None:
+            return {"metrics": {self._vocabulary(s) or s: np.nan for s in self.scoring},
+                    "what": "the comparison (every model failed)"}
+        return self.for_model(self.best)
 
     @property
     def best(self) -> str | None:
@@ -129,6 +205,8 @@ class ComparisonReport(Report):
         tables = {"models": self.results, "folds": self.fold_scores}
         if len(self.undefined_scores):
             tables["undefined scores"] = self.undefined_scores
+        if self.checklist is not None:
+            tables["success criteria"] = self.checklist
         return tables
 
     def _derive_findings(self) -> list[Finding]:
@@ -144,6 +222,21 @@ class ComparisonReport(Report):
                 message=(f"{model}: {score} on {where}: {first['reason']}"
                          + (f"; NaN on {nan} fold(s), left out of the mean" if nan else "")),
                 details={"score": score, "folds": [int(f) for f in rows["fold"]]}))
+        if self.passed is not None:
+            meet = [m for m, ok in self.passed.items() if ok]
+            best_ok = bool(self.best is not None and self.passed.get(self.best, False))
+            if not meet:
+                message = "no model meets the success criteria"
+            else:
+                verb = "meets" if len(meet) == 1 else "meet"
+                message = f"{', '.join(meet)} {verb} the success criteria"
+                if not best_ok and self.best is not None:
+                    message += f"; the best model by {self.primary}, {self.best}, does not"
+            found.append(Finding(
+                "success_criteria", "info" if best_ok else "warning", column=self.best,
+                message=message,
+                suggestion="" if best_ok else "see the 'success criteria' table for what fails",
+                details={"passed": dict(self.passed)}))
         for model, why in self.unmeasured_size.items():
             found.append(Finding(
                 "size_unmeasured", "info", column=model,
@@ -197,7 +290,8 @@ class ComparisonReport(Report):
                         suggestion="keep the baseline, or find out why the model learns nothing",
                         details={"lift": lift},
                     ))
-            if better and primary in _BOUNDED and mean >= SUSPICIOUS:
+            bounded = _metrics.is_bounded(self._vocabulary(primary) or primary)
+            if better and bounded and mean >= SUSPICIOUS:
                 found.append(Finding(
                     "suspiciously_good", "warning", column=name,
                     message=f"{name} scores {primary} {mean:.4f}: check for target leakage",
@@ -205,7 +299,7 @@ class ComparisonReport(Report):
                     suggestion="look for features computed from the target or from the future",
                 ))
             std = float(getattr(row, f"{primary}_std"))
-            if better and primary in _BOUNDED and std > UNSTABLE_STD:
+            if better and bounded and std > UNSTABLE_STD:
                 found.append(Finding(
                     "unstable_across_folds", "info", column=name,
                     message=f"{name}'s {primary} varies across folds (std {std:.3f})",
@@ -271,7 +365,9 @@ class ComparisonReport(Report):
         return {"task": self.task, "primary": self.primary, "scoring": list(self.scoring),
                 "greater_is_better": dict(self.greater_is_better),
                 "baseline_name": self.baseline_name,
-                "unmeasured_size": dict(self.unmeasured_size)}
+                "unmeasured_size": dict(self.unmeasured_size),
+                "metric_names": dict(self.metric_names),
+                "passed": None if self.passed is None else dict(self.passed)}
 
     def __repr__(self) -> str:
         return (f"<ComparisonReport {self.task}: {len(self.results)} models, "

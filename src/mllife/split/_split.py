@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import check_random_state
 
 from .._errors import DataWarning, InputError
 from .._frame import as_frame, hash_rows, is_numeric, require_columns
+from .._random import as_random_state
 from .._time import time_values
 from ._keys import FrameKeys, codes_of, inherent_repeats, join_units
 from ._leakage import run_checks
@@ -246,7 +246,8 @@ def split(
     stratify: bool = True,
     gap: Any = None,
     dedupe: bool = True,
-    random_state: int | np.random.RandomState | None = None,
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
+    spec: Any = None,
 ) -> Split:
     """Split a table into train, validation and test parts that do not leak.
 
@@ -295,9 +296,15 @@ def split(
         records) and whose sets of identical rows are too few for the parts
         is refused with an :class:`~mllife.InputError`: split its rows with
         ``dedupe=False``.
-    random_state : int, RandomState or None, default=None
+    random_state : int, RandomState, Generator or None, default=None
         Seed of the random and group strategies (time splits are
-        deterministic).
+        deterministic). ``None`` is the fixed seed 0, so ``split(df)`` twice
+        gives the same parts; pass another int for another split.
+    spec : ProblemSpec, optional
+        Takes ``target``, ``time_col`` and ``group_col`` from the problem
+        statement (:mod:`mllife._spec`): a spec with a time column splits by
+        time, one with a group column by group. An explicit keyword that
+        disagrees with the spec raises :class:`~mllife.InputError`.
 
     Returns
     -------
@@ -313,7 +320,8 @@ def split(
         ``time_col``; too few rows, groups or distinct timestamps for the parts,
         or a group (or duplicate set) so large that a part would be empty;
         ``dedupe=True`` on a table of few, large sets of inherent twins; duplicate
-        column labels.
+        column labels; a ``spec`` that disagrees with ``target``, ``time_col`` or
+        ``group_col``.
 
     Warns
     -----
@@ -333,7 +341,16 @@ def split(
     True
     >>> len(s.dropped)
     4
+    >>> from mllife import ProblemSpec
+    >>> spec = ProblemSpec("y", "binary", time_col="t")
+    >>> split(df, spec=spec, sizes=(0.6, 0.2, 0.2)).strategy
+    'time'
     """
+    from .._spec import resolve_spec
+
+    given = resolve_spec(spec, where="split", target=target, time_col=time_col,
+                         group_col=group_col)
+    target, time_col, group_col = given["target"], given["time_col"], given["group_col"]
     frame = as_frame(df, name="df")
     n = len(frame)
     part_sizes = _check_sizes(sizes)
@@ -371,7 +388,7 @@ def split(
         strata = np.zeros(n, dtype=np.int64)
         if target is not None and stratify:
             strata = _strata(frame[target])
-        rng = check_random_state(random_state)
+        rng = as_random_state(random_state)
         parts = _random_parts(units, strata, part_sizes, rng)
 
     names = PARTS if len(part_sizes) == 3 else ("train", "test")

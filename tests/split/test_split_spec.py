@@ -1,0 +1,65 @@
+"""split(spec=...) and split's default seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mllife import InputError, ProblemSpec
+from mllife.split import split
+
+
+@pytest.fixture(scope="module")
+def frame():
+    rng = np.random.default_rng(0)
+    n = 300
+    return pd.DataFrame({
+        "t": pd.date_range("2024-01-01", periods=n, freq="D"),
+        "customer": rng.integers(0, 60, n),
+        "x": rng.normal(size=n),
+        "y": rng.integers(0, 2, n),
+    })
+
+
+@pytest.mark.parametrize(("columns", "strategy"), [({"time_col": "t"}, "time"),
+                                                   ({"group_col": "customer"}, "group")])
+def test_spec_gives_target_time_and_group(frame, columns, strategy):
+    spec = ProblemSpec("y", "binary", **columns)
+    parts = split(frame, spec=spec)
+    assert parts.strategy == strategy
+    assert parts.target == "y"
+    explicit = split(frame, target="y", **columns)
+    for name in ("train", "validation", "test"):
+        pd.testing.assert_frame_equal(getattr(parts, name), getattr(explicit, name))
+    X, y = parts.xy("test")
+    assert "y" not in X.columns
+    assert y.name == "y"
+
+
+def test_explicit_values_that_agree_are_fine_and_disagreeing_ones_raise(frame):
+    spec = ProblemSpec("y", "binary", group_col="customer")
+    same = split(frame, spec=spec, target="y", group_col="customer", random_state=1)
+    assert same.strategy == "group"
+    target_only = ProblemSpec("y", "binary")
+    added = split(frame, spec=target_only, time_col="t")   # the spec has no time column
+    assert (added.strategy, added.target) == ("time", "y")
+    with pytest.raises(InputError, match=r"split\(target='x'\) disagrees with spec.target='y'"):
+        split(frame, spec=spec, target="x")
+    with pytest.raises(InputError, match=r"disagrees with spec.group_col"):
+        split(frame, spec=spec, group_col="t")
+    with pytest.raises(InputError, match=r"a mllife.ProblemSpec"):
+        split(frame, spec={"target": "y"})
+
+
+def test_random_state_none_is_seed_zero(frame):
+    # D3: split(df) twice gives the same split, the one of random_state=0.
+    a, b = split(frame, target="y"), split(frame, target="y")
+    zero = split(frame, target="y", random_state=0)
+    for name in ("train", "validation", "test"):
+        assert getattr(a, name).index.equals(getattr(b, name).index)
+        assert getattr(a, name).index.equals(getattr(zero, name).index)
+    other = split(frame, target="y", random_state=1)
+    assert not other.test.index.equals(a.test.index)
+    generator = split(frame, target="y", random_state=np.random.default_rng(5))
+    assert abs(len(generator.test) - len(a.test)) <= 2   # stratified: sizes within a row or two
