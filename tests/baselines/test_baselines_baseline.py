@@ -59,3 +59,18 @@ def test_unknown_keyword_names_the_valid_ones():
         baseline("binary", window=3)
     with pytest.raises(InputError, match="not both"):
         baseline("forecast", window=3, season=7)
+
+
+def test_baseline_takes_the_task_from_a_spec():
+    from mllife import InputError, ProblemSpec
+    from mllife.baselines import baseline
+
+    spec = ProblemSpec("y", "regression")
+    assert type(baseline(spec=spec)).__name__ == "DummyRegressor"
+    assert type(baseline(" Regression ", spec=spec)).__name__ == "DummyRegressor"
+    with pytest.raises(InputError, match=r"disagrees with spec\.task='regression'"):
+        baseline("binary", spec=spec)
+    with pytest.raises(InputError, match="needs a task"):
+        baseline()
+    with pytest.raises(InputError, match="ProblemSpec"):
+        baseline(spec={"task": "binary"})

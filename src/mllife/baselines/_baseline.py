@@ -24,14 +24,17 @@ def _build(cls: type, kw: dict[str, Any], what: str) -> Any:
     return cls(**kw)
 
 
-def baseline(task: str, **kw: Any) -> Any:
+def baseline(task: str | None = None, *, spec: Any = None, **kw: Any) -> Any:
     """The honest baseline estimator for a task: guess the mean or the mode.
 
     Parameters
     ----------
-    task : {"binary", "multiclass", "regression", "forecast"}
-        A task name (case and surrounding spaces ignored), e.g. ``spec.task``
-        of a :class:`~mllife.ProblemSpec` or the ``task`` of a report.
+    task : {"binary", "multiclass", "regression", "forecast"}, optional
+        A task name (case and surrounding spaces ignored), e.g. the ``task`` of
+        a report. Required unless ``spec`` gives it.
+    spec : ProblemSpec, optional
+        Take the task from ``spec.task``; an explicit ``task`` that disagrees
+        raises.
     **kw
         Passed to the estimator:
 
@@ -63,8 +66,19 @@ def baseline(task: str, **kw: Any) -> Any:
     DummyRegressor(strategy='median')
     >>> baseline("forecast", season=12)
     SeasonalNaiveForecaster(season=12)
+    >>> from mllife import ProblemSpec
+    >>> baseline(spec=ProblemSpec("churned", "binary"))
+    DummyClassifier()
     """
     from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    from .._spec import resolve_spec
+
+    if spec is not None and isinstance(task, str) and isinstance(getattr(spec, "task", None), str):
+        task = task.strip().casefold()  # compare spellings, not case
+    task = resolve_spec(spec, where="baseline", task=task)["task"]
+    if task is None:
+        raise InputError("baseline() needs a task", expected="task= or spec= (a ProblemSpec)")
 
     name = task.strip().casefold() if isinstance(task, str) else None
     if name not in TASKS:
