@@ -8,7 +8,6 @@ import io
 import json
 import pickle
 from html.parser import HTMLParser
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mllife import InputError
-from mllife.report import Finding, Plot, Report, jsonable
+from mllife.report import Finding, FrozenDict, Plot, Report, jsonable
 from mllife.report._plots import bar, heatmap, histograms, lines
 
 VOID = {"meta", "img", "br", "hr", "input", "link", "col", "area", "base", "wbr", "source"}
@@ -205,7 +204,7 @@ def test_report_pickles_and_deep_copies():
     for twin in (pickle.loads(pickle.dumps(report)), copy.deepcopy(report)):
         assert twin.to_dict() == report.to_dict()
         assert twin.findings == report.findings
-        assert isinstance(twin.summary, MappingProxyType)   # still read-only
+        assert isinstance(twin.summary, FrozenDict)   # still read-only
         with pytest.raises(TypeError):
             twin.summary["rows"] = 4  # type: ignore[index]
 

@@ -5,7 +5,9 @@ report, each given an input with planted problems: ``report.findings`` holds
 the findings that ``findings_by()``, ``to_dict()``, the JSON, Markdown and
 HTML show (the same number everywhere); every output format works; ``save``
 writes .html, .json and .md; a pickle round trip and ``copy.deepcopy`` give
-an equal report.
+an equal report; ``from_dict`` (and ``load`` of the saved .json) rebuilds it,
+dtypes included; the frames passed in and read out are copies, the mappings
+read-only.
 
 ``mllife.profile`` and ``describe_features`` return DataFrames, not reports:
 ``audit`` and the preprocessor's ``plan_report()`` stand for them.
@@ -14,9 +16,11 @@ an equal report.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import pickle
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -177,6 +181,7 @@ def test_reports_are_values_pickle_and_deepcopy(produced):
     expected = report.to_dict()
     for twin in (pickle.loads(pickle.dumps(report)), copy.deepcopy(report)):
         assert type(twin) is type(report)
+        assert twin == report
         assert twin.findings == report.findings
         assert len(twin.findings_by()) == len(report.findings)
         assert twin.to_dict() == expected
@@ -194,3 +199,54 @@ def test_replace_keeps_derived_findings_once(produced):
     _name, report = produced
     again = dataclasses.replace(report, findings=report.findings)
     assert again.findings == report.findings
+
+
+def _data_fields(report):
+    return [f.name for f in dataclasses.fields(report) if f.name not in ("findings", "plots")]
+
+
+def test_from_dict_rebuilds_the_report(produced, tmp_path):
+    name, report = produced
+    expected = report.to_dict()
+    for again in (type(report).from_dict(json.loads(report.to_json())),
+                  Report.from_dict(expected),
+                  Report.load(report.save(tmp_path / f"{name}.json"))):
+        assert type(again) is type(report)
+        assert again.to_dict() == expected
+        assert again == report
+        assert [f.to_dict() for f in again.findings] == expected["findings"]
+        for field in _data_fields(report):
+            value, back = getattr(report, field), getattr(again, field)
+            if isinstance(value, pd.DataFrame):
+                pd.testing.assert_frame_equal(back, value)   # dtypes and index too
+            elif isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(back, value)
+                assert back.dtype == value.dtype
+    html = again.to_html()                              # plots are drawn again from the data
+    check_html(html)
+    assert html.count("<img") == len(report._plots())
+
+
+def test_frames_in_and_out_are_copies_and_mappings_read_only(produced):
+    _name, report = produced
+    expected = report.to_dict()
+    frames = [f for f in _data_fields(report) if isinstance(getattr(report, f), pd.DataFrame)]
+    mappings = [f for f in _data_fields(report) if isinstance(getattr(report, f), Mapping)]
+    assert frames
+    for field in frames:
+        read = getattr(report, field)
+        if read.shape[0] and read.shape[1]:
+            read.iloc[0, 0] = None
+        read["__added__"] = 1
+        passed = getattr(report, field)
+        rebuilt = dataclasses.replace(report, **{field: passed})
+        passed["__added__"] = 1
+        assert rebuilt.to_dict() == expected
+    for field in mappings:
+        with pytest.raises(TypeError):
+            getattr(report, field)["__added__"] = 1
+    for table in report.tables.values():
+        table["__added__"] = 1
+    frame = report.to_frame()
+    frame["__added__"] = 1
+    assert report.to_dict() == expected

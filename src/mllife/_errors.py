@@ -28,12 +28,22 @@ __all__ = [
 class MllifeError(Exception):
     """Base class of every error raised by mllife.
 
+    Every mllife error pickles and deep-copies with its message and its
+    attributes (``column``, ``n_rows``, ``expected``, ``problems``...), so it
+    survives a worker process (joblib, multiprocessing) or a cache.
+
     Examples
     --------
     >>> import mllife
     >>> issubclass(mllife.InputError, mllife.MllifeError)
     True
     """
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> BaseException:
+    """Unpickle an error whose constructor takes keyword-only arguments."""
+    return cls(*args, **kwargs)
 
 
 class InputError(MllifeError, ValueError):
@@ -60,6 +70,10 @@ class InputError(MllifeError, ValueError):
     "column 'age': contains text (3 rows); expected numbers"
     >>> err.column, err.n_rows
     ('age', 3)
+    >>> import pickle
+    >>> again = pickle.loads(pickle.dumps(err))
+    >>> str(again) == str(err), again.expected
+    (True, 'numbers')
     """
 
     def __init__(
@@ -75,6 +89,11 @@ class InputError(MllifeError, ValueError):
         self.n_rows = None if n_rows is None else int(n_rows)
         self.expected = expected
         super().__init__(self._compose())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The keyword-only arguments make Exception's default (cls(*args)) lose them.
+        kwargs = {"column": self.column, "n_rows": self.n_rows, "expected": self.expected}
+        return (_rebuild, (type(self), (self.message,), kwargs), dict(self.__dict__))
 
     def _compose(self) -> str:
         text = self.message
@@ -101,6 +120,9 @@ class SchemaError(InputError):
     'age'
     >>> print(err)
     1 schema problem: column 'age': missing column (1 row)
+    >>> import pickle
+    >>> pickle.loads(pickle.dumps(err)).problems == err.problems
+    True
     """
 
     def __init__(self, problems: list[dict[str, Any]], message: str | None = None) -> None:
@@ -116,6 +138,9 @@ class SchemaError(InputError):
             n = len(self.problems)
             message = f"{n} schema problem{'s' if n != 1 else ''}: " + "; ".join(parts)
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), (self.problems, self.message), {}), dict(self.__dict__))
 
     def _compose(self) -> str:
         return self.message

@@ -172,7 +172,7 @@ ONE = pd.DataFrame({
     "nanos": pd.to_datetime(["2020-01-01", "2021-01-01", "2022-01-01"]).astype("datetime64[ns]"),
 })
 ONE_SCHEMAS = {}
-for _policy in ("error", "allow"):
+for _policy in ("error", "ignore"):
     for _coerce in (False, True):
         for _spec in InputSchema.infer(ONE, max_categories=2).specs:
             ONE_SCHEMAS[(_policy, _coerce, _spec.name)] = InputSchema(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -63,8 +62,7 @@ class AuditReport(Report):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.tables:
-            object.__setattr__(self, "tables", MappingProxyType(
-                {"profile": self.profile}))
+            object.__setattr__(self, "tables", {"profile": self.profile})  # frozen by Report
 
     def to_frame(self) -> pd.DataFrame:
         """The findings table (:meth:`findings_table`): one row per finding."""

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import SchemaError
+from .._frame import from_native, is_native
 
 #: Cell classes returned by :func:`classify`. Numbers come in three classes, all
 #: named "number": binary floats (``NUMBER``), integers (``INTEGER``, exact at any
@@ -100,6 +101,8 @@ def to_frame(X: Any) -> pd.DataFrame:
         For anything else (arrays, scalars, lists of non-dicts), naming what
         was given, and for an empty request.
     """
+    if is_native(X):  # polars / pyarrow: one conversion, then checked as pandas
+        X = from_native(X, name="X")
     if isinstance(X, pd.DataFrame):
         frame = X
     elif isinstance(X, Mapping):

@@ -100,7 +100,7 @@ class Policies:
     out_of_range: str
     datetime_margin: str
     unseen: str
-    rare_label: str
+    rare_value: str
     coerce_strings: bool
     max_string_length: int
 
@@ -220,13 +220,13 @@ def _too_long(res: _Result, s: pd.Series, mask: np.ndarray, limit: int) -> np.nd
 def _range(res: _Result, values: np.ndarray, lo: float, hi: float, policy: str,
            expected: str) -> np.ndarray:
     """Apply the out-of-range policy; returns the (possibly clipped) values."""
-    if policy == "allow" or values.size == 0:
+    if policy == "ignore" or values.size == 0:
         return values
     if values.min() >= lo and values.max() <= hi:  # two reductions, no mask (NaN: go on)
         return values
     with np.errstate(invalid="ignore"):
         outside = ((values < lo) | (values > hi)) & np.isfinite(values)
-    if policy == "allow" or not outside.any():
+    if policy == "ignore" or not outside.any():
         return values
     if policy == "error":
         res.bad("out of range", outside, expected)
@@ -530,10 +530,10 @@ def _check_string(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies) -
         elif pol.unseen == "flag":
             res.note("unseen category", candidates, expected=shown)
         else:
-            res.note(f"unseen category mapped to {pol.rare_label!r}", candidates, expected=shown)
+            res.note(f"unseen category mapped to {pol.rare_value!r}", candidates, expected=shown)
             if not res.problems:
                 out = s.to_numpy(dtype=object).copy()
-                out[candidates] = pol.rare_label
+                out[candidates] = pol.rare_value
                 return _text_values(spec, out, missing, copied=True)
     if res.problems:
         return None
@@ -777,7 +777,7 @@ def _check_datetime(spec: ColumnSpec, s: pd.Series, res: _Result, pol: Policies)
         return None
     if index.unit != unit:
         index = index.as_unit(unit)  # exact: checked above
-    if spec.min is not None and spec.max is not None and pol.out_of_range != "allow" \
+    if spec.min is not None and spec.max is not None and pol.out_of_range != "ignore" \
             and not missing.all():
         margin = pd.Timedelta(pol.datetime_margin)
         lo, hi = pd.Timestamp(spec.min) - margin, pd.Timestamp(spec.max) + margin

@@ -38,8 +38,8 @@ class RowChecker:
         self.specs = specs
         self.names = frozenset(s.name for s in specs)
         self.limit = policies.max_string_length
-        self.strict_range = policies.out_of_range in {"error", "allow"}
-        self.check_range = policies.out_of_range != "allow"
+        self.strict_range = policies.out_of_range in {"error", "ignore"}
+        self.check_range = policies.out_of_range != "ignore"
         self.bounds: dict[str, tuple[float, float] | None] = {}
         self.dt_bounds: dict[str, tuple[pd.Timestamp, pd.Timestamp] | None] = {}
         self.units: dict[str, str] = {}

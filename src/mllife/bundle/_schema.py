@@ -25,7 +25,7 @@ _AWARE_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(
                    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$")
 
 _CHOICES = {
-    "out_of_range": ("error", "warn", "clip", "allow"),
+    "out_of_range": ("error", "warn", "clip", "ignore"),
     "unseen": ("error", "flag", "rare"),
     "extra": ("ignore", "error"),
 }
@@ -73,7 +73,7 @@ class InputSchema:
         A numeric value is in range when it lies within the training range
         widened by this fraction of its span on each side; a column that was
         never negative in training never accepts negative values.
-    out_of_range : {"error", "warn", "clip", "allow"}, default="error"
+    out_of_range : {"error", "warn", "clip", "ignore"}, default="error"
         What to do with a value outside the accepted range: a problem, a
         :class:`~mllife.DataWarning` plus a note, clip it to the range (and a
         note), or nothing.
@@ -83,8 +83,9 @@ class InputSchema:
         training data, but not a century later.
     unseen : {"error", "flag", "rare"}, default="error"
         A text value outside the categories seen: a problem; accepted and
-        noted; or replaced by ``rare_label`` (and noted).
-    rare_label : str, default="__rare__"
+        noted; or replaced by ``rare_value`` (and noted).
+    rare_value : str, default="__rare__"
+        The value an unseen category becomes under ``unseen="rare"``.
     extra : {"ignore", "error"}, default="ignore"
         A column the contract does not know: dropped (and noted), or a problem.
     coerce_strings : bool, default=False
@@ -123,7 +124,7 @@ class InputSchema:
     def __init__(self, columns: Iterable[ColumnSpec | Mapping[str, Any]], *,
                  range_tolerance: float = 0.5, out_of_range: str = "error",
                  datetime_margin: str = "3650D", unseen: str = "error",
-                 rare_label: str = "__rare__", extra: str = "ignore",
+                 rare_value: str = "__rare__", extra: str = "ignore",
                  coerce_strings: bool = False,
                  max_string_length: int = DEFAULT_MAX_STRING_LENGTH) -> None:
         specs = tuple(c if isinstance(c, ColumnSpec) else ColumnSpec.from_dict(dict(c))
@@ -150,7 +151,7 @@ class InputSchema:
         self.columns = tuple(names)
         self._by_name = dict(zip(names, specs, strict=True))
         self.policies = Policies(float(range_tolerance), out_of_range, str(datetime_margin),
-                                 unseen, str(rare_label), bool(coerce_strings),
+                                 unseen, str(rare_value), bool(coerce_strings),
                                  int(max_string_length))
         self.extra = extra
         self._row = RowChecker(specs, self.policies)
@@ -236,7 +237,7 @@ class InputSchema:
             "policies": {"range_tolerance": pol.range_tolerance,
                          "out_of_range": pol.out_of_range,
                          "datetime_margin": pol.datetime_margin, "unseen": pol.unseen,
-                         "rare_label": pol.rare_label, "extra": self.extra,
+                         "rare_value": pol.rare_value, "extra": self.extra,
                          "coerce_strings": pol.coerce_strings,
                          "max_string_length": pol.max_string_length},
         }
@@ -244,6 +245,10 @@ class InputSchema:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InputSchema:
         """Rebuild a contract written by :meth:`to_dict`.
+
+        A contract saved before the policies were renamed reads too: its
+        ``rare_label`` is ``rare_value`` and its ``out_of_range="allow"`` is
+        ``"ignore"``.
 
         Examples
         --------
@@ -253,7 +258,12 @@ class InputSchema:
         True
         """
         try:
-            return cls(data["columns"], **dict(data.get("policies", {})))
+            policies = dict(data.get("policies", {}))
+            if "rare_label" in policies and "rare_value" not in policies:  # saved before D4
+                policies["rare_value"] = policies.pop("rare_label")
+            if policies.get("out_of_range") == "allow":
+                policies["out_of_range"] = "ignore"
+            return cls(data["columns"], **policies)
         except (KeyError, TypeError) as exc:
             raise InputError(f"not a schema dict ({type(exc).__name__}: {exc})",
                              expected="the output of InputSchema.to_dict()") from None

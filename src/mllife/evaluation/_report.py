@@ -5,20 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._metrics import SUMMARY_METRICS as _KEY_METRICS
 from ..report import Plot, Report
 from ..report._plots import bar, heatmap, lines
-
-_KEY_METRICS = {
-    "binary": ("roc_auc", "pr_auc", "accuracy", "recall", "precision", "f1", "brier"),
-    "multiclass": ("accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss"),
-    "regression": ("mae", "rmse", "r2", "mape"),
-}
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -108,13 +102,15 @@ class EvaluationReport(Report):
     importance : DataFrame or None
         Mean absolute SHAP value per raw input column.
     explanation : mapping or None
-        Explainer, rows explained, additivity error, seconds.
+        Explainer, rows explained (``rows``, at most ``row_budget``, the
+        ``explain_rows`` of ``evaluate``, of ``test_rows``), additivity error,
+        seconds (wall-clock, informational).
     latency_p50_ms, latency_p95_ms : float or None
-        Per single-row ``predict`` call.
+        Per single-row ``predict`` call (None with ``evaluate(measure=False)``).
     batch_p50_ms, batch_p95_ms : float or None
         Per 1,000-row batch.
     model_bytes : int or None
-        ``len(pickle.dumps(model))``.
+        ``len(pickle.dumps(model))`` (None with ``evaluate(measure=False)``).
     passed : bool or None
         Whether every success criterion is met (None without ``criteria``).
     checklist : DataFrame
@@ -177,14 +173,8 @@ class EvaluationReport(Report):
         default_factory=lambda: pd.DataFrame(columns=["item", "target", "actual", "passed"]))
 
     def __post_init__(self) -> None:
+        # Mappings become read-only and frames are copied by Report (every field, once built).
         super().__post_init__()
-        for name in ("metrics", "undefined", "lift"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
-        for name in ("train_metrics", "baseline_metrics", "fairness_differences", "explanation",
-                     "period_test", "red_flag_test"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, MappingProxyType(dict(value)))
         object.__setattr__(self, "classes", tuple(self.classes))
         object.__setattr__(self, "labels", tuple(self.labels))
 

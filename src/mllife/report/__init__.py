@@ -6,7 +6,8 @@ JSON, a DataFrame, Markdown and self-contained HTML.
 
 from ._base import Report
 from ._finding import SEVERITIES, Finding
+from ._frozen import FrozenDict
 from ._json import jsonable
 from ._plots import Plot
 
-__all__ = ["SEVERITIES", "Finding", "Plot", "Report", "jsonable"]
+__all__ = ["SEVERITIES", "Finding", "FrozenDict", "Plot", "Report", "jsonable"]

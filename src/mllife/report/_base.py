@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import importlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from types import UnionType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError
+from .._errors import InputError, MllifeError
+from ._codec import Decoder, encode
 from ._finding import SEVERITIES, Finding
+from ._frozen import FrozenDict, freeze, handed_out, refreeze
 from ._html import (
     CSS,
     cards_html,
@@ -31,6 +37,32 @@ from ._plots import Plot
 
 _SUFFIXES = {".html": "html", ".htm": "html", ".json": "json", ".md": "markdown",
              ".markdown": "markdown", ".csv": "csv"}
+#: The version of the ``fields`` section :meth:`Report.to_dict` writes.
+FORMAT_VERSION = 1
+#: :meth:`Report.load` refuses larger files (bytes).
+MAX_LOAD_BYTES = 256 * 1024 * 1024
+#: The keys of :meth:`Report.to_dict` every report writes (subclasses add their extras).
+_BASE_KEYS = ("report", "title", "summary", "findings", "tables", "notes", "fields",
+              "format_version")
+#: Fields that are not data: the findings are written on their own, plots are drawn.
+_NOT_FIELDS = ("findings", "plots")
+#: mllife's own report classes, by the name ``to_dict`` writes, and the module defining each
+#: (imported on demand by ``from_dict``: only these modules, never one a file names).
+_BUILTIN_REPORTS = {
+    "AuditReport": "mllife.audit._report",
+    "LeakageReport": "mllife.split._report",
+    "ComparisonReport": "mllife.experiments._report",
+    "EvaluationReport": "mllife.evaluation._report",
+    "ChampionChallengerResult": "mllife.evaluation._champion",
+    "DriftReport": "mllife.drift._report",
+    "PreprocessorReport": "mllife.features._plan_report",
+}
+#: Report subclasses defined so far, by class name (the last definition of a name wins).
+_SUBCLASSES: dict[str, type[Report]] = {}
+#: Marks an instance whose ``__post_init__`` chain is running (fields are frozen at its end).
+_BUILDING = "_mllife_building"
+
+R = TypeVar("R", bound="Report")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -52,7 +84,16 @@ class Report:
     findings passed in, so every output (and ``report.findings`` itself)
     shows the same findings.
 
-    Reports pickle and deep-copy (the read-only mappings are rebuilt on load).
+    Every field is copied when the report is built (DataFrames and arrays
+    included) and frozen: mappings become a read-only
+    :class:`~mllife.report.FrozenDict`, lists become tuples, arrays are
+    read-only, and a DataFrame field (or a table of :attr:`tables`) is handed
+    out as a copy, so changing the frame you passed in, or the one you read,
+    never changes the report. A subclass's own ``__post_init__`` may still
+    adjust its fields after ``super().__post_init__()``: the freezing happens
+    once the whole chain has run. Reports pickle, deep-copy, compare equal
+    when their :meth:`to_dict` is equal, and :meth:`from_dict` (or
+    :meth:`load`, for a saved ``.json``) rebuilds one from :meth:`to_dict`.
 
     Parameters
     ----------
@@ -81,6 +122,8 @@ class Report:
     {'rows': 3}
     >>> "<table>" in r.to_html()
     True
+    >>> Report.from_dict(r.to_dict()) == r
+    True
     """
 
     title: str = "Report"
@@ -90,9 +133,14 @@ class Report:
     plots: Sequence[Plot] = ()
     notes: Sequence[str] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _SUBCLASSES[cls.__name__] = cls
+        own = cls.__dict__.get("__post_init__")
+        if own is not None and not getattr(own, "_freezes", False):  # (slots=True: once)
+            cls.__post_init__ = _freezing(own)  # type: ignore[method-assign,assignment]
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "summary", MappingProxyType(dict(self.summary)))
-        object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
         object.__setattr__(self, "plots", tuple(self.plots))
         object.__setattr__(self, "notes", tuple(self.notes))
         given = tuple(self.findings)
@@ -103,23 +151,37 @@ class Report:
         # A finding passed in that the report derives itself (dataclasses.replace) is kept once.
         object.__setattr__(self, "findings", (*derived, *(f for f in given if f not in derived)))
 
-    # ---- values: pickling and deep copies --------------------------------------
+    def _freeze_fields(self) -> None:
+        """Copy every data field and make it read-only (run once, when the report is built)."""
+        for f in dataclasses.fields(self):
+            if f.name not in _NOT_FIELDS:
+                object.__setattr__(self, f.name, freeze(object.__getattribute__(self, f.name)))
+
+    if not TYPE_CHECKING:  # hidden from type checkers: field types stay as declared
+        def __getattribute__(self, name: str) -> Any:
+            # A stored DataFrame is handed out as a copy: changing it never changes the report.
+            return handed_out(object.__getattribute__(self, name))
+
+    # ---- values: equality, pickling and deep copies ------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Report):
+            return NotImplemented
+        return type(self) is type(other) and (self is other or self.to_dict() == other.to_dict())
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.title, len(self.findings)))
+
     def __getstate__(self) -> dict[str, Any]:
-        # MappingProxyType cannot be pickled: store plain dicts and the names to re-wrap.
-        state = dict(self.__dict__)
-        proxies = [k for k, v in state.items() if isinstance(v, MappingProxyType)]
-        frozen = [k for k, v in state.items() if isinstance(v, np.ndarray) and not v.flags.writeable]
-        for key in proxies:
-            state[key] = dict(state[key])
-        return {"state": state, "proxies": proxies, "frozen": frozen}
+        return dict(self.__dict__)
 
     def __setstate__(self, data: Mapping[str, Any]) -> None:
-        state = dict(data["state"])
-        for key in data["proxies"]:
-            state[key] = MappingProxyType(state[key])
-        for key in data["frozen"]:
-            state[key].setflags(write=False)
+        state = dict(data)
+        if "title" not in state and set(state) == {"state", "proxies", "frozen"}:
+            state = dict(data["state"])   # pickled before FrozenDict: plain dicts to re-wrap
+            for key in data["proxies"]:
+                state[key] = FrozenDict(state[key])
         for key, value in state.items():
+            refreeze(value)   # unpickled and deep-copied arrays come back writeable
             object.__setattr__(self, key, value)
 
     # ---- hooks: subclasses override these to build their views -------------
@@ -171,7 +233,15 @@ class Report:
 
     # ---- outputs -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Everything in the report as JSON-safe data."""
+        """Everything in the report as JSON-safe data; :meth:`from_dict` reads it back.
+
+        The views (``summary``, ``findings``, ``tables`` as lists of records,
+        ``notes`` and the subclass's extras) are for people and tools: NaN is
+        ``null``, timestamps are ISO text. ``fields`` holds the report's own
+        fields, typed (a DataFrame with its dtypes and index, NaN kept), for
+        :meth:`from_dict`; a frame whose records are already among the tables
+        or extras points at them instead of repeating them.
+        """
         data: dict[str, Any] = {
             "report": type(self).__name__,
             "title": self.title,
@@ -182,7 +252,150 @@ class Report:
         }
         for key, value in self._extra().items():
             data[str(key)] = jsonable(value)
+        candidates = [({"table": k}, v) for k, v in data["tables"].items()]
+        candidates += [({"key": k}, v) for k, v in data.items()
+                       if k not in _BASE_KEYS and isinstance(v, list)]
+        fields: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.init and f.name not in _NOT_FIELDS:
+                value = object.__getattribute__(self, f.name)
+                encoded = encode(value, candidates)
+                if isinstance(value, Mapping | tuple) and value and f.name not in _BASE_KEYS \
+                        and data.get(f.name) == encoded:
+                    encoded = {"$ref": f.name}   # the extra of the same name says it all
+                fields[f.name] = encoded
+        data["format_version"] = FORMAT_VERSION
+        data["fields"] = fields
         return data
+
+    @classmethod
+    def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
+        """Rebuild a report from :meth:`to_dict` output (or the JSON :meth:`save` wrote).
+
+        ``Report.from_dict`` rebuilds whichever report class ``data["report"]``
+        names (mllife's own, or a subclass defined before the call);
+        ``AuditReport.from_dict`` and the like also check that it is one.
+        Tables come back as DataFrames with their dtypes and index, findings
+        as :class:`Finding`; plots are drawn again from the data, so
+        :meth:`to_html` works, but a :class:`Plot` passed in as ``plots=`` is
+        not data and is not restored. ``from_dict(r.to_dict()).to_dict() ==
+        r.to_dict()``.
+
+        The input is read as untrusted data: JSON types only, no unknown key,
+        nesting and size bounded, dtypes from an allow-list, nothing evaluated
+        or imported but mllife's own report modules. A dict without
+        ``fields`` (a report saved before they were written) is read by
+        ``Report.from_dict`` as a plain :class:`Report` of its views.
+
+        Parameters
+        ----------
+        data : mapping
+            The output of :meth:`to_dict`, or ``json.loads`` of a saved report.
+
+        Returns
+        -------
+        Report
+            An instance of the class ``data["report"]`` names.
+
+        Raises
+        ------
+        InputError
+            When ``data`` is not a report of this class, names an unknown
+            class, holds an unknown key or a value of the wrong type.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> r = Report(title="Demo", tables={"t": pd.DataFrame({"a": [1.5, None]})})
+        >>> again = Report.from_dict(r.to_dict())
+        >>> again == r, again.tables["t"]["a"].dtype
+        (True, dtype('float64'))
+        """
+        if not isinstance(data, Mapping):
+            raise InputError(f"a report dict is a {type(data).__name__}",
+                             expected="a mapping (the output of Report.to_dict())")
+        target = _report_class(data.get("report"), cls)
+        if "fields" not in data:
+            if cls is not Report:
+                raise InputError(f"this {target.__name__} dict has no 'fields' section",
+                                 expected="the output of to_dict(); Report.from_dict reads "
+                                          "the views alone as a plain Report")
+            return _views_report(data)  # type: ignore[return-value]
+        version = data.get("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise InputError(f"report format version {version!r}",
+                             expected=f"version {FORMAT_VERSION} (written by this mllife)")
+        fields_data = data["fields"]
+        if not isinstance(fields_data, Mapping):
+            raise InputError(f"'fields' is a {type(fields_data).__name__}", expected="a mapping")
+        known = {f.name: f for f in dataclasses.fields(target)
+                 if f.init and f.name not in _NOT_FIELDS}
+        unknown = sorted(str(k) for k in fields_data if k not in known)
+        if unknown:
+            raise InputError(f"unknown fields {unknown[:10]} for a {target.__name__}",
+                             expected=f"fields of {target.__name__}: {sorted(known)}")
+        decode = Decoder(functools.partial(_records, data), where=f"{target.__name__} fields")
+        values = {name: decode(value) for name, value in fields_data.items()}
+        _check_types(target, values)
+        findings = _findings_from(data.get("findings", []))
+        try:
+            report = target(**values)
+        except MllifeError:
+            raise
+        except Exception as exc:  # a value the class could not build from: the file is wrong
+            raise InputError(f"cannot rebuild a {target.__name__} from this dict "
+                             f"({type(exc).__name__}: {exc})",
+                             expected="the output of to_dict()") from exc
+        object.__setattr__(report, "findings", findings)  # the findings as saved, in order
+        written = {*_BASE_KEYS, *(str(k) for k in report._extra())}
+        extra = sorted(str(k) for k in data if k not in written)
+        if extra:
+            raise InputError(f"unknown keys {extra[:10]} in a {target.__name__} dict",
+                             expected=f"the keys to_dict() writes: {sorted(written)}")
+        return report
+
+    @classmethod
+    def load(cls: type[R], path: str | os.PathLike[str], *,
+             max_bytes: int = MAX_LOAD_BYTES) -> R:
+        """Read a report saved as ``.json`` by :meth:`save` (see :meth:`from_dict`).
+
+        Parameters
+        ----------
+        path : str or path-like
+        max_bytes : int, default=256 MiB
+            Larger files are refused before they are read.
+
+        Returns
+        -------
+        Report
+
+        Raises
+        ------
+        InputError
+            When the file is too large, not strict JSON (``NaN`` included) or
+            not a report of this class.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = Report(title="Saved", summary={"rows": 3}).save(pathlib.Path(folder) / "r.json")
+        ...     Report.load(path).summary["rows"]
+        3
+        """
+        source = Path(path)
+        size = source.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"{source.name} is {size:,} bytes",
+                             expected=f"a report of at most {max_bytes:,} bytes (max_bytes)")
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"),
+                              parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            raise InputError(f"{source.name} is not a report in strict JSON "
+                             f"({type(exc).__name__}: {str(exc)[:200]})",
+                             expected="a file written by Report.save(path.json)") from None
+        return cls.from_dict(data)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """:meth:`to_dict` as a JSON string (no NaN: missing numbers are ``null``)."""
@@ -291,3 +504,145 @@ class Report:
             f"({counts['error']} error{'s' if counts['error'] != 1 else ''}, "
             f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''})>"
         )
+
+
+
+# ---- building: fields frozen once, after the whole __post_init__ chain ----------------
+def _freezing(post_init: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``post_init`` followed by :meth:`Report._freeze_fields`, once per report built.
+
+    Installed on every ``__post_init__`` of the hierarchy, so a subclass may adjust its
+    fields after ``super().__post_init__()``: the outermost call freezes what it left.
+    """
+
+    @functools.wraps(post_init)
+    def wrapper(self: Report) -> None:
+        state = object.__getattribute__(self, "__dict__")
+        if _BUILDING in state:        # an inner super().__post_init__(): the outer one freezes
+            post_init(self)
+            return
+        state[_BUILDING] = True
+        try:
+            post_init(self)
+        finally:
+            del state[_BUILDING]
+        self._freeze_fields()
+
+    wrapper._freezes = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+Report.__post_init__ = _freezing(Report.__post_init__)  # type: ignore[method-assign,assignment]
+
+
+# ---- reading reports back -----------------------------------------------------------------
+def _report_class(name: Any, cls: type[R]) -> type[R]:
+    """The class a report dict names, if it is ``cls`` or a subclass of it."""
+    if not isinstance(name, str) or not name:
+        raise InputError(f"the report dict names its class as {name!r}",
+                         expected="a class name under the key 'report'")
+    if name == cls.__name__:
+        return cls
+    target: Any = None
+    if name == "Report":
+        target = Report
+    elif name in _BUILTIN_REPORTS:
+        target = getattr(importlib.import_module(_BUILTIN_REPORTS[name]), name)
+    else:
+        target = _SUBCLASSES.get(name)
+    if target is None:
+        raise InputError(f"unknown report class {name[:80]!r}",
+                         expected=f"one of {sorted({'Report', *_BUILTIN_REPORTS})}, or a "
+                                  "Report subclass defined (imported) before from_dict")
+    if not issubclass(target, cls):
+        raise InputError(f"the dict holds a {name}, not a {cls.__name__}",
+                         expected=f"{name}.from_dict or Report.from_dict")
+    return target
+
+
+def _records(data: Mapping[str, Any], where: Mapping[str, Any]) -> Any:
+    """The records a ``$frame`` reference points at: a table, or a top-level extra key."""
+    if "table" in where:
+        tables = data.get("tables")
+        name = where["table"]
+        if isinstance(tables, Mapping) and isinstance(name, str) and name in tables:
+            return tables[name]
+    elif isinstance(where.get("key"), str) and where["key"] not in _BASE_KEYS \
+            and where["key"] in data:
+        return data[where["key"]]
+    raise InputError(f"a frame refers to {dict(where)!r}, which the dict does not hold",
+                     expected="a reference to one of its tables or extra keys")
+
+
+def _findings_from(items: Any) -> tuple[Finding, ...]:
+    if not isinstance(items, list):
+        raise InputError(f"'findings' is a {type(items).__name__}", expected="a list")
+    return tuple(Finding.from_dict(item) for item in items)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_types(target: type[Report], values: Mapping[str, Any]) -> None:
+    """Each decoded value has the type its field declares (as far as the annotation says)."""
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:  # an annotation that does not resolve (TYPE_CHECKING-only names)
+        return
+    for name, value in values.items():
+        hint = hints.get(name)
+        if hint is not None and not _fits(value, hint):
+            raise InputError(f"field {name!r} of a {target.__name__} is a {type(value).__name__}",
+                             expected=f"{_hint_text(hint)}")
+
+
+_SIMPLE: dict[Any, tuple[type, ...]] = {
+    str: (str,), bool: (bool, np.bool_), int: (int, np.integer), float: (int, float, np.number),
+    pd.DataFrame: (pd.DataFrame,), pd.Series: (pd.Series,), np.ndarray: (np.ndarray, list),
+}
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, UnionType):
+        return any(_fits(value, arg) for arg in typing.get_args(hint))
+    if hint in _SIMPLE:
+        ok = isinstance(value, _SIMPLE[hint])
+        return ok and not (hint in (int, float) and isinstance(value, bool))
+    if origin is not None:
+        hint = origin
+    if hint in (Mapping, dict) or (isinstance(hint, type) and issubclass(hint, Mapping)):
+        return isinstance(value, Mapping)
+    if hint in (tuple, list, Sequence) or hint is typing.Sequence:
+        return isinstance(value, list | tuple)
+    return True   # a type this check does not know: the class validates it, if it does
+
+
+def _hint_text(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _views_report(data: Mapping[str, Any]) -> Report:
+    """A plain :class:`Report` of a dict's views (a report saved without ``fields``)."""
+    title = data.get("title", "Report")
+    summary = data.get("summary") or {}
+    tables = data.get("tables") or {}
+    notes = data.get("notes") or []
+    if not isinstance(title, str) or not isinstance(summary, Mapping) \
+            or not isinstance(tables, Mapping) or not isinstance(notes, list) \
+            or not all(isinstance(n, str) for n in notes):
+        raise InputError("the report dict's title, summary, tables or notes have the wrong type",
+                         expected="text, a mapping, a mapping of lists of records, a list of text")
+    frames = {}
+    for name, rows in tables.items():
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InputError(f"table {str(name)[:80]!r} is not a list of records",
+                             expected="a list of objects, one per row")
+        frames[str(name)] = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    return Report(title=title, summary=summary, tables=frames,
+                  findings=_findings_from(data.get("findings", [])), notes=notes)

@@ -95,13 +95,52 @@ class Finding:
             "threshold": jsonable(self.threshold),
             "sample_index": list(self.sample_index),
             "suggestion": self.suggestion,
-            "details": dict(self.details),
+            "details": jsonable(self.details),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        """Rebuild a finding from :meth:`to_dict` output."""
+        """Rebuild a finding from :meth:`to_dict` output.
+
+        The input is checked as untrusted data: only the keys :meth:`to_dict`
+        writes, each of its type (a list naming a column becomes a tuple).
+
+        Raises
+        ------
+        InputError
+            For an unknown key or a value of the wrong type.
+        """
+        if not isinstance(data, Mapping):
+            raise InputError(f"a finding is a {type(data).__name__}",
+                             expected="a mapping (the output of Finding.to_dict())")
+        unknown = sorted(str(k) for k in data if k not in _KINDS)
+        if unknown or "check" not in data or "severity" not in data:
+            raise InputError(f"a finding with unknown keys {unknown}" if unknown else
+                             "a finding without its check or severity",
+                             expected=f"the keys {list(_KINDS)}, check and severity required")
+        for key, value in data.items():
+            kinds = _KINDS[key]
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise InputError(f"finding {key} is a {type(value).__name__}",
+                                 expected=" or ".join(k.__name__ for k in kinds))
         fields = dict(data)
+        fields["column"] = _hashable(fields.get("column"))
         fields["sample_index"] = tuple(fields.get("sample_index") or ())
         fields["details"] = fields.get("details") or {}
         return cls(**fields)
+
+
+_NUMBER = (int, float, type(None))
+#: The keys :meth:`Finding.to_dict` writes and the JSON types each may hold.
+_KINDS: dict[str, tuple[type, ...]] = {
+    "check": (str,), "severity": (str,), "column": (str, int, float, bool, list, type(None)),
+    "message": (str,), "n_rows": (int, type(None)), "share": _NUMBER, "threshold": _NUMBER,
+    "sample_index": (list, tuple, type(None)), "suggestion": (str,),
+    "details": (Mapping, type(None)),
+}
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
