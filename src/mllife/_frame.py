@@ -8,25 +8,31 @@ does not reach into pandas internals and pandas 2.2 / 3.x differences (the
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._columns import KINDS, column_kind
+from ._dtypes import is_bool, is_datetime, is_numeric, is_string_like
 from ._errors import InputError
+from ._nulls import NULL_LIKE_TOKENS
 
 __all__ = [
     "KINDS",
+    "NATIVE_MODULES",
     "NULL_LIKE_TOKENS",
     "REPEATS_EXPECTED_FACTOR",
     "as_frame",
     "as_series",
     "check_unique_columns",
+    "from_native",
     "generated_names",
     "hash_rows",
     "infer_kind",
     "is_bool",
     "is_datetime",
+    "is_native",
     "is_numeric",
     "is_string_like",
     "normalize_strings",
@@ -34,23 +40,8 @@ __all__ = [
     "require_columns",
 ]
 
-#: Strings that stand for "missing" however they are cased or padded.
-NULL_LIKE_TOKENS: frozenset[str] = frozenset(
-    {
-        "", "n/a", "na", "nan", "null", "none", "nil", "-", "--", "---", "?", "??",
-        "missing", "unknown", "undefined", "#n/a", "n.a.", "not available", "<na>", "nat",
-    }
-)
-
-Kind = Literal[
-    "empty", "constant", "boolean", "numeric", "datetime", "timedelta",
-    "categorical", "text", "id", "mixed",
-]
-#: Every value :func:`infer_kind` can return.
-KINDS: tuple[str, ...] = (
-    "empty", "constant", "boolean", "numeric", "datetime", "timedelta",
-    "categorical", "text", "id", "mixed",
-)
+# The null tokens live in mllife._nulls, the kinds in mllife._columns (the one kind
+# detector) and the dtype predicates in mllife._dtypes; re-exported here.
 
 
 def generated_names(n: int) -> list[str]:
@@ -76,17 +67,175 @@ def check_unique_columns(df: pd.DataFrame, *, name: str = "X") -> None:
     )
 
 
+#: Top-level modules whose tables :func:`as_frame` converts with narwhals
+#: (polars, pyarrow, narwhals itself and the other backends narwhals reads).
+NATIVE_MODULES: frozenset[str] = frozenset(
+    {"polars", "pyarrow", "narwhals", "modin", "cudf", "dask", "duckdb", "ibis", "pyspark",
+     "sqlframe"}
+)
+
+
+def is_native(obj: Any) -> bool:
+    """True for a polars, pyarrow or other narwhals-readable object (never imports them)."""
+    return type(obj).__module__.partition(".")[0] in NATIVE_MODULES
+
+
+def from_native(X: Any, *, name: str = "X") -> pd.DataFrame | pd.Series:
+    """Convert a polars / pyarrow (or other narwhals-supported) eager object to pandas.
+
+    One ``to_pandas`` through narwhals, which follows pandas' own
+    ``to_pandas``: column names and order kept, integers with nulls become
+    ``float64`` (NaN; pandas' ``Int64`` / ``UInt64`` with ``<NA>`` for a 64-bit
+    column holding values beyond 2**53, which float64 would round), booleans
+    with nulls ``object``, polars null and NaN
+    both become missing, categoricals and enums become ``category`` (an enum
+    ordered, in its declared order), time zones are kept. Two casts make the
+    result the same for every backend: ``Date`` (and pyarrow's ``date64``)
+    becomes ``datetime64[ms]`` and ``Decimal`` (any width) becomes
+    ``float64``; a pyarrow dictionary holding a null entry gives missing
+    values, not a null category. A series comes back as a Series, an
+    unnamed one (polars' default name ``""``, a pyarrow array) named ``None``
+    as in pandas. narwhals, polars and pyarrow are imported here only, when
+    such an object arrives (see docs/dataframes.md).
+
+    Raises
+    ------
+    InputError
+        For a lazy frame (collect it first: mllife never computes silently)
+        or an object narwhals cannot read.
+    """
+    import narwhals as nw
+    import narwhals.selectors as ncs
+
+    kind = f"{type(X).__module__.partition('.')[0]}.{type(X).__qualname__}"
+    names: list[Any] | None = None
+    if type(X).__module__.partition(".")[0] == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(X, pa.RecordBatch):
+            X = pa.Table.from_batches([X])
+        elif isinstance(X, pa.Array):
+            X = pa.chunked_array([X])
+        if isinstance(X, pa.Table) and len(set(X.column_names)) < X.num_columns:
+            # narwhals refuses repeated names: convert by position, name afterwards.
+            names = list(X.column_names)
+            X = X.rename_columns([f"_{i}" for i in range(len(names))])
+        X = _arrow_readable(X)
+    try:
+        native = nw.from_native(X, allow_series=True)
+    except TypeError:
+        raise InputError(
+            f"{name} is a {kind}, which mllife cannot read",
+            expected="a pandas, polars or pyarrow table, or a 2-D array",
+        ) from None
+    if isinstance(native, nw.LazyFrame):
+        raise InputError(
+            f"{name} is a lazy {kind}: mllife does not run its query implicitly",
+            expected=f"an eager frame: call {name}.collect() first",
+        )
+    frame = native.to_frame() if isinstance(native, nw.Series) else native
+    dtypes = frame.schema.values()  # one Python pass over the dtypes, not the data
+    if any(isinstance(d, nw.Decimal) or d == nw.Date for d in dtypes):
+        frame = frame.with_columns(
+            ncs.by_dtype(nw.Decimal).cast(nw.Float64),
+            ncs.by_dtype(nw.Date).cast(nw.Datetime("ms")),
+        )
+    exact = _exact_integers(frame)
+    out = frame.to_pandas()
+    for col, values in exact.items():
+        out[col] = pd.Series(values, index=out.index, name=col)
+    if names is not None:
+        out.columns = pd.Index(names)
+    if isinstance(native, nw.Series):
+        series = out.iloc[:, 0]
+        return series.rename(None) if series.name == "" else series
+    return out
+
+
+def _arrow_readable(X: Any) -> Any:
+    """A pyarrow Table / ChunkedArray with the types narwhals or pandas cannot read cast.
+
+    ``date64`` becomes ``timestamp[ms]`` and decimals other than ``decimal128``
+    ``float64`` (narwhals reads them as "Unknown", so they would come out as
+    Python objects); a dictionary holding a null entry is re-encoded without
+    it (pandas refuses a null category; the rows become missing). One Python
+    pass over the column types (and the chunks of dictionary columns), not
+    the data.
+    """
+    import pyarrow as pa
+
+    def fixed(col: Any) -> Any:
+        t = col.type
+        if pa.types.is_date64(t):
+            return col.cast(pa.timestamp("ms"))
+        if pa.types.is_decimal(t) and not pa.types.is_decimal128(t):
+            return col.cast(pa.float64())
+        if pa.types.is_dictionary(t) and any(chunk.dictionary.null_count for chunk in col.chunks):
+            return col.cast(t.value_type).dictionary_encode()
+        return None
+
+    if isinstance(X, pa.ChunkedArray):
+        new = fixed(X)
+        return X if new is None else new
+    if not isinstance(X, pa.Table):
+        return X
+    for i in range(X.num_columns):
+        new = fixed(X.column(i))
+        if new is not None:
+            X = X.set_column(i, X.schema.field(i).with_type(new.type), new)
+    return X
+
+
+#: Integers above this size (in absolute value) are not all exact as float64.
+_FLOAT_EXACT = 2**53
+
+
+def _exact_integers(frame: Any) -> dict[str, Any]:
+    """64-bit integer columns with nulls that float64 would round, as pandas nullable arrays.
+
+    ``to_pandas`` gives an integer column with nulls as ``float64``, which
+    holds integers exactly only up to 2**53: larger identifiers would be
+    silently merged. Those columns (only those) become ``Int64`` / ``UInt64``
+    with ``<NA>``; the rest keep the ``float64`` rule. One aggregation over
+    the 64-bit integer columns, no loop over rows.
+    """
+    import narwhals as nw
+
+    wide = [c for c, d in frame.schema.items() if d in (nw.Int64, nw.UInt64)]
+    if not wide:
+        return {}
+    stats = frame.select(
+        *[nw.col(c).null_count().alias(f"n{i}") for i, c in enumerate(wide)],
+        *[nw.col(c).max().alias(f"hi{i}") for i, c in enumerate(wide)],
+        *[nw.col(c).min().alias(f"lo{i}") for i, c in enumerate(wide)],
+    ).row(0)
+    k = len(wide)
+    out: dict[str, Any] = {}
+    for i, c in enumerate(wide):
+        n_null, hi, lo = stats[i], stats[k + i], stats[2 * k + i]
+        if not n_null or hi is None or (hi <= _FLOAT_EXACT and lo >= -_FLOAT_EXACT):
+            continue
+        column = frame.get_column(c)
+        unsigned = frame.schema[c] == nw.UInt64
+        values = column.fill_null(0).to_numpy().astype(np.uint64 if unsigned else np.int64)
+        mask = column.is_null().to_numpy().astype(bool)
+        out[c] = pd.arrays.IntegerArray(values, mask)
+    return out
+
+
 def as_frame(X: Any, *, name: str = "X", allow_duplicate_columns: bool = False) -> pd.DataFrame:
     """Return ``X`` as a DataFrame without copying when it already is one.
 
     Numpy arrays get the column names ``x0, x1, ...``; a Series becomes a
     one-column frame; a dict is one row when its values are scalars, else
-    columns; a list of dicts is rows. Every public function that takes a
-    table takes it through here.
+    columns; a list of dicts is rows. A polars DataFrame or Series, a pyarrow
+    Table, RecordBatch or array (any eager table narwhals reads) is converted
+    once by :func:`from_native`; a lazy frame raises. Every public function
+    that takes a table takes it through here.
 
     Parameters
     ----------
-    X : DataFrame, Series, dict, list of dicts or 2-D array-like
+    X : DataFrame, Series, dict, list of dicts, polars/pyarrow table or 2-D array-like
     name : str, default="X"
         How errors call ``X``.
     allow_duplicate_columns : bool, default=False
@@ -97,9 +246,12 @@ def as_frame(X: Any, *, name: str = "X", allow_duplicate_columns: bool = False) 
     Raises
     ------
     InputError
-        When ``X`` is not tabular (a scalar, a 1-D or 3-D array), or when a
-        column label repeats (naming the labels), unless allowed.
+        When ``X`` is not tabular (a scalar, a 1-D or 3-D array), is a lazy
+        frame, or when a column label repeats (naming the labels), unless
+        allowed.
     """
+    if is_native(X):
+        X = from_native(X, name=name)
     if isinstance(X, pd.DataFrame):
         if not allow_duplicate_columns:
             check_unique_columns(X, name=name)
@@ -123,7 +275,15 @@ def as_frame(X: Any, *, name: str = "X", allow_duplicate_columns: bool = False) 
 
 
 def as_series(y: Any, *, name: str = "y") -> pd.Series:
-    """Return ``y`` as a Series (a 1-column frame or 1-D array is accepted)."""
+    """Return ``y`` as a Series (a 1-column frame or 1-D array is accepted).
+
+    A polars or pyarrow Series / array / one-column table is converted by
+    :func:`from_native`; an unnamed one is called ``name``.
+    """
+    if is_native(y):
+        y = from_native(y, name=name)
+        if isinstance(y, pd.Series) and y.name is None:
+            y = y.rename(name)
     if isinstance(y, pd.Series):
         return y
     if isinstance(y, pd.DataFrame):
@@ -149,58 +309,20 @@ def require_columns(df: pd.DataFrame, columns: Iterable[Hashable], *, what: str 
         )
 
 
-def is_bool(s: pd.Series) -> bool:
-    """True for boolean dtypes (numpy bool and pandas ``boolean``)."""
-    return pd.api.types.is_bool_dtype(s.dtype)
-
-
-def is_numeric(s: pd.Series) -> bool:
-    """True for int/float dtypes, booleans excluded."""
-    return pd.api.types.is_numeric_dtype(s.dtype) and not is_bool(s)
-
-
-def is_datetime(s: pd.Series) -> bool:
-    """True for datetime64 dtypes, with or without time zone."""
-    return isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s.dtype)
-
-
-def is_string_like(s: pd.Series) -> bool:
-    """True for object, ``str``/``string`` and categorical dtypes."""
-    dtype = s.dtype
-    return (
-        pd.api.types.is_object_dtype(dtype)
-        or isinstance(dtype, pd.StringDtype | pd.CategoricalDtype)
-        or pd.api.types.is_string_dtype(dtype)
-    )
-
-
 def normalize_strings(s: pd.Series) -> pd.Series:
     """Strip, collapse inner whitespace and casefold; missing stays missing."""
     out = s.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
     return out
 
 
-def infer_kind(
-    s: pd.Series,
-    *,
-    max_categories: int = 50,
-    id_min_rows: int = 50,
-) -> str:
-    """The column kind mllife reasons with.
+def infer_kind(s: pd.Series, *, max_categories: int = 30) -> str:
+    """The column kind mllife reasons with: :func:`mllife._columns.column_kind`'s ``kind``.
 
-    One of ``empty`` (no value), ``constant`` (one value), ``boolean``,
-    ``numeric``, ``datetime``, ``timedelta``, ``categorical``, ``text`` (free
-    text), ``id`` (an identifier: unique per row) and ``mixed`` (several Python
-    types in one object column).
-
-    Parameters
-    ----------
-    s : pandas.Series
-    max_categories : int, default=50
-        A string column with more distinct values than this, most of them
-        long with spaces, is ``text`` rather than ``categorical``.
-    id_min_rows : int, default=50
-        Columns shorter than this are never called ``id``.
+    One of :data:`KINDS` (``numeric``, ``boolean``, ``categorical``,
+    ``high_cardinality``, ``datetime``, ``date``, ``datetime_utc``,
+    ``timedelta``, ``text``, ``numeric_text``, ``identifier``, ``constant``,
+    ``empty``, ``mixed``), decided by the one detector the audit,
+    ``make_preprocessor``, drift and split use (rules in :mod:`mllife._columns`).
 
     Examples
     --------
@@ -211,56 +333,10 @@ def infer_kind(
     'categorical'
     >>> infer_kind(pd.Series([None, None], dtype=object))
     'empty'
+    >>> infer_kind(pd.Series(range(100)))
+    'identifier'
     """
-    nonnull = s.dropna()
-    n = len(nonnull)
-    if n == 0:
-        return "empty"
-    if is_bool(s):
-        return "boolean" if nonnull.nunique() > 1 else "constant"
-    if is_datetime(s) or isinstance(s.dtype, pd.PeriodDtype):
-        return "datetime" if nonnull.nunique() > 1 else "constant"
-    if pd.api.types.is_timedelta64_dtype(s.dtype):
-        return "timedelta"
-    if is_numeric(s):
-        nunique = nonnull.nunique()
-        if nunique == 1:
-            return "constant"
-        if (
-            pd.api.types.is_integer_dtype(s.dtype)
-            and n >= id_min_rows
-            and nunique == n
-            and nunique == len(s)
-            and (nonnull.is_monotonic_increasing or nonnull.is_monotonic_decreasing)
-        ):
-            return "id"
-        return "numeric"
-    inferred = pd.api.types.infer_dtype(nonnull, skipna=True)
-    if inferred == "boolean":
-        return "boolean" if nonnull.nunique() > 1 else "constant"
-    if inferred in {"integer", "floating", "mixed-integer-float", "decimal"}:
-        return "numeric" if nonnull.nunique() > 1 else "constant"
-    if inferred in {"datetime64", "datetime", "date"}:
-        return "datetime"
-    if inferred not in {"string", "categorical", "empty"}:
-        return "mixed"
-    try:
-        nunique = nonnull.nunique()
-    except TypeError:
-        return "mixed"
-    if nunique == 1:
-        return "constant"
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return "categorical"
-    if nunique > max_categories:
-        as_str = nonnull.astype(str)
-        lengths = as_str.str.len()
-        has_space = as_str.str.contains(" ", regex=False).mean()
-        if lengths.median() > 20 and has_space > 0.5:
-            return "text"
-        if n >= id_min_rows and nunique >= 0.95 * n and nunique == len(s) and has_space < 0.05:
-            return "id"
-    return "categorical"
+    return column_kind(s, max_categories=max_categories).kind
 
 
 def hash_rows(df: pd.DataFrame, columns: Sequence[Hashable] | None = None) -> np.ndarray:

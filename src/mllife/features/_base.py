@@ -31,7 +31,9 @@ The base owns:
   with the column names ``x0, x1, ...``; a polars or pyarrow table converted
   once by the shared frame layer (:func:`mllife._frame.as_frame`); a Series,
   a dict (one row) or a list of dicts as :func:`~mllife._frame.as_frame`
-  reads them. Sparse, complex, 1-D, empty (no row or no column) input and
+  reads them. pandas columns backed by pyarrow timestamps, dates, durations
+  and dictionaries are read as ``datetime64`` / ``timedelta64`` /
+  ``category``, as a pyarrow table is. Sparse, complex, 1-D, empty (no row or no column) input and
   repeated column names raise :class:`~mllife.InputError` (the repeated names
   named). ``feature_names_in_`` / ``n_features_in_`` are set by
   scikit-learn's ``validate_data``, which also checks at ``transform`` that
@@ -73,6 +75,8 @@ def _check_table(X: Any) -> None:
     """Refuse what no frame transformer reads, with scikit-learn's wording."""
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
         raise InputError("sparse input is not supported", expected="a dense array or DataFrame")
+    if isinstance(X, list) and X and all(isinstance(row, Mapping) for row in X):
+        return  # rows as dicts: as_frame reads them
     if isinstance(X, np.ndarray | list) and np.ndim(X) == 1:
         raise InputError(
             "X has 1 dimension; Reshape your data either using X.reshape(-1, 1) if it has "
@@ -94,6 +98,43 @@ def _check_unique(frame: pd.DataFrame) -> None:
         f"X has duplicated column names {repeated!r}",
         expected="one column per name: rename or drop the duplicate columns",
     )
+
+
+def _numpy_backed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its pyarrow-backed dates, times and dictionaries as numpy / category.
+
+    pandas' ``ArrowDtype`` timestamps, dates and durations lack the
+    ``DatetimeArray`` fields the transformers read, and its dictionaries are
+    no ``CategoricalDtype``: they become ``datetime64`` (time zone and unit
+    kept; dates ``datetime64[ms]``), ``timedelta64`` and ``category``, as a
+    polars or pyarrow table is converted. Other columns are untouched and
+    ``frame`` is not modified (a shallow copy is returned when a column changes).
+    """
+    arrow = [(col, t.pyarrow_dtype) for col, t in frame.dtypes.items() if isinstance(t, pd.ArrowDtype)]
+    if not arrow:
+        return frame
+    import pyarrow as pa
+
+    new: dict[Any, Any] = {}
+    for col, t in arrow:
+        s = frame[col]
+        if pa.types.is_date(t):
+            new[col] = s.astype("datetime64[ms]")
+        elif pa.types.is_timestamp(t):
+            new[col] = s.astype(pd.DatetimeTZDtype(t.unit, t.tz) if t.tz else f"datetime64[{t.unit}]")
+        elif pa.types.is_duration(t):
+            new[col] = s.astype(f"timedelta64[{t.unit}]")
+        elif pa.types.is_dictionary(t):
+            chunks = s.array.__arrow_array__()
+            if any(chunk.dictionary.null_count for chunk in chunks.chunks):
+                chunks = chunks.cast(t.value_type).dictionary_encode()
+            new[col] = pd.Series(chunks.to_pandas().array, index=s.index, name=s.name)
+    if not new:
+        return frame
+    out = frame.copy(deep=False)
+    for col, values in new.items():
+        out[col] = values
+    return out
 
 
 def _reference_input(X: Any, frame: pd.DataFrame) -> Any:
@@ -300,7 +341,7 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
         validate_data(self, _reference_input(X, frame), reset=True, skip_check_array=True)
         if not hasattr(self, "feature_names_in_"):
             frame = frame.set_axis(generated_names(frame.shape[1]), axis=1)
-        return frame
+        return _numpy_backed(frame)
 
     def _transform_input(self, X: Any) -> pd.DataFrame:
         """``X`` checked against what ``fit`` saw, with the fitted column names."""
@@ -309,7 +350,7 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
                 and X.columns.tolist() == names.tolist()):
             # The columns seen at fit, in order: what validate_data would accept
             # (fast path for one-row predictions).
-            return X
+            return _numpy_backed(X)
         _check_table(X)
         frame = as_frame(X, allow_duplicate_columns=True)
         _check_unique(frame)
@@ -322,7 +363,7 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
         expected = list(names) if names is not None else generated_names(self.n_features_in_)
         if list(frame.columns) != expected:
             frame = frame.set_axis(expected, axis=1)
-        return frame
+        return _numpy_backed(frame)
 
     def _output(self, X: Any, out: pd.DataFrame) -> Any:
         """``out`` in the container ``set_output`` asks for (the class description's rule)."""

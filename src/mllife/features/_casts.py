@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._errors import InputError
 from .._frame import is_bool, is_numeric
 from ._base import FrameTransformer
 
@@ -57,8 +58,12 @@ class AsFloat(_Cast):
             elif is_bool(s) or is_numeric(s):
                 out[col] = s.to_numpy(dtype=float, na_value=np.nan)
             else:  # object booleans (True/False/None)
-                out[col] = s.map({True: 1.0, False: 0.0}, na_action="ignore").to_numpy(
-                    dtype=float, na_value=np.nan)
+                try:
+                    mapped = s.map({True: 1.0, False: 0.0}, na_action="ignore")
+                except TypeError:  # unhashable cells: lists, dicts, arrays
+                    raise InputError("holds nested values (lists, dicts)", column=col,
+                                     expected="booleans, numbers or durations") from None
+                out[col] = mapped.to_numpy(dtype=float, na_value=np.nan)
         return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._frame import is_bool, is_numeric
+from .._frame import is_bool, is_datetime, is_numeric
 from ._base import FrameTransformer
 
 __all__ = ["RatioFeatures"]
@@ -21,13 +21,21 @@ def _numbers(s: pd.Series, col: str) -> np.ndarray:
     """A column as float, refusing text (strings in a numeric column) and infinities."""
     if is_numeric(s) or is_bool(s):
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif is_datetime(s) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        what = "durations" if pd.api.types.is_timedelta64_dtype(s.dtype) else "dates"
+        raise InputError(f"holds {what}, not numbers", column=col, n_rows=int(s.notna().sum()),
+                         expected="numbers (convert dates with DateTimeFeatures first)")
     else:
         try:
             values = np.asarray(s.to_numpy(dtype=object, na_value=np.nan), dtype=np.float64)
-        except ValueError:
-            parsed = pd.to_numeric(s, errors="coerce")
-            bad = int((parsed.isna() & s.notna()).sum())
-            raise InputError("holds text that is not a number", column=col, n_rows=bad,
+        except (ValueError, TypeError):  # text; dates, times, lists, dicts in an object column
+            text = pd.api.types.infer_dtype(s, skipna=True) in {"string", "mixed", "bytes"}
+            try:
+                bad: int | None = int((pd.to_numeric(s, errors="coerce").isna() & s.notna()).sum())
+            except (ValueError, TypeError):  # unhashable or nested values
+                bad = None
+            raise InputError("holds text that is not a number" if text
+                             else "holds values that are not numbers", column=col, n_rows=bad,
                              expected="numbers") from None
     infinite = np.isinf(values)
     if infinite.any():
