@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._dates import parse_datetime_objects
 from ._errors import InputError
 from ._frame import is_bool, is_datetime, is_numeric
 
@@ -180,13 +181,8 @@ def read_time(values: Any, *, column: Any = "time") -> pd.Series:
 
 
 def _parse_object_datetimes(s: pd.Series, column: Any) -> pd.Series:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            parsed = pd.to_datetime(s)
-    except (ValueError, TypeError, Warning):
-        parsed = None
-    if parsed is None or not is_datetime(parsed):
+    parsed = parse_datetime_objects(s)  # the one reader of datetime objects (mllife._dates)
+    if parsed is None:
         raise InputError(
             "mixes time zones (or naive and time-zone-aware timestamps)",
             column=column,

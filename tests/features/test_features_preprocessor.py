@@ -44,7 +44,7 @@ def _mixed(n: int = 400, seed: int = 0) -> pd.DataFrame:
 def test_plan_follows_the_kinds():
     X = _mixed()
     plan = make_preprocessor(X).plan_.set_index("column")
-    assert plan.loc["id", "entry"] == "id"
+    assert plan.loc["id", "entry"] == "identifier"
     assert plan.loc["x", "entry"] == "numeric"
     assert plan.loc["flag", "entry"] == "boolean"
     assert plan.loc["const", "entry"] == "constant"
@@ -166,7 +166,7 @@ def test_sampled_detection_confirms_constant_and_ids():
     X = pd.DataFrame({"id": np.arange(n), "almost": np.r_[np.zeros(n - 1), 1.0],
                       "v": np.random.default_rng(0).normal(size=n)})
     plan = make_preprocessor(X, sample_size=1_000).plan_.set_index("column")["entry"]
-    assert plan["id"] == "id"
+    assert plan["id"] == "identifier"
     assert plan["almost"] == "numeric"  # constant in the sample, not in the column
 
 
@@ -217,3 +217,37 @@ def test_mixed_time_zone_strings_are_converted_to_utc():
     assert pre.plan_.set_index("column").loc["t", "entry"] == "datetime_utc"
     out = pre.fit_transform(X)
     assert out["t_hour"].iloc[:2].tolist() == [9.0, 5.0]
+
+
+def test_routing_threshold_is_a_parameter_honoured_at_fit():
+    from sklearn.exceptions import NotFittedError
+
+    X = _mixed()
+    pre = make_preprocessor(X)
+    assert pre.get_params()["max_categories"] == 30
+    assert pre.column_kinds["zip"]["n_unique"] > 30
+    with pytest.raises(NotFittedError):
+        _ = pre.column_kinds_
+    given = pre.transformers
+    tuned = clone(pre).set_params(max_categories=500)
+    assert tuned.plan_.set_index("column").loc["zip", "entry"] == "categorical"  # shown before fit
+    entries = list(tuned.transformers)
+    tuned.fit(X)
+    assert tuned.transformers == entries  # fit routes without changing the parameter
+    assert tuned.column_kinds_["zip"] == "categorical"
+    assert tuned.column_kinds_["id"] == "identifier"
+    assert "high_cardinality" not in tuned.named_transformers_
+    few = clone(pre).set_params(max_categories=2).fit(X)
+    assert few.column_kinds_["color"] == "high_cardinality"
+    group = few.named_transformers_["high_cardinality"].named_steps["group"]
+    assert group.max_categories == 2  # the grouping keeps at most max_categories too
+    assert pre.transformers is given
+
+
+def test_yes_no_text_is_a_boolean_flag():
+    X = pd.DataFrame({"paid": ["Y", "N", "Y", None] * 10, "v": np.arange(40.0)})
+    pre = make_preprocessor(X, scale=False)
+    out = pre.fit_transform(X)
+    assert pre.column_kinds_ == {"paid": "boolean", "v": "numeric"}
+    assert out["paid"].tolist()[:3] == [1.0, 0.0, 1.0]
+    assert pre.transform(X.assign(paid=["maybe"] * 40))["paid"].eq(1.0).all()  # unseen: most frequent

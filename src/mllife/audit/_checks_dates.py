@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from ..features._dateformats import classify, infer_date_formats
+from .._dates import _family_of, classify, infer_date_formats
 from ..report import Finding
 from ._data import AuditData, ColumnInfo
 from ._registry import _builtin
@@ -94,7 +94,5 @@ def date_formats(data: AuditData, min_share: float = 0.8) -> Iterator[Finding]:
 
 def _family(labels: np.ndarray, col: ColumnInfo, fmt: str) -> str:
     """The family label of the most common format (via the values that carry it)."""
-    from ..features._dateformats import _family_of
-
     family = _family_of(fmt)
     return family if family else str(pd.Series(labels[labels != ""]).mode().iloc[0])

@@ -20,11 +20,11 @@ def disguised_nulls(data: AuditData) -> Iterator[Finding]:
     even when it is the column's only token: a warning. A word token that is
     a real level of its column (an arm ``"NONE"`` as frequent as ``"A"`` and
     ``"B"``, ``"unknown"`` in most rows, the column's only value: see
-    :func:`mllife.features._null_like.token_levels`) is reported apart, as
+    :func:`mllife._nulls.token_levels`) is reported apart, as
     info ("looks like a real category"); :class:`~mllife.features.NullLikeToNaN`
     and :class:`~mllife.features.Cleaner` keep it. Numbers: sentinels such as
     ``-999`` or ``-1`` that stand apart from the rest of the column (see
-    :func:`mllife.features._null_like.find_sentinels`).
+    :func:`mllife._nulls.find_sentinels`).
     """
     for col in data.columns:
         if col.n_present == 0:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from .._columns import numeric_text_share
 from .._frame import normalize_strings
-from ..features._cleaner import numeric_text_share
-from ..features._strings import strip_spaces
+from .._nulls import strip_spaces
 from ..report import Finding
 from ._data import AuditData, ColumnInfo
 from ._registry import _builtin
@@ -153,7 +153,9 @@ def category_variants(data: AuditData) -> Iterator[Finding]:
 
 @_builtin("id_like")
 def id_like(data: AuditData) -> Iterator[Finding]:
-    """Columns unique (or nearly) per row: identifiers, not features."""
+    """Identifiers not declared in ``id_cols``: columns unique (or nearly) per row, shaped like a key
+    and not a measurement (the one rule of :mod:`mllife._columns`, which ``make_preprocessor`` and
+    ``drift_report`` apply too)."""
     for col in data.columns:
         if not col.id_like or col.label == data.target:
             continue
@@ -162,8 +164,9 @@ def id_like(data: AuditData) -> Iterator[Finding]:
             continue
         yield Finding(
             "id_like", "info", column=col.label,
-            message=f"{col.n_unique} distinct values in {col.n_present} rows: an identifier",
+            message=f"{col.n_unique} distinct values in {col.n_present} rows: an identifier "
+                    f"({col.column_kind.reason})",
             n_rows=col.n_present, share=col.n_present / data.n_rows,
             suggestion="pass it as id_cols / group_col and drop it from the features",
-            details={"n_unique": col.n_unique},
+            details={"n_unique": col.n_unique, "reason": col.column_kind.reason},
         )

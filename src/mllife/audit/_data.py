@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._columns import ColumnKind, column_kind
 from .._frame import is_bool, is_datetime, is_numeric, is_string_like
-from ..features._null_like import factorize, find_sentinels, null_like_mask, token_levels
+from .._nulls import factorize, find_sentinels, null_like_mask, token_levels
 
 __all__ = ["AuditData", "ColumnInfo"]
 
@@ -44,6 +45,10 @@ class ColumnInfo:
         Its position (column labels may repeat).
     series : pandas.Series
         The column itself (do not modify).
+    role : {"identifier", "target", "time"} or None
+        What the caller declared the column to be (``id_cols``, ``target``,
+        ``time_col``): a declared identifier is one, the target and the time
+        column never are.
 
     Examples
     --------
@@ -56,10 +61,12 @@ class ColumnInfo:
     (2, 0)
     """
 
-    def __init__(self, label: Hashable, position: int, series: pd.Series) -> None:
+    def __init__(self, label: Hashable, position: int, series: pd.Series, *,
+                 role: str | None = None) -> None:
         self.label = label
         self.position = position
         self.series = series
+        self.role = role
 
     def __repr__(self) -> str:
         return f"<ColumnInfo {self.label!r} kind={self.kind}>"
@@ -147,7 +154,7 @@ class ColumnInfo:
     def token_levels(self) -> np.ndarray:
         """Per distinct value: a null token that is a real level of the column (an arm
         ``"NONE"`` as frequent as the others), which the cleaners keep; see
-        :func:`mllife.features._null_like.token_levels`."""
+        :func:`mllife._nulls.token_levels`."""
         hit = self.null_tokens
         if not hit.any():
             return hit
@@ -168,53 +175,24 @@ class ColumnInfo:
         return _mix(self.codes.astype(np.int64).view(np.uint64) + np.uint64(1))
 
     @cached_property
-    def id_like(self) -> bool:
-        """Unique (or nearly) per row, integer or space-free text: an identifier."""
-        n = len(self.series)
-        if n < 50 or self.n_present < 0.95 * n or self.n_unique < 0.95 * self.n_present:
-            return False
-        if self.is_numeric:
-            return bool(pd.api.types.is_integer_dtype(self.series.dtype))
-        if not self.is_text or self.inferred_type != "string":
-            return False
-        sample = self.uniques.iloc[:1000].astype(str)
-        has_space = float(sample.str.contains(" ", regex=False).mean())
-        numeric = float(pd.to_numeric(sample.str.strip(), errors="coerce").notna().mean())
-        dates = float(sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True).mean())
-        return has_space < 0.05 and numeric < 0.5 and dates < 0.5 and float(sample.str.len().median()) <= 40
+    def column_kind(self) -> ColumnKind:
+        """The column's kind, reason and facts from mllife's one kind detector
+        (:func:`mllife._columns.column_kind`: the rules ``make_preprocessor``,
+        ``drift_report`` and ``check_leakage`` use too)."""
+        return column_kind(self.series, name=self.label, role=self.role)
 
-    @cached_property
+    @property
     def kind(self) -> str:
-        """``empty``, ``constant``, ``boolean``, ``numeric``, ``datetime``, ``timedelta``,
-        ``id``, ``categorical``, ``text`` or ``mixed`` (see :func:`mllife._frame.infer_kind`)."""
-        if self.n_present == 0:
-            return "empty"
-        if self.n_unique == 1:
-            return "constant"
-        if self.is_bool:
-            return "boolean"
-        if self.is_datetime or isinstance(self.series.dtype, pd.PeriodDtype):
-            return "datetime"
-        if pd.api.types.is_timedelta64_dtype(self.series.dtype):
-            return "timedelta"
-        if self.id_like:
-            return "id"
-        if self.is_numeric:
-            return "numeric"
-        inferred = self.inferred_type
-        if inferred == "boolean":
-            return "boolean"
-        if inferred in {"integer", "floating", "mixed-integer-float", "decimal"}:
-            return "numeric"
-        if inferred in {"datetime64", "datetime", "date"}:
-            return "datetime"
-        if inferred not in {"string", "categorical", "empty"}:
-            return "mixed"
-        if self.n_unique > 50 and not isinstance(self.series.dtype, pd.CategoricalDtype):
-            sample = self.uniques.iloc[:1000].astype(str)
-            if sample.str.len().median() > 20 and sample.str.contains(" ", regex=False).mean() > 0.5:
-                return "text"
-        return "categorical"
+        """``numeric``, ``boolean``, ``categorical``, ``high_cardinality``, ``datetime``,
+        ``date``, ``datetime_utc``, ``timedelta``, ``text``, ``numeric_text``,
+        ``identifier``, ``constant``, ``empty`` or ``mixed`` (see :mod:`mllife._columns`)."""
+        return self.column_kind.kind
+
+    @property
+    def id_like(self) -> bool:
+        """An identifier: unique (or nearly) per row, shaped like a key, not a measurement
+        (the one rule of :mod:`mllife._columns`), or declared in ``id_cols``."""
+        return self.kind == "identifier"
 
 
 class AuditData:
@@ -251,11 +229,21 @@ class AuditData:
         self.time_col = time_col
         self.id_cols = tuple(id_cols)
         self.n_rows = len(frame)
-        self.columns = [ColumnInfo(label, i, frame.iloc[:, i]) for i, label in enumerate(frame.columns)]
+        self.columns = [ColumnInfo(label, i, frame.iloc[:, i], role=self._role(label))
+                        for i, label in enumerate(frame.columns)]
         self._hashes: dict[tuple[int, ...], np.ndarray] = {}
 
     def __repr__(self) -> str:
         return f"<AuditData {self.n_rows} rows x {len(self.columns)} columns>"
+
+    def _role(self, label: Hashable) -> str | None:
+        if label in self.id_cols:
+            return "identifier"
+        if self.target is not None and label == self.target:
+            return "target"
+        if self.time_col is not None and label == self.time_col:
+            return "time"
+        return None
 
     def column(self, label: Hashable) -> ColumnInfo:
         """The first column with this label."""

@@ -15,7 +15,7 @@ __all__ = ["profile", "profile_data"]
 
 PROFILE_COLUMNS = [
     "column", "dtype", "kind", "n_missing", "missing_share", "n_unique", "top", "top_share",
-    "min", "median", "max", "mean", "std",
+    "min", "median", "max", "mean", "std", "kind_reason",
 ]
 
 
@@ -50,6 +50,7 @@ def profile_data(data: AuditData) -> pd.DataFrame:
             "dtype": str(col.series.dtype), "kind": col.kind, "n_missing": col.n_missing,
             "missing_share": col.n_missing / n if n else np.nan, "n_unique": col.n_unique,
             "top": top, "top_share": top_share, **_numbers(col),
+            "kind_reason": col.column_kind.reason,
         })
     out = pd.DataFrame(rows, columns=PROFILE_COLUMNS)
     for name in ("min", "median", "max"):
@@ -70,10 +71,14 @@ def profile(df: Any) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``column, dtype, kind, n_missing, missing_share, n_unique,
-        top, top_share, min, median, max, mean, std`` (numbers for numeric
+        top, top_share, min, median, max, mean, std, kind_reason`` (numbers for numeric
         columns; min/median/max as text for datetime columns). ``kind`` is
-        one of mllife's column kinds (``numeric``, ``categorical``, ``id``,
-        ``datetime``, ``text``, ``boolean``, ``constant``, ``empty``, ``mixed``...).
+        the column's kind from mllife's one kind detector, the one
+        ``make_preprocessor``, ``drift_report`` and ``check_leakage`` use:
+        ``numeric``, ``boolean``, ``categorical``, ``high_cardinality``,
+        ``datetime``, ``date``, ``datetime_utc``, ``timedelta``, ``text``,
+        ``numeric_text``, ``identifier``, ``constant``, ``empty`` or ``mixed``;
+        ``kind_reason`` says why (see the column-kinds docs page).
 
     Raises
     ------

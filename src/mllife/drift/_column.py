@@ -18,13 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._columns import ColumnKind, column_kind, kind_of_counts, kind_of_numbers
 from .._errors import InputError
 from . import _auto, _null
 from . import _kernels as k
 from ._sketch import CategoricalSummary, NumericSummary
 from ._statistics import StatisticSpec, check_result, get_statistic
 
-#: A categorical column with at least this many reference values, all distinct, is an identifier.
+#: A categorical column with at least this many reference values, all distinct, is not compared
+#: (every current value would be unseen): an identifier, free text, dates or numbers as text.
 ID_MIN_ROWS = 50
 
 
@@ -50,6 +52,47 @@ class Test:
 def add_note(row: dict[str, Any], text: str) -> None:
     if text:
         row["note"] = f"{row['note']}; {text}" if row.get("note") else text
+
+
+def reference_kind(profile: Any, col: Any) -> ColumnKind | None:
+    """The kind of a reference column (:mod:`mllife._columns`, the detector every module uses).
+
+    From the reference rows when the comparison has them (``drift_report``),
+    else from the profile's summary: category counts, or exact numbers (read
+    without their row order, so a counter is recognised by its name or its
+    dense range only). ``None`` for a sketched numeric summary, whose
+    uniqueness cannot be told.
+    """
+    frame = getattr(profile, "_frame", None)
+    if isinstance(frame, pd.DataFrame) and col.name in frame.columns:
+        return column_kind(frame[col.name], name=col.name)
+    if col.family == "datetime":
+        return None
+    if col.categorical is not None:
+        summary = col.categorical
+        return kind_of_counts(pd.Series(list(summary.labels), dtype=object), summary.counts,
+                              name=col.name, n_missing=summary.n_missing)
+    numbers = col.numeric
+    if numbers is None or not numbers.exact:
+        return None
+    return kind_of_numbers(numbers.values, name=col.name, n_rows=numbers.n_rows,
+                           n_missing=numbers.n_rows - numbers.values.size, ordered=False,
+                           integer_dtype=col.dtype.lower().startswith(("int", "uint")), dtype=col.dtype)
+
+
+def identifier_status(profile: Any, col: Any) -> str | None:
+    """The status of an identifier column, which is never compared (nor ever drifted), or None.
+
+    Identifiers (unique per row, shaped like a key, not a measurement: the one
+    rule of :mod:`mllife._columns`) name rows; new rows bring new names, so
+    comparing their values says nothing about the data.
+    """
+    if col is None:
+        return None
+    kind = reference_kind(profile, col)
+    if kind is None or kind.kind != "identifier":
+        return None
+    return f"identifier-like ({kind.reason}): not compared"
 
 
 def spec_for(method: str, kind: str, row: dict[str, Any]) -> StatisticSpec | None:
@@ -296,7 +339,9 @@ def compare_categorical(row: dict[str, Any], ref: CategoricalSummary, series: pd
             row["status"] = "no values in either"
         return None
     if ref.n >= ID_MIN_ROWS and len(ref.labels) == ref.n:
-        row["status"] = "identifier-like (every reference value unique): not compared"
+        # Identifiers are skipped before (identifier_status); other text unique per row (free
+        # text, dates or numbers stored as text) would make every current value unseen.
+        row["status"] = "every reference value unique (free text, dates or numbers as text): not compared"
         return None
     labels, rc, cc = k.align_counts(list(ref.labels), ref.counts, cur_labels, cur_counts)
     _unseen_test(row, rc, cc)

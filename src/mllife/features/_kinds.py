@@ -1,28 +1,44 @@
-"""Cheap per-column kind detection for ``make_preprocessor`` (sample-based where safe)."""
+"""The ``make_preprocessor`` entries: column kinds (from :mod:`mllife._columns`) to steps.
+
+The kinds themselves are decided once, by :func:`mllife._columns.column_kinds`
+(the detector the audit, drift and split use too). Here they become
+``ColumnTransformer`` entries: one entry per kind, except
+
+- ``boolean`` text flags (``"Y"``/``"N"``) go to ``boolean_text``, which maps
+  their two spellings to 0/1 (real booleans go to ``boolean``);
+- ``mixed`` columns (several Python types) are read as text categories:
+  ``categorical`` or ``high_cardinality`` by their distinct count;
+- ``drop=`` columns go to ``excluded``.
+
+Which of ``categorical`` / ``high_cardinality`` a column goes to is the one
+routing decision with a threshold (``max_categories``); :func:`route` makes it,
+at ``make_preprocessor`` time and again at ``fit`` (so ``GridSearchCV`` can tune
+``max_categories``).
+"""
 
 from __future__ import annotations
 
-import re
-import warnings
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .._frame import infer_kind, is_datetime, is_numeric
+from .._columns import ColumnKind, column_kinds
+
+__all__ = ["DROPPED", "ENTRY_KINDS", "detect_kinds", "entry_of", "kind_of_entry", "route"]
 
 #: Entry name -> (kind shown in the plan, what is done). Order = output order.
 ENTRY_KINDS: dict[str, tuple[str, str]] = {
     "numeric": ("numeric", "median impute + missing indicator, then scale"),
     "timedelta": ("timedelta", "as seconds, then as numeric"),
     "boolean": ("boolean", "as 0/1, most frequent value imputed"),
+    "boolean_text": ("boolean", "yes/no text as 0/1, most frequent value imputed"),
     "datetime": ("datetime", "calendar features (with hour), elapsed days, impute, scale"),
     "date": ("date", "calendar features (no time of day), elapsed days, impute, scale"),
     "datetime_utc": ("datetime (mixed time zones)",
                      "converted to UTC, calendar features, elapsed days, impute, scale"),
     "categorical": ("categorical", "one-hot, surviving unseen and rare values"),
     "high_cardinality": ("categorical (many values)", "rare grouping, then one-hot of the kept values"),
-    "id": ("id", "ID-like: a distinct value per row carries no pattern"),
+    "identifier": ("identifier", "an identifier: a distinct value per row carries no pattern"),
     "constant": ("constant", "a single value carries no information"),
     "empty": ("empty", "no value at all"),
     "text": ("text", "free text needs a text vectoriser (not chosen automatically)"),
@@ -30,119 +46,33 @@ ENTRY_KINDS: dict[str, tuple[str, str]] = {
     "excluded": ("excluded", "excluded by the caller (drop=)"),
 }
 #: Entries whose columns are dropped.
-DROPPED = frozenset({"id", "constant", "empty", "text", "numeric_text", "excluded"})
-
-_DATE_SHAPE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}.*)?\s*$")
-
-
-def _looks_like_dates(values: pd.Series) -> str | None:
-    """``"datetime"`` / ``"date"`` when (a sample of) strings all parse as dates in one format."""
-    sample = values.dropna()
-    if len(sample) == 0:
-        return None
-    sample = sample.iloc[:200].astype(str)
-    if not sample.str.match(_DATE_SHAPE).all():
-        return None
-    from ._datetime_features import DateTimeFeatures
-
-    values = pd.Series(sample.to_numpy(dtype=object))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed, _ = DateTimeFeatures()._parse_strings(values, "_", None)
-    except ValueError as exc:
-        if "time zones" not in str(exc):
-            return None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                DateTimeFeatures(utc=True)._parse_strings(values, "_", None)
-        except ValueError:
-            return None
-        return "datetime_utc"
-    return _date_or_datetime(parsed)
+DROPPED = frozenset({"identifier", "constant", "empty", "text", "numeric_text", "excluded"})
+#: Entry names of preprocessors saved before the kinds were unified.
+LEGACY_ENTRIES = {"id": "identifier"}
+#: Entries whose name is not the column kind.
+_ENTRY_KIND = {"boolean_text": "boolean"}
 
 
-def _numbers_as_text(values: pd.Series) -> bool:
-    """Strings that are (nearly all) numbers: ``"12.5"``, with a few blanks."""
-    if is_numeric(values) or isinstance(values.dtype, pd.CategoricalDtype):
-        return False
-    sample = values.dropna().iloc[:500]
-    if len(sample) == 0 or pd.api.types.infer_dtype(sample, skipna=True) != "string":
-        return False
-    parsed = pd.to_numeric(sample, errors="coerce")
-    return bool(parsed.notna().mean() >= 0.9 and parsed.nunique() > 2)
+def route(n_unique: int, max_categories: int) -> str:
+    """``categorical`` up to ``max_categories`` distinct values, ``high_cardinality`` above."""
+    return "categorical" if n_unique <= max_categories else "high_cardinality"
 
 
-def _object_dates_kind(values: pd.Series) -> str:
-    from ._datetime_features import DateTimeFeatures
-
-    try:
-        parsed = DateTimeFeatures()._parse_objects(values, "_")
-    except ValueError as exc:
-        return "datetime_utc" if "time zones" in str(exc) else "mixed"
-    return _date_or_datetime(parsed)
-
-
-def _date_or_datetime(s: pd.Series) -> str:
-    values = s.dropna()
-    if values.dt.tz is not None:
-        values = values.dt.tz_localize(None)
-    midnight = (values == values.dt.normalize()).all()
-    return "date" if midnight else "datetime"
+def entry_of(kind: ColumnKind, max_categories: int) -> str:
+    """The ``make_preprocessor`` entry of a column of this kind."""
+    if kind.kind == "boolean" and kind.boolean_values is not None:
+        return "boolean_text"
+    if kind.kind in {"categorical", "high_cardinality", "mixed"}:
+        return route(kind.n_unique, max_categories)
+    return kind.kind
 
 
-def _confirm(s: pd.Series, kind: str, sampled: bool) -> str:
-    """Re-check on the full column what a sample cannot prove."""
-    if not sampled:
-        return kind
-    if kind in {"empty", "constant"}:
-        return infer_kind(s)
-    if kind == "id":
-        if s.isna().any() or not s.is_unique:
-            return "numeric" if is_numeric(s) else "high_cardinality"
-        if is_numeric(s) and not (s.is_monotonic_increasing or s.is_monotonic_decreasing):
-            return "numeric"
-    return kind
+def kind_of_entry(entry: str) -> str:
+    """The column kind an entry stands for (``boolean_text`` -> ``boolean``; ``id`` -> ``identifier``)."""
+    entry = LEGACY_ENTRIES.get(entry, entry)
+    return _ENTRY_KIND.get(entry, entry)
 
 
-def detect_kinds(frame: pd.DataFrame, *, max_categories: int, sample_size: int) -> dict[Any, str]:
-    """The ``make_preprocessor`` entry of every column of ``frame``."""
-    n = len(frame)
-    sampled = n > sample_size
-    if sampled:
-        rng = np.random.default_rng(0)
-        positions = np.sort(rng.choice(n, size=sample_size, replace=False))
-        # Keep the first and last rows: a sorted sample keeps monotonic IDs monotonic.
-        positions[0], positions[-1] = 0, n - 1
-    kinds: dict[Any, str] = {}
-    for i, col in enumerate(frame.columns):
-        full = frame.iloc[:, i]
-        s = full.iloc[positions] if sampled else full
-        kind = _confirm(full, infer_kind(s, max_categories=max(50, max_categories)), sampled)
-        if kind in {"categorical", "id", "text", "mixed"} and not isinstance(s.dtype, pd.CategoricalDtype):
-            date_kind = _looks_like_dates(s) if kind != "mixed" else None
-            if date_kind is not None:
-                kinds[col] = date_kind
-                continue
-        if kind == "datetime":
-            if isinstance(s.dtype, pd.PeriodDtype):
-                kind = "date"
-            elif is_datetime(s):
-                kind = _date_or_datetime(s)
-            else:  # Python datetime / date objects: one time zone, or several?
-                kind = _object_dates_kind(s)
-        elif kind in {"categorical", "mixed", "id"} and _numbers_as_text(s):
-            kind = "numeric_text"
-        elif kind in {"categorical", "mixed"}:
-            try:
-                n_unique = s.nunique(dropna=True)
-            except TypeError:
-                n_unique = s.astype(str).nunique(dropna=True)
-            kind = "categorical" if n_unique <= max_categories else "high_cardinality"
-            n_present = int(s.notna().sum())
-            if kind == "high_cardinality" and n_present >= 50 and n_unique >= 0.95 * n_present:
-                spaces = s.dropna().astype(str).str.contains(" ", regex=False).mean()
-                kind = "id" if spaces < 0.05 else "text"
-        kinds[col] = kind
-    return kinds
+def detect_kinds(frame: pd.DataFrame, *, max_categories: int, sample_size: int) -> dict[Any, ColumnKind]:
+    """The kind of every column of ``frame`` (the one detector, :func:`mllife._columns.column_kinds`)."""
+    return column_kinds(frame, max_categories=max_categories, sample_size=sample_size)

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import copy
+import inspect
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from .._columns import DATE_KINDS, ColumnKind, column_kind
 from .._errors import DataWarning, InputError
-from .._frame import as_frame, generated_names
+from .._frame import as_frame, generated_names, is_native
 from ._casts import AsFloat, AsText
 from ._datetime_features import FEATURES, DateTimeFeatures
-from ._kinds import DROPPED, ENTRY_KINDS, detect_kinds
+from ._datetime_parser import DatetimeParser
+from ._describe import step_label as _label
+from ._kinds import (
+    DROPPED,
+    ENTRY_KINDS,
+    LEGACY_ENTRIES,
+    detect_kinds,
+    entry_of,
+    kind_of_entry,
+    route,
+)
+from ._null_like import NullLikeToNaN
 from ._rare import RareCategoryGrouper
 
 if TYPE_CHECKING:
@@ -28,42 +43,36 @@ __all__ = ["Preprocessor", "make_preprocessor"]
 #: Calendar features made from timestamps / from dates without a time of day.
 DATETIME_FEATURES = ("year", "month", "day_of_week", "hour", "is_weekend", "elapsed")
 DATE_FEATURES = ("year", "month", "day_of_week", "is_weekend", "elapsed")
-
-
-def _label(est: Any) -> str:
-    """A short readable name of one step."""
-    if isinstance(est, str):
-        return est
-    name = type(est).__name__
-    if isinstance(est, SimpleImputer):
-        extra = ", missing indicator" if est.add_indicator else ""
-        return f"SimpleImputer({est.strategy}{extra})"
-    if isinstance(est, AsFloat):
-        return "as 0/1 or seconds"
-    if isinstance(est, AsText):
-        return "as text"
-    if isinstance(est, FunctionTransformer):
-        return f"FunctionTransformer({getattr(est.func, '__name__', 'func')})"
-    if isinstance(est, OneHotEncoder):
-        return f"OneHotEncoder(handle_unknown={est.handle_unknown!r})"
-    if isinstance(est, RareCategoryGrouper):
-        return f"RareCategoryGrouper(min_frequency={est.min_frequency}, max_categories={est.max_categories})"
-    if isinstance(est, DateTimeFeatures):
-        return f"DateTimeFeatures({', '.join(est.features)})"
-    if isinstance(est, Pipeline):
-        return " → ".join(_label(step) for _, step in est.steps)
-    return name
+#: The entries :attr:`Preprocessor.max_categories` routes between at ``fit``.
+_ROUTED = ("categorical", "high_cardinality")
+#: Text dates DateTimeFeatures reads alone; other formats are parsed by DatetimeParser first.
+_PLAIN_DATE_FORMATS = frozenset({"ISO8601", "%Y-%m-%d", "%Y"})
+_CT_PARAMS = inspect.signature(ColumnTransformer.__init__).parameters
 
 
 class Preprocessor(ColumnTransformer):
     """The ``ColumnTransformer`` that :func:`make_preprocessor` returns.
 
-    A plain ``ColumnTransformer`` (same parameters, so ``clone``,
+    A ``ColumnTransformer`` (its parameters plus two, so ``clone``,
     ``cross_validate``, ``GridSearchCV`` and pickling work as usual) whose
-    entries are named by column kind, plus:
+    entries are named by column kind (the kinds of :mod:`mllife._columns`, the
+    one detector the audit, drift and split use too), plus:
 
+    - ``max_categories``: the routing threshold, honoured at ``fit``: a
+      ``categorical`` / ``high_cardinality`` column goes to ``categorical``
+      (one-hot) when it has at most this many distinct values, else to
+      ``high_cardinality`` (rare grouping keeping at most this many, then
+      one-hot). ``GridSearchCV(..., {"prep__max_categories": [5, 50]})``
+      therefore tunes the routing. ``None`` keeps the entries as given. It
+      sets the rare grouping's own ``max_categories``;
+    - ``column_kinds``: what :func:`make_preprocessor` detected per column
+      (``kind``, ``reason``, ``n_unique``), plain data so it survives
+      ``clone``, pickling and bundles; the routing reads the distinct counts
+      from it (from the ``fit`` data for a column it does not list);
+    - :attr:`column_kinds_`: once fitted, the kind each input column was
+      routed as (like skrub's ``column_to_kind_``);
     - :attr:`plan_`: one row per input column saying what was chosen and why,
-      derived from the entries, so it survives ``clone``;
+      derived from the entries and parameters, so it survives ``clone``;
     - :meth:`plan_report`: the plan (and, once fitted, the feature
       documentation) as a :class:`~mllife.report.Report`;
     - :attr:`used_columns_`: the input columns the fitted preprocessor reads;
@@ -78,7 +87,173 @@ class Preprocessor(ColumnTransformer):
     step, build the model's input contract on :attr:`used_columns_`
     (``InputSchema.infer(X, columns=pre.used_columns_)``) so a service does not
     demand the columns the model ignores.
+
+    Parameters
+    ----------
+    transformers : list of (name, transformer, columns)
+        As ``ColumnTransformer``; :func:`make_preprocessor` names them by kind.
+    remainder, sparse_threshold, n_jobs, transformer_weights, verbose, verbose_feature_names_out
+        As ``ColumnTransformer``.
+    max_categories : int or None, default=None
+        The routing threshold between the ``categorical`` and
+        ``high_cardinality`` entries, applied at ``fit``.
+    column_kinds : dict or None, default=None
+        Column -> ``{"kind", "reason", "n_unique"}`` as detected by
+        :func:`make_preprocessor`.
+
+    Attributes
+    ----------
+    column_kinds_ : dict
+        Column -> the kind it was routed as at ``fit`` (``excluded`` for
+        ``drop=`` columns).
     """
+
+    if "force_int_remainder_cols" in _CT_PARAMS:  # scikit-learn < 1.9 reads it at fit
+        force_int_remainder_cols = _CT_PARAMS["force_int_remainder_cols"].default
+
+    def __init__(
+        self,
+        transformers: list[tuple[str, Any, Any]],
+        *,
+        remainder: Any = "drop",
+        sparse_threshold: float = 0.3,
+        n_jobs: int | None = None,
+        transformer_weights: dict[str, float] | None = None,
+        verbose: bool = False,
+        verbose_feature_names_out: bool = True,
+        max_categories: int | None = None,
+        column_kinds: Mapping[Hashable, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.transformers = transformers
+        self.remainder = remainder
+        self.sparse_threshold = sparse_threshold
+        self.n_jobs = n_jobs
+        self.transformer_weights = transformer_weights
+        self.verbose = verbose
+        self.verbose_feature_names_out = verbose_feature_names_out
+        self.max_categories = max_categories
+        self.column_kinds = column_kinds
+
+    # ---- routing -------------------------------------------------------------------
+    def _n_unique(self, col: Any, X: Any) -> int | None:
+        """Distinct values of ``col``: as detected (``column_kinds``), else in ``X``."""
+        known = (getattr(self, "column_kinds", None) or {}).get(col)
+        if known is not None and known.get("n_unique") is not None:
+            return int(known["n_unique"])
+        if isinstance(X, pd.DataFrame) and col in X.columns:
+            return column_kind(X[col], name=col).n_unique
+        return None
+
+    def _routed(self, X: Any = None) -> list[tuple[str, Any, Any]]:
+        """The entries with ``categorical`` / ``high_cardinality`` columns routed by
+        ``max_categories`` (the list given when nothing moves)."""
+        limit = getattr(self, "max_categories", None)
+        entries = list(self.transformers)
+        if limit is None:
+            return self.transformers
+        limit = int(limit)
+        moved: dict[str, list[Any]] = {name: [] for name in _ROUTED}
+        changed = False
+        templates: dict[str, Any] = {}
+        for name, trans, cols in entries:
+            if name not in _ROUTED or not isinstance(cols, list | tuple):
+                continue
+            templates[name] = trans
+            for col in cols:
+                n_unique = self._n_unique(col, X)
+                target = name if n_unique is None else route(n_unique, limit)
+                changed |= target != name
+                moved[target].append(col)
+        grouper = _grouper(templates.get("high_cardinality"))
+        if grouper is not None and grouper.max_categories != limit:
+            changed = True
+        if not changed:
+            return self.transformers
+        min_frequency = _min_frequency(templates)
+        out: list[tuple[str, Any, Any]] = []
+        for name in (*ENTRY_KINDS, *(n for n, _, _ in entries if n not in ENTRY_KINDS)):
+            if name in _ROUTED:
+                if not moved[name]:
+                    continue
+                trans = templates.get(name)
+                trans = clone(trans) if trans is not None and not isinstance(trans, str) else (
+                    trans if trans is not None else self._new_entry(name, limit, min_frequency))
+                group = _grouper(trans) if name == "high_cardinality" else None
+                if group is not None:
+                    group.set_params(max_categories=limit)
+                out.append((name, trans, list(moved[name])))
+                continue
+            out.extend(entry for entry in entries if entry[0] == name)
+        return out
+
+    def _new_entry(self, name: str, limit: int, min_frequency: float | int) -> Any:
+        trans = _entry(name, scale=False, max_categories=limit, min_frequency=min_frequency,
+                       datetime_features=None)
+        config = getattr(self, "_sklearn_output_config", {}).get("transform")
+        if config is not None:
+            trans.set_output(transform=config)
+        return trans
+
+    def _fitted_view(self) -> Preprocessor | None:
+        """A shallow copy holding the entries routed at ``fit`` as ``transformers``, when
+        routing changed the entry names (``None`` otherwise).
+
+        scikit-learn builds the metadata routing of ``transform`` from ``transformers``
+        (the parameter); the copy gives it the fitted names instead, without touching
+        this object (a fitted model may serve several threads).
+        """
+        fitted = getattr(self, "transformers_", None)
+        if fitted is None:
+            return None
+        entries = [entry for entry in fitted if entry[0] != "remainder"]
+        if [e[0] for e in entries] == [e[0] for e in self.transformers]:
+            return None
+        view = copy.copy(self)
+        view.transformers = entries
+        view._columns = [entry[2] for entry in entries]
+        return view
+
+    def get_metadata_routing(self) -> Any:
+        """The metadata routing of the entries (as routed at ``fit`` once fitted).
+
+        Returns
+        -------
+        MetadataRouter
+        """
+        view = self._fitted_view()
+        return super().get_metadata_routing() if view is None else ColumnTransformer.get_metadata_routing(view)
+
+    if hasattr(ColumnTransformer, "_get_empty_routing"):  # scikit-learn < 1.8: transform's routing
+        def _get_empty_routing(self) -> Any:
+            view = self._fitted_view()
+            base = ColumnTransformer._get_empty_routing
+            return base(self if view is None else view)
+
+    def _entries(self) -> list[tuple[str, Any, Any]]:
+        """The entries as fitted (once fitted) or as they will be routed at ``fit``."""
+        fitted = getattr(self, "transformers_", None)
+        if fitted is not None:
+            return [entry for entry in fitted if entry[0] != "remainder"]
+        return self._routed()
+
+    @property
+    def column_kinds_(self) -> dict[str, str]:
+        """Column -> the kind it was routed as at ``fit`` (``numeric``, ``categorical``,
+        ``high_cardinality``, ``date``, ``identifier``...; ``excluded`` for ``drop=``).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        from .._compat import ensure_fitted
+
+        ensure_fitted(self, "transformers_")
+        kinds = {self._column_name(col): kind_of_entry(entry)
+                 for entry, _, cols in self._entries() if isinstance(cols, list | tuple)
+                 for col in cols}
+        order = [str(c) for c in getattr(self, "feature_names_in_", [])]
+        return {c: kinds[c] for c in [*order, *kinds] if c in kinds}
 
     @property
     def used_columns_(self) -> list[str]:
@@ -110,10 +285,15 @@ class Preprocessor(ColumnTransformer):
         """What the preprocessor does with each input column (a DataFrame).
 
         Columns: ``column``, ``kind``, ``action`` (kept or dropped),
-        ``steps`` and ``entry`` (the ColumnTransformer entry name).
+        ``steps``, ``entry`` (the ColumnTransformer entry name) and
+        ``reason`` (why the column is of that kind). Before ``fit`` the
+        entries are shown as ``fit`` will route them with ``max_categories``.
         """
         rows = []
-        for entry, trans, cols in self.transformers:
+        known = getattr(self, "column_kinds", None) or {}
+        limit = getattr(self, "max_categories", None)
+        for entry, trans, cols in self._entries():
+            entry = LEGACY_ENTRIES.get(entry, entry)
             kind, reason = ENTRY_KINDS.get(entry, (entry, ""))
             dropped = isinstance(trans, str) and trans == "drop"
             if callable(cols) or isinstance(cols, slice):
@@ -126,8 +306,9 @@ class Preprocessor(ColumnTransformer):
                     "action": f"dropped: {reason}" if dropped else reason,
                     "steps": "" if dropped else _label(trans),
                     "entry": entry,
+                    "reason": _why(known.get(col), entry, limit),
                 })
-        return pd.DataFrame(rows, columns=["column", "kind", "action", "steps", "entry"])
+        return pd.DataFrame(rows, columns=["column", "kind", "action", "steps", "entry", "reason"])
 
     def _column_name(self, col: Any) -> str:
         if isinstance(col, int | np.integer):
@@ -238,7 +419,18 @@ class Preprocessor(ColumnTransformer):
         -------
         DataFrame or ndarray
         """
-        return super().fit_transform(self._checked(X, fitting=True), y, **params)
+        X = self._checked(X, fitting=True)
+        routed = self._routed(X)
+        if routed is self.transformers:
+            return super().fit_transform(X, y, **params)
+        given = self.transformers
+        # The routing is learned at fit: scikit-learn fits the entries of ``transformers``,
+        # so they are the routed ones while it runs, and the parameter is given back after.
+        self.transformers = routed
+        try:
+            return super().fit_transform(X, y, **params)
+        finally:
+            self.transformers = given
 
     def transform(self, X: Any, **params: Any) -> Any:
         """Transform ``X`` with the fitted entries (see ``ColumnTransformer.transform``).
@@ -265,7 +457,9 @@ def _numeric_steps(scale: bool) -> list[tuple[str, Any]]:
 
 
 def _entry(kind: str, *, scale: bool, max_categories: int, min_frequency: float | int,
-           datetime_features: Sequence[str] | None) -> Any:
+           datetime_features: Sequence[str] | None, kinds: Sequence[ColumnKind] = ()) -> Any:
+    """The steps of one entry; ``kinds`` are its columns' kinds (for yes/no spellings and
+    text dates)."""
     as_float = ("as_float", AsFloat())
     as_text = ("as_text", AsText())
     if kind == "numeric":
@@ -275,9 +469,23 @@ def _entry(kind: str, *, scale: bool, max_categories: int, min_frequency: float 
     if kind == "boolean":
         return Pipeline([as_float, ("impute", SimpleImputer(strategy="most_frequent",
                                                            keep_empty_features=True))])
+    if kind == "boolean_text":
+        # Each column's (false, true) spellings, in the entry's column order, as 0 and 1;
+        # other values (unseen spellings, disguised nulls) are missing, then imputed.
+        spellings = [list(k.boolean_values or ()) for k in kinds]
+        return Pipeline([as_text, ("as_01", OrdinalEncoder(
+            categories=spellings, handle_unknown="use_encoded_value", unknown_value=np.nan,
+            encoded_missing_value=np.nan)),
+            ("impute", SimpleImputer(strategy="most_frequent", keep_empty_features=True))])
     if kind in {"datetime", "date", "datetime_utc"}:
         features = datetime_features or (DATE_FEATURES if kind == "date" else DATETIME_FEATURES)
-        steps: list[tuple[str, Any]] = [
+        text = [k for k in kinds if k.date_formats]
+        steps: list[tuple[str, Any]] = []
+        if any(k.n_null_tokens for k in text):  # "N/A" among the dates: missing, not a bad date
+            steps.append(("nulls", NullLikeToNaN(sentinels=None)))
+        if any(len(k.date_formats) > 1 or not set(k.date_formats) <= _PLAIN_DATE_FORMATS for k in text):
+            steps.append(("parse", DatetimeParser()))  # learns each column's formats
+        steps += [
             ("calendar", DateTimeFeatures(features=tuple(features), utc=kind == "datetime_utc")),
             ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
         ]
@@ -294,6 +502,41 @@ def _entry(kind: str, *, scale: bool, max_categories: int, min_frequency: float 
                                                        max_categories=max_categories)),
                          ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))])
     return "drop"
+
+
+def _grouper(trans: Any) -> RareCategoryGrouper | None:
+    """The rare grouping step of a ``high_cardinality`` entry, if it has one."""
+    steps = getattr(trans, "named_steps", None)
+    group = steps.get("group") if steps is not None else None
+    return group if isinstance(group, RareCategoryGrouper) else None
+
+
+def _min_frequency(templates: Mapping[str, Any]) -> float | int:
+    """The ``min_frequency`` the categorical entries were made with (for an entry routing creates)."""
+    group = _grouper(templates.get("high_cardinality"))
+    if group is not None:
+        return group.min_frequency
+    steps = getattr(templates.get("categorical"), "named_steps", None)
+    onehot = steps.get("onehot") if steps is not None else None
+    value = getattr(onehot, "min_frequency", None)
+    return value if value is not None else 0.01
+
+
+def _why(known: Mapping[str, Any] | None, entry: str, limit: int | None) -> str:
+    """The plan's reason for one column: the detector's, the routing's for the routed entries."""
+    if entry == "excluded":
+        return "excluded by the caller (drop=)"
+    if known is None:
+        return ""
+    reason = str(known.get("reason", ""))
+    n_unique = known.get("n_unique")
+    if entry in _ROUTED and limit is not None and n_unique is not None:
+        side = "at most" if int(n_unique) <= int(limit) else "more than"
+        routing = f"{int(n_unique)} distinct values, {side} max_categories={int(limit)}"
+        if known.get("kind") == "mixed":
+            return f"{reason}; {routing}"
+        return routing
+    return reason
 
 
 def _name_collisions(names: list[str], prefixes: list[str]) -> bool:
@@ -324,18 +567,24 @@ def make_preprocessor(
     data) to decide what to do with each column; nothing is learned from it:
     the returned object is unfitted and learns its statistics at ``fit``,
     so inside ``cross_validate`` or a ``Pipeline`` it sees training rows only.
+    The kinds come from :func:`mllife._columns.column_kinds`, the one detector
+    the audit, drift and split use too (disguised nulls such as ``"N/A"`` are
+    discounted first; the identifier rule is in that module's docstring).
 
     ======================  =====================================================
     column kind             steps
     ======================  =====================================================
     numeric                 median impute + missing indicator, StandardScaler
     timedelta               as seconds, then as numeric
-    boolean                 as 0/1, most-frequent impute (not scaled)
+    boolean                 as 0/1, most-frequent impute (not scaled); yes/no
+                            text (``"Y"``/``"N"``) mapped to 0/1 first
     datetime / date         :class:`DateTimeFeatures` (year, month, day_of_week,
                             hour for timestamps, is_weekend, elapsed days since
                             the earliest training date), median impute, scale
-    date-like strings       as datetime (ISO or one consistent format); mixed
-                            time zones or offsets are converted to UTC
+    date-like strings       as datetime (years such as ``"2019"`` too); mixed
+                            time zones or offsets are converted to UTC;
+                            disguised nulls become missing and several or
+                            non-ISO formats are parsed by DatetimeParser
     categorical (low card)  ``OneHotEncoder(handle_unknown="infrequent_if_exist",
                             min_frequency)``: unseen values give all zeros, rare
                             ones share an ``infrequent`` column, missing is a
@@ -343,8 +592,9 @@ def make_preprocessor(
     categorical (high card) :class:`RareCategoryGrouper` (``min_frequency``,
                             at most ``max_categories`` kept) then one-hot of
                             the kept categories and the ``__rare__`` bucket
-    ID-like, constant,      dropped (listed in the plan with the reason)
-    empty, free text
+    identifier, constant,   dropped (listed in the plan with the reason)
+    empty, free text,
+    numbers as text
     ======================  =====================================================
 
     Parameters
@@ -356,6 +606,8 @@ def make_preprocessor(
     max_categories : int, default=30
         Categorical columns with at most this many distinct values are
         one-hot encoded; above, rare grouping first (keeping at most this many).
+        Also the returned preprocessor's parameter ``max_categories``, which
+        routes at ``fit``: ``GridSearchCV`` can tune it (``prep__max_categories``).
     min_frequency : float or int, default=0.01
         Categories rarer than this (share, or count when an int) are grouped.
     drop : sequence of column names, default=()
@@ -363,8 +615,8 @@ def make_preprocessor(
     datetime_features : sequence of str, default=None
         Features for every date column, instead of the defaults above.
     sample_size : int, default=20_000
-        Rows used to detect the kinds; a sampled verdict of constant or
-        ID-like is confirmed on the full column.
+        Rows used to detect the kinds; a sampled verdict of empty, constant or
+        identifier is confirmed on the full column.
     n_jobs : int, default=None
         Passed to ``ColumnTransformer``.
 
@@ -373,8 +625,9 @@ def make_preprocessor(
     Preprocessor
         An unfitted ``ColumnTransformer`` subclass with ``set_output(transform="pandas")``,
         short feature names (``age``, ``plan_basic``, ``signup_date_month``;
-        prefixed with the entry name only when short names could collide), and
-        a :attr:`~Preprocessor.plan_` table.
+        prefixed with the entry name only when short names could collide),
+        a :attr:`~Preprocessor.plan_` table (with each kind's reason) and, once
+        fitted, :attr:`~Preprocessor.column_kinds_`.
 
     Raises
     ------
@@ -416,7 +669,8 @@ def make_preprocessor(
     # Columns are selected by name; labels that are not all strings (integers, numpy
     # input) become x0, x1, ... here and in every fit / transform of the result.
     drop_list = list(drop)
-    is_frame = isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
+    is_frame = (isinstance(X, pd.DataFrame) or is_native(X)) and all(
+        isinstance(c, str) for c in frame.columns)
     if not is_frame:
         generated = dict(zip(frame.columns, generated_names(frame.shape[1]), strict=True))
         drop_list = [generated.get(c, c) if not isinstance(c, str) or c not in generated.values()
@@ -425,13 +679,14 @@ def make_preprocessor(
     unknown_drop = [c for c in drop_list if c not in frame.columns]
     if unknown_drop:
         raise InputError(f"drop names unknown columns {unknown_drop}", expected="columns of X")
-    kinds = detect_kinds(frame.drop(columns=drop_list), max_categories=max_categories,
-                         sample_size=int(sample_size))
+    detected = detect_kinds(frame.drop(columns=drop_list), max_categories=max_categories,
+                            sample_size=int(sample_size))
+    entries = {col: entry_of(kind, int(max_categories)) for col, kind in detected.items()}
     for col in drop_list:
-        kinds[col] = "excluded"
+        entries[col] = "excluded"
     groups: dict[str, list[Any]] = {}
     for col in frame.columns:
-        groups.setdefault(kinds[col], []).append(col)
+        groups.setdefault(entries[col], []).append(col)
     if not set(groups) - DROPPED:
         reasons = "; ".join(f"{ENTRY_KINDS[k][0]}: {[str(c) for c in cols]}" for k, cols in groups.items())
         warnings.warn(f"make_preprocessor: every column is dropped ({reasons}), so the output "
@@ -442,14 +697,18 @@ def make_preprocessor(
         cols = groups.get(entry)
         if cols:
             trans = _entry(entry, scale=scale, max_categories=int(max_categories),
-                           min_frequency=min_frequency, datetime_features=datetime_features)
+                           min_frequency=min_frequency, datetime_features=datetime_features,
+                           kinds=[detected[c] for c in cols if c in detected])
             transformers.append((entry, trans, cols))
-    kept = [str(c) for c in frame.columns if kinds[c] not in DROPPED]
+    kept = [str(c) for c in frame.columns if entries[c] not in DROPPED]
     prefixes = [str(c) for c in frame.columns
-                if kinds[c] in {"categorical", "high_cardinality", "datetime", "date", "datetime_utc"}]
+                if entries[c] in {"categorical", "high_cardinality"} | DATE_KINDS]
     verbose = _name_collisions(kept, prefixes) or len(set(kept)) != len(kept)
+    column_kinds = {col: {"kind": kind.kind, "reason": kind.reason, "n_unique": int(kind.n_unique)}
+                    for col, kind in detected.items()}
     pre = Preprocessor(transformers, remainder="drop", sparse_threshold=0.0, n_jobs=n_jobs,
-                       verbose_feature_names_out=verbose)
+                       verbose_feature_names_out=verbose, max_categories=int(max_categories),
+                       column_kinds=column_kinds)
     pre.set_output(transform="pandas")
     return pre
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._columns import column_kind
 from .._errors import InputError
 from .._frame import (
     as_frame,
@@ -30,9 +29,8 @@ DUPLICATE_ERROR_SHARE = 0.05
 GROUP_KEY_SHARE = 0.05
 #: A group-key candidate has at least this many distinct values (and 5% of rows).
 GROUP_KEY_MIN_UNIQUE = 50
-_ID_TOKENS = frozenset({"id", "ids", "key", "uuid", "guid", "customer", "user", "account",
-                        "client", "patient", "member", "session", "device", "household",
-                        "email", "phone"})
+#: Text kinds whose repeated values may be an entity key.
+_TEXT_KEY_KINDS = frozenset({"categorical", "high_cardinality", "numeric_text"})
 _SAMPLE = 5
 
 
@@ -130,20 +128,6 @@ def _groups(checks: _Checks, name: str, other_keys: FrameKeys, train_keys: pd.Se
                finding=finding)
 
 
-def _looks_like_dates(s: pd.Series) -> bool:
-    """Text that is (nearly all) dates: a shared date is not an entity key."""
-    sample = s.dropna().iloc[:200].astype(str)
-    if len(sample) == 0 or sample.str.fullmatch(r"\s*[+-]?\d+\s*").any():
-        return False  # numeric codes are not dates
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-        except (ValueError, TypeError, OverflowError):
-            return False
-    return bool(parsed.notna().mean() >= 0.9)
-
-
 def _group_candidates(checks: _Checks, name: str, train_keys: FrameKeys, other_keys: FrameKeys,
                       columns: Sequence[Hashable]) -> None:
     between = f"train/{name}"
@@ -153,24 +137,21 @@ def _group_candidates(checks: _Checks, name: str, train_keys: FrameKeys, other_k
     for column in columns:
         s_train, s_other = train[column], other[column]
         if is_bool(s_train) or is_datetime(s_train) or pd.api.types.is_float_dtype(s_train.dtype):
-            continue
+            continue  # cheap exits before the kind
         if not (is_string_like(s_train) or pd.api.types.is_integer_dtype(s_train.dtype)):
             continue
-        head = s_train.iloc[:20_000]
-        try:
-            head_unique = head.nunique()
-        except TypeError:  # dicts or lists in the cells: not a key anyone joins on
+        # The kind from the one detector (mllife._columns): dates stored as text, free text,
+        # flags and measurements are never entity keys; identifiers and categories may be.
+        kind = column_kind(s_train, name=column)
+        text = kind.kind in _TEXT_KEY_KINDS
+        if not (text or kind.kind == "identifier" or (kind.kind == "numeric" and kind.integer)):
             continue
-        if head_unique < max(GROUP_KEY_MIN_UNIQUE, 0.05 * len(head)):
+        if kind.n_unique < max(GROUP_KEY_MIN_UNIQUE, 0.05 * kind.n_rows):
             continue
-        tokens = set(re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(column))
-                              .lower()))
-        named_id = bool(tokens & _ID_TOKENS)
-        dense = head_unique >= 0.2 * len(head)
-        if not (named_id or dense or is_string_like(s_train)):
+        named_id = kind.named_like_id
+        dense = kind.n_unique >= 0.2 * kind.n_rows
+        if not (named_id or dense or text):
             continue  # an integer feature such as a count or an age
-        if is_string_like(s_train) and _looks_like_dates(head):
-            continue  # dates stored as text repeat across sets without being a key
         keys_train = train_keys.column(column)
         keys_other = other_keys.column(column)
         mask = np.asarray(pd.Series(keys_other).isin(keys_train), dtype=bool) & s_other.notna(
@@ -180,8 +161,8 @@ def _group_candidates(checks: _Checks, name: str, train_keys: FrameKeys, other_k
         if share < GROUP_KEY_SHARE:
             continue
         n_shared = int(pd.Series(keys_other[mask]).nunique())
-        # An ID-like name, or text with few rows per value (a city repeats far more).
-        id_like = named_id or (is_string_like(s_train) and dense)
+        # An ID-like name, an identifier, or text with few rows per value (a city repeats far more).
+        id_like = named_id or kind.kind == "identifier" or (text and dense)
         found += 1
         severity = "warning" if id_like else "info"
         worst = "warning" if severity == "warning" else ("info" if worst == "ok" else worst)
