@@ -18,10 +18,11 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mllife.features import DateTimeFeatures, RareCategoryGrouper, make_preprocessor
-from mllife.features._preprocessor import DATE_FEATURES, DATETIME_FEATURES, _as_float, _as_text
+from mllife.features._casts import AsFloat, AsText
+from mllife.features._preprocessor import DATE_FEATURES, DATETIME_FEATURES
 
 
 def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -65,10 +66,10 @@ def hand_built(X: pd.DataFrame) -> ColumnTransformer:
                          ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                          ("scale", StandardScaler())])
 
-    as_text = ("as_text", FunctionTransformer(_as_text, feature_names_out="one-to-one"))
+    as_text = ("as_text", AsText())
     ct = ColumnTransformer([
         ("numeric", num(), numeric),
-        ("boolean", Pipeline([("as_float", FunctionTransformer(_as_float, feature_names_out="one-to-one")),
+        ("boolean", Pipeline([("as_float", AsFloat()),
                               ("impute", SimpleImputer(strategy="most_frequent", keep_empty_features=True))]),
          ["flag0", "flag1"]),
         ("datetime", dates(DATETIME_FEATURES), ["ts0", "ts1"]),

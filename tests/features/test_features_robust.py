@@ -134,7 +134,7 @@ def test_one_row_predictions_match_batch_and_hand_built_column_transformer():
     X, y = data.X, data.y
     ours = make_pipeline(make_preprocessor(X), LogisticRegression(max_iter=500)).fit(X, y)
     hand = make_pipeline(_hand_built(X), LogisticRegression(max_iter=500)).fit(X, y)
-    assert list(ours[0].plan_.query("entry != 'id'")["entry"].unique()) == [
+    assert list(ours[0].plan_.query("entry != 'identifier'")["entry"].unique()) == [
         "numeric", "datetime", "date", "categorical"]
     calendar = ours[0].named_transformers_["datetime"].named_steps["calendar"]
     assert calendar.dropped_ == {"last_event_at": {"year": "constant at fit (2024)"}}

@@ -29,7 +29,7 @@ def _fallback_model(X: pd.DataFrame, y: pd.Series) -> Any:
 
     numbers = [c for c in X.columns if is_numeric(X[c])]
     texts = [c for c in X.columns if not is_numeric(X[c]) and not is_datetime(X[c])
-             and infer_kind(X[c]) not in {"id", "text"}]
+             and infer_kind(X[c]) not in {"identifier", "text"}]
     pre = ColumnTransformer([("num", StandardScaler(), numbers),
                              ("cat", OneHotEncoder(handle_unknown="ignore"), texts)])
     return Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=1_000))]).fit(X, y)

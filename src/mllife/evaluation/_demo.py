@@ -26,7 +26,7 @@ def _fallback_model(X: pd.DataFrame, y: pd.Series) -> Any:
     numbers: list[Any] = []
     for name in X.columns:
         col = X[name]
-        if is_datetime(col) or infer_kind(col) == "id":
+        if is_datetime(col) or infer_kind(col) == "identifier":
             continue
         (numbers if is_numeric(col) else strings).append(name)
     ct = ColumnTransformer(

@@ -88,7 +88,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, list[str]] | None:
     if is_datetime(col):
         return None
     kind = infer_kind(col)
-    if kind in {"empty", "constant", "id", "text", "timedelta", "mixed"}:
+    if kind in {"empty", "constant", "identifier", "text", "timedelta", "mixed"}:
         return None
     if is_numeric(col) and col.nunique() > MAX_DISCRETE:
         values = col.to_numpy(dtype=float, na_value=np.nan)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._columns import numeric_text_share, parse_number_text
 from .._errors import InputError
 from .._frame import is_string_like
-from .._nulls import factorize, null_like_mask, token_levels
+from .._nulls import factorize, null_like_mask
 from ._base import FrameTransformer
 from ._datetime_parser import DatetimeParser
 from ._feature_common import apply_policy, check_policy, replace_columns
@@ -19,85 +19,6 @@ from ._null_like import NullLikeToNaN
 from ._strings import StringNormalizer
 
 __all__ = ["Cleaner", "numeric_text_share", "parse_number_text"]
-
-
-#: Bare digit strings all of this width or more are codes (zip codes, account numbers), not numbers.
-_CODE_WIDTH = 4
-
-#: Currency symbols stripped from numbers stored as text (``"$1,234.50"``, ``"12 €"``).
-_CURRENCY = "$€£¥₹₩₽₺₪"
-_NUMBER_TEXT = re.compile(
-    r"^(?P<neg>[-+]|\()?\s*(?P<cur>[" + _CURRENCY + r"])?\s*(?P<sign>[-+])?\s*"
-    r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)\s*"
-    r"(?P<cur2>[" + _CURRENCY + r"])?\s*(?P<pct>%)?\s*(?P<close>\))?$"
-)
-
-
-def parse_number_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers written as text to floats, and which values have a leading zero.
-
-    Handles thousands separators in groups of three (``"1,234.5"``; a
-    decimal comma such as ``"1,5"`` is not read as a number), a currency symbol before or
-    after the number (``"$12"``, ``"-$12"``, ``"12 €"``), accounting
-    negatives (``"(1,234)"`` is -1234) and percentages (``"12.5%"`` is
-    0.125). ``text`` holds distinct values (never rows); anything else is NaN.
-    Values with a leading zero (``"007"``, ``"02134"``) are flagged: their
-    zero carries meaning a float would lose.
-    """
-    stripped = text.astype("string").str.strip()
-    parts = stripped.str.extract(_NUMBER_TEXT.pattern)
-    num = parts["num"].str.replace(",", "", regex=False)
-    values = pd.to_numeric(num, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    opened = parts["neg"].fillna("").to_numpy(dtype=object)
-    closed = parts["close"].notna().to_numpy(dtype=bool)
-    paren = opened == "("
-    sign = parts["sign"].fillna("").to_numpy(dtype=object)
-    minus = (opened == "-") | (sign == "-")
-    two_signs = (opened != "") & (sign != "")
-    both_cur = (parts["cur"].notna() & parts["cur2"].notna()).to_numpy(dtype=bool)
-    values[(paren != closed) | both_cur | two_signs] = np.nan
-    values = np.where(paren | minus, -values, values)
-    values = np.where(parts["pct"].notna().to_numpy(dtype=bool), values / 100, values)
-    leading_zero = num.str.match(r"^0\d").fillna(False).to_numpy(dtype=bool)
-    return values, leading_zero
-
-
-def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, np.ndarray]:
-    """Share of text rows (null tokens excluded) that are numbers, and which values.
-
-    A number may carry thousands separators, a currency symbol, accounting
-    parentheses or a percent sign (see :func:`parse_number_text`). Values
-    with a leading zero (``"007"``, zip codes) do not count as numbers: the
-    zero carries meaning a float would lose; nor does a column whose numbers
-    are all bare digit strings of one width of 4 or more (``"94110"``,
-    ``"10001"``: zip codes, account numbers), which are codes. Null tokens
-    are left out, except those that are real levels of the column (see
-    :func:`~mllife._nulls.token_levels`: ``"none"`` as frequent as
-    the numbers), which count as non-numbers. Columns with many distinct
-    values are first judged on a sample of 2,000 of them; below half numbers,
-    the sample's share is returned (and no value is marked).
-    """
-    if len(uniques) > 5_000:
-        # A quick look first: most text columns are plainly not numbers.
-        picks = np.sort(np.random.default_rng(0).choice(len(uniques), size=2_000, replace=False))
-        rough, _ = numeric_text_share(uniques.iloc[picks], np.asarray(counts)[picks])
-        if rough < 0.5:
-            return rough, np.zeros(len(uniques), dtype=bool)
-    numbers, leading_zero = parse_number_text(uniques)
-    ok = ~np.isnan(numbers) & ~leading_zero
-    if ok.sum() > 1:
-        text = uniques.astype("string").str.strip()[ok]
-        digits = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
-        widths = text.str.len().to_numpy(dtype=np.int64, na_value=0)
-        if digits.all() and widths.min() == widths.max() >= _CODE_WIDTH:
-            # every number is a bare digit string of one width: zip codes, account numbers
-            return 0.0, np.zeros(len(uniques), dtype=bool)
-    nullish = null_like_mask(uniques)
-    nullish &= ~token_levels(uniques, counts, nullish)
-    weights = np.asarray(counts)[~nullish]
-    total = weights.sum()
-    share = float(weights[ok[~nullish]].sum() / total) if total else 0.0
-    return share, ok
 
 
 class Cleaner(FrameTransformer):

@@ -9,16 +9,11 @@ import numpy as np
 import pandas as pd
 
 from .._frame import is_string_like, normalize_strings
-from .._nulls import factorize
+from .._nulls import factorize, strip_spaces
 from ._base import FrameTransformer
 from ._feature_common import replace_columns
 
 __all__ = ["StringNormalizer", "strip_spaces"]
-
-
-def strip_spaces(values: pd.Series) -> pd.Series:
-    """Strip and collapse inner whitespace, keeping case; missing stays missing."""
-    return values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
 
 
 class StringNormalizer(FrameTransformer):
