@@ -5,7 +5,7 @@ checked against whatever report the lifecycle produced:
 
 - an :class:`~mllife.EvaluationReport` (or any object or dict with ``metrics``,
   ``undefined``, ``latency_p95_ms``, ``model_bytes`` and ``lift``);
-- a :class:`~mllife.experiments.ComparisonReport` (the best model, or
+- a :class:`~mllife.experiments.ComparisonReport` (the best model other than the baseline, or
   ``report.for_model(name)``);
 - a :class:`~mllife.ChampionChallengerResult` (the challenger's scores);
 - any report with a ``_criteria_values()`` method returning such a dict.
@@ -218,7 +218,7 @@ class SuccessCriteria:
     Notes
     -----
     A report is an :class:`~mllife.EvaluationReport`, a
-    :class:`~mllife.experiments.ComparisonReport` (its best model; use
+    :class:`~mllife.experiments.ComparisonReport` (its best model other than the baseline; use
     ``report.for_model(name)`` for another), a
     :class:`~mllife.ChampionChallengerResult` (the challenger), or anything
     with the attributes (or, for a plain dict, keys) ``metrics``,
@@ -281,6 +281,12 @@ class SuccessCriteria:
             number = _finite_number(value, f"the threshold of {raw!r}")
             low, high = _metrics.METRICS[name].bounds
             if (low is not None and number < low) or (high is not None and number > high):
+                if number < 0 and str(raw).strip().casefold().startswith("neg_"):
+                    # scikit-learn's negated scorer name: the threshold keeps the metric's sign
+                    raise InputError(
+                        f"the threshold of {raw!r} is {number}, but {raw!r} is read as {name} "
+                        "(lower is better) with the metric's own sign",
+                        expected=f"a maximum {name}, e.g. {{{raw!r}: {abs(number):g}}}")
                 if low is not None and high is not None:
                     expected = f"a value between {low:g} and {high:g}"
                 elif low is not None:

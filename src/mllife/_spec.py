@@ -68,6 +68,10 @@ def resolve_spec(spec: Any, *, where: str, **explicit: Any) -> dict[str, Any]:
         from_spec = getattr(spec, attr) if attr is not None else None
         if attr == "sensitive_features" and not from_spec:
             from_spec = None
+        if key == "task" and value is not None:
+            from ._task import check_task
+
+            value = check_task(value)   # "Binary" is "binary", as everywhere else
         if value is None:
             out[key] = from_spec
         elif from_spec is not None and not _same(value, from_spec):

@@ -23,6 +23,11 @@ The rule, decided once:
    ``"multiclass"`` stay, except for a float target, which is a regression like
    ``"continuous"`` (0.0/1.0 floats are a measurement until a classifier or the
    caller says they are labels).
+
+Whichever decides, a target no task fits raises :class:`~mllife.InputError`
+naming it: dates, durations, periods, intervals or complex numbers, infinite
+values, text or categories for a regressor, fractional numbers for a classifier,
+and more than one column.
 """
 
 from __future__ import annotations
@@ -95,6 +100,10 @@ def _values(y: Any) -> tuple[np.ndarray, Any, str]:
             raise InputError(f"y has shape {array.shape}", expected="one target column")
         series = pd.Series(array)
     name = series.name if series.name is not None else "y"
+    dtype = series.dtype
+    if getattr(dtype, "kind", "O") in "mMc" or isinstance(dtype, pd.PeriodDtype | pd.IntervalDtype):
+        raise InputError(f"the target has dtype {dtype}", column=name,
+                         expected="class labels or numbers (a time column is not a target)")
     present = series.dropna()
     if pd.api.types.is_bool_dtype(series.dtype):
         kind = "bool"
@@ -106,11 +115,19 @@ def _values(y: Any) -> tuple[np.ndarray, Any, str]:
         kind = "other"
     if kind == "float":
         values = present.to_numpy(dtype=float)
+        n_inf = int(np.isinf(values).sum())
+        if n_inf:
+            raise InputError(f"the target holds {n_inf} infinite value{'s' if n_inf > 1 else ''}",
+                             column=name, n_rows=n_inf, expected="finite numbers")
     elif kind in ("bool", "int"):
         values = present.to_numpy()
     else:
         values = np.asarray(present.to_numpy(dtype=object), dtype=object)
     return values, name, kind
+
+
+def _dtype_of(y: Any) -> Any:
+    return y.dtype if isinstance(y, pd.Series) else np.asarray(y).dtype
 
 
 def _type_of_target(values: np.ndarray, kind: str) -> str:
@@ -176,7 +193,9 @@ def infer_task(y: Any, *, model: Any = None, task: Any = None, kind: str | None 
     ------
     InputError
         An unknown task name, a stated task that contradicts the target or
-        the model, or classifiers given a continuous target.
+        the model, classifiers given a continuous target, a regressor given
+        text or categories, a target of dates, durations or complex numbers,
+        or infinite values.
 
     Examples
     --------
@@ -211,11 +230,14 @@ def infer_task(y: Any, *, model: Any = None, task: Any = None, kind: str | None 
                          "infer it")
         return stated
     if model_kind == "regressor":
+        if dtype_kind == "other":
+            raise InputError(f"the target has dtype {_dtype_of(y)}", column=name,
+                             expected="numbers for a regression task (the model is a regressor)")
         return "regression"
     if model_kind == "classifier":
-        if classes is not None:
+        if classes is not None and not target_type.startswith("continuous"):
             return "binary" if len(classes) <= 2 else "multiclass"
-        if target_type in ("binary", "multiclass"):
+        if classes is None and target_type in ("binary", "multiclass"):
             return target_type
         raise InputError(f"classifiers were given a {target_type} target", column=name,
                          expected="class labels (binary or multiclass)")

@@ -327,6 +327,10 @@ def _target(y: Any, X: Any, metrics: list[str], positive_label: Any,
         raise InputError("the target has missing values", column=s.name, n_rows=missing,
                          expected="a label or value for every row")
     values = s.to_numpy()
+    if cm.is_regression(metrics[0]) and positive_label is not None:
+        raise InputError(f"positive_label {positive_label!r} was given for a regression task",
+                         column=s.name, expected="positive_label=None: a positive class exists "
+                                                 "for binary targets only")
     if cm.is_regression(metrics[0]):
         if not (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)):
             raise InputError(f"the target has dtype {s.dtype}", column=s.name,

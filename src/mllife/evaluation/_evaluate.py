@@ -143,8 +143,10 @@ def evaluate(
         When ``X_test``/``y_test``/``sensitive_features``/``time`` differ in
         length or index, ``y_test`` has missing labels, the model's
         predictions contain NaN, a named column does not exist, ``time`` is a
-        column name (use ``time_col``), or an explicit keyword disagrees with
-        ``spec``.
+        column name (use ``time_col``), ``positive_label`` is given for a
+        task other than binary, the target fits no task (text for a
+        regressor, fractional numbers for a classifier, dates, infinite
+        values), or an explicit keyword disagrees with ``spec``.
 
     Examples
     --------
@@ -268,6 +270,11 @@ def _read_inputs(model: Any, X_test: Any, y_test: Any, *, X_train: Any, y_train:
             sensitive_features = _names_or_none(resolved["sensitive_features"])
         if time is None:
             time_col = resolved["time_col"]
+    if positive_label is not None and task != "binary":
+        raise InputError(f"positive_label {positive_label!r} was given for a {task} task",
+                         column=y.name,
+                         expected="positive_label=None: a positive class exists for binary "
+                                  "tasks only")
     sens = side_column(sensitive_features, X, name="sensitive_features", allow_frame=True)
     return _Inputs(X=X, y=y, X_train=Xtr, y_train=ytr, sensitive=sens,
                    time=_read_time(time, time_col, X), task=task,

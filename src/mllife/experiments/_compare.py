@@ -124,9 +124,11 @@ def _check_data(X: Any, y: Any) -> tuple[Any, pd.Series]:
         X = np.asarray(X)
         if X.ndim != 2:
             raise InputError(f"X has {X.ndim} dimension(s)", expected="a 2-D table")
-    target = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y), name="y")
-    if target.ndim != 1:
+    if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+        y = y.iloc[:, 0]
+    if not isinstance(y, pd.Series) and np.ndim(y) != 1:
         raise InputError(f"y has shape {np.shape(y)}", expected="one target column")
+    target = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y), name="y")
     if len(X) != len(target):
         raise InputError(f"X has {len(X)} rows but y has {len(target)}",
                          expected="one target value per row of X")
@@ -295,7 +297,7 @@ def compare_models(
                 f"positive_label {positive_label!r} " + (
                     "is not a label of y" if task == "binary" else f"was given for a {task} task"),
                 column=target.name,
-                expected=f"one of the two labels {sorted(map(str, seen))}" if task == "binary"
+                expected=f"one of the labels {sorted(seen, key=str)}" if task == "binary"
                 else "positive_label=None: a positive class exists for binary targets only")
         target = (target == positive_label).astype(bool).rename(target.name)
     resolved = _with_criteria(resolve_scoring(scoring, task), criteria, task, scoring is None)

@@ -162,11 +162,21 @@ class ComparisonReport(Report):
                 "what": f"the comparison ({name})"}
 
     def _criteria_values(self) -> dict[str, Any]:
-        """What :class:`~mllife.SuccessCriteria` reads: the best model's values."""
-        if self.best is None:
+        """What :class:`~mllife.SuccessCriteria` reads: the best candidate's values.
+
+        The baseline is the reference the lift is measured against, never the
+        candidate: when it has the best primary score (a Dummy predicting the
+        positive class everywhere has a recall of 1), the best other model is read.
+        """
+        column = f"{self.primary}_mean"
+        candidates = self.results.dropna(subset=[column]) if column in self.results.columns \
+            else self.results.iloc[:0]
+        candidates = candidates[candidates["model"] != self.baseline_name] \
+            if self.baseline_name is not None and len(self.results) > 1 else candidates
+        if candidates.empty:
             return {"metrics": {self._vocabulary(s) or s: np.nan for s in self.scoring},
                     "what": "the comparison (every model failed)"}
-        return self.for_model(self.best)
+        return self.for_model(str(candidates["model"].iloc[0]))
 
     @property
     def best(self) -> str | None:
