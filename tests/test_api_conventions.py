@@ -47,6 +47,8 @@ BANNED = {
 ARRAY_PARAMETERS = {
     ("mllife.evaluate", "time"): "one time per test row (time_col names a column)",
     ("mllife.compare_models", "groups"): "group labels for group-aware splitters, one per row",
+    ("mllife.PurgedTimeSeriesSplit.__init__", "time"): "one time per row (time_col names a column)",
+    ("mllife.TimeSeriesGroupSplit.__init__", "time"): "one time per row (time_col names a column)",
     # scikit-learn's splitter protocol: split(X, y=None, groups=None), get_n_splits(...)
     **{(f"mllife.{cls}.{method}", "groups"): "scikit-learn's splitter protocol"
        for cls in ("DuplicateAwareKFold", "PurgedTimeSeriesSplit", "TimeSeriesGroupSplit")

@@ -70,7 +70,7 @@ def test_public_categorical_functions_use_the_simulated_kernels():
     assert stats.g_test(x, y) == _kernels.g_counts(rc, cc)
     top = int(np.argmax(rc + cc))
     expected = _kernels.proportion_z_counts(rc[top], rc.sum(), cc[top], cc.sum())
-    assert stats.proportion_z(x, y, positive_label=top) == pytest.approx(expected)
+    assert stats.proportion_z(x, y, category=top) == pytest.approx(expected)
 
 
 @pytest.mark.slow

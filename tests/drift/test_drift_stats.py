@@ -173,7 +173,7 @@ def test_proportion_z_matches_the_formula():
     y = np.r_[np.ones(70), np.zeros(80)]
     p1, p2, pooled = 0.45, 70 / 150, 115 / 250
     z = (p2 - p1) / np.sqrt(pooled * (1 - pooled) * (1 / 100 + 1 / 150))
-    stat, p = stats.proportion_z(x, y, positive_label=1.0)
+    stat, p = stats.proportion_z(x, y, category=1.0)
     assert stat == pytest.approx(z)
     assert p == pytest.approx(2 * sps.norm.sf(abs(z)))
     # default positive: the most frequent pooled category (0.0 here), z flips sign

@@ -63,3 +63,18 @@ def test_random_state_none_is_seed_zero(frame):
     assert not other.test.index.equals(a.test.index)
     generator = split(frame, target="y", random_state=np.random.default_rng(5))
     assert abs(len(generator.test) - len(a.test)) <= 2   # stratified: sizes within a row or two
+
+
+def test_check_leakage_takes_its_columns_from_a_spec():
+    from mllife import InputError
+    from mllife.split import check_leakage
+
+    train = pd.DataFrame({"customer": ["a", "b", "c"], "spend": [1.0, 2.0, 3.0]})
+    test = pd.DataFrame({"customer": ["c", "d"], "spend": [3.0, 4.0]})
+    spec = ProblemSpec("spend", "regression", group_col="customer")
+    by_spec = check_leakage(train, test, spec=spec)
+    by_hand = check_leakage(train, test, target="spend", group_col="customer")
+    assert [f.check for f in by_spec.findings] == [f.check for f in by_hand.findings]
+    assert "group_overlap" in [f.check for f in by_spec.findings]
+    with pytest.raises(InputError, match="disagrees with spec"):
+        check_leakage(train, test, group_col="spend", spec=spec)

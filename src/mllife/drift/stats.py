@@ -362,13 +362,13 @@ def cramers_v(reference: Any, current: Any, *, min_expected: float = 5.0) -> Res
     return k.cramers_v_counts(ref, cur, min_expected=min_expected, key=k.label_ranks(labels))
 
 
-def proportion_z(reference: Any, current: Any, *, positive_label: Any = None) -> Result:
+def proportion_z(reference: Any, current: Any, *, category: Any = None) -> Result:
     """Two-proportion z-test on the share of one category (pooled variance).
 
     Parameters
     ----------
     reference, current : array-like
-    positive_label : object, optional
+    category : object, optional
         The category whose share is compared (by string form). Default: the
         most frequent category of both samples pooled (choosing by the
         reference alone would pick a category that is high in the reference
@@ -381,15 +381,15 @@ def proportion_z(reference: Any, current: Any, *, positive_label: Any = None) ->
 
     Examples
     --------
-    >>> z, p = proportion_z([1] * 50 + [0] * 50, [1] * 70 + [0] * 30, positive_label=1)
+    >>> z, p = proportion_z([1] * 50 + [0] * 50, [1] * 70 + [0] * 30, category=1)
     >>> round(z, 2), round(p, 4)
     (2.89, 0.0039)
     """
     labels, ref, cur = _categorical(reference, current)
-    if positive_label is None:
+    if category is None:
         index = int(np.argmax(ref + cur))
     else:
-        key = str(positive_label)
+        key = str(category)
         index = labels.index(key) if key in labels else -1
     x1 = float(ref[index]) if index >= 0 else 0.0
     x2 = float(cur[index]) if index >= 0 else 0.0

@@ -336,6 +336,7 @@ def check_leakage(
     time_col: Hashable | None = None,
     group_col: Hashable | None = None,
     horizon: Any = None,
+    spec: Any = None,
 ) -> LeakageReport:
     """Check a train/test pair for every common kind of leakage.
 
@@ -385,6 +386,9 @@ def check_leakage(
         Entity column (customer, patient) of both sets.
     horizon : str or timedelta, optional
         How long after a row's timestamp its label becomes known (``"30D"``).
+    spec : ProblemSpec, optional
+        Take ``target``, ``time_col`` and ``group_col`` from the spec; an explicit
+        value that disagrees with it raises ``InputError``.
 
     Returns
     -------
@@ -411,6 +415,11 @@ def check_leakage(
     >>> [f.check for f in report.findings]
     ['exact_duplicates', 'group_overlap']
     """
+    from .._spec import resolve_spec
+
+    resolved = resolve_spec(spec, where="check_leakage", target=target, time_col=time_col,
+                            group_col=group_col)
+    target, time_col, group_col = resolved["target"], resolved["time_col"], resolved["group_col"]
     train_frame = as_frame(train, name="train")
     test_frame = as_frame(test, name="test")
     return run_checks(train_frame, {"test": test_frame}, target=target, time_col=time_col,
