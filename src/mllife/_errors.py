@@ -42,8 +42,18 @@ class MllifeError(Exception):
 
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> BaseException:
-    """Unpickle an error whose constructor takes keyword-only arguments."""
+    """Unpickle an error whose constructor takes keyword-only arguments (older pickles)."""
     return cls(*args, **kwargs)
+
+
+def _restore(cls: type[BaseException], args: tuple[Any, ...],
+             state: dict[str, Any]) -> BaseException:
+    """Unpickle an error from its ``args`` and attributes, without calling ``__init__``:
+    a subclass with a constructor of its own (``ColumnMissing(name)``) unpickles too."""
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(state)
+    return err
 
 
 class InputError(MllifeError, ValueError):
@@ -91,9 +101,9 @@ class InputError(MllifeError, ValueError):
         super().__init__(self._compose())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # The keyword-only arguments make Exception's default (cls(*args)) lose them.
-        kwargs = {"column": self.column, "n_rows": self.n_rows, "expected": self.expected}
-        return (_rebuild, (type(self), (self.message,), kwargs), dict(self.__dict__))
+        # Exception's default (cls(*args)) would lose the keyword-only arguments, and
+        # calling a subclass's own constructor could fail: restore args and attributes.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
     def _compose(self) -> str:
         text = self.message
@@ -140,7 +150,7 @@ class SchemaError(InputError):
         super().__init__(message)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), (self.problems, self.message), {}), dict(self.__dict__))
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
     def _compose(self) -> str:
         return self.message

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, MllifeError
-from ._codec import Decoder, encode
+from ._codec import MAX_ITEMS, Decoder, encode
 from ._finding import SEVERITIES, Finding
 from ._frozen import FrozenDict, freeze, handed_out, refreeze
 from ._html import (
@@ -311,6 +311,11 @@ class Report:
         >>> again == r, again.tables["t"]["a"].dtype
         (True, dtype('float64'))
         """
+        return _from_dict(cls, data, MAX_ITEMS)
+
+    @classmethod
+    def _from_dict_unchecked(cls: type[R], data: Mapping[str, Any], max_items: int) -> R:
+        """:meth:`from_dict`'s work; ``_from_dict`` turns deep nesting into an InputError."""
         if not isinstance(data, Mapping):
             raise InputError(f"a report dict is a {type(data).__name__}",
                              expected="a mapping (the output of Report.to_dict())")
@@ -322,7 +327,7 @@ class Report:
                                           "the views alone as a plain Report")
             return _views_report(data)  # type: ignore[return-value]
         version = data.get("format_version", FORMAT_VERSION)
-        if version != FORMAT_VERSION:
+        if type(version) is not int or version != FORMAT_VERSION:
             raise InputError(f"report format version {version!r}",
                              expected=f"version {FORMAT_VERSION} (written by this mllife)")
         fields_data = data["fields"]
@@ -334,7 +339,8 @@ class Report:
         if unknown:
             raise InputError(f"unknown fields {unknown[:10]} for a {target.__name__}",
                              expected=f"fields of {target.__name__}: {sorted(known)}")
-        decode = Decoder(functools.partial(_records, data), where=f"{target.__name__} fields")
+        decode = Decoder(functools.partial(_records, data), where=f"{target.__name__} fields",
+                         max_items=max_items)
         values = {name: decode(value) for name, value in fields_data.items()}
         _check_types(target, values)
         findings = _findings_from(data.get("findings", []))
@@ -385,17 +391,25 @@ class Report:
         """
         source = Path(path)
         size = source.stat().st_size
+        too_large = InputError(f"{source.name} is {size:,} bytes" if size > max_bytes else
+                               f"{source.name} holds more than {max_bytes:,} bytes",
+                               expected=f"a report of at most {max_bytes:,} bytes (max_bytes)")
         if size > max_bytes:
-            raise InputError(f"{source.name} is {size:,} bytes",
-                             expected=f"a report of at most {max_bytes:,} bytes (max_bytes)")
+            raise too_large
+        with source.open("rb") as handle:   # at most max_bytes, whatever stat said (a device)
+            raw = handle.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise too_large
         try:
-            data = json.loads(source.read_text(encoding="utf-8"),
-                              parse_constant=_reject_constant)
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
+                              object_pairs_hook=_unique_keys)
         except (ValueError, RecursionError) as exc:
             raise InputError(f"{source.name} is not a report in strict JSON "
                              f"({type(exc).__name__}: {str(exc)[:200]})",
                              expected="a file written by Report.save(path.json)") from None
-        return cls.from_dict(data)
+        # A value costs at least a byte of JSON: a file asks for no more values than its size
+        # (references to a table would otherwise let a small file build a huge report).
+        return _from_dict(cls, data, min(MAX_ITEMS, max(len(raw), 10_000)))
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """:meth:`to_dict` as a JSON string (no NaN: missing numbers are ``null``)."""
@@ -580,8 +594,26 @@ def _findings_from(items: Any) -> tuple[Finding, ...]:
     return tuple(Finding.from_dict(item) for item in items)
 
 
+def _from_dict(cls: type[R], data: Mapping[str, Any], max_items: int) -> R:
+    try:
+        return cls._from_dict_unchecked(data, max_items)
+    except RecursionError:   # findings' details, names or views nested past Python's stack
+        raise InputError("the report dict is nested too deeply",
+                         expected="the output of to_dict()") from None
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique (else which one counts is up to the reader)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        keys = [k for k, _ in pairs]
+        twice = next(k for i, k in enumerate(keys) if k in keys[:i])
+        raise ValueError(f"duplicate key {twice[:80]!r}")
+    return data
 
 
 def _check_types(target: type[Report], values: Mapping[str, Any]) -> None:
@@ -614,12 +646,17 @@ def _fits(value: Any, hint: Any) -> bool:
     if hint in _SIMPLE:
         ok = isinstance(value, _SIMPLE[hint])
         return ok and not (hint in (int, float) and isinstance(value, bool))
+    args = typing.get_args(hint)
     if origin is not None:
         hint = origin
     if hint in (Mapping, dict) or (isinstance(hint, type) and issubclass(hint, Mapping)):
-        return isinstance(value, Mapping)
+        return isinstance(value, Mapping) and (
+            len(args) != 2 or all(_fits(v, args[1]) for v in value.values()))
     if hint in (tuple, list, Sequence) or hint is typing.Sequence:
-        return isinstance(value, list | tuple)
+        if not isinstance(value, list | tuple):
+            return False
+        item = args[0] if len(args) == 1 or (len(args) == 2 and args[1] is Ellipsis) else Any
+        return item is Any or all(_fits(v, item) for v in value)
     return True   # a type this check does not know: the class validates it, if it does
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import PANDAS_GE_3
-from .._errors import InputError
+from .._errors import InputError, MllifeError
 from ._json import jsonable
 
 #: Deepest nesting :func:`decode` follows.
@@ -36,6 +36,12 @@ MAX_ITEMS = 50_000_000
 _DTYPE_TEXT = re.compile(r"^[A-Za-z0-9_\[\]\(\), :/+\-.=]{1,64}$")
 #: numpy dtype kinds rebuilt as themselves (others, such as fixed-width text, become object).
 _NUMPY_KINDS = frozenset("biufmM")
+#: The cells a numeric column may hold, by dtype kind (anything else keeps the column object).
+_CELLS = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float, type(None))}
+#: What pandas and numpy raise on values they cannot build a typed value from.
+_BUILD_ERRORS = (TypeError, ValueError, IndexError, KeyError, OverflowError, AttributeError)
+#: An ISO 8601 timestamp starts with its year (``pd.Timestamp("now")`` would read the clock).
+_ISO_START = re.compile(r"^[+-]?\d")
 
 #: A candidate for a reference: where the records live, and the records.
 Candidates = Sequence[tuple[dict[str, str], Any]]
@@ -162,6 +168,9 @@ class Decoder:
         self.lookup = lookup
         self.where = where
         self.budget = max_items
+        self.max_items = max_items
+        self.referenced: set[str] = set()   # each $ref is used once, as a whole field
+        self.in_reference = False
 
     def fail(self, what: str, expected: str) -> InputError:
         return InputError(f"{self.where}: {what}", expected=expected)
@@ -169,7 +178,8 @@ class Decoder:
     def _spend(self, n: int) -> None:
         self.budget -= n
         if self.budget < 0:
-            raise self.fail("too many values", f"at most {MAX_ITEMS:,} values in one report")
+            raise self.fail("too many values", f"at most {self.max_items:,} values in one "
+                            "report (and, read from a file, no more than it has bytes)")
 
     def __call__(self, obj: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -187,7 +197,13 @@ class Decoder:
                 if len(obj) != 1:
                     raise self.fail(f"keys {typed} beside other keys",
                                     "a typed value as a one-key object")
-                return self._typed(typed[0], obj[typed[0]], depth + 1)
+                try:
+                    return self._typed(typed[0], obj[typed[0]], depth + 1)
+                except MllifeError:
+                    raise
+                except _BUILD_ERRORS as exc:   # pandas or numpy could not build the value
+                    raise self.fail(f"a {typed[0]} that cannot be built ({type(exc).__name__}: "
+                                    f"{str(exc)[:200]})", "the output of to_dict()") from None
             if not all(isinstance(k, str) for k in obj):
                 raise self.fail("a mapping with keys that are not text", "JSON objects")
             return {k: self(v, depth + 1) for k, v in obj.items()}
@@ -207,8 +223,9 @@ class Decoder:
             if kind == "$timestamp" and isinstance(body, list) and len(body) == 2 \
                     and isinstance(body[1], str) and len(body[1]) <= 64:
                 body, zone = body
-            if not isinstance(body, str) or len(body) > 64:
-                raise self.fail(f"{kind} {body!r}", "an ISO 8601 text")
+            if not isinstance(body, str) or len(body) > 64 or (
+                    kind == "$timestamp" and not _ISO_START.match(body)):
+                raise self.fail(f"{kind} {str(body)[:80]!r}", "an ISO 8601 text")
             try:
                 if kind == "$date":
                     return _dt.date.fromisoformat(body)
@@ -216,12 +233,22 @@ class Decoder:
                     return pd.Timedelta(body)
                 stamp = pd.Timestamp(body)
                 return stamp if zone is None or stamp.tz is None else stamp.tz_convert(zone)
-            except (TypeError, ValueError, KeyError):
-                raise self.fail(f"{kind} {body!r}", "an ISO 8601 text") from None
+            except _BUILD_ERRORS:
+                raise self.fail(f"{kind} {body!r}", "an ISO 8601 text (and a time zone)") from None
         if kind == "$ref":
             if not isinstance(body, str):
-                raise self.fail(f"$ref {body!r}", "the name of an extra key")
-            return self(self.lookup({"key": body}), depth + 1)
+                raise self.fail(f"$ref {str(body)[:80]!r}", "the name of an extra key")
+            # to_dict writes a $ref only as a whole field, each name once, pointing at plain
+            # JSON: anything else could make a small file chain references into billions.
+            if depth != 1 or self.in_reference or body in self.referenced:
+                raise self.fail(f"$ref {body[:80]!r} inside a value, inside a reference or "
+                                "used twice", "a $ref as a whole field, each name once")
+            self.referenced.add(body)
+            self.in_reference = True
+            try:
+                return self(self.lookup({"key": body}), depth + 1)
+            finally:
+                self.in_reference = False
         if kind == "$items":
             pairs = self._list(body, kind)
             out = {}
@@ -309,7 +336,7 @@ class Decoder:
                             "exactly one of data, table or key")
         typed = spec.get("typed", {})
         if not isinstance(typed, dict) or not all(
-                k.isdigit() and int(k) < len(columns) for k in typed):
+                k.isascii() and k.isdigit() and int(k) < len(columns) for k in typed):
             raise self.fail("typed columns that are not numbered columns of the frame",
                             "an object of column positions")
         typed = {int(k): [self(v, depth + 1) for v in self._list(col, "a typed column")]
@@ -369,12 +396,18 @@ class Decoder:
                     return objects
                 if dtype.kind in "mM":
                     parsed = (pd.to_datetime(pd.Series(objects), format="ISO8601") if dtype.kind == "M"
-                              else pd.to_timedelta(pd.Series(objects)))
-                    return parsed.to_numpy().astype(dtype)
+                              else pd.to_timedelta(pd.Series(objects))).to_numpy()
+                    out = parsed.astype(dtype)
+                    # numpy wraps a value past the unit's range around (9999 becomes 1816):
+                    # the values must come back as they were parsed.
+                    return out if _same_instants(out, parsed) else objects
+                cells = _CELLS[dtype.kind]
+                if not set(map(type, values)) <= set(cells) and not all(   # (fast path first)
+                        isinstance(v, cells) and (bool in cells or not isinstance(v, bool))
+                        for v in values):
+                    return objects   # a missing value, text or a list where numbers were written
                 if dtype.kind == "f":
                     return np.array([np.nan if v is None else v for v in values], dtype=dtype)
-                if any(v is None or isinstance(v, str) for v in values):
-                    return objects   # a missing value or text where numbers were written
                 return np.array(values, dtype=dtype)
             if isinstance(dtype, pd.DatetimeTZDtype):
                 parsed = pd.to_datetime(pd.Series(objects), format="ISO8601", utc=True)
@@ -389,6 +422,14 @@ class Decoder:
 
 _MASKED = frozenset({"Int8Dtype", "Int16Dtype", "Int32Dtype", "Int64Dtype", "UInt8Dtype",
                      "UInt16Dtype", "UInt32Dtype", "UInt64Dtype", "Float32Dtype", "Float64Dtype"})
+
+
+def _same_instants(out: np.ndarray, parsed: np.ndarray) -> bool:
+    """Whether ``out`` holds the instants (or durations) ``parsed`` holds, missing ones alike."""
+    missing = np.isnat(parsed)
+    if not np.array_equal(np.isnat(out), missing):
+        return False
+    return bool((out[~missing].astype(parsed.dtype) == parsed[~missing]).all())
 
 
 def _is_object(values: Any) -> bool:

@@ -31,6 +31,8 @@ class FrozenDict(Mapping[K, V]):
 
     Item assignment raises ``TypeError``. A DataFrame (or Series) it holds is
     handed out as a copy, so changing what you read never changes the mapping.
+    As with ``types.MappingProxyType``, ``d | other`` and ``d.copy()`` return a
+    new plain dict; a FrozenDict whose values are hashable is hashable.
 
     Examples
     --------
@@ -40,6 +42,8 @@ class FrozenDict(Mapping[K, V]):
     (3, {'rows': 3}, True)
     >>> pickle.loads(pickle.dumps(d)) == d
     True
+    >>> d | {"cols": 2}
+    {'rows': 3, 'cols': 2}
     >>> d["rows"] = 4
     Traceback (most recent call last):
     ...
@@ -65,6 +69,28 @@ class FrozenDict(Mapping[K, V]):
 
     def __repr__(self) -> str:
         return f"FrozenDict({self._data!r})"
+
+    def __hash__(self) -> int:
+        # Equal mappings hash alike; unhashable values raise TypeError, as in a tuple.
+        return hash(frozenset(self._data.items()))
+
+    # What ``types.MappingProxyType`` offered: ``|`` and ``copy()`` give a new plain dict.
+    def copy(self) -> dict[K, V]:
+        """A shallow copy as a plain (mutable) dict."""
+        return dict(self.items())
+
+    def __or__(self, other: Mapping[K, V]) -> dict[K, V]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self.copy(), **other}
+
+    def __ror__(self, other: Mapping[K, V]) -> dict[K, V]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**other, **self.copy()}
+
+    def __ior__(self, other: Mapping[K, V]) -> dict[K, V]:
+        raise TypeError("'|=' would change a FrozenDict; use '|', which returns a new dict")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self._data,))
