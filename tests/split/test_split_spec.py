@@ -78,3 +78,18 @@ def test_check_leakage_takes_its_columns_from_a_spec():
     assert "group_overlap" in [f.check for f in by_spec.findings]
     with pytest.raises(InputError, match="disagrees with spec"):
         check_leakage(train, test, group_col="spend", spec=spec)
+
+
+def test_check_leakage_random_state_none_is_seed_zero_and_seeds_the_folds():
+    """D3: the one-feature scores' folds follow random_state; None is seed 0."""
+    from mllife.split import check_leakage
+
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame({"x": rng.normal(size=300), "z": rng.normal(size=300)})
+    train["y"] = (train["x"] + rng.normal(size=300) > 0).astype(int)
+    test = train.sample(50, random_state=1).reset_index(drop=True)
+    default = check_leakage(train, test, target="y").feature_scores
+    zero = check_leakage(train, test, target="y", random_state=0).feature_scores
+    other = check_leakage(train, test, target="y", random_state=7).feature_scores
+    pd.testing.assert_frame_equal(default, zero)
+    assert not default["score"].equals(other["score"])

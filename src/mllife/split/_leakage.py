@@ -265,6 +265,7 @@ def run_checks(
     group_col: Hashable | None,
     horizon: Any,
     title: str = "Leakage check",
+    random_state: Any = None,
 ) -> LeakageReport:
     """Every leakage check of ``train`` against each frame of ``others``."""
     named = [c for c in (target, time_col, group_col) if c is not None]
@@ -300,8 +301,8 @@ def run_checks(
         _future_timestamps(checks, train, t_train, time_col, features)
     scores = None
     if target is not None:
-        scores, target_findings, task = target_scores(train, target, [c for c in train.columns
-                                                                      if c != target])
+        scores, target_findings, task = target_scores(
+            train, target, [c for c in train.columns if c != target], random_state=random_state)
         checks.findings.extend(target_findings)
         proxies = [f for f in target_findings if f.check == "target_proxy"]
         missing = [f for f in target_findings if f.check == "missingness_predicts_target"]
@@ -337,6 +338,7 @@ def check_leakage(
     group_col: Hashable | None = None,
     horizon: Any = None,
     spec: Any = None,
+    random_state: Any = None,
 ) -> LeakageReport:
     """Check a train/test pair for every common kind of leakage.
 
@@ -389,6 +391,9 @@ def check_leakage(
     spec : ProblemSpec, optional
         Take ``target``, ``time_col`` and ``group_col`` from the spec; an explicit
         value that disagrees with it raises ``InputError``.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the row sample (above 20,000 train rows) and the cross-validation folds
+        of the one-feature scores; ``None`` is seed 0, so the report is reproducible.
 
     Returns
     -------
@@ -423,4 +428,4 @@ def check_leakage(
     train_frame = as_frame(train, name="train")
     test_frame = as_frame(test, name="test")
     return run_checks(train_frame, {"test": test_frame}, target=target, time_col=time_col,
-                      group_col=group_col, horizon=horizon)
+                      group_col=group_col, horizon=horizon, random_state=random_state)

@@ -420,6 +420,7 @@ def split(
     validation = frame.iloc[positions["validation"]] if "validation" in positions else frame.iloc[:0]
     others = {"validation": validation, "test": test} if len(validation) else {"test": test}
     report = run_checks(train, others, target=target, time_col=time_col, group_col=group_col,
-                        horizon=None, title=f"Leakage check of a {strategy} split")
+                        horizon=None, title=f"Leakage check of a {strategy} split",
+                        random_state=random_state)
     return Split(train, validation, test, report, dropped=frame.index[~kept],
                  strategy=strategy, target=target)

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .._frame import is_bool, is_datetime, is_numeric
+from .._random import as_random_state
 from ..report import Finding
 
 MAX_ROWS = 20_000
@@ -643,7 +644,8 @@ def _severity(score: float, thresholds: tuple[float, float]) -> str | None:
 
 
 def target_scores(
-    train: pd.DataFrame, target: Hashable, columns: Sequence[Hashable]
+    train: pd.DataFrame, target: Hashable, columns: Sequence[Hashable], *,
+    random_state: Any = None,
 ) -> tuple[pd.DataFrame, list[Finding], str]:
     """One-feature scores of ``columns`` (and their missingness) for ``target``.
 
@@ -673,7 +675,7 @@ def target_scores(
         findings.append(Finding("target_checks_skipped", "info", column=target,
                                 message=f"{reason}: single-feature checks were skipped"))
         return pd.DataFrame(columns=["column", "metric", "score", "missing_score"]), findings, task
-    rng = np.random.RandomState(0)
+    rng = as_random_state(random_state)  # row sample and fold assignment
     rows = np.flatnonzero(known)
     if len(rows) > MAX_ROWS:
         rows = np.sort(rng.choice(rows, MAX_ROWS, replace=False))
