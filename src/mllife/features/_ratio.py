@@ -17,6 +17,11 @@ __all__ = ["RatioFeatures"]
 _ON_ZERO = ("nan", "zero", "error")
 
 
+class _NotNumbers(InputError, TypeError):
+    """Cells of a type that is not a number (a dict, a list): an ``InputError`` that is
+    also a ``TypeError``, as the error numpy raises for them is."""
+
+
 def _numbers(s: pd.Series, col: str) -> np.ndarray:
     """A column as float, refusing text (strings in a numeric column) and infinities."""
     if is_numeric(s) or is_bool(s):
@@ -28,15 +33,17 @@ def _numbers(s: pd.Series, col: str) -> np.ndarray:
     else:
         try:
             values = np.asarray(s.to_numpy(dtype=object, na_value=np.nan), dtype=np.float64)
-        except (ValueError, TypeError):  # text; dates, times, lists, dicts in an object column
-            text = pd.api.types.infer_dtype(s, skipna=True) in {"string", "mixed", "bytes"}
+        except (ValueError, TypeError) as error:  # text; dates, times, lists, dicts
             try:
                 bad: int | None = int((pd.to_numeric(s, errors="coerce").isna() & s.notna()).sum())
             except (ValueError, TypeError):  # unhashable or nested values
                 bad = None
-            raise InputError("holds text that is not a number" if text
-                             else "holds values that are not numbers", column=col, n_rows=bad,
-                             expected="numbers") from None
+            if isinstance(error, ValueError):  # float("abc"): text
+                raise InputError("holds text that is not a number", column=col, n_rows=bad,
+                                 expected="numbers") from None
+            # Values of the wrong type (a dict, a list) are a TypeError too, as numpy's own.
+            raise _NotNumbers(f"holds values that are not numbers ({error})", column=col,
+                              n_rows=bad, expected="numbers") from None
     infinite = np.isinf(values)
     if infinite.any():
         raise InputError("holds infinite values", column=col, n_rows=int(infinite.sum()),
