@@ -30,8 +30,8 @@ How a column is read
   discounted before anything is decided, so ISO dates with 2% ``"N/A"`` are
   ``date`` and a column of only tokens is ``empty``. They count as missing.
 - Text is then, in this order: a yes/no flag (exactly two values forming a
-  pair such as ``"Y"``/``"N"``, ``"yes"``/``"no"``, ``"true"``/``"false"``:
-  ``boolean``); years (``"2019"``; 80% of the values) or dates in known
+  pair such as ``"Y"``/``"N"``, ``"yes"``/``"no"``, ``"true"``/``"false"``,
+  ``"T"``/``"F"``, ``"1"``/``"0"``: ``boolean``); years (``"2019"``; 80% of the values) or dates in known
   formats (80% of the values, :func:`mllife._dates.infer_date_formats`):
   ``date``/``datetime``/``datetime_utc``; numbers (95% of the values, more
   than two distinct ones; leading zeros such as ``"007"`` and bare digit codes
@@ -46,15 +46,22 @@ included) **and shaped like a key** **and not a measurement**:
 
 - text: short (median 40 characters at most), without spaces (under 5% of the
   values), not numbers and not dates (``"CUST-000212"``, UUIDs, ``"000123"``);
-- integers (an integer dtype, or Python ints; floats never, even whole ones,
-  as earlier releases decided): a counter (in increasing or decreasing order in the rows: ``order_no``), or
+- integers (an integer dtype, Python ints, or whole floats with a missing
+  value: pandas stores an integer column with a NaN as floats, so a
+  ``customer_id`` read from a CSV with a gap is still integers; whole floats
+  without a gap were stored as floats on purpose and are never identifiers):
+  a counter (in increasing or decreasing order in the rows: ``order_no``), or
   named like an identifier (a name part such as ``id``, ``key``, ``uuid``,
   ``no``, ``number``, ``customer``, ``account``: ``customer_id``), or with no
   numeric meaning (the values fill at least half of the range between their
-  minimum and maximum, as assigned numbers do: a shuffled ``1..n``).
+  minimum and maximum, as assigned numbers do: a shuffled ``1..n``);
+- but never integers named like a time unit and not like an identifier
+  (``year``, ``month``, ``epoch``...): a yearly table has one row per year,
+  and its ``year`` is a number.
 
 Unique integers spread over a wide range under a plain name are measurements
-(an income in dollars): ``numeric``. Non-integral numbers (``amount``),
+(an income in dollars): ``numeric``. Non-integral numbers (``amount``), pandas
+``category`` columns (their levels were declared),
 datetimes, booleans and repeated values (a panel's person id, a ``year``
 column) are never identifiers. A declared ``id_cols`` column is an
 identifier; the ``target`` and the ``time_col`` never are.
@@ -82,7 +89,7 @@ from ._nulls import disguised_nulls, factorize, null_like_mask, token_levels
 
 __all__ = [
     "DATE_KINDS", "KINDS", "ColumnKind", "column_kind", "column_kinds", "kind_of_counts",
-    "kind_of_numbers", "named_like_id", "numeric_text_share", "parse_number_text",
+    "kind_of_numbers", "named_like_id", "named_like_time", "numeric_text_share", "parse_number_text", "unique_per_row",
 ]
 
 #: Every kind :func:`column_kinds` can return.
@@ -120,8 +127,16 @@ ID_NAME_PARTS = frozenset({
     "id", "ids", "key", "uuid", "guid", "no", "nr", "number", "customer", "user", "account",
     "client", "patient", "member", "session", "device", "household", "email", "phone",
 })
+#: Name parts that say a column counts time (``year``, ``fiscal_month``): unique integers under
+#: such a name (a yearly table, one row per year) are numbers, not identifiers.
+TIME_NAME_PARTS = frozenset({
+    "year", "years", "yr", "yyyy", "quarter", "month", "months", "week", "weeks", "day", "days",
+    "hour", "hours", "minute", "minutes", "second", "seconds", "epoch", "timestamp", "ts",
+})
 #: Two-value text flags, as (false, true) in their case-folded form.
-BOOLEAN_PAIRS: tuple[tuple[str, str], ...] = (("no", "yes"), ("n", "y"), ("false", "true"), ("f", "t"))
+BOOLEAN_PAIRS: tuple[tuple[str, str], ...] = (
+    ("no", "yes"), ("n", "y"), ("false", "true"), ("f", "t"), ("0", "1"),
+)
 
 
 @dataclass(frozen=True)
@@ -233,10 +248,25 @@ def named_like_id(name: Any) -> bool:
     >>> [named_like_id(n) for n in ("customer_id", "OrderNo", "amount", "idle_time", 3)]
     [True, True, False, False, False]
     """
+    return bool(_name_parts(name) & ID_NAME_PARTS)
+
+
+def named_like_time(name: Any) -> bool:
+    """True when a part of the column name counts time (``year``, ``fiscal_month``, ``epoch``).
+
+    Examples
+    --------
+    >>> [named_like_time(n) for n in ("year", "FiscalYear", "order_no", "daycare")]
+    [True, True, False, False]
+    """
+    return bool(_name_parts(name) & TIME_NAME_PARTS)
+
+
+def _name_parts(name: Any) -> set[str]:
     if not isinstance(name, str):
-        return False
+        return set()
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return bool(set(re.split(r"[^a-z0-9]+", spaced.lower())) & ID_NAME_PARTS)
+    return set(re.split(r"[^a-z0-9]+", spaced.lower()))
 
 
 #: Bare digit strings all of this width or more are codes (zip codes, account numbers), not numbers.
@@ -337,10 +367,23 @@ def _unique_enough(n_rows: int, n_values: int, n_unique: int) -> bool:
             and n_values >= (1.0 - ID_MAX_MISSING) * n_rows)
 
 
+def unique_per_row(n_rows: int, n_values: int, n_unique: int) -> bool:
+    """The identifier rule's uniqueness test (at least 50 values, 95% distinct, at most 5% missing).
+
+    Examples
+    --------
+    >>> unique_per_row(100, 100, 100), unique_per_row(100, 100, 60), unique_per_row(100, 90, 90)
+    (True, False, False)
+    """
+    return _unique_enough(int(n_rows), int(n_values), int(n_unique))
+
+
 def _integer_identifier(facts: Mapping[str, Any], lo: float, hi: float) -> str | None:
     """Why unique integers are an identifier, or None when they are a measurement."""
     if not facts["integer"] or not _unique_enough(facts["n_rows"], facts["n_values"], facts["n_unique"]):
         return None
+    if facts.get("named_like_time") and not facts["named_like_id"]:
+        return None  # a yearly table's ``year``: one row per year, still a number
     unique = f"unique per row ({facts['n_unique']} distinct integers in {facts['n_values']} rows)"
     if facts["monotone"]:
         order = "decreasing" if facts.get("decreasing") else "increasing"
@@ -412,7 +455,10 @@ def kind_of_numbers(values: np.ndarray, *, name: Any = None, integer_dtype: bool
     uniq = np.unique(x)
     n_unique = int(uniq.size)
     finite = uniq[np.isfinite(uniq)]
-    integer = bool(integer_dtype)
+    # pandas stores integers with a missing value as floats: whole floats with a gap are integers
+    upcast = bool(not integer_dtype and n_missing > 0 and finite.size == n_unique
+                  and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2.0**53))
+    integer = bool(integer_dtype) or upcast
     with np.errstate(invalid="ignore"):  # inf - inf
         diffs = np.diff(x)
     monotone = bool(ordered and x.size > 1 and (np.all(diffs >= 0) or np.all(diffs <= 0)))
@@ -420,7 +466,7 @@ def kind_of_numbers(values: np.ndarray, *, name: Any = None, integer_dtype: bool
     dense = bool(integer and finite.size > 1 and (hi - lo + 1) <= ID_DENSE_SPAN * n_unique)
     facts = {"n_rows": n_rows, "n_values": int(x.size), "n_unique": n_unique, "integer": integer,
              "monotone": monotone, "decreasing": monotone and not bool(np.all(diffs >= 0)),
-             "dense": dense, "named_like_id": named_like_id(name)}
+             "dense": dense, "named_like_id": named_like_id(name), "named_like_time": named_like_time(name)}
     more = {**base, "n_unique": n_unique, "unique_share": n_unique / x.size, "integer": integer,
             "monotone": monotone, "dense": dense, "named_like_id": facts["named_like_id"]}
     if n_unique == 1:
@@ -428,10 +474,14 @@ def kind_of_numbers(values: np.ndarray, *, name: Any = None, integer_dtype: bool
     if may_be_identifier:
         why = _integer_identifier(facts, lo, hi)
         if why is not None:
+            if upcast:
+                why += " (integers stored as floats because of missing values)"
             return ColumnKind(name, "identifier", why, **more)
     if integer and _unique_enough(n_rows, int(x.size), n_unique) and may_be_identifier:
-        reason = (f"numbers: unique integers spread over a wide range ({lo:g}..{hi:g}), read as a "
-                  "measurement (declare it in id_cols if it identifies rows)")
+        what = ("named like a time unit (one row per period), read as time"
+                if facts["named_like_time"] and not facts["named_like_id"] else
+                f"spread over a wide range ({lo:g}..{hi:g}), read as a measurement")
+        reason = f"numbers: unique integers {what} (declare it in id_cols if it identifies rows)"
     else:
         reason = f"numbers ({n_unique} distinct values)"
     return ColumnKind(name, "numeric", reason, **more)

@@ -57,12 +57,16 @@ def add_note(row: dict[str, Any], text: str) -> None:
 def reference_kind(profile: Any, col: Any) -> ColumnKind | None:
     """The kind of a reference column (:mod:`mllife._columns`, the detector every module uses).
 
-    From the reference rows when the comparison has them (``drift_report``),
-    else from the profile's summary: category counts, or exact numbers (read
-    without their row order, so a counter is recognised by its name or its
-    dense range only). ``None`` for a sketched numeric summary, whose
-    uniqueness cannot be told.
+    The kind decided on the reference rows when the column was profiled
+    (``drift_report``, and ``DriftProfile.fit``, which keeps it), so both
+    paths skip the same identifiers. A profile without it (saved before it was
+    kept, or merged from profiles that disagree) is judged from its summary:
+    category counts, or exact numbers (read without their row order, so a
+    counter is recognised by its name or its dense range only); ``None`` for
+    a sketched numeric summary, whose uniqueness cannot be told.
     """
+    if getattr(col, "column_kind", None) is not None:
+        return col.column_kind
     frame = getattr(profile, "_frame", None)
     if isinstance(frame, pd.DataFrame) and col.name in frame.columns:
         return column_kind(frame[col.name], name=col.name)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from .._columns import ColumnKind, unique_per_row
 from .._errors import InputError
 from .._frame import as_frame, require_columns
 from . import _auto
@@ -110,6 +112,14 @@ class DriftProfile(ReferenceProfile):
         error (at most ``1/(2K)`` after fitting plus ``1/K`` per merge, for
         ``K = sketch_size``). Columns present in only one profile are kept.
 
+        Each column's kind (what :meth:`compare` uses to skip identifiers) is
+        kept when both profiles call the column an identifier and the merged
+        values are still unique per row (checked on category counts and exact
+        numbers; a sketched column is trusted): new ids, or a counter that went
+        on. Otherwise the merged column is judged from its merged summary, as a
+        profile without kinds is (customer ids seen in both sets repeat: not
+        an identifier any more).
+
         Raises
         ------
         InputError
@@ -147,10 +157,12 @@ class DriftProfile(ReferenceProfile):
         if a.numeric is not None and b.numeric is not None:
             summary = a.numeric.merge(b.numeric, exact_size=self.exact_size, sketch_size=self.sketch_size,
                                       n_bins=self.n_bins)
-            return ColumnProfile(a.name, a.family, a.dtype, numeric=summary)
-        assert a.categorical is not None
-        assert b.categorical is not None
-        return ColumnProfile(a.name, a.family, a.dtype, categorical=a.categorical.merge(b.categorical))
+            merged = ColumnProfile(a.name, a.family, a.dtype, numeric=summary)
+        else:
+            assert a.categorical is not None
+            assert b.categorical is not None
+            merged = ColumnProfile(a.name, a.family, a.dtype, categorical=a.categorical.merge(b.categorical))
+        return replace(merged, column_kind=_merged_kind(a, b, merged))
 
     # ---- compare ---------------------------------------------------------------
     def compare(
@@ -285,6 +297,23 @@ def _check_sizes(exact_size: int, sketch_size: int, n_bins: int) -> None:
     for name, value, low in (("exact_size", exact_size, 0), ("sketch_size", sketch_size, 16), ("n_bins", n_bins, 2)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"{name}={value!r} is not usable", expected=f"an integer >= {low}")
+
+
+def _merged_kind(a: ColumnProfile, b: ColumnProfile, merged: ColumnProfile) -> ColumnKind | None:
+    """The merged column's kind: an identifier when both say so and the merged values stay unique."""
+    ka, kb = a.column_kind, b.column_kind
+    if ka is None or kb is None or ka.kind != "identifier" or kb.kind != "identifier":
+        return None  # judged from the merged summary
+    if merged.categorical is not None:
+        counts = merged.categorical.counts
+        n_values, n_unique = int(counts.sum()), int((counts > 0).sum())
+    elif merged.numeric is not None and merged.numeric.exact:
+        n_values, n_unique = int(merged.numeric.values.size), int(np.unique(merged.numeric.values).size)
+    else:  # a sketch cannot tell repeats: trust both profiles
+        return ColumnKind(a.name, "identifier", f"{ka.reason} (in both merged profiles)")
+    if not unique_per_row(merged.summary.n_rows, n_values, n_unique):
+        return None
+    return ColumnKind(a.name, "identifier", f"{ka.reason} (in both merged profiles)")
 
 
 def _empty_like(template: ColumnProfile, empty: ColumnProfile) -> ColumnProfile:

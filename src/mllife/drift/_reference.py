@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._columns import ColumnKind, column_kind
 from .._errors import InputError
 from . import _kernels as k
 from ._sketch import CategoricalSummary, NumericSummary
@@ -34,13 +35,22 @@ def family_of(series: pd.Series) -> str:
 
 @dataclass(frozen=True)
 class ColumnProfile:
-    """The reference summary of one column."""
+    """The reference summary of one column.
+
+    ``column_kind`` is the column's kind (:mod:`mllife._columns`) decided on
+    the reference *rows* when the profile was fitted, so a comparison against
+    the profile skips an identifier exactly as ``drift_report`` does (a
+    counter is only recognisable in row order, which the summary loses).
+    ``None`` (a profile saved before it was kept, or a merge that cannot
+    vouch for it) means: judge from the summary.
+    """
 
     name: Hashable
     family: str
     dtype: str
     numeric: NumericSummary | None = None
     categorical: CategoricalSummary | None = None
+    column_kind: ColumnKind | None = None
 
     @property
     def kind(self) -> str:
@@ -54,27 +64,35 @@ class ColumnProfile:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "family": self.family, "dtype": self.dtype,
-                "summary": self.summary.to_dict()}
+        out = {"name": self.name, "family": self.family, "dtype": self.dtype,
+               "summary": self.summary.to_dict()}
+        if self.column_kind is not None:
+            out["column_kind"] = {"kind": self.column_kind.kind, "reason": self.column_kind.reason}
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnProfile:
         family = str(data["family"])
+        saved = data.get("column_kind")  # absent from profiles saved before it was kept
+        kind = None if saved is None else ColumnKind(data["name"], str(saved["kind"]), str(saved["reason"]))
         if family == "categorical":
             return cls(data["name"], family, str(data["dtype"]),
-                       categorical=CategoricalSummary.from_dict(data["summary"]))
-        return cls(data["name"], family, str(data["dtype"]), numeric=NumericSummary.from_dict(data["summary"]))
+                       categorical=CategoricalSummary.from_dict(data["summary"]), column_kind=kind)
+        return cls(data["name"], family, str(data["dtype"]), numeric=NumericSummary.from_dict(data["summary"]),
+                   column_kind=kind)
 
 
 def profile_column(name: Hashable, series: pd.Series, *, exact_size: int, sketch_size: int,
                    n_bins: int) -> ColumnProfile:
-    """The :class:`ColumnProfile` of one column."""
+    """The :class:`ColumnProfile` of one column, with its kind decided on the rows."""
     family = family_of(series)
     if family == "categorical":
-        return ColumnProfile(name, family, str(series.dtype), categorical=CategoricalSummary.fit(series))
-    counts = k.split_numeric(series, name=f"column {name!r}")
+        return ColumnProfile(name, family, str(series.dtype), categorical=CategoricalSummary.fit(series),
+                             column_kind=column_kind(series, name=name))
+    counts = k.split_numeric(series, name=f"column {name!r}")  # refuses what is not numbers first
     summary = NumericSummary.fit(counts, exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
-    return ColumnProfile(name, family, str(series.dtype), numeric=summary)
+    return ColumnProfile(name, family, str(series.dtype), numeric=summary,
+                         column_kind=column_kind(series, name=name))
 
 
 def require_rows(frame: pd.DataFrame, name: str) -> None:

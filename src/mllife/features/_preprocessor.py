@@ -420,17 +420,23 @@ class Preprocessor(ColumnTransformer):
         DataFrame or ndarray
         """
         X = self._checked(X, fitting=True)
-        routed = self._routed(X)
-        if routed is self.transformers:
-            return super().fit_transform(X, y, **params)
-        given = self.transformers
         # The routing is learned at fit: scikit-learn fits the entries of ``transformers``,
-        # so they are the routed ones while it runs, and the parameter is given back after.
-        self.transformers = routed
-        try:
-            return super().fit_transform(X, y, **params)
-        finally:
-            self.transformers = given
+        # so a private copy holding the routed entries is fitted, and only its fitted state is
+        # published here at the end. ``transformers`` (the parameter) is never touched, a fit
+        # that raises leaves this object as it was, two threads fitting it never see each
+        # other's half-fitted state, and the copy starts without the previous fit's state
+        # (whose entry names would otherwise feed scikit-learn's routing of this fit).
+        params_given = set(self.get_params(deep=False))
+        work = copy.copy(self)
+        work.__dict__ = {key: value for key, value in self.__dict__.items()
+                         if key in params_given or not _is_fitted_state(key)}
+        work.transformers = self._routed(X)
+        out = super(Preprocessor, work).fit_transform(X, y, **params)
+        fitted = {key: value for key, value in work.__dict__.items() if key not in params_given}
+        for key in [key for key in self.__dict__ if _is_fitted_state(key) and key not in fitted]:
+            self.__dict__.pop(key, None)  # state of an earlier fit this one does not set
+        self.__dict__.update(fitted)
+        return out
 
     def transform(self, X: Any, **params: Any) -> Any:
         """Transform ``X`` with the fitted entries (see ``ColumnTransformer.transform``).
@@ -502,6 +508,12 @@ def _entry(kind: str, *, scale: bool, max_categories: int, min_frequency: float 
                                                        max_categories=max_categories)),
                          ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))])
     return "drop"
+
+
+def _is_fitted_state(key: str) -> bool:
+    """An attribute ``fit`` sets (``transformers_``, ``feature_names_in_``...), by scikit-learn's
+    naming convention."""
+    return key.endswith("_") and not key.startswith("__")
 
 
 def _grouper(trans: Any) -> RareCategoryGrouper | None:
