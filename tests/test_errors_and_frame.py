@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import pandas as hpd
 from sklearn.exceptions import NotFittedError as SkNotFittedError
 
@@ -87,7 +88,12 @@ def test_hash_rows_keeps_duplicate_column_names_apart():
     assert h[0] != h[1]
 
 
-@given(hpd.data_frames([hpd.column("a", dtype=float), hpd.column("b", dtype=str)]))
+# Text without lone surrogates: pandas 3's pyarrow strings cannot hold them (found by
+# `make test-fuzz`; a limit of pandas, not of hash_rows).
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)))
+
+
+@given(hpd.data_frames([hpd.column("a", dtype=float), hpd.column("b", dtype=str, elements=_TEXT)]))
 def test_hash_rows_agrees_with_pandas_duplicated(df):
     h = F.hash_rows(df)
     ours = pd.Series(h).duplicated().to_numpy()
