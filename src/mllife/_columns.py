@@ -298,7 +298,13 @@ def parse_number_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ([1234.5, -12.0, 0.125], [False, False, False, True, False])
     """
     stripped = text.astype("string").str.strip()
-    parts = stripped.str.extract(_NUMBER_TEXT.pattern)
+    values_out = np.full(len(stripped), np.nan)
+    zero_out = np.zeros(len(stripped), dtype=bool)
+    # A yes/no pass first: extracting the parts costs far more, and most text is not numbers.
+    shaped = np.flatnonzero(stripped.str.match(_NUMBER_TEXT).fillna(False).to_numpy(dtype=bool))
+    if shaped.size == 0:
+        return values_out, zero_out
+    parts = stripped.iloc[shaped].str.extract(_NUMBER_TEXT.pattern)
     num = parts["num"].str.replace(",", "", regex=False)
     values = pd.to_numeric(num, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     opened = parts["neg"].fillna("").to_numpy(dtype=object)
@@ -312,7 +318,9 @@ def parse_number_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     values = np.where(paren | minus, -values, values)
     values = np.where(parts["pct"].notna().to_numpy(dtype=bool), values / 100, values)
     leading_zero = num.str.match(r"^0\d").fillna(False).to_numpy(dtype=bool)
-    return values, leading_zero
+    values_out[shaped] = values
+    zero_out[shaped] = leading_zero
+    return values_out, zero_out
 
 
 def numeric_text_share(uniques: pd.Series, counts: np.ndarray) -> tuple[float, np.ndarray]:
