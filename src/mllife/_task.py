@@ -80,7 +80,7 @@ def estimator_kind(model: Any) -> str | None:
             return "classifier"
         if is_regressor(model):
             return "regressor"
-    except Exception:  # an object that is no estimator at all: its tags cannot be read
+    except AttributeError:  # no __sklearn_tags__: not a scikit-learn estimator; duck-type below
         pass
     declared = getattr(model, "_estimator_type", None)
     if declared in ("classifier", "regressor"):

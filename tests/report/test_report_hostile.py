@@ -201,6 +201,20 @@ def test_the_items_of_a_field_have_the_declared_type(name, value, match):
         Report.from_dict(data)
 
 
+def test_a_subclass_whose_annotations_do_not_resolve_refuses_files():
+    """No silent skip of the field type check: a file it cannot check is refused."""
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class Odd(Report):
+        extra: NotDefinedAnywhere = None  # type: ignore[name-defined]  # noqa: F821
+
+    data = Report(title="t").to_dict()
+    data["report"] = "Odd"
+    with pytest.raises(InputError, match="annotations do not resolve"):
+        Odd.from_dict(data)
+
+
 @pytest.mark.parametrize("version", [True, 1.0, "1"])
 def test_the_format_version_is_the_integer_one(version):
     with pytest.raises(InputError, match="format version"):

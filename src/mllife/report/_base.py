@@ -620,8 +620,12 @@ def _check_types(target: type[Report], values: Mapping[str, Any]) -> None:
     """Each decoded value has the type its field declares (as far as the annotation says)."""
     try:
         hints = typing.get_type_hints(target)
-    except Exception:  # an annotation that does not resolve (TYPE_CHECKING-only names)
-        return
+    except (NameError, AttributeError, TypeError) as exc:  # TYPE_CHECKING-only names
+        # Without the declared types a file's values could not be checked: refuse it.
+        raise InputError(f"cannot check the field types of {target.__name__}: its annotations "
+                         f"do not resolve ({type(exc).__name__}: {str(exc)[:120]})",
+                         expected="annotations importable at run time in a Report subclass "
+                                  "read by from_dict") from None
     for name, value in values.items():
         hint = hints.get(name)
         if hint is not None and not _fits(value, hint):
