@@ -114,6 +114,14 @@ def _drift_profile_compare(df):
     return DriftProfile.fit(reference).compare(current)
 
 
+def _monitor_report(df):
+    # Windows, signals and alarms shaped as Monitor.report() builds them; a drift and a
+    # freshness alarm planted.
+    from .monitor.test_report import make_report
+
+    return make_report(8)
+
+
 PRODUCERS = {
     "audit": _audit,
     "check_leakage": _check_leakage,
@@ -124,6 +132,7 @@ PRODUCERS = {
     "compare_champion": _compare_champion,
     "drift_report": _drift_report,
     "DriftProfile.compare": _drift_profile_compare,
+    "MonitorReport": _monitor_report,
 }
 #: Reports with no finding to plant: the preprocessing plan reports none (yet).
 NO_FINDINGS = {"plan_report"}

@@ -309,3 +309,32 @@ def histograms(
             ax.hist(values, bins=edges, density=True, alpha=0.45, label=label, color=color)
     ax.set_xlabel(xlabel)
     ax.legend(frameon=False, fontsize=8)
+
+
+#: A timeline labels at most this many of its positions (first and last included).
+MAX_TIMELINE_TICKS = 10
+
+
+def timeline_ticks(ax: Any, labels: Sequence[Any], *, max_ticks: int = MAX_TIMELINE_TICKS,
+                   xlabel: str = "") -> None:
+    """Label the x axis of a timeline drawn at positions ``0 .. len(labels) - 1``.
+
+    At most ``max_ticks`` evenly spaced positions are labelled (the first and
+    the last always), so hundreds of windows stay legible; the labels go
+    through :func:`label_axes` (wrapped, cut and keyed when long).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> timeline_ticks(ax, [f"window {i}" for i in range(150)])
+    >>> len(ax.get_xticks())
+    10
+    """
+    n = len(labels)
+    if n == 0:
+        return
+    positions = np.unique(np.linspace(0, n - 1, num=min(n, max(2, max_ticks))).round().astype(int))
+    label_axes(ax, x=(positions.tolist(), [labels[i] for i in positions]))
+    ax.set_xlim(-0.5, n - 0.5)
+    ax.set_xlabel(xlabel)
