@@ -38,7 +38,7 @@ from ._version import __version__
 #: Subpackages, importable as attributes (``mllife.drift.stats``).
 SUBPACKAGES = (
     "audit", "baselines", "bundle", "datasets", "drift", "evaluation", "experiments",
-    "features", "problem", "report", "split",
+    "features", "monitor", "problem", "report", "split",
 )
 
 _LAZY: dict[str, str] = {name: f".{name}" for name in SUBPACKAGES}
@@ -77,6 +77,9 @@ _LAZY.update(
         "DriftProfile": ".drift", "DriftReport": ".drift", "drift_report": ".drift",
         "register_statistic": ".drift", "unregister_statistic": ".drift",
         "registered_statistics": ".drift",
+        # phase 7: monitoring
+        "Monitor": ".monitor", "MonitorReport": ".monitor", "RetrainPolicy": ".monitor",
+        "RetrainDecision": ".monitor", "retrain": ".monitor", "RetrainResult": ".monitor",
     }
 )
 
@@ -94,6 +97,7 @@ if TYPE_CHECKING:
     from . import evaluation as evaluation
     from . import experiments as experiments
     from . import features as features
+    from . import monitor as monitor
     from . import problem as problem
     from . import report as report
     from . import split as _split_package
@@ -124,6 +128,12 @@ if TYPE_CHECKING:
     from .evaluation import evaluate as evaluate
     from .experiments import ComparisonReport as ComparisonReport
     from .experiments import compare_models as compare_models
+    from .monitor import Monitor as Monitor
+    from .monitor import MonitorReport as MonitorReport
+    from .monitor import RetrainDecision as RetrainDecision
+    from .monitor import RetrainPolicy as RetrainPolicy
+    from .monitor import RetrainResult as RetrainResult
+    from .monitor import retrain as retrain
     from .features import Cleaner as Cleaner
     from .features import DateTimeFeatures as DateTimeFeatures
     from .features import DatetimeParser as DatetimeParser

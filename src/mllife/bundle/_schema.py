@@ -461,3 +461,42 @@ class InputSchema:
             "required": list(self.columns),
             "additionalProperties": self.extra != "error",
         }
+
+
+def broken_rows(schema: InputSchema, frame: pd.DataFrame) -> np.ndarray:
+    """Private (for ``mllife.monitor``): the rows of ``frame`` with a cell that breaks the contract.
+
+    Each contract column present in ``frame`` is checked as :meth:`InputSchema.validate`
+    checks it, vectorised, and every row holding a problem cell is marked. Whole-table
+    problems (a missing, duplicated or unexpected column) mark no row: the caller handles
+    them. ``validate`` on the unmarked rows then passes, so a monitor scores the rows it can.
+    """
+    from ._cells import BYTES, COMPLEX, NESTED, OTHER, classify
+    from ._columns import _CHECKS, _Result
+
+    class _Marks(_Result):
+        __slots__ = ("mask",)
+
+        def __init__(self, name: str, n: int) -> None:
+            super().__init__(name)
+            self.mask = np.zeros(n, dtype=bool)
+
+        def bad(self, what: str, mask: np.ndarray, expected: str | None = None,
+                **extra: Any) -> None:
+            super().bad(what, mask, expected, **extra)
+            self.mask |= np.asarray(mask, dtype=bool)
+
+    bad = np.zeros(len(frame), dtype=bool)
+    original = {label_text(c): c for c in frame.columns}
+    for spec in schema.specs:
+        if spec.name not in original:
+            continue
+        s = frame[original[spec.name]]
+        marks = _Marks(spec.name, len(frame))
+        try:
+            _CHECKS[spec.family](spec, s, marks, schema.policies)
+        except (ArithmeticError, TypeError, ValueError):  # cells that break pandas itself
+            odd = np.isin(classify(s), [NESTED, OTHER, BYTES, COMPLEX]) if s.dtype == object else None
+            marks.mask |= odd if odd is not None and odd.any() else True
+        bad |= marks.mask
+    return bad

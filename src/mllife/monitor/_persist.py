@@ -1,0 +1,258 @@
+"""A monitor as JSON (save / load, validated) and the merge of two monitors."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import InputError
+from ..drift import DriftProfile
+from ._monitor_setup import Reference
+from ._state import MAX_WINDOWS, PendingLabels, WindowState, check_int, check_profile
+from ._sums import sums_from_json, sums_to_json
+
+if TYPE_CHECKING:
+    from ._monitor import Monitor
+
+__all__ = ["MAX_BYTES", "load_monitor", "merge_monitors", "save_monitor"]
+
+FORMAT = "mllife.Monitor"
+FORMAT_VERSION = 1
+#: The largest monitor file :func:`load_monitor` reads.
+MAX_BYTES = 512 * 1024 * 1024
+_COUNTS = ("batches", "rows_seen", "rows_without_time", "repeated_ids", "unknown_label_ids",
+           "repeated_labels", "labels_for_unscored")
+
+
+def _bad(message: str) -> InputError:
+    return InputError(f"the monitor file is malformed: {message}",
+                      expected="a file written by Monitor.save")
+
+
+def to_dict(monitor: Monitor) -> dict[str, Any]:
+    """The monitor's whole state as JSON-safe data."""
+    from ._signals import extra_to_json
+
+    ref = monitor.ref
+    return {
+        "format": FORMAT, "version": FORMAT_VERSION,
+        "bundle": {"version": monitor.bundle_version, "schema_sha256": monitor._schema_hash()},
+        "settings": monitor._settings(),
+        "reference": {
+            "inputs": None if ref.source == "bundle" else ref.inputs.to_dict(),
+            "outputs": None if ref.outputs is None else ref.outputs.to_dict(),
+            "confidence": None if ref.confidence is None else sums_to_json(ref.confidence),
+            "performance": ref.performance.to_dict(), "n_rows": ref.n_rows,
+            "notes": [str(n) for n in ref.notes], "source": ref.source,
+            "reference_se": dict(ref.reference_se),
+        },
+        "windows": [monitor._windows[k].to_dict(extra_to_json) for k in sorted(monitor._windows)],
+        "pending": monitor._pending.to_dict(),
+        "counts": {k: int(monitor._counts.get(k, 0)) for k in _COUNTS},
+    }
+
+
+def save_monitor(monitor: Monitor, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`to_dict` as JSON to ``path`` through a temporary file and a rename."""
+    target = Path(path)
+    text = json.dumps(to_dict(monitor), allow_nan=False, separators=(",", ":"))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The parsed file: bounded size and depth, finite numbers only; InputError otherwise."""
+    target = Path(path)
+    try:
+        with open(target, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the monitor file {str(target)!r} ({exc.strerror})",
+                         expected="a file written by Monitor.save") from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"the monitor file is larger than {MAX_BYTES} bytes",
+                         expected="a file written by Monitor.save")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad("not UTF-8 text") from None
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a finite number")
+
+    try:
+        return json.loads(text, parse_constant=no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise _bad(f"not JSON ({str(exc)[:120]})") from None
+
+
+def load_monitor(cls: type[Monitor], path: str | os.PathLike[str], bundle: Any) -> Monitor:
+    """Rebuild a monitor saved by :func:`save_monitor` for ``bundle``."""
+    data = read_json(path)
+    try:
+        return from_dict(cls, data, bundle)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+            RecursionError, AssertionError) as exc:
+        raise _bad(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def from_dict(cls: type[Monitor], data: Any, bundle: Any) -> Monitor:
+    from ..bundle import ModelBundle
+    from ._monitor_setup import check_alpha
+    from ._performance import PerformanceModel
+    from ._signals import extra_from_json
+    from ._window import WindowSpec
+
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        raise _bad("not a saved Monitor")
+    if data.get("version") != FORMAT_VERSION:
+        raise InputError(f"monitor file format version {data.get('version')!r} is not supported",
+                         expected=f"version {FORMAT_VERSION}")
+    if not isinstance(bundle, ModelBundle):
+        raise InputError(f"bundle is a {type(bundle).__name__}", expected="a ModelBundle")
+    saved = data.get("bundle")
+    if not isinstance(saved, Mapping):
+        raise _bad("no bundle record")
+    if saved.get("version") != str(bundle.version):
+        raise InputError(f"the monitor watched bundle version {saved.get('version')!r}, "
+                         f"not {bundle.version!r}",
+                         expected="the bundle the monitor was saved with (a new model version "
+                                  "needs a new Monitor)")
+    settings = data.get("settings")
+    if not isinstance(settings, Mapping):
+        raise _bad("no settings")
+    window = settings.get("window")
+    if not isinstance(window, Mapping) or window.get("kind") not in ("span", "week", "month",
+                                                                     "rows"):
+        raise _bad("bad window setting")
+    spec = WindowSpec(str(window["kind"]), str(window.get("text", ""))[:100],
+                      span_ns=check_int(window.get("span_ns"), "span_ns", low=0, high=2**62),
+                      rows=check_int(window.get("rows"), "rows", low=0, high=2**62))
+    if (spec.kind == "span" and spec.span_ns < 1) or (spec.kind == "rows" and spec.rows < 1):
+        raise _bad("bad window size")
+    names = {}
+    for what in ("time_col", "label_col", "id_col"):
+        value = settings.get(what)
+        if value is not None and not isinstance(value, str):
+            raise _bad(f"{what} is not a column name")
+        names[what] = value
+    metrics = settings.get("metrics")
+    if metrics is not None and (not isinstance(metrics, list) or len(metrics) > 50
+                                or not all(isinstance(m, str) for m in metrics)):
+        raise _bad("metrics is not a list of names")
+    thresholds = settings.get("thresholds", {})
+    if not isinstance(thresholds, Mapping) or len(thresholds) > 50:
+        raise _bad("thresholds is not a mapping")
+    from ._state import check_float
+
+    thresholds = {str(k): check_float(v, f"threshold {k!r}") for k, v in thresholds.items()}
+    monitor = cls.__new__(cls)
+    monitor.bundle = bundle
+    from ._outputs import bundle_task
+
+    monitor.task, monitor.classes, monitor.has_proba = bundle_task(bundle)
+    if saved.get("schema_sha256") != monitor._schema_hash():
+        raise InputError(f"the bundle's schema differs from the one the monitor watched "
+                         f"(bundle version {bundle.version!r} both)",
+                         expected="the same bundle, with the same InputSchema")
+    monitor.time_col, monitor.label_col, monitor.id_col = (names["time_col"], names["label_col"],
+                                                           names["id_col"])
+    monitor.spec = spec
+    monitor.alpha = check_alpha(settings.get("alpha"))
+    monitor.metric_names = None if not metrics else tuple(metrics)
+    monitor.thresholds = thresholds
+    from ._monitor_setup import finish_setup
+
+    ref = data.get("reference")
+    if not isinstance(ref, Mapping):
+        raise _bad("no reference")
+    source = ref.get("source")
+    if source not in ("bundle", "reference"):
+        raise _bad("bad reference source")
+    if source == "bundle":
+        if not isinstance(bundle.drift_profile, DriftProfile):
+            raise InputError("the monitor used the bundle's drift_profile, which this bundle "
+                             "lacks", expected="the bundle the monitor was saved with")
+        inputs = bundle.drift_profile
+    else:
+        inputs = check_profile(DriftProfile.from_dict(ref.get("inputs") or {}), "reference inputs")
+    outputs = None if ref.get("outputs") is None else check_profile(
+        DriftProfile.from_dict(ref["outputs"]), "reference outputs")
+    confidence = None if ref.get("confidence") is None else sums_from_json(
+        ref["confidence"], what="reference confidence sums")
+    performance = PerformanceModel.from_dict(ref.get("performance"))
+    notes = ref.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes) or len(notes) > 100:
+        raise _bad("reference notes")
+    ref_se = ref.get("reference_se", {})
+    if not isinstance(ref_se, Mapping) or len(ref_se) > 50:
+        raise _bad("reference standard errors")
+    monitor.ref = Reference(inputs, outputs, confidence, performance,
+                            check_int(ref.get("n_rows"), "reference n_rows", low=0, high=2**62),
+                            [n[:2000] for n in notes], str(source),
+                            {str(k): check_float(v, f"reference se {k!r}")
+                             for k, v in ref_se.items()})
+    finish_setup(monitor)
+    windows = data.get("windows")
+    if not isinstance(windows, list) or len(windows) > MAX_WINDOWS:
+        raise _bad(f"windows is not a list of at most {MAX_WINDOWS}")
+    states = [WindowState.from_dict(w, extra_from_json) for w in windows]
+    monitor._windows = {w.key: w for w in states}
+    if len(monitor._windows) != len(states):
+        raise _bad("a window appears twice")
+    monitor._pending = PendingLabels.from_dict(data.get("pending"))
+    if monitor._pending.n_classes != len(monitor.classes or ()):
+        raise _bad("pending labels do not fit the bundle's classes")
+    counts = data.get("counts")
+    if not isinstance(counts, Mapping):
+        raise _bad("no counts")
+    monitor._counts = {k: check_int(counts.get(k, 0), k, low=0, high=2**62) for k in _COUNTS}
+    monitor._cache = {}
+    return monitor
+
+
+def merge_monitors(a: Monitor, b: Monitor) -> Monitor:
+    """A new monitor holding the windows, pending labels and counts of both."""
+    if not isinstance(b, type(a)):
+        raise InputError(f"cannot merge a Monitor with {type(b).__name__}", expected="a Monitor")
+    if a.bundle_version != b.bundle_version or a._schema_hash() != b._schema_hash():
+        raise InputError(f"the monitors watch bundle versions {a.bundle_version!r} and "
+                         f"{b.bundle_version!r} (or schemas that differ)",
+                         expected="two monitors of the same bundle")
+    if not a.spec.by_time:
+        raise InputError("row windows cannot be merged: a row's window depends on its arrival "
+                         "order, which two monitors do not share",
+                         expected="time windows (time_col= and window=) to merge monitors")
+    if a._settings() != b._settings():
+        diff = sorted(k for k in a._settings() if a._settings()[k] != b._settings().get(k))
+        raise InputError(f"the monitors' settings differ ({', '.join(diff)})",
+                         expected="monitors built with the same settings")
+    if json.dumps(a.ref.performance.to_dict(), sort_keys=True, default=str) != json.dumps(
+            b.ref.performance.to_dict(), sort_keys=True, default=str):
+        raise InputError("the monitors' references differ",
+                         expected="monitors built with the same reference")
+    out = copy.copy(a)
+    windows = dict(a._windows)
+    for key, state in b._windows.items():
+        windows[key] = state if key not in windows else windows[key].merge(state)
+    out._windows = windows
+    out._pending = a._pending.merge(b._pending)
+    out._counts = {k: a._counts.get(k, 0) + b._counts.get(k, 0) for k in a._counts}
+    out._cache = {}
+    return out
