@@ -120,7 +120,7 @@ def test_criteria_block_promotion(bundle, parts):
     assert not blocked.promote
     assert blocked.bundle is None
     assert any(r.startswith("criteria not met: roc_auc") for r in blocked.reasons)
-    assert [f.severity for f in blocked.criteria] == ["error"]
+    assert [f.severity for f in blocked.criteria_findings] == ["error"]
     # A criterion on another metric: checked on the challenger's evaluation of the holdout.
     recall = retrain(bundle, estimator, new, holdout=hold,
                      criteria=SuccessCriteria({"accuracy": 0.5, "recall": 0.999}),
@@ -226,3 +226,17 @@ def test_polars_sets(bundle, parts):
                      trained_at="2024-06-30")
     assert result.promote
     assert result.bundle.metadata["data_window"]["column"] == "last_event_at"
+
+
+def test_spec_supplies_target_and_criteria(bundle, parts):
+    from mllife import ProblemSpec
+
+    _, new, hold = parts
+    spec = ProblemSpec("churned", "binary", positive_label=1,
+                       criteria=SuccessCriteria({"roc_auc": 0.99}))
+    blocked = retrain(bundle, make_pipeline(StandardScaler(), LogisticRegression()), new,
+                      holdout=hold, spec=spec, trained_at="2024-06-30")
+    assert not blocked.promote                                     # the spec's criteria apply
+    assert any(r.startswith("criteria not met: roc_auc") for r in blocked.reasons)
+    with pytest.raises(InputError, match="disagrees"):
+        retrain(bundle, LogisticRegression(), new, holdout=hold, spec=spec, target="other")

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import _metrics
 from .._criteria import SuccessCriteria
+from .._spec import resolve_spec
 from .._errors import InputError, MllifeError, ModelError, SchemaError
 from .._frame import as_frame, as_series
 from .._task import infer_task
@@ -47,7 +48,7 @@ class RetrainResult:
         bumped, lineage in ``metadata`` (``parent_version``, ``trained_at``,
         ``data_rows``, ``data_window``), the comparison's metrics and, when
         the parent had one, a drift profile of the new training inputs.
-    criteria : tuple of Finding
+    criteria_findings : tuple of Finding
         :meth:`SuccessCriteria.check` of the challenger on the holdout
         (empty without criteria).
     """
@@ -56,7 +57,7 @@ class RetrainResult:
     reasons: tuple[str, ...]
     comparison: ChampionChallengerResult
     bundle: ModelBundle | None = None
-    criteria: tuple[Finding, ...] = ()
+    criteria_findings: tuple[Finding, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-safe data: the decision, the comparison and the new bundle's facts."""
@@ -67,7 +68,7 @@ class RetrainResult:
                       "drift_profile": self.bundle.drift_profile is not None}
         return {"promote": self.promote, "reasons": list(self.reasons),
                 "comparison": self.comparison.to_dict(),
-                "criteria": [f.to_dict() for f in self.criteria], "bundle": bundle}
+                "criteria_findings": [f.to_dict() for f in self.criteria_findings], "bundle": bundle}
 
     def __repr__(self) -> str:
         what = f"version {self.bundle.version!r}" if self.bundle is not None else "no new bundle"
@@ -106,6 +107,7 @@ def retrain(
     metric: str | None = None,
     random_state: Any = None,
     trained_at: Any = None,
+    spec: Any = None,
 ) -> RetrainResult:
     """Fit a clone of ``estimator`` on new data; promote it only if it beats ``bundle``.
 
@@ -146,6 +148,9 @@ def retrain(
         The new bundle's ``metadata["trained_at"]`` (what
         :class:`RetrainPolicy` anchors on). Default: now, in UTC. Pass the
         end of the training data when replaying history.
+    spec : ProblemSpec, optional
+        Supplies ``target``, ``criteria`` and the positive label of the
+        comparison; explicit keywords that disagree with it raise.
 
     Returns
     -------
@@ -183,6 +188,8 @@ def retrain(
     """
     if not isinstance(bundle, ModelBundle):
         raise InputError(f"bundle is a {type(bundle).__name__}", expected="a ModelBundle")
+    resolved = resolve_spec(spec, where="retrain", target=target, criteria=criteria, positive_label=None)
+    target, criteria = resolved["target"], resolved["criteria"]
     new_version = _new_version(bundle.version, version)
     stamp = _trained_at(trained_at)
     column = target if target is not None else bundle.metadata.get("target")
@@ -196,7 +203,7 @@ def retrain(
     task = infer_task(y_hold, model=bundle.model)
     name = _deciding_metric(metric, rules, bundle, task)
     comparison = compare_champion(bundle.model, challenger, X_hold, y_hold, metric=name,
-                                  random_state=random_state)
+                                  random_state=random_state, positive_label=resolved["positive_label"])
     checked: tuple[Finding, ...] = ()
     if rules is not None and len(rules):
         checked = tuple(rules.check(_evaluation(challenger, X_hold, y_hold, X_fit, y, rules,
