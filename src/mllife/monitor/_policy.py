@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -48,6 +50,9 @@ class RetrainDecision:
     now, anchor : Timestamp or int or None
         The moment decided at and the last training (window indexes for row
         windows).
+    anchor_source : str
+        Where the anchor comes from: ``"trained_at"``, ``"first window
+        start"`` or ``"window index 0 (row windows)"``.
     """
 
     retrain: bool
@@ -91,15 +96,18 @@ class RetrainPolicy:
 
     **Anchor.** The last training: the bundle's ``metadata["trained_at"]``
     (or the report's ``settings["trained_at"]``) when present and
-    parseable, else the start of the first window. For row windows the
-    anchor is window index 0 (a time cannot be placed among row counts).
+    parseable, else the start of the first window (``anchor_source`` of the
+    decision says which; the reasons name a ``trained_at`` that is not a time). For
+    row windows the anchor is window index 0 (a time cannot be placed among
+    row counts).
     Only windows after the anchor count (time windows ending after it).
 
     Parameters
     ----------
     every : str, Timedelta or int, optional
         The schedule: a duration (``"30D"``, ``pd.Timedelta(weeks=4)``) for
-        time windows, a number of windows for row windows. Scheduled times
+        time windows, a number of windows for row windows. Months and years
+        (``"1M"``, ISO ``"P1M"``) are refused: they have no fixed length. Scheduled times
         are ``anchor + k * every`` (``k >= 1``); the trigger fires when
         ``now >= anchor + every`` (a scheduled time has passed since the
         last training). ``next_due`` is the first scheduled time strictly
@@ -235,7 +243,8 @@ class RetrainPolicy:
         held = bool(found) and cooldown is not None and view.now is not None \
             and view.anchor is not None and view.now - view.anchor < cooldown
         if held:
-            reasons.insert(0, f"cooldown: the last training ({_text(view.anchor)}) is within "
+            reasons.insert(0, f"cooldown: the last training ({_text(view.anchor)}"
+                              f"{view.anchor_note}) is within "
                               f"{_span_text(self.cooldown)} of now ({_text(view.now)}): no "
                               "retraining yet")
         return RetrainDecision(bool(found) and not held, tuple(reasons),
@@ -252,7 +261,8 @@ class RetrainPolicy:
             return None
         return view.first_after(due), (f"every: a retraining was scheduled for {_text(due)} "
                                        f"(every {_span_text(self.every)} after the last training "
-                                       f"{_text(view.anchor)}), and it is {_text(view.now)}")
+                                       f"{_text(view.anchor)}{view.anchor_note}), and it is "
+                                       f"{_text(view.now)}")
 
     def _next_due(self, view: _View) -> Moment | None:
         every: Any = self.every
@@ -306,7 +316,8 @@ class RetrainPolicy:
             return None
         alarms = alarms[alarms["signal"].isin(self.on_alarms)]
         positions = view.position(alarms["index"])
-        keep = (positions >= 0) & view.after[np.maximum(positions, 0)]
+        keep = positions >= 0
+        keep[keep] = view.after[positions[keep]]
         alarms, positions = alarms[keep], positions[keep]
         if not len(alarms):
             return None
@@ -337,10 +348,14 @@ class _View:
         self.start = _times(windows, "start")
         self.end = _times(windows, "end")
         self.anchor: Moment | None
+        self.anchor_note = ""     # said after the anchor in reasons: a trained_at not a time
         if self.rows:
             self.anchor, self.anchor_source = 0, "window index 0 (row windows)"
         else:
             parsed = _parse_time(trained_at)
+            if parsed is None and trained_at is not None:
+                self.anchor_note = (f" (the first window's start: trained_at "
+                                    f"{str(trained_at)[:60]!r} is not a time)")
             if parsed is not None:
                 self.anchor, self.anchor_source = parsed, "trained_at"
             elif n and self.start.notna().any():
@@ -469,6 +484,11 @@ def _run_start(positions: np.ndarray, flags: np.ndarray) -> int:
 
 
 # ---- parameters -----------------------------------------------------------------------------
+#: ISO 8601 durations with months or years in the date part ("P1M", "P1Y2M"): pandas reads
+#: "P1M" as one minute, and a month has no fixed length.
+_ISO_MONTHS = re.compile(r"^[+-]?P[^T]*[MY]", re.IGNORECASE)
+
+
 def _span(value: Any, name: str) -> pd.Timedelta | int | None:
     """``every`` / ``cooldown``: a positive duration or a positive number of windows."""
     if value is None:
@@ -476,18 +496,23 @@ def _span(value: Any, name: str) -> pd.Timedelta | int | None:
     if isinstance(value, bool):
         raise InputError(f"{name}={value!r}", expected="a duration such as '30D' or a number "
                                                        "of windows")
-    if isinstance(value, int | np.integer):
+    if isinstance(value, int | np.integer) and not isinstance(value, np.timedelta64):
         if value <= 0:
             raise InputError(f"{name}={value}", expected="a positive number of windows")
         return int(value)
     if isinstance(value, str | _dt.timedelta | np.timedelta64):
         try:
-            span = pd.Timedelta(value)
-        except (TypeError, ValueError):
+            if isinstance(value, str) and _ISO_MONTHS.match(value.strip()):
+                raise ValueError("an ISO 8601 duration in months or years")   # pandas: minutes
+            with warnings.catch_warnings():   # a deprecated unit ("1d" in pandas 3): refused
+                warnings.simplefilter("error")
+                span = pd.Timedelta(value)
+        except (TypeError, ValueError, OverflowError, Warning):
             span = pd.NaT
         if span is pd.NaT or pd.isna(span):
             raise InputError(f"{name}={value!r} is not a duration",
-                             expected="a duration such as '30D', '12h' or pd.Timedelta(days=7)")
+                             expected="a duration such as '30D', '12h' or pd.Timedelta(days=7) "
+                                      "(months and years have no fixed length)")
         if span <= pd.Timedelta(0):
             raise InputError(f"{name}={value!r}", expected="a positive duration")
         return span
@@ -549,7 +574,8 @@ def _span_text(value: Any) -> str:
     """A span as text: a duration, or a number of windows."""
     if isinstance(value, pd.Timedelta):
         text = str(value)
-        return text[:-9] if text.endswith(" 00:00:00") else text
+        text = text[:-9] if text.endswith(" 00:00:00") else text
+        return "1 day" + text[6:] if text.startswith("1 days") else text
     if isinstance(value, int):
         return f"{value} window{'s' if value != 1 else ''}"
     return str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,18 +130,35 @@ class MonitorReport(Report):
             value = object.__getattribute__(self, name)
             if not isinstance(value, Mapping):
                 raise InputError(f"{name} is a {type(value).__name__}", expected="a mapping")
+        _check_windows(object.__getattribute__(self, "windows"))
         signals = object.__getattribute__(self, "signals")
         if len(signals) and "signal" in signals.columns:
             unknown = sorted({str(s) for s in signals["signal"].dropna()} - set(SIGNALS))
             if unknown:
                 raise InputError(f"unknown signal names {unknown[:5]} in signals",
                                  column="signal", expected=f"names among {', '.join(SIGNALS)}")
+        if len(signals):
+            absent = [c for c in ("window", "index", "signal", "alarm")
+                      if c not in signals.columns]
+            if absent:
+                raise InputError(f"signals has no column {absent[0]!r}", column=absent[0],
+                                 expected=f"the columns {', '.join(SIGNAL_COLUMNS)}")
+            _check_index(signals["index"], "signals", unique=False)
+            flags = signals["alarm"]
+            if not pd.api.types.is_bool_dtype(flags.dtype):
+                odd = [v for v in flags.dropna() if not isinstance(v, bool | np.bool_)]
+                if odd:
+                    raise InputError(f"signals holds alarm flags such as {odd[0]!r}",
+                                     column="alarm", n_rows=len(odd),
+                                     expected="True or False (missing counts as no alarm)")
 
     # ---- structured access ---------------------------------------------------------
     @property
     def metrics(self) -> list[str]:
         """The metrics of the performance columns (``settings["metrics"]``, else the columns)."""
         named = self.settings.get("metrics")
+        if isinstance(named, str):
+            return [named]
         if named:
             return [str(m) for m in named]
         out = []
@@ -156,7 +174,8 @@ class MonitorReport(Report):
         signals = self.signals
         if signals.empty or "alarm" not in signals.columns:
             return signals.iloc[:0]
-        return signals[signals["alarm"].fillna(False).astype(bool)].reset_index(drop=True)
+        flags = signals["alarm"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        return signals[flags].reset_index(drop=True)
 
     @property
     def alarmed_windows(self) -> list[str]:
@@ -234,11 +253,11 @@ class MonitorReport(Report):
             text = (f"Stated false-alarm rate: in each window the G statistical signals that "
                     f"can be computed are each tested at alpha / G (Bonferroni, alpha={alpha}")
             if level is not None:
-                text += f"; {level:.3g} per signal with all {settings.get('n_signals')}"
+                text += f"; {_num(level, '.3g')} per signal with all {settings.get('n_signals')}"
             text += "), so a window without change raises a statistical alarm with probability "
             text += f"at most {alpha}"
             if expected is not None:
-                text += f": at most {expected:g} expected false alarms per 100 windows"
+                text += f": at most {_num(expected, 'g')} expected false alarms per 100 windows"
             notes.append(text + ". Data-quality, freshness and operations alarms are "
                          "deterministic and never fire on a clean stream.")
         cusum = settings.get("cusum")
@@ -317,6 +336,47 @@ class MonitorReport(Report):
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+def _check_index(values: pd.Series, where: str, *, unique: bool) -> None:
+    """Window indexes: numbers, none missing (and unique in :attr:`MonitorReport.windows`)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = int((numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan)))
+              .sum())
+    if bad:
+        raise InputError(f"{where} holds {bad} window indexes that are not numbers",
+                         column="index", n_rows=bad, expected="the window's integer index")
+    if unique and numbers.duplicated().any():
+        raise InputError(f"{where} holds the window index {numbers[numbers.duplicated()].iloc[0]:g}"
+                         " more than once", column="index",
+                         n_rows=int(numbers.duplicated(keep=False).sum()),
+                         expected="one row per window (Monitor.report() builds it)")
+
+
+def _check_windows(windows: pd.DataFrame) -> None:
+    """The windows' ``index`` (unique numbers) and ``start`` / ``end`` (date-times or missing)."""
+    if windows.empty:
+        return
+    if "index" in windows.columns:
+        _check_index(windows["index"], "windows", unique=True)
+    for column in ("start", "end"):
+        if column not in windows.columns:
+            continue
+        values = windows[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            continue
+        odd = [v for v in values.dropna() if not isinstance(v, _dt.datetime | np.datetime64)]
+        if odd:
+            raise InputError(f"windows holds {column} values such as {odd[0]!r}", column=column,
+                             n_rows=len(odd),
+                             expected="date-times (UTC; NaT for row windows)")
+
+
+def _num(value: Any, spec: str) -> str:
+    """A number formatted with ``spec``; anything else as text."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        return format(float(value), spec)
+    return str(value)
+
+
 def _fmt(value: Any) -> str:
     try:
         return f"{float(value):,.0f}"

@@ -13,9 +13,9 @@ import pandas as pd
 
 from .. import _metrics
 from .._criteria import SuccessCriteria
-from .._spec import resolve_spec
 from .._errors import InputError, MllifeError, ModelError, SchemaError
 from .._frame import as_frame, as_series
+from .._spec import resolve_spec
 from .._task import infer_task
 from ..bundle import ModelBundle
 from ..evaluation._champion import ChampionChallengerResult, compare_champion
@@ -91,8 +91,10 @@ def bump_version(version: str) -> str:
     if match is None:
         return f"{version}.1"
     digits = match.group(1)
-    return f"{version[:match.start()]}{str(int(digits) + 1).zfill(len(digits))}" \
-           f"{version[match.end():]}"
+    head = digits.rstrip("9")     # decimal carry on the text: no int() of a huge number
+    nines = len(digits) - len(head)
+    bumped = f"{head[:-1]}{int(head[-1]) + 1}" if head else "1"
+    return f"{version[:match.start()]}{bumped}{'0' * nines}{version[match.end():]}"
 
 
 def retrain(
@@ -195,6 +197,7 @@ def retrain(
     column = target if target is not None else bundle.metadata.get("target")
     X_raw, y = _split(data, "data", column)
     X_hold_raw, y_hold = _split(holdout, "holdout", column)
+    window = _data_window(data, X_raw, bundle.metadata.get("time_col"))   # before fitting
     challenger = _clone(estimator)
     X_fit = _model_input(bundle, X_raw, "data")
     X_hold = _model_input(bundle, X_hold_raw, "holdout")
@@ -219,8 +222,7 @@ def retrain(
     if not promote:
         return RetrainResult(False, tuple(reasons), comparison, None, checked)
     metadata = {**bundle.metadata, "parent_version": bundle.version, "trained_at": stamp,
-                "data_rows": len(X_raw),
-                "data_window": _data_window(data, X_raw, bundle.metadata.get("time_col"))}
+                "data_rows": len(X_raw), "data_window": window}
     if column is not None and "target" not in metadata:
         metadata["target"] = column
     new = ModelBundle(challenger, bundle.schema, version=new_version, metadata=metadata,
@@ -244,11 +246,14 @@ def _new_version(parent: str, version: Any) -> str:
 def _trained_at(value: Any) -> str:
     if value is None:
         return _dt.datetime.now(_dt.UTC).isoformat()
+    if isinstance(value, bool | int | float | np.number):   # a number has no unit of time
+        raise InputError(f"trained_at={value!r} is not a time",
+                         expected="a Timestamp, datetime or ISO 8601 text")
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError):
         stamp = pd.NaT
-    if stamp is pd.NaT or pd.isna(stamp) or isinstance(value, bool | int | float):
+    if stamp is pd.NaT or pd.isna(stamp):
         raise InputError(f"trained_at={value!r} is not a time",
                          expected="a Timestamp, datetime or ISO 8601 text")
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
@@ -351,6 +356,8 @@ def _data_window(data: Any, X: pd.DataFrame, time_col: Any) -> dict[str, Any] | 
     from .._time import read_time
 
     times = read_time(values, column=time_col).dropna()
+    if pd.api.types.is_numeric_dtype(times.dtype):      # numeric times: finite ones only
+        times = times[np.isfinite(times.to_numpy(dtype=float))]
     if times.empty:
         return None
     low, high = times.min(), times.max()
