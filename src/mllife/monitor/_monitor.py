@@ -153,7 +153,7 @@ class Monitor:
         self._pending = PendingLabels(len(self.classes or ()))
         self._counts: dict[str, int] = dict.fromkeys(
             ("batches", "rows_seen", "rows_without_time", "repeated_ids", "unknown_label_ids",
-             "repeated_labels", "labels_for_unscored"), 0)
+             "repeated_labels", "labels_for_unscored", "invalid_labels"), 0)
         self._cache: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ properties
@@ -320,7 +320,9 @@ class Monitor:
         whose id was seen before; the first is kept waiting),
         ``unknown_label_ids``, ``labels_for_unscored`` (labels of rows the
         bundle could not score), ``repeated_labels`` (second labels: the
-        first wins), ``batches``.
+        first wins), ``invalid_labels`` (labels that are none of the model's
+        classes, or not numbers for a regressor: left out of realized
+        performance), ``batches``.
 
         Examples
         --------
@@ -426,7 +428,8 @@ class Monitor:
         Raises
         ------
         InputError
-            When the bundles' versions or the settings differ, or for row
+            When ``other`` is this monitor (its batches would count twice),
+            the bundles' versions or the settings differ, or for row
             windows (they depend on arrival order, which two monitors do not
             share).
 

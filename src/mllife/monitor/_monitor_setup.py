@@ -168,7 +168,13 @@ def build_reference(monitor: Monitor, reference: Any) -> Reference:
         outputs = score_valid(bundle, valid, monitor.task, monitor.classes, monitor.has_proba)
     y = None
     if monitor.label_col is not None and monitor.label_col in frame.columns:
-        y = label_values(frame[monitor.label_col], monitor.classes)
+        y, invalid = read_labels(frame[monitor.label_col], monitor.classes)
+        if invalid.any():
+            shown = frame[monitor.label_col][invalid].astype(str).unique()[:5].tolist()
+            raise InputError(f"reference labels {shown} are none of the model's classes",
+                             column=monitor.label_col, n_rows=int(invalid.sum()),
+                             expected=f"labels among {list(monitor.classes)[:10]}"
+                             if monitor.classes is not None else "numbers (the regression target)")
         if pd.isna(pd.Series(y, dtype=object)).any():
             raise InputError("reference has missing labels", column=monitor.label_col,
                              n_rows=int(pd.isna(pd.Series(y, dtype=object)).sum()),
@@ -199,6 +205,34 @@ def finish_setup(monitor: Monitor) -> None:
     monitor.identifiers = frozenset(n for n, k in kinds.items()
                                     if k is not None and k.kind == "identifier")
     monitor._cache = {}
+
+
+def read_labels(values: pd.Series, classes: tuple[Any, ...] | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels, invalid)``: :func:`label_values` with the labels that are none of the model's
+    classes (a regressor's: not numbers) made missing, and the mask of those rows.
+
+    A label the model cannot predict (a class it never saw, ``"yes"`` for 0/1) is
+    not counted as a negative or an error: the row is left out of realized
+    performance and counted (``invalid_labels``).
+
+    Examples
+    --------
+    >>> labels, invalid = read_labels(pd.Series(["no", "yes", "maybe", None]), ("no", "yes"))
+    >>> labels.tolist(), invalid.tolist()
+    (['no', 'yes', None, None], [False, False, True, False])
+    """
+    given = values.notna().to_numpy()
+    labels = label_values(values, classes)
+    if classes is None:
+        invalid = given & np.isnan(labels)
+        return labels, invalid
+    series = pd.Series(labels, dtype=object)
+    invalid = given & ~series.isin(list(classes)).to_numpy()
+    if invalid.any():
+        labels = labels.astype(object, copy=True)
+        labels[invalid] = None
+    return labels, invalid
 
 
 def label_values(values: pd.Series, classes: tuple[Any, ...] | None) -> np.ndarray:

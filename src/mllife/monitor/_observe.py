@@ -11,7 +11,7 @@ import pandas as pd
 from .._errors import ModelError, SchemaError
 from .._frame import hash_rows
 from ..bundle._schema import broken_rows
-from ._monitor_setup import label_values, model_inputs, output_profile_frame, validated
+from ._monitor_setup import model_inputs, output_profile_frame, read_labels, validated
 from ._outputs import Outputs, outputs_from_batch, score_valid
 from ._reference import conform, fit_window_profile, targets_of
 from ._state import WindowState
@@ -146,6 +146,26 @@ def read_times(values: pd.Series, column: Hashable) -> tuple[np.ndarray, np.ndar
     return _read(values, column)
 
 
+def _check_window_count(monitor: Monitor, window_keys: np.ndarray) -> None:
+    """Refuse a batch that would take the monitor above :data:`~._state.MAX_WINDOWS` windows
+    (what a saved monitor may hold): a window far too short for the stream, or times that
+    scatter over centuries, would otherwise fit one profile per row."""
+    from .._errors import InputError
+    from . import _state
+
+    limit = _state.MAX_WINDOWS
+    new = np.setdiff1d(window_keys, np.fromiter(monitor._windows, dtype=np.int64,
+                                                count=len(monitor._windows)))
+    total = len(monitor._windows) + new.size
+    if total > limit:
+        setting = (f"window={monitor.spec.text!r}" if monitor.spec.by_time
+                   else f"rows={monitor.spec.rows}")
+        raise InputError(f"the batch would make {total} windows ({setting})",
+                         column=monitor.time_col if monitor.spec.by_time else None,
+                         expected=f"at most {limit} windows per monitor: a longer window, "
+                                  f"or a new Monitor per period")
+
+
 def observe_batch(monitor: Monitor, frame: pd.DataFrame) -> tuple[
         dict[int, WindowState], dict[str, int], tuple[Any, ...] | None, np.ndarray, np.ndarray]:
     """The batch as window deltas: ``(deltas, counts, pending rows, labelled ids, ids of rows
@@ -167,13 +187,15 @@ def observe_batch(monitor: Monitor, frame: pd.DataFrame) -> tuple[
     skip = frozenset(c for c in inputs.columns if c not in set(ref.columns)) | monitor.identifiers
     labels = None
     if monitor.label_col is not None and monitor.label_col in frame.columns:
-        labels = label_values(frame[monitor.label_col], monitor.classes)
+        labels, invalid = read_labels(frame[monitor.label_col], monitor.classes)
+        counts["invalid_labels"] = int((invalid & inside).sum())
     ids = present = None
     if monitor.id_col is not None and monitor.id_col in frame.columns:
         ids, present = hash_ids(frame[monitor.id_col])
     rows = np.flatnonzero(inside)
     order = rows[np.argsort(keys[rows], kind="stable")]
     window_keys, starts = np.unique(keys[order], return_index=True)
+    _check_window_count(monitor, window_keys)
     bounds = [*starts.tolist(), order.size]
     deltas: dict[int, WindowState] = {}
     latest = max(monitor._windows) if monitor._windows and monitor.spec.by_time else None
@@ -236,9 +258,10 @@ def observe_batch(monitor: Monitor, frame: pd.DataFrame) -> tuple[
 
 def join_labels(monitor: Monitor, labels: pd.DataFrame) -> tuple[dict[int, Sums], dict[str, int]]:
     """Realized sums per window from a labels frame, and the counts of odd labels."""
-    values = label_values(labels[monitor.label_col], monitor.classes)
+    values, invalid = read_labels(labels[monitor.label_col], monitor.classes)
     has = ~pd.isna(pd.Series(values, dtype=object)).to_numpy()
     ids, present = hash_ids(labels[monitor.id_col])
+    n_invalid = int((invalid & present).sum())
     keep = has & present
     ids, values = ids[keep], values[keep]
     _, first = np.unique(ids, return_index=True)
@@ -253,7 +276,7 @@ def join_labels(monitor: Monitor, labels: pd.DataFrame) -> tuple[dict[int, Sums]
     for_unscored = unknown & np.isin(ids, pending.unscored)
     counts = {"repeated_labels": int(repeated),
               "unknown_label_ids": int((unknown & ~for_unscored).sum()),
-              "labels_for_unscored": int(for_unscored.sum())}
+              "labels_for_unscored": int(for_unscored.sum()), "invalid_labels": n_invalid}
     updates: dict[int, Sums] = {}
     if rows.size == 0:
         return updates, counts

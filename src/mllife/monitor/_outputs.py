@@ -119,11 +119,17 @@ def outputs_from_batch(frame: pd.DataFrame, task: str, classes: tuple[Any, ...] 
     ``prediction`` only gives the labels without probabilities. Probabilities
     must be numbers: others raise.
 
+    A row missing one of its probabilities has none (it is left out of the
+    confidence and the estimates).
+
     Raises
     ------
     InputError
-        When a ``proba_<class>`` column is not numeric, or the regression
-        ``prediction`` is not numeric.
+        When some ``proba_<class>`` columns are present but not all, a
+        ``proba_<class>`` column is not numeric, holds values outside [0, 1]
+        or rows not summing to 1, the classifier's ``prediction`` holds a
+        value that is not a class, or the regression ``prediction`` is not
+        numeric.
     """
     if task == "regression" or classes is None:
         if PREDICTION not in frame.columns:
@@ -134,24 +140,74 @@ def outputs_from_batch(frame: pd.DataFrame, task: str, classes: tuple[Any, ...] 
                              expected="the regressor's predictions (floats)")
         return Outputs("regression", pred.to_numpy(dtype=np.float64, na_value=np.nan), None, None)
     names = output_columns(task, classes, True)[1:]
-    if has_proba and all(n in frame.columns for n in names):
+    present = [n for n in names if n in frame.columns]
+    if has_proba and present and len(present) < len(names):
+        missing = [n for n in names if n not in frame.columns]
+        raise InputError(f"the batch carries {present[:5]} but not {missing[:5]}",
+                         column=missing[0],
+                         expected="every proba_<class> column of the model, or none "
+                                  "(the bundle then scores the rows)")
+    if has_proba and present:
         block = frame.loc[:, names]
         bad = [n for n in names if not pd.api.types.is_numeric_dtype(block[n].dtype)
                or pd.api.types.is_bool_dtype(block[n].dtype)]
         if bad:
             raise InputError("probabilities are not numbers", column=bad[0],
                              expected="the model's probabilities, floats in [0, 1]")
-        proba = block.to_numpy(dtype=np.float64, na_value=np.nan)
+        proba = _checked_proba(block.to_numpy(dtype=np.float64, na_value=np.nan), names)
         if PREDICTION in frame.columns:
             pred = _as_labels(frame[PREDICTION], classes)
+            _check_labels(pred, classes)
         else:
             filled = np.where(np.isnan(proba), -np.inf, proba)
             pred = np.asarray(classes, dtype=object)[np.argmax(filled, axis=1)]
             pred = pd.Series(pred).infer_objects().to_numpy()
         return Outputs(task, pred, proba, classes)
     if PREDICTION in frame.columns:
-        return Outputs(task, _as_labels(frame[PREDICTION], classes), None, classes)
+        pred = _as_labels(frame[PREDICTION], classes)
+        _check_labels(pred, classes)
+        return Outputs(task, pred, None, classes)
     return None
+
+
+#: How far a row of probabilities may sum from 1 (float32 models, rounding in logs).
+PROBA_SUM_TOLERANCE = 1e-3
+
+
+def _checked_proba(proba: np.ndarray, names: list[str]) -> np.ndarray:
+    """Probabilities in [0, 1] summing to 1 per row; a row with a missing one has none."""
+    finite = np.isfinite(proba)
+    infinite = np.isinf(proba)
+    outside = finite & ((proba < -1e-9) | (proba > 1 + 1e-9))
+    for problem, mask in (("infinite probabilities", infinite),
+                          ("probabilities outside [0, 1]", outside)):
+        if mask.any():
+            col = int(np.flatnonzero(mask.any(axis=0))[0])
+            raise InputError(f"the batch holds {problem}", column=names[col],
+                             n_rows=int(mask.any(axis=1).sum()),
+                             expected="the model's probabilities, floats in [0, 1]")
+    whole = finite.all(axis=1)
+    off = whole & (np.abs(proba.sum(axis=1) - 1.0) > PROBA_SUM_TOLERANCE)
+    if off.any():
+        raise InputError("the batch's probabilities do not sum to 1 in a row", column=names[0],
+                         n_rows=int(off.sum()),
+                         expected=f"one probability per class, summing to 1 in every row "
+                                  f"(columns {names[:5]})")
+    if not whole.all():  # a row missing one probability has none (not a max over part of it)
+        proba = proba.copy()
+        proba[~whole] = np.nan
+    return proba
+
+
+def _check_labels(pred: np.ndarray, classes: tuple[Any, ...]) -> None:
+    """Refuse predictions (not missing) that are none of the model's classes."""
+    series = pd.Series(pred, dtype=object)
+    unknown = series.notna() & ~series.isin(list(classes))
+    if unknown.any():
+        raise InputError(f"the batch's predictions hold values that are not the model's "
+                         f"classes ({series[unknown].astype(str).unique()[:5].tolist()})",
+                         column=PREDICTION, n_rows=int(unknown.sum()),
+                         expected=f"one of the model's classes {list(classes)[:10]}")
 
 
 def score_valid(bundle: Any, valid: pd.DataFrame, task: str, classes: tuple[Any, ...] | None,

@@ -26,7 +26,7 @@ FORMAT_VERSION = 1
 #: The largest monitor file :func:`load_monitor` reads.
 MAX_BYTES = 512 * 1024 * 1024
 _COUNTS = ("batches", "rows_seen", "rows_without_time", "repeated_ids", "unknown_label_ids",
-           "repeated_labels", "labels_for_unscored")
+           "repeated_labels", "labels_for_unscored", "invalid_labels")
 
 
 def _bad(message: str) -> InputError:
@@ -77,7 +77,11 @@ def save_monitor(monitor: Monitor, path: str | os.PathLike[str]) -> Path:
 def read_json(path: str | os.PathLike[str]) -> Any:
     """The parsed file: bounded size and depth, finite numbers only; InputError otherwise."""
     target = Path(path)
+    too_big = InputError(f"the monitor file is larger than {MAX_BYTES} bytes",
+                         expected="a file written by Monitor.save")
     try:
+        if target.stat().st_size > MAX_BYTES:  # refused before reading it into memory
+            raise too_big
         with open(target, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -177,6 +181,15 @@ def from_dict(cls: type[Monitor], data: Any, bundle: Any) -> Monitor:
     monitor.alpha = check_alpha(settings.get("alpha"))
     monitor.metric_names = None if not metrics else tuple(metrics)
     monitor.thresholds = thresholds
+    from ._monitor_setup import parse_metrics
+
+    try:
+        if monitor.metric_names is not None:
+            parse_metrics(list(monitor.metric_names), monitor.task, len(monitor.classes or ()))
+        if thresholds:
+            parse_metrics(dict(thresholds), monitor.task, len(monitor.classes or ()))
+    except InputError as err:
+        raise _bad(f"metrics or thresholds are not valid ({err})") from None
     from ._monitor_setup import finish_setup
 
     ref = data.get("reference")
@@ -213,6 +226,8 @@ def from_dict(cls: type[Monitor], data: Any, bundle: Any) -> Monitor:
     if not isinstance(windows, list) or len(windows) > MAX_WINDOWS:
         raise _bad(f"windows is not a list of at most {MAX_WINDOWS}")
     states = [WindowState.from_dict(w, extra_from_json) for w in windows]
+    for state in states:
+        _check_window(monitor, state)
     monitor._windows = {w.key: w for w in states}
     if len(monitor._windows) != len(states):
         raise _bad("a window appears twice")
@@ -227,10 +242,66 @@ def from_dict(cls: type[Monitor], data: Any, bundle: Any) -> Monitor:
     return monitor
 
 
+def _check_window(monitor: Monitor, state: WindowState) -> None:
+    """Refuse a loaded window whose numbers contradict each other (a tampered file).
+
+    Counts nest (labelled <= scored <= rows), the profiles hold the window's
+    rows, its times fall within its bounds, and every sum is a non-negative
+    count or total no larger than the rows it counts.
+    """
+    import numpy as np
+
+    where = f"window key {state.key}"
+    try:
+        start, end = monitor.spec.bounds(state.key)
+        if monitor.spec.by_time:
+            monitor.spec.label(state.key)
+    except (OverflowError, ValueError, OSError) as exc:  # OutOfBoundsDatetime is a ValueError
+        raise _bad(f"{where} is beyond the dates a window can have ({type(exc).__name__})") \
+            from None
+    if not state.n_labelled <= state.n_scored <= state.n_rows:
+        raise _bad(f"{where}: n_labelled={state.n_labelled}, n_scored={state.n_scored}, "
+                   f"n_rows={state.n_rows} do not nest (labelled <= scored <= rows)")
+    for what, profile, n in (("inputs", state.inputs, state.n_rows),
+                             ("outputs", state.outputs, state.n_scored)):
+        if profile is not None and profile.n_rows != n:
+            raise _bad(f"{where}: its {what} profile holds {profile.n_rows} rows, "
+                       f"not n_rows={state.n_rows} / n_scored={state.n_scored}")
+    times = (state.time_min, state.time_max)
+    if (times[0] is None) != (times[1] is None):
+        raise _bad(f"{where}: time_min and time_max are not both given")
+    if monitor.spec.by_time and times[0] is not None and times[1] is not None:
+        lo, hi = int(start.value), int(end.value)
+        if not lo <= times[0] <= times[1] < hi:
+            raise _bad(f"{where}: its times fall outside the window [{start}, {end})")
+    limits = {"confidence": state.n_scored, "estimate": state.n_scored,
+              "realized": state.n_labelled, "quality": state.n_rows}
+    for group, sums in state.sums.items():
+        for key, value in sums.items():
+            if np.any(value < 0):
+                raise _bad(f"{where}: {group} sums {key!r} hold negative numbers")
+        n_key = {"confidence": "confidence_n", "estimate": "est_n", "realized": "real_n",
+                 "quality": "n_rows"}[group]
+        if n_key in sums and float(np.sum(sums[n_key])) > limits[group] + 0.5:
+            raise _bad(f"{where}: {group} sums count more rows than the window")
+    ref_conf = monitor.ref.confidence
+    conf = state.sums.get("confidence")
+    if conf:
+        if ref_conf is None or set(conf) != set(ref_conf) or any(
+                np.shape(conf[k]) != np.shape(ref_conf[k]) for k in conf):
+            raise _bad(f"{where}: confidence sums do not have the reference's keys and shapes")
+        n_conf = float(np.sum(conf.get("confidence_n", 0.0)))
+        if float(np.sum(conf.get("confidence_sum", 0.0))) > n_conf + 1e-6 * max(n_conf, 1.0):
+            raise _bad(f"{where}: confidence sums exceed their count (probabilities above 1)")
+
+
 def merge_monitors(a: Monitor, b: Monitor) -> Monitor:
     """A new monitor holding the windows, pending labels and counts of both."""
     if not isinstance(b, type(a)):
         raise InputError(f"cannot merge a Monitor with {type(b).__name__}", expected="a Monitor")
+    if b is a:
+        raise InputError("a monitor cannot be merged with itself: its batches would count twice",
+                         expected="another monitor, fed other batches")
     if a.bundle_version != b.bundle_version or a._schema_hash() != b._schema_hash():
         raise InputError(f"the monitors watch bundle versions {a.bundle_version!r} and "
                          f"{b.bundle_version!r} (or schemas that differ)",

@@ -1,0 +1,202 @@
+"""Monitor core under hostile inputs: model outputs that break the contract, labels that are
+not the model's classes, tampered saved files, merges that are not over disjoint batches,
+window settings that would explode the state."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mllife import InputError
+from mllife.monitor import Monitor
+
+from .conftest import daily_batches
+
+
+def _monitor(fitted, **kwargs):
+    kwargs.setdefault("time_col", "t")
+    return Monitor(fitted.bundle, reference=fitted.reference, label_col="y", id_col="id",
+                   **kwargs)
+
+
+def _with_outputs(fitted, batch):
+    out = fitted.bundle.predict_proba(batch[fitted.inputs])
+    names = [c for c in out.columns if c == "prediction" or c.startswith("proba_")]
+    return batch.assign(**{c: out[c].to_numpy() for c in names})
+
+
+# ---------------------------------------------------------------- outputs carried by a batch
+def test_partial_probability_columns_raise_naming_the_missing_one(churn):
+    batch = _with_outputs(churn, daily_batches(churn.pool, 1, 100)[0]).drop(columns="proba_0")
+    with pytest.raises(InputError, match="proba_0"):
+        _monitor(churn).observe(batch)
+
+
+@pytest.mark.parametrize("change", [
+    {"proba_0": 0.9, "proba_1": 0.9},  # rows summing to 1.8
+    {"proba_0": -4.0, "proba_1": 5.0},  # outside [0, 1]
+    {"proba_1": np.inf},
+])
+def test_probabilities_that_are_not_probabilities_raise(churn, change):
+    batch = _with_outputs(churn, daily_batches(churn.pool, 1, 100)[0]).assign(**change)
+    monitor = _monitor(churn)
+    with pytest.raises(InputError, match="proba_"):
+        monitor.observe(batch)
+    assert monitor.n_rows == 0  # nothing changed
+
+
+def test_prediction_outside_the_model_classes_raises(churn):
+    batch = _with_outputs(churn, daily_batches(churn.pool, 1, 100)[0]).assign(prediction=7)
+    with pytest.raises(InputError, match="prediction"):
+        _monitor(churn).observe(batch)
+
+
+def test_a_row_with_one_missing_probability_counts_as_a_row_without_probabilities(churn):
+    batch = _with_outputs(churn, daily_batches(churn.pool, 1, 100)[0])
+    half = batch.assign(proba_1=np.where(np.arange(100) % 2 == 1, np.nan, batch["proba_1"]))
+    got = _monitor(churn).observe(half).report().windows.iloc[0]
+    expected = _monitor(churn).observe(batch.iloc[::2]).report().windows.iloc[0]
+    # the confidence is that of the rows with probabilities, not a max over half a row
+    assert got["confidence_mean"] == pytest.approx(expected["confidence_mean"], rel=1e-9)
+
+
+# ---------------------------------------------------------------- labels that are not classes
+@pytest.mark.parametrize("bad", [2, "yes"])
+def test_labels_outside_the_classes_are_counted_not_scored(churn, bad):
+    batch = daily_batches(churn.pool, 1, 200)[0]
+    odd = np.arange(200) % 4 == 0
+    noisy = batch.assign(y=batch["y"].astype(object).where(~odd, bad))
+    monitor = _monitor(churn).observe(noisy)
+    clean = _monitor(churn).observe(batch.loc[~odd])
+    got, expected = monitor.report().windows.iloc[0], clean.report().windows.iloc[0]
+    assert got["n_labelled"] == int((~odd).sum())
+    assert got["realized_accuracy"] == pytest.approx(expected["realized_accuracy"], rel=1e-12)
+    assert monitor.label_counts["invalid_labels"] == int(odd.sum())
+    signals = monitor.report().signals
+    assert (signals["statistic"] == "invalid_labels").any()
+
+
+def test_late_labels_outside_the_classes_are_counted_not_scored(churn):
+    batch = daily_batches(churn.pool, 1, 200)[0]
+    labels = batch[["id", "y"]].assign(y=batch["y"].astype(object))
+    odd = np.arange(200) % 4 == 0
+    labels.loc[odd, "y"] = "yes"
+    monitor = _monitor(churn).observe(batch.drop(columns="y")).observe_labels(labels)
+    clean = _monitor(churn).observe(batch.loc[~odd])
+    got, expected = monitor.report().windows.iloc[0], clean.report().windows.iloc[0]
+    assert got["n_labelled"] == int((~odd).sum())
+    assert got["realized_accuracy"] == pytest.approx(expected["realized_accuracy"], rel=1e-12)
+    assert monitor.label_counts["invalid_labels"] == int(odd.sum())
+
+
+def test_regression_labels_that_are_not_numbers_are_counted(regression):
+    batch = daily_batches(regression.pool, 1, 100)[0]
+    noisy = batch.assign(y=batch["y"].astype(object).where(np.arange(100) % 5 > 0, "n/a"))
+    monitor = Monitor(regression.bundle, reference=regression.reference, time_col="t",
+                      label_col="y", id_col="id").observe(noisy)
+    assert monitor.label_counts["invalid_labels"] == 20
+    assert monitor.report().windows.iloc[0]["n_labelled"] == 80
+
+
+# ---------------------------------------------------------------- merge
+def test_merge_with_itself_is_refused(churn):
+    monitor = _monitor(churn).observe(daily_batches(churn.pool, 1, 100)[0])
+    with pytest.raises(InputError, match="itself"):
+        monitor.merge(monitor)
+
+
+# ---------------------------------------------------------------- too many windows
+def test_a_window_setting_that_would_make_too_many_windows_raises(churn, monkeypatch):
+    from mllife.monitor import _state
+
+    monkeypatch.setattr(_state, "MAX_WINDOWS", 50)
+    monitor = _monitor(churn, window="1s")
+    with pytest.raises(InputError, match="windows"):
+        monitor.observe(daily_batches(churn.pool, 1, 100)[0])
+    assert monitor.n_rows == 0
+
+
+# ---------------------------------------------------------------- tampered files
+@pytest.fixture(scope="module")
+def saved(churn, tmp_path_factory):
+    batches = daily_batches(churn.pool, 2, 150)
+    monitor = _monitor(churn).observe(batches[0]).observe(batches[1].drop(columns="y"))
+    path = monitor.save(tmp_path_factory.mktemp("saved") / "monitor.json")
+    return json.loads(path.read_text())
+
+
+def _set(path, value):
+    def edit(data):
+        *head, last = path
+        target = data
+        for key in head:
+            target = target[key]
+        target[last] = value(target[last]) if callable(value) else value
+    return edit
+
+
+def _negate(sums):
+    return {k: (-np.abs(np.asarray(v)) - 1.0).tolist() for k, v in sums.items()}
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (_set(("windows", 0, "n_rows"), 5), "n_rows"),
+    (_set(("windows", 0, "n_scored"), 10**6), "n_scored"),
+    (_set(("windows", 0, "n_labelled"), 10**6), "n_labelled"),
+    (_set(("windows", 0, "key"), 10**15), "window key"),
+    (_set(("windows", 0, "time_min"), 3 * 10**18), "time"),
+    (_set(("settings", "window", "span_ns"), 10**9), "time"),
+    (_set(("windows", 0, "sums", "confidence"), _negate), "confidence"),
+    (_set(("windows", 0, "sums", "realized"), _negate), "realized"),
+    (_set(("windows", 0, "sums", "quality"), _negate), "quality"),
+    (_set(("windows", 0, "sums", "confidence"),
+          lambda s: {k: [[1.0, 2.0], [3.0, 4.0]] for k in s}), "confidence"),
+    (_set(("settings", "metrics"), ["bogus"]), "metrics"),
+    (_set(("settings", "thresholds"), {"accuracy": 5.0}), "threshold"),
+])
+def test_tampered_files_are_refused(churn, saved, tmp_path, edit, match):
+    data = json.loads(json.dumps(saved))
+    edit(data)
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=match):
+        Monitor.load(path, churn.bundle).report()
+
+
+def test_the_untampered_file_loads(churn, saved, tmp_path):
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(saved))
+    assert Monitor.load(path, churn.bundle).report().windows["n_rows"].tolist() == [150, 150]
+
+
+def test_an_oversized_file_is_refused_before_reading(churn, tmp_path, monkeypatch):
+    from mllife.monitor import _persist
+
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * 2048)
+    monkeypatch.setattr(_persist, "MAX_BYTES", 1024)
+    read = []
+    real_open = open
+
+    def spy(file, mode="r", *args, **kwargs):
+        fh = real_open(file, mode, *args, **kwargs)
+        if str(file) == str(path):
+            read.append(fh)
+        return fh
+
+    monkeypatch.setattr("builtins.open", spy)
+    with pytest.raises(InputError, match="larger than 1024 bytes"):
+        Monitor.load(path, churn.bundle)
+    assert not read  # refused by its size, not read into memory
+
+
+def test_time_windows_with_unsorted_duplicated_index(churn):
+    batch = daily_batches(churn.pool, 2, 100)
+    both = pd.concat(batch).sample(frac=1.0, random_state=0)
+    shuffled = both.set_index(np.zeros(len(both), dtype=int))
+    a = _monitor(churn).observe(shuffled).report().windows
+    b = _monitor(churn).observe(both.reset_index(drop=True)).report().windows
+    pd.testing.assert_frame_equal(a, b)
