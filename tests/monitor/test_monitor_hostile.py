@@ -200,3 +200,12 @@ def test_time_windows_with_unsorted_duplicated_index(churn):
     a = _monitor(churn).observe(shuffled).report().windows
     b = _monitor(churn).observe(both.reset_index(drop=True)).report().windows
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("window", ["P1M", "p2y", "P1Y2M", "-P1M"])
+def test_iso_month_windows_are_refused_not_read_as_minutes(window):
+    from mllife.monitor._window import parse_window
+
+    with pytest.raises(InputError, match="months or years"):
+        parse_window(window, None, "t")
+    assert parse_window("PT15M", None, "t").span_ns == 15 * 60 * 10**9   # ISO minutes stay minutes

@@ -10,6 +10,7 @@ UTC.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,10 @@ def _stamp(ns: int) -> pd.Timestamp:
     return pd.Timestamp(int(ns), unit="ns", tz="UTC")
 
 
+#: An ISO 8601 period with months or years before any time part ("P1M", "P1Y2M").
+_ISO_MONTHS = re.compile(r"^[+-]?P[^T]*[MY]", re.IGNORECASE)
+
+
 def parse_window(window: Any, rows: Any, time_col: Any) -> WindowSpec:
     """The :class:`WindowSpec` of the ``window=`` / ``rows=`` / ``time_col=`` settings.
 
@@ -131,6 +136,10 @@ def parse_window(window: Any, rows: Any, time_col: Any) -> WindowSpec:
     if isinstance(window, bool) or (not isinstance(window, str | pd.Timedelta | np.timedelta64) \
             and not hasattr(window, "total_seconds")):
         raise InputError(f"window={window!r} is not a duration", expected=hint)
+    if isinstance(window, str) and _ISO_MONTHS.match(window.strip()):
+        # pandas reads the M of an ISO 8601 period ("P1M") as minutes: a month is not a duration
+        raise InputError(f"window={window!r} names months or years, which have no fixed length",
+                         expected=hint)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
