@@ -92,6 +92,19 @@ def test_late_labels_outside_the_classes_are_counted_not_scored(churn):
     assert monitor.label_counts["invalid_labels"] == int(odd.sum())
 
 
+def test_late_labels_without_an_id_are_counted(churn):
+    batch = daily_batches(churn.pool, 1, 200)[0]
+    labels = batch[["id", "y"]].assign(id=batch["id"].astype(object))
+    labels.loc[labels.index[:7], "id"] = None
+    monitor = _monitor(churn).observe(batch.drop(columns="y")).observe_labels(labels)
+    assert monitor.label_counts["labels_without_id"] == 7
+    assert monitor.report().windows.iloc[0]["n_labelled"] == 193
+    signals = monitor.report().signals
+    assert (signals["statistic"] == "labels_without_id").any()
+    loaded = monitor.label_counts
+    assert loaded["unknown_label_ids"] == 0
+
+
 def test_regression_labels_that_are_not_numbers_are_counted(regression):
     batch = daily_batches(regression.pool, 1, 100)[0]
     noisy = batch.assign(y=batch["y"].astype(object).where(np.arange(100) % 5 > 0, "n/a"))

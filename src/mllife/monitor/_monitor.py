@@ -153,7 +153,7 @@ class Monitor:
         self._pending = PendingLabels(len(self.classes or ()))
         self._counts: dict[str, int] = dict.fromkeys(
             ("batches", "rows_seen", "rows_without_time", "repeated_ids", "unknown_label_ids",
-             "repeated_labels", "labels_for_unscored", "invalid_labels"), 0)
+             "repeated_labels", "labels_for_unscored", "invalid_labels", "labels_without_id"), 0)
         self._cache: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ properties
@@ -322,7 +322,8 @@ class Monitor:
         bundle could not score), ``repeated_labels`` (second labels: the
         first wins), ``invalid_labels`` (labels that are none of the model's
         classes, or not numbers for a regressor: left out of realized
-        performance), ``batches``.
+        performance), ``labels_without_id`` (rows of a labels frame whose id
+        is missing: nothing to join them to), ``batches``.
 
         Examples
         --------

@@ -276,7 +276,8 @@ def join_labels(monitor: Monitor, labels: pd.DataFrame) -> tuple[dict[int, Sums]
     for_unscored = unknown & np.isin(ids, pending.unscored)
     counts = {"repeated_labels": int(repeated),
               "unknown_label_ids": int((unknown & ~for_unscored).sum()),
-              "labels_for_unscored": int(for_unscored.sum()), "invalid_labels": n_invalid}
+              "labels_for_unscored": int(for_unscored.sum()), "invalid_labels": n_invalid,
+              "labels_without_id": int((~present).sum())}
     updates: dict[int, Sums] = {}
     if rows.size == 0:
         return updates, counts
