@@ -29,6 +29,7 @@ STEPS: tuple[str, ...] = (
     "mllife.evaluation",
     "mllife.bundle",  # fits the drift profile it carries
     "mllife.drift",
+    "mllife.monitor",  # watches a stream with the bundle's model
 )
 
 
