@@ -227,3 +227,33 @@ def test_results_do_not_depend_on_batching_or_arrival_order(churn, stream, whole
     for lo, hi in zip([0, *cuts], [*cuts, n], strict=True):
         monitor.observe(shuffled.iloc[lo:hi])
     _assert_same(monitor.report(), whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), max_size=25), min_size=1, max_size=8),
+       st.lists(st.integers(0, 70), max_size=40))
+def test_pending_store_matches_a_plain_dictionary(batches, labels):
+    """The sorted index of the pending store answers like a dict of first-seen ids."""
+    from mllife.monitor._state import PendingLabels
+
+    store, oracle, repeated = PendingLabels(2), {}, 0
+    for b, ids in enumerate(batches):
+        arr = np.asarray(ids, dtype=np.uint64)
+        got = store.add(arr, np.full(arr.size, b), arr.astype(float), np.zeros((arr.size, 2)))
+        fresh = {i for i in ids if i not in oracle}
+        for i in ids:
+            oracle.setdefault(i, b)
+        repeated += len(ids) - len(fresh)
+        assert got == len(ids) - len(fresh)
+    lab = np.asarray(labels, dtype=np.uint64)
+    pos, rows, unknown = store.take(lab)
+    assert sorted(lab[pos].tolist()) == sorted(i for i in labels if i in oracle)
+    assert (store.ids[rows] == lab[pos]).all()
+    assert [int(store.keys[r]) for r in rows] == [oracle[int(i)] for i in lab[pos]]
+    assert unknown.tolist() == [i not in oracle for i in labels]
+    store.drop(np.unique(rows))
+    left = {int(i) for i in store.ids}
+    assert left == {i for i in oracle if i not in set(labels)}
+    _, rows2, unknown2 = store.take(np.asarray(sorted(left), dtype=np.uint64))
+    assert not unknown2.any()
+    assert sorted(store.ids[rows2].tolist()) == sorted(left)

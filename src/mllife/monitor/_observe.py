@@ -14,7 +14,7 @@ from ..bundle._schema import broken_rows
 from ._monitor_setup import model_inputs, output_profile_frame, read_labels, validated
 from ._outputs import Outputs, outputs_from_batch, score_valid
 from ._reference import conform, fit_window_profile, targets_of
-from ._state import WindowState
+from ._state import WindowState, contains
 from ._sums import Sums, add_sums
 
 if TYPE_CHECKING:
@@ -269,11 +269,11 @@ def join_labels(monitor: Monitor, labels: pd.DataFrame) -> tuple[dict[int, Sums]
     repeated = ids.size - first.size
     ids, values = ids[first], values[first]
     pending = monitor._pending
-    again = np.isin(ids, pending.labelled)
+    again = contains(pending.labelled, ids)
     repeated += int(again.sum())
     ids, values = ids[~again], values[~again]
     pos, rows, unknown = pending.take(ids)
-    for_unscored = unknown & np.isin(ids, pending.unscored)
+    for_unscored = unknown & contains(pending.unscored, ids)
     counts = {"repeated_labels": int(repeated),
               "unknown_label_ids": int((unknown & ~for_unscored).sum()),
               "labels_for_unscored": int(for_unscored.sum()), "invalid_labels": n_invalid,

@@ -210,15 +210,42 @@ class WindowState:
                    sums=sums, extra=extra)
 
 
+def contains(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in the sorted array ``sorted_values`` (binary search, no sort)."""
+    if sorted_values.size == 0 or values.size == 0:
+        return np.zeros(values.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_values, values), sorted_values.size - 1)
+    return sorted_values[pos] == values
+
+
+def union_sorted(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The sorted unique union of a sorted unique array and any array.
+
+    Concatenating two sorted runs and sorting them stably is a linear merge
+    (timsort finds the runs), so adding a batch to a large set costs its
+    size, not ``N log N``.
+    """
+    if values.size == 0:
+        return sorted_values
+    merged = np.concatenate([sorted_values, np.unique(values)])
+    merged.sort(kind="stable")
+    keep = np.ones(merged.size, dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    return merged[keep]
+
+
 @dataclass
 class PendingLabels:
     """Rows waiting for their label: hashed id, window key and the model's outputs.
 
     Per unlabelled row: 8 bytes of id hash, 8 of window key, 8 of prediction
-    (the class position for classifiers) and 8 per class of probabilities; per
-    labelled id, 8 bytes (to count labels arriving twice); per id of a row the
-    bundle could not score, 8 bytes (its label is counted apart, not as an
-    unknown id).
+    (the class position for classifiers) and 8 per class of probabilities,
+    plus 16 bytes of search index; per labelled id, 8 bytes (to count labels
+    arriving twice); per id of a row the bundle could not score, 8 bytes (its
+    label is counted apart, not as an unknown id). ``labelled`` and
+    ``unscored`` are kept sorted and the pending ids have a sorted index, so a
+    batch's lookups are binary searches and its insertion a linear merge: the
+    cost of a batch does not grow with ``N log N`` of the rows waiting.
     """
 
     n_classes: int
@@ -232,6 +259,14 @@ class PendingLabels:
     def __post_init__(self) -> None:
         if self.proba is None:
             self.proba = np.zeros((0, self.n_classes), dtype=np.float64)
+        self.labelled = np.unique(self.labelled)
+        self.unscored = np.unique(self.unscored)
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """The sorted index of the pending ids: ``ids[_order] == _sorted``."""
+        self._order = np.argsort(self.ids, kind="stable")
+        self._sorted = self.ids[self._order]
 
     def add(self, ids: np.ndarray, keys: np.ndarray, prediction: np.ndarray,
             proba: np.ndarray | None) -> int:
@@ -241,33 +276,39 @@ class PendingLabels:
         _, first = np.unique(ids, return_index=True)
         fresh = np.zeros(ids.size, dtype=bool)
         fresh[first] = True
-        fresh &= ~np.isin(ids, self.ids) & ~np.isin(ids, self.labelled)
+        fresh &= ~contains(self._sorted, ids) & ~contains(self.labelled, ids)
         if proba is None:
             proba = np.full((ids.size, self.n_classes), np.nan)
         assert self.proba is not None
-        self.ids = np.concatenate([self.ids, ids[fresh]])
+        start = self.ids.size
+        new_ids = ids[fresh]
+        self.ids = np.concatenate([self.ids, new_ids])
         self.keys = np.concatenate([self.keys, keys[fresh]])
         self.prediction = np.concatenate([self.prediction, prediction[fresh]])
         self.proba = np.concatenate([self.proba, proba[fresh]], axis=0)
+        new_order = np.argsort(new_ids, kind="stable")
+        merged = np.concatenate([self._sorted, new_ids[new_order]])
+        perm = np.argsort(merged, kind="stable")  # two sorted runs: a linear merge
+        self._sorted = merged[perm]
+        self._order = np.concatenate([self._order, start + new_order])[perm]
         return int(ids.size - fresh.sum())
 
     def mark_labelled(self, ids: np.ndarray) -> None:
-        self.labelled = np.union1d(self.labelled, ids)
+        self.labelled = union_sorted(self.labelled, ids)
 
     def mark_unscored(self, ids: np.ndarray) -> None:
-        self.unscored = np.union1d(self.unscored, ids)
+        self.unscored = union_sorted(self.unscored, ids)
 
     def take(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(positions in ids, pending positions, unknown mask)`` for labels of ``ids``,
-        and the matched rows leave the store (their ids become labelled)."""
-        order = np.argsort(self.ids, kind="stable")
-        sorted_ids = self.ids[order]
-        pos = np.searchsorted(sorted_ids, ids)
-        pos_c = np.minimum(pos, max(sorted_ids.size - 1, 0))
-        hit = (sorted_ids.size > 0) & (sorted_ids[pos_c] == ids) if sorted_ids.size else \
-            np.zeros(ids.size, dtype=bool)
-        matched = order[pos_c[hit]]
-        return np.flatnonzero(hit), matched, ~hit
+        """``(positions in ids, pending positions, unknown mask)`` for labels of ``ids``.
+
+        The matched rows stay until :meth:`drop` removes them.
+        """
+        hit = contains(self._sorted, ids)
+        if not hit.any():
+            return np.flatnonzero(hit), np.zeros(0, dtype=np.int64), ~hit
+        pos = np.searchsorted(self._sorted, ids[hit])
+        return np.flatnonzero(hit), self._order[pos], ~hit
 
     def drop(self, rows: np.ndarray) -> None:
         keep = np.ones(self.ids.size, dtype=bool)
@@ -276,6 +317,10 @@ class PendingLabels:
         assert self.proba is not None
         self.ids, self.keys = self.ids[keep], self.keys[keep]
         self.prediction, self.proba = self.prediction[keep], self.proba[keep]
+        kept_sorted = keep[self._order]
+        remap = np.cumsum(keep) - 1
+        self._order = remap[self._order[kept_sorted]]
+        self._sorted = self._sorted[kept_sorted]
 
     def merge(self, other: PendingLabels) -> PendingLabels:
         out = PendingLabels(self.n_classes, self.ids.copy(), self.keys.copy(),
@@ -286,7 +331,7 @@ class PendingLabels:
         # ids labelled in either are no longer pending; ids pending in both kept once
         assert other.proba is not None
         out.add(other.ids, other.keys, other.prediction, other.proba)
-        done = np.isin(out.ids, out.labelled)
+        done = contains(out.labelled, out.ids)
         if done.any():
             out.drop(np.flatnonzero(done))
         return out
