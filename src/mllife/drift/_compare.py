@@ -239,12 +239,9 @@ def compare_profile(
     require_rows(cur_frame, "current")
     _check_params(alpha, correction, large_sample, drift_share, max_plots, random_state)
     plots: dict[Hashable, Any] = {}
-    rows, permutations = evaluate_columns(profile, cur_frame, columns=columns, method=method, threshold=threshold,
-                                          alpha=alpha, large_sample=large_sample, random_state=random_state,
-                                          plots=plots)
-    decide(rows, alpha=alpha, correction=correction)
-    _finalize(rows)
-    table = pd.DataFrame(rows, columns=_COLUMNS)
+    table, permutations = compare_table(profile, cur_frame, columns=columns, method=method, threshold=threshold,
+                                        alpha=alpha, correction=correction, large_sample=large_sample,
+                                        random_state=random_state, plots=plots)
     compared = table[table["status"] != "new column (not in reference)"]
     n_drifted = int(compared["drifted"].sum())
     share = n_drifted / len(compared) if len(compared) else 0.0
@@ -263,6 +260,34 @@ def compare_profile(
         n_reference=profile.n_rows,
         n_current=len(cur_frame),
     )
+
+
+def compare_table(
+    profile: ReferenceProfile,
+    cur_frame: pd.DataFrame,
+    *,
+    columns: Sequence[Hashable] | None = None,
+    method: str | Mapping[Hashable, str] = "auto",
+    threshold: float | Mapping[Hashable, float] | None = None,
+    alpha: float = 0.05,
+    correction: str = "bh",
+    large_sample: int = _auto.LARGE_SAMPLE,
+    random_state: int | None = None,
+    plots: dict[Hashable, Any] | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """The decided table of a comparison and ``R``, without the report around it.
+
+    What :func:`compare_profile` builds its :class:`DriftReport` from; a
+    caller that needs only the table (a monitor comparing many windows)
+    skips the report's findings and plots. Parameters are assumed checked
+    (:func:`compare_profile` checks them) and ``cur_frame`` has rows.
+    """
+    rows, permutations = evaluate_columns(profile, cur_frame, columns=columns, method=method, threshold=threshold,
+                                          alpha=alpha, large_sample=large_sample, random_state=random_state,
+                                          plots=plots)
+    decide(rows, alpha=alpha, correction=correction)
+    _finalize(rows)
+    return pd.DataFrame(rows, columns=_COLUMNS), permutations
 
 
 def evaluate_columns(

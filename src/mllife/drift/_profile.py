@@ -87,17 +87,8 @@ class DriftProfile(ReferenceProfile):
             For a column not in ``reference``, duplicate column names or bad
             sizes.
         """
-        frame = as_frame(reference, name="reference")
-        require_rows(frame, "reference")
-        _check_sizes(exact_size, sketch_size, n_bins)
-        names = list(frame.columns) if columns is None else list(columns)
-        require_columns(frame, names)
-        if frame.columns.duplicated().any():
-            dups = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-            raise InputError(f"duplicate column names {', '.join(dups)}", expected="unique column names")
-        profiles = [profile_column(name, frame[name], exact_size=exact_size, sketch_size=sketch_size,
-                                   n_bins=n_bins) for name in names]
-        return cls(profiles, n_rows=len(frame), exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
+        return fit_profile(reference, columns=columns, exact_size=exact_size, sketch_size=sketch_size,
+                           n_bins=n_bins)
 
     # ---- accessors -------------------------------------------------------------
     def __repr__(self) -> str:
@@ -291,6 +282,28 @@ class DriftProfile(ReferenceProfile):
         except ValueError as exc:
             raise InputError(f"the text is not JSON ({exc})", expected="the output of DriftProfile.to_json()") from exc
         return cls.from_dict(data)
+
+
+def fit_profile(reference: Any, *, columns: Sequence[Hashable] | None = None, exact_size: int = 10_000,
+                sketch_size: int = 4096, n_bins: int = 10, with_kinds: bool = True) -> DriftProfile:
+    """:meth:`DriftProfile.fit`; ``with_kinds=False`` skips the column-kind detector.
+
+    A profile of *current* data (a monitor's window) is only compared, never
+    compared against: no comparison reads its kinds, so they need not be
+    decided (they are ``None``, which a merge and a comparison both accept).
+    """
+    frame = as_frame(reference, name="reference")
+    require_rows(frame, "reference")
+    _check_sizes(exact_size, sketch_size, n_bins)
+    names = list(frame.columns) if columns is None else list(columns)
+    require_columns(frame, names)
+    if frame.columns.duplicated().any():
+        dups = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise InputError(f"duplicate column names {', '.join(dups)}", expected="unique column names")
+    profiles = [profile_column(name, frame[name], exact_size=exact_size, sketch_size=sketch_size,
+                               n_bins=n_bins, with_kind=with_kinds) for name in names]
+    return DriftProfile(profiles, n_rows=len(frame), exact_size=exact_size, sketch_size=sketch_size,
+                        n_bins=n_bins)
 
 
 def _check_sizes(exact_size: int, sketch_size: int, n_bins: int) -> None:

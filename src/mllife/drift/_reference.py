@@ -83,16 +83,21 @@ class ColumnProfile:
 
 
 def profile_column(name: Hashable, series: pd.Series, *, exact_size: int, sketch_size: int,
-                   n_bins: int) -> ColumnProfile:
-    """The :class:`ColumnProfile` of one column, with its kind decided on the rows."""
+                   n_bins: int, with_kind: bool = True) -> ColumnProfile:
+    """The :class:`ColumnProfile` of one column, with its kind decided on the rows.
+
+    ``with_kind=False`` leaves the kind out (``None``: judged from the summary
+    when the profile is a reference): for the current side of a comparison,
+    whose kind no comparison reads, it saves the detector's pass over the rows.
+    """
     family = family_of(series)
+    kind = column_kind(series, name=name) if with_kind else None
     if family == "categorical":
         return ColumnProfile(name, family, str(series.dtype), categorical=CategoricalSummary.fit(series),
-                             column_kind=column_kind(series, name=name))
+                             column_kind=kind)
     counts = k.split_numeric(series, name=f"column {name!r}")  # refuses what is not numbers first
     summary = NumericSummary.fit(counts, exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
-    return ColumnProfile(name, family, str(series.dtype), numeric=summary,
-                         column_kind=column_kind(series, name=name))
+    return ColumnProfile(name, family, str(series.dtype), numeric=summary, column_kind=kind)
 
 
 def require_rows(frame: pd.DataFrame, name: str) -> None:

@@ -104,9 +104,13 @@ def statistical_count(monitor: Monitor, state: WindowState, result: WindowResult
 
 
 def _compare(profile: Any, window_profile: Any, n_rows: int, level: float) -> pd.DataFrame:
+    from ..drift._compare import compare_table
+
     current = expand_profile(window_profile, n_rows)
-    report = profile.compare(current, alpha=level, random_state=None, max_plots=0)
-    return report.table
+    if len(current) == 0:  # nothing to compare: the engine's own refusal, as DriftProfile.compare
+        return profile.compare(current, alpha=level, random_state=None, max_plots=0).table
+    table, _ = compare_table(profile, current, alpha=level, random_state=None)
+    return table
 
 
 def window_result(monitor: Monitor, state: WindowState) -> WindowResult:

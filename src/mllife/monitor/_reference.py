@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..drift import DriftProfile
+from ..drift._profile import fit_profile
 from ..drift._reference import ColumnProfile, family_of
 
 __all__ = ["WINDOW_EXACT_SIZE", "WINDOW_N_BINS", "WINDOW_SKETCH_SIZE", "conform",
@@ -176,8 +177,8 @@ def _replace(frame: pd.DataFrame, changed: Mapping[Hashable, Any]) -> pd.DataFra
 
 def fit_window_profile(frame: pd.DataFrame) -> DriftProfile:
     """The bounded profile of a window slice (see :data:`WINDOW_EXACT_SIZE`)."""
-    return DriftProfile.fit(frame, exact_size=WINDOW_EXACT_SIZE, sketch_size=WINDOW_SKETCH_SIZE,
-                            n_bins=WINDOW_N_BINS)
+    return fit_profile(frame, exact_size=WINDOW_EXACT_SIZE, sketch_size=WINDOW_SKETCH_SIZE,
+                       n_bins=WINDOW_N_BINS, with_kinds=False)
 
 
 def targets_of(profile: DriftProfile | None) -> dict[Hashable, tuple[str, str]]:
