@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -45,13 +46,16 @@ __all__ = [
     "arl",
     "arl0",
     "below_test",
+    "confidence_sequential_z",
     "confidence_sums",
     "confidence_test",
     "cusum",
     "decide_window",
     "expected_false_alarms",
     "make_finding",
+    "sequential_guard",
     "sequential_rows",
+    "sequential_z",
     "signal_row",
     "window_level",
 ]
@@ -365,6 +369,12 @@ def _moments(sums: Mapping[str, Any]) -> tuple[float, float, float, float]:
     return n, mean, var, mu3
 
 
+def _hall(t: float, g: float) -> float:
+    """Hall's (1992) skewness-corrected statistic (monotone in ``t``)."""
+    a = g / 3.0
+    return t + a * t * t + a * a * t**3 / 3.0 + g / 6.0
+
+
 def confidence_test(window_sums: Mapping[str, Any], reference_sums: Mapping[str, Any]
                     ) -> tuple[float, float, float]:
     """Two-sided test of the window's mean max-probability against the reference's.
@@ -418,8 +428,7 @@ def confidence_test(window_sums: Mapping[str, Any], reference_sums: Mapping[str,
     tau = math.sqrt(tau2)
     t = (m1 - m2) / tau
     g = (k1 / n1**2 - k2 / n2**2) / tau**3
-    a = g / 3.0
-    corrected = t + a * t * t + a * a * t**3 / 3.0 + g / 6.0
+    corrected = _hall(t, g)
     df = tau2**2 / ((a1 * a1 / (n1 - 1) if a1 else 0.0) + (a2 * a2 / (n2 - 1) if a2 else 0.0))
     p = 2.0 * min(float(stats.t.cdf(corrected, df)), float(stats.t.sf(corrected, df)))
     return m1, float(corrected), min(p, 1.0)
@@ -454,6 +463,146 @@ def below_test(estimate: float, se: float, threshold: float, *, higher_is_better
 
 
 # ------------------------------------------------------------------ sequential
+#: Standard-normal grid over which :func:`sequential_guard` averages the reference's error.
+_GUARD_GRID = np.linspace(-8.0, 8.0, 1601)
+_GUARD_WEIGHTS = np.exp(-0.5 * _GUARD_GRID**2) / np.exp(-0.5 * _GUARD_GRID**2).sum()
+
+
+def _arl_array(k: float, h: float, shift: np.ndarray) -> np.ndarray:
+    """:func:`arl` for an array of shifts."""
+    b = float(h) + 1.166
+    d = np.asarray(shift, dtype=np.float64) - float(k)
+    small = np.abs(d) < 1e-9
+    safe = np.where(small, 1.0, d)
+    with np.errstate(over="ignore"):
+        value = (np.exp(np.minimum(-2.0 * safe * b, 700.0)) + 2.0 * safe * b - 1.0) \
+            / (2.0 * safe * safe)
+    return np.where(small, b * b, value)
+
+
+def _marginal_rate(rho: float, guard: float, k: float, h: float) -> float:
+    """False alarms per window of the lower CUSUM, averaged over the reference's error."""
+    shift = rho * (_GUARD_GRID - guard)
+    return float(np.sum(_GUARD_WEIGHTS / _arl_array(k, h, shift)))
+
+
+def sequential_guard(rho: float, *, k: float = 0.5, h: float = 5.0) -> float:
+    """The allowance a CUSUM input needs when the reference it is compared with is estimated.
+
+    A window's value is compared with a reference value that has its own
+    sampling error ``e ~ N(0, reference_se**2)``; that error is *common* to
+    every window, so standardised by the window's own standard error ``se``
+    the inputs are ``N(-e / se, 1)``: a reference that came out a little too
+    good shifts every window the same way and the CUSUM drifts to ``h``
+    (with ``rho = reference_se / se = 0.5`` the in-control run length is
+    about 80 windows instead of 938). The guard ``g`` is added to each input
+    (widening the allowance to ``k + g rho``) with ``g`` the smallest value
+    for which the run length averaged over the reference's error (Siegmund's
+    approximation, :func:`arl`) is :func:`arl0` ``(k, h)``: the stated rate
+    of false alarms then holds over references of that size. ``0`` when
+    ``rho`` is 0 (an exact reference) or not finite.
+
+    Examples
+    --------
+    >>> sequential_guard(0.0)
+    0.0
+    >>> 0.5 < sequential_guard(0.5) < 1.5
+    True
+    """
+    _check_kh(k, h)
+    rho = float(rho)
+    if not math.isfinite(rho) or rho <= 1e-6:
+        return 0.0
+    # 3 significant digits (nudged up: a larger rho needs a larger guard), cached
+    rho = float(np.format_float_positional(rho * 1.0005, precision=3, unique=False,
+                                           fractional=False))
+    return _guard(min(rho, 1e6), float(k), float(h))
+
+
+@lru_cache(maxsize=4096)
+def _guard(rho: float, k: float, h: float) -> float:
+    target = 1.0 / arl0(k, h)
+    if _marginal_rate(rho, 0.0, k, h) <= target:
+        return 0.0
+    low, high = 0.0, 1.0
+    while _marginal_rate(rho, high, k, h) > target and high < 64.0:
+        low, high = high, 2.0 * high
+    for _ in range(40):  # bisection: the rate falls as the guard grows
+        mid = 0.5 * (low + high)
+        if _marginal_rate(rho, mid, k, h) > target:
+            low = mid
+        else:
+            high = mid
+    return high
+
+
+def sequential_z(value: float, se: float, reference: float, reference_se: float = 0.0, *,
+                 higher_is_better: bool = True, k: float = 0.5, h: float = 5.0) -> float:
+    """A window's input to a lower CUSUM: its standardised value against the reference.
+
+    ``sign * (value - reference) / se + sequential_guard(reference_se / se)``
+    with ``sign`` +1 when higher is better (a drop is negative). ``se`` must
+    be the window's *own* standard error (nothing common to every window,
+    such as a calibration's uncertainty: that belongs in ``reference_se``),
+    so the inputs of different windows are independent given the reference.
+    NaN when a number is missing or ``se`` is not positive.
+
+    Examples
+    --------
+    >>> round(sequential_z(0.70, 0.02, 0.75), 2)
+    -2.5
+    >>> sequential_z(0.70, 0.02, 0.75, reference_se=0.01) > -2.5   # guarded
+    True
+    """
+    numbers = [float(value), float(se), float(reference), float(reference_se)]
+    if not all(math.isfinite(v) for v in numbers) or numbers[1] <= 0 or numbers[3] < 0:
+        return math.nan
+    sign = 1.0 if higher_is_better else -1.0
+    z = sign * (numbers[0] - numbers[2]) / numbers[1]
+    return z + sequential_guard(numbers[3] / numbers[1], k=k, h=h)
+
+
+def confidence_sequential_z(window_sums: Mapping[str, Any], reference_sums: Mapping[str, Any],
+                            *, k: float = 0.5, h: float = 5.0) -> float:
+    """A window's input to the confidence CUSUM (lower side: less confident is negative).
+
+    The window's mean max-probability against the reference's mean, as a
+    one-sample statistic on the window's own variance (Hall's correction for
+    its skewness, referred to Student's t with ``n - 1`` degrees of freedom
+    and mapped to the normal scale, so heavy tails of small windows do not
+    feed the CUSUM), plus :func:`sequential_guard` for the reference mean's
+    own error. NaN where :func:`confidence_test` is not computable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> def sums(x):
+    ...     return {"confidence_n": x.size, "confidence_sum": x.sum(),
+    ...             "confidence_sum2": (x**2).sum(), "confidence_sum3": (x**3).sum()}
+    >>> ref = sums(rng.uniform(0.5, 1.0, 5000))
+    >>> confidence_sequential_z(sums(rng.uniform(0.5, 0.9, 200)), ref) < -5
+    True
+    """
+    n1, m1, v1, k1 = _moments(window_sums)
+    n2, m2, v2, k2 = _moments(reference_sums)
+    if n1 < MIN_ROWS or n2 < MIN_ROWS or not (math.isfinite(v1) and math.isfinite(v2)):
+        return math.nan
+    a1, a2 = v1 / n1, v2 / n2
+    if a1 <= 0:
+        return math.nan
+    g1 = k1 / v1**1.5
+    g2 = k2 / v2**1.5 if v2 > 0 else 0.0
+    if not (math.isfinite(g1) and math.isfinite(g2)) or \
+            min(n1, n2) < COCHRAN_FACTOR * max(g1 * g1, g2 * g2):
+        return math.nan
+    t = (m1 - m2) / math.sqrt(a1)
+    corrected = _hall(t, g1 / math.sqrt(n1))
+    p = float(stats.t.cdf(corrected, n1 - 1.0))
+    z = float(stats.norm.ppf(min(max(p, 1e-300), 1.0 - 1e-16)))
+    return z + sequential_guard(math.sqrt(a2 / a1), k=k, h=h)
+
+
 def cusum(z: Any, *, k: float = 0.5, h: float = 5.0, side: str = "lower"
           ) -> tuple[np.ndarray, int | None]:
     """One-sided Page CUSUM on standardised per-window values.

@@ -66,6 +66,15 @@ MIN_CALIBRATION_EVENTS = 10
 #: An isotonic calibrator keeps at most this many points.
 MAX_ISOTONIC_POINTS = 20_000
 
+#: A realized proportion (accuracy, precision, recall) gets a standard error from this many
+#: rows; a realized F1 or macro average, or ROC-AUC, when every class has this many true
+#: and this many predicted rows (positives and negatives for ROC-AUC). Below, a ratio of
+#: counts is biased and skewed far beyond its delta-method standard error (macro F1 of 10
+#: rows sits well below the reference's F1 on average): the value and, for proportions,
+#: the Wilson interval are reported, the standard error is NaN, so no alarm is tested.
+MIN_REALIZED_ROWS = 30
+MIN_REALIZED_CLASS_ROWS = 10
+
 LABEL_METRICS = ("accuracy", "precision", "recall", "f1")
 SUPPORTED = (*LABEL_METRICS, "roc_auc")
 
@@ -476,7 +485,10 @@ class CBPE:
         if n <= 0:
             return _NAN, _NAN, _NAN, _NAN, 0
         if name == "roc_auc":
-            return (*self._auc(sums, "real", z), int(n))
+            value, low, high, se = self._auc(sums, "real", z)
+            if not self._enough(sums, auc=True):
+                low = high = se = _NAN
+            return value, low, high, se, int(n)
         if self.positive is not None:
             tp, fp, fn, tn = (_count(sums, f"real_{c}") for c in ("tp", "fp", "fn", "tn"))
             n1, n0 = tp + fp, fn + tn
@@ -484,12 +496,15 @@ class CBPE:
                 hits, rows = {"accuracy": (tp + tn, n), "precision": (tp, n1),
                               "recall": (tp, tp + fn)}[name]
                 value = hits / rows if rows > 0 else 0.0
-                se = math.sqrt(value * (1 - value) / rows) if rows > 0 else _NAN
+                se = math.sqrt(value * (1 - value) / rows) if rows >= MIN_REALIZED_ROWS \
+                    else _NAN
                 low, high = wilson(hits, rows, z)
                 return value, low, high, se, int(n)
             v1 = tp * fp / n1 if n1 > 0 else 0.0
             v0 = fn * tn / n0 if n0 > 0 else 0.0
             value, se = binary_label(name, n, n1, tp, fn, v1, v0)
+            if not self._enough(sums):
+                se = _NAN
             return (value, *_normal(value, se, z), se, int(n))
         conf = _get(sums, "real_conf", (self.k, self.k + 1))
         n_pred = conf.sum(axis=1)
@@ -497,9 +512,30 @@ class CBPE:
             hits = float(np.trace(conf[:, : self.k]))
             value = hits / n
             low, high = wilson(hits, n, z)
-            return value, low, high, math.sqrt(value * (1 - value) / n), int(n)
+            se = math.sqrt(value * (1 - value) / n) if n >= MIN_REALIZED_ROWS else _NAN
+            return value, low, high, se, int(n)
         value, se = macro_label(name, conf, n_pred)
+        if not self._enough(sums):
+            se = _NAN
         return (value, *_normal(value, se, z), se, int(n))
+
+    def _enough(self, sums: Mapping[str, np.ndarray], *, auc: bool = False) -> bool:
+        """Every class has :data:`MIN_REALIZED_CLASS_ROWS` true and predicted rows (ROC-AUC:
+        positives and negatives of each scored class)."""
+        least = MIN_REALIZED_CLASS_ROWS
+        if self.positive is not None:
+            tp, fp, fn, tn = (_count(sums, f"real_{c}") for c in ("tp", "fp", "fn", "tn"))
+            if auc:
+                return min(tp + fn, fp + tn) >= least
+            return min(tp + fn, tp + fp, fp + tn, fn + tn) >= least
+        conf = _get(sums, "real_conf", (self.k, self.k + 1))
+        true, pred = conf[:, : self.k].sum(axis=0), conf.sum(axis=1)
+        total = float(conf.sum())
+        if conf[:, self.k].sum() > 0:
+            return False
+        if auc:
+            return bool(min(true.min(), (total - true).min()) >= least)
+        return bool(min(true.min(), pred.min()) >= least)
 
     def _auc(self, sums: Mapping[str, np.ndarray], kind: str, z: float,
              extra_se: float = 0.0) -> tuple[float, float, float, float]:

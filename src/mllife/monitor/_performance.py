@@ -230,7 +230,8 @@ class PerformanceModel:
 
     def __init__(self, *, task: str, metrics: tuple[str, ...], reference_values: dict[str, float],
                  reference_n: int, notes: tuple[str, ...], cbpe: CBPE | None,
-                 dle: DLE | None, calibration_se: dict[str, float] | None = None) -> None:
+                 dle: DLE | None, calibration_se: dict[str, float] | None = None,
+                 reference_estimates: dict[str, tuple[float, float]] | None = None) -> None:
         self.task = task
         self.metrics = metrics
         self.reference_values = reference_values
@@ -239,6 +240,7 @@ class PerformanceModel:
         self._cbpe = cbpe
         self._dle = dle
         self._calibration_se = dict(calibration_se or {})
+        self._reference_estimates = dict(reference_estimates or {})
 
     def __repr__(self) -> str:
         how = ("CBPE" if self._cbpe is not None else "DLE" if self._dle is not None
@@ -328,6 +330,11 @@ class PerformanceModel:
                 notes.append("roc_auc needs the model's probabilities: NaN.")
             model = cls(task=task, metrics=names, reference_values={}, reference_n=n,
                         notes=tuple(notes), cbpe=cbpe, dle=None)
+        if model.estimable:  # the estimator on the reference rows: the sequential detector's anchor
+            at = model.estimate(model.estimate_sums(outputs, frame))
+            model._reference_estimates = {
+                m: (v.value, model._own_se(m, v)) for m, v in at.items()
+                if math.isfinite(v.value) and math.isfinite(v.se)}
         if labels is not None:
             values = model.realized(model.realized_sums(outputs, labels))
             model.reference_values = {m: v.value for m, v in values.items()}
@@ -430,6 +437,66 @@ class PerformanceModel:
         parts = self._cbpe.auc_parts(sums, "real" if realized else "est")
         return float(np.mean([b for _, _, b in parts]))
 
+    def _common_se(self, name: str, interval: Interval) -> float:
+        """The part of an estimate's standard error common to every window (calibration, the
+        error model's systematic error)."""
+        if self._cbpe is not None:
+            return float(self._calibration_se.get(name, 0.0))
+        if self._dle is not None and math.isfinite(interval.value):
+            if name == "mae":
+                return self._dle.b_abs * interval.value
+            if name == "mse":
+                return self._dle.b_sq * interval.value
+            if name == "rmse":
+                return self._dle.b_sq * interval.value / 2.0
+        return 0.0
+
+    def _own_se(self, name: str, interval: Interval) -> float:
+        """An estimate's standard error from its window's rows alone."""
+        common = self._common_se(name, interval)
+        return math.sqrt(max(interval.se * interval.se - common * common, 0.0))
+
+    def sequential_z(self, name: str, interval: Interval, threshold: float | None = None, *,
+                     k: float = 0.5, h: float = 5.0) -> float:
+        """A window's estimate of ``name`` as the input of a lower CUSUM (a drop is negative).
+
+        Standardised by the window's own standard error (what its rows add;
+        the calibration's or the error model's uncertainty is common to every
+        window, so it is not in there), against ``threshold`` when given (then
+        the common uncertainty is the reference's error), else against the
+        same estimator on the reference rows (then a miscalibration cancels and
+        the reference's error is that estimate's own): see
+        :func:`~mllife.monitor._alarms.sequential_z`, whose guard keeps the
+        CUSUM's in-control run length whatever the reference's size. NaN
+        when not computable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mllife.monitor._outputs import Outputs
+        >>> rng = np.random.default_rng(0)
+        >>> p = rng.uniform(size=2000)
+        >>> out = Outputs("binary", (p > 0.5).astype(int), np.column_stack([1 - p, p]), (0, 1))
+        >>> model = PerformanceModel.fit(out, None, (rng.uniform(size=2000) < p).astype(int))
+        >>> unsure = np.abs(p - 0.5) < 0.2  # a window of harder rows: accuracy drops
+        >>> hard = Outputs("binary", out.prediction[unsure], out.proba[unsure], (0, 1))
+        >>> window = model.estimate(model.estimate_sums(hard))["accuracy"]
+        >>> model.sequential_z("accuracy", window) < -5
+        True
+        """
+        from ._alarms import sequential_z
+
+        if name not in self.metrics or not isinstance(interval, Interval):
+            raise InputError(f"sequential_z of {name!r}",
+                             expected=f"one of {self.metrics} and its Interval")
+        own = self._own_se(name, interval)
+        if threshold is not None:
+            reference, common = float(threshold), self._common_se(name, interval)
+        else:
+            reference, common = self._reference_estimates.get(name, (_NAN, _NAN))
+        return sequential_z(interval.value, own, reference, common,
+                            higher_is_better=_metrics.higher_is_better(name), k=k, h=h)
+
     # ---- JSON ------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -443,6 +510,8 @@ class PerformanceModel:
             "cbpe": None if self._cbpe is None else self._cbpe.to_dict(),
             "dle": None if self._dle is None else self._dle.to_dict(),
             "calibration_se": {k: float(v) for k, v in self._calibration_se.items()},
+            "reference_estimates": {k: [float(v), float(e)]
+                                    for k, (v, e) in self._reference_estimates.items()},
         }
 
     @classmethod
@@ -458,7 +527,7 @@ class PerformanceModel:
             backwards or out of range, sizes beyond the bounds.
         """
         keys = {"format", "version", "task", "metrics", "reference_values", "reference_n",
-                "notes", "cbpe", "dle", "calibration_se"}
+                "notes", "cbpe", "dle", "calibration_se", "reference_estimates"}
         check_keys(data, keys, "the performance model")
         if data["format"] != _FORMAT or data["version"] != _VERSION:
             raise InputError(f"the performance model's format is {data['format']!r} version "
@@ -502,10 +571,19 @@ class PerformanceModel:
                              expected="metric -> number")
         calibration_se = {k: check_float(v, f"calibration_se of {k}", 0.0, 1.0)
                           for k, v in cal.items()}
+        anchors = data["reference_estimates"]
+        if not isinstance(anchors, Mapping) or not set(anchors) <= set(names) or not all(
+                isinstance(v, list) and len(v) == 2 for v in anchors.values()):
+            raise InputError("reference_estimates is not a mapping of the metrics",
+                             expected="metric -> [estimate, standard error]")
+        reference_estimates = {
+            k: (check_float(v[0], f"reference estimate of {k}", -1e300, 1e300),
+                check_float(v[1], f"reference estimate's se of {k}", 0.0, 1e300))
+            for k, v in anchors.items()}
         notes = data["notes"]
         if not isinstance(notes, list) or len(notes) > _MAX_NOTES:
             raise InputError("notes are not a list", expected=f"at most {_MAX_NOTES} strings")
         return cls(task=task, metrics=names, reference_values=reference,
                    reference_n=check_int(data["reference_n"], "reference_n", 0, 2 ** 62),
                    notes=tuple(check_text(t, "a note", 10_000) for t in notes), cbpe=cbpe, dle=dle,
-                   calibration_se=calibration_se)
+                   calibration_se=calibration_se, reference_estimates=reference_estimates)
