@@ -274,8 +274,6 @@ def test_deterministic_signals_quiet_on_a_clean_small_space(rows):
     assert fired.empty, fired[["window", "signal", "statistic", "reason"]].to_string()
 
 
-@pytest.mark.xfail(strict=True, reason="needs _assemble._sequential to use confidence_sequential_z "
-                                       "and PerformanceModel.sequential_z (reported to R1)")
 def test_sequential_alarms_with_an_unlucky_reference_end_to_end():
     # 200 reference rows that came out on the confident side (the most confident of 20
     # samples, about 2 of their standard errors above the population): standardised against

@@ -193,27 +193,39 @@ def _decide(monitor: Monitor, result: WindowResult, label: str, index: int
     return rows
 
 
-def _sequential(monitor: Monitor, results: list[WindowResult], labels: list[str]
-                ) -> tuple[list[list[dict[str, Any]]], int]:
-    """CUSUM rows per window (lower-side detectors on the confidence z-scores and on the first
-    estimated metric's z-scores against its threshold) and the number of detectors run."""
-    from ._alarms import sequential_rows
+def _sequential(monitor: Monitor, states: list[WindowState], results: list[WindowResult],
+                labels: list[str]) -> tuple[list[list[dict[str, Any]]], int]:
+    """CUSUM rows per window and the number of detectors run.
+
+    Two lower-side detectors: on the window's mean max-probability and on the
+    first estimated metric. Each window's input is standardised by its *own*
+    standard error, against the reference (the same estimator on the reference
+    rows, or the threshold when ``metrics=`` gives one), plus the guard that
+    keeps the in-control run length whatever the reference's size
+    (:func:`~mllife.monitor._alarms.sequential_z`): an error common to every
+    window (the reference's own) would otherwise push them all the same way.
+    """
+    from ._alarms import confidence_sequential_z, sequential_rows
 
     out: list[list[dict[str, Any]]] = [[] for _ in results]
     series: dict[str, np.ndarray] = {}
-    conf = np.array([r.confidence[1] for r in results], dtype=float)
-    if np.isfinite(conf).any():
-        series["confidence"] = conf
+    if monitor.ref.confidence is not None:
+        conf = np.full(len(results), _NAN)
+        for i, state in enumerate(states):  # a loop over windows
+            sums = state.sums.get("confidence")
+            if sums:
+                conf[i] = confidence_sequential_z(sums, monitor.ref.confidence, k=CUSUM_K, h=CUSUM_H)
+        if np.isfinite(conf).any():
+            series["confidence"] = conf
     perf = monitor.ref.performance
     if perf.metrics and perf.estimable:
         first = perf.metrics[0]
-        threshold, threshold_se, _ = _threshold(monitor, first)
+        threshold = monitor.thresholds.get(first)
         z = np.full(len(results), _NAN)
-        sign = 1.0 if higher_is_better(first) else -1.0
         for i, r in enumerate(results):  # a loop over windows
             iv = r.estimate.get(first)
-            if iv is not None and math.isfinite(iv.value) and iv.se > 0:
-                z[i] = sign * (iv.value - threshold) / math.hypot(iv.se, threshold_se)
+            if iv is not None:
+                z[i] = perf.sequential_z(first, iv, threshold, k=CUSUM_K, h=CUSUM_H)
         if np.isfinite(z).any():
             series[f"estimated_{first}"] = z
     for name, z in series.items():
@@ -259,7 +271,7 @@ def build_report(monitor: Monitor) -> Any:
     labels = [monitor.spec.label(k) for k in keys]
     results = [window_result(monitor, s) for s in states]
     decisions = deterministic_decisions(monitor, states, labels)
-    sequential, n_detectors = _sequential(monitor, results, labels)
+    sequential, n_detectors = _sequential(monitor, states, results, labels)
     metric_names = list(monitor.ref.performance.metrics)
     window_rows: list[dict[str, Any]] = []
     signal_rows: list[dict[str, Any]] = []
