@@ -55,7 +55,7 @@ def test_demo_writes_reports(tmp_path):
     # reports are written in the order of their numbers (the lifecycle's)
     numbered = [p.name for p in ctx.written if p.name[:2].isdigit() and p.suffix == ".html"]
     assert numbered == sorted(numbered)
-    assert numbered[-2:] == ["06_bundle.html", "07_drift.html"]
+    assert numbered[-3:] == ["06_bundle.html", "07_drift.html", "08_monitor.html"]
 
 
 def test_command_line_help():
