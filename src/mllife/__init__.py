@@ -128,12 +128,6 @@ if TYPE_CHECKING:
     from .evaluation import evaluate as evaluate
     from .experiments import ComparisonReport as ComparisonReport
     from .experiments import compare_models as compare_models
-    from .monitor import Monitor as Monitor
-    from .monitor import MonitorReport as MonitorReport
-    from .monitor import RetrainDecision as RetrainDecision
-    from .monitor import RetrainPolicy as RetrainPolicy
-    from .monitor import RetrainResult as RetrainResult
-    from .monitor import retrain as retrain
     from .features import Cleaner as Cleaner
     from .features import DateTimeFeatures as DateTimeFeatures
     from .features import DatetimeParser as DatetimeParser
@@ -143,6 +137,12 @@ if TYPE_CHECKING:
     from .features import StringNormalizer as StringNormalizer
     from .features import describe_features as describe_features
     from .features import make_preprocessor as make_preprocessor
+    from .monitor import Monitor as Monitor
+    from .monitor import MonitorReport as MonitorReport
+    from .monitor import RetrainDecision as RetrainDecision
+    from .monitor import RetrainPolicy as RetrainPolicy
+    from .monitor import RetrainResult as RetrainResult
+    from .monitor import retrain as retrain
     from .problem import ProblemSpec as ProblemSpec
     from .problem import SuccessCriteria as SuccessCriteria
     from .report import Finding as Finding

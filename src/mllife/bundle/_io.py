@@ -22,7 +22,6 @@ import io
 import json
 import os
 import platform
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputError, IntegrityError
+from .._files import write_atomic
 
 FORMAT = "mllife-bundle"
 FORMAT_VERSION = 1
@@ -115,18 +115,7 @@ def write_bundle(path: str | os.PathLike[str], members: Mapping[str, bytes], *,
     raw = buffer.getvalue()
     body = raw[:-_SEAL_LENGTH]
     sealed = body + _SEAL_PREFIX + hashlib.sha256(body).hexdigest().encode("ascii")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(sealed)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, sealed)
 
 
 def read_bundle(path: str | os.PathLike[str], *, key: bytes | str | None = None,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
+from .._files import write_atomic
 from ..drift import DriftProfile
 from ._monitor_setup import Reference
 from ._state import MAX_WINDOWS, PendingLabels, WindowState, check_int, check_profile
@@ -59,19 +59,8 @@ def to_dict(monitor: Monitor) -> dict[str, Any]:
 
 def save_monitor(monitor: Monitor, path: str | os.PathLike[str]) -> Path:
     """Write :func:`to_dict` as JSON to ``path`` through a temporary file and a rename."""
-    target = Path(path)
     text = json.dumps(to_dict(monitor), allow_nan=False, separators=(",", ":"))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(path, text)
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

@@ -7,7 +7,6 @@ import functools
 import importlib
 import json
 import os
-import tempfile
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, MllifeError
+from .._files import write_atomic
 from ._codec import MAX_ITEMS, Decoder, encode
 from ._finding import SEVERITIES, Finding
 from ._frozen import FrozenDict, freeze, handed_out, refreeze
@@ -499,17 +499,8 @@ class Report:
             text = self.to_markdown()
         else:
             text = self.to_frame().to_csv(index=False)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be shared
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        # mkstemp creates 0600; a report is meant to be shared
+        return write_atomic(target, text, mode=0o644, fsync=False)
 
     def __repr__(self) -> str:
         counts = self.severity_counts()
