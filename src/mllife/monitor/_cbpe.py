@@ -27,8 +27,12 @@ delta method on the same per-row variances (ROC-AUC on the per-bin ones);
 multiclass macro metrics use, per predicted class, the multinomial with the
 class's mean probabilities, whose covariance dominates the exact one (a
 conservative interval). The ROC-AUC interval is widened by the binning bound.
-With a labelled reference the calibration's own uncertainty (the estimate's
-standard error on the reference) is added in quadrature. A multiclass macro
+With a labelled reference the calibration's own uncertainty is added in
+quadrature: the root of the estimate's variance on the reference rows plus
+the squared gap between the realized and the estimated value there
+(``PerformanceModel``'s ``_calibration_se``), which covers a miscalibration
+too small for the calibration test to reject on a few hundred rows, as long
+as the window's scores resemble the reference's. A multiclass macro
 estimate averages over the classes predicted or expected in the window (a
 class with expected rows but none realized can make it differ from the
 realized label set).

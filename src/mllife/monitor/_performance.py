@@ -10,7 +10,9 @@ arrive) and sums into metrics with intervals
 - Classifiers: CBPE (:mod:`._cbpe`) with calibrated probabilities: the
   model's own when the labelled reference finds them calibrated or when there
   is no labelled reference (trusted, said in :attr:`~PerformanceModel.notes`),
-  else isotonic regression fitted on the reference.
+  else isotonic regression fitted on the reference. With labels, the
+  intervals add the calibration's uncertainty measured on the reference
+  (the estimate's standard error there and its gap to the realized value).
 - Regressors: DLE (:mod:`._dle`): models of the error learned on the labelled
   reference; without labels, no estimate (the notes say why).
 
@@ -97,6 +99,27 @@ class Interval:
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                 for k, v in (("value", self.value), ("low", self.low), ("high", self.high),
                              ("se", self.se), ("n", self.n))}
+
+
+def _calibration_se(at_reference: Interval, realized: float) -> float:
+    """The calibration's uncertainty of one metric's estimate, from the labelled reference.
+
+    ``sqrt(se**2 + gap**2)``: ``se`` the estimate's standard error on the
+    reference rows (how far the realized value of that many rows strays from a
+    calibrated estimate), ``gap = realized - estimate`` there. A miscalibration
+    that the calibration test cannot reject (low power on a few hundred rows)
+    biases every window's estimate by about the reference's expected gap;
+    ``gap**2`` estimates ``bias**2 + se**2``, so the term is about
+    ``sqrt(bias**2 + 2 se**2)``: conservative when the probabilities are
+    calibrated, and it vanishes as the reference grows (both parts shrink as
+    ``1 / sqrt(rows)``). After isotonic recalibration the in-sample gap is
+    small and ``se`` carries the recalibration's own error. At most 1.
+    """
+    se = at_reference.se if math.isfinite(at_reference.se) else 0.0
+    gap = realized - at_reference.value
+    if not math.isfinite(gap):
+        gap = 0.0
+    return min(math.hypot(se, gap), 1.0)
 
 
 def _z(confidence: Any) -> float:
@@ -340,14 +363,15 @@ class PerformanceModel:
             model.reference_values = {m: v.value for m, v in values.items()}
             if model._cbpe is not None and model._cbpe.has_proba:
                 at_reference = model.estimate(model.estimate_sums(outputs))
-                model._calibration_se = {m: (v.se if math.isfinite(v.se) else 0.0)
-                                         for m, v in at_reference.items()}
+                model._calibration_se = {
+                    m: _calibration_se(v, values[m].value) for m, v in at_reference.items()}
                 rows = at_reference[names[0]].n
                 model.notes = (*model.notes, (
-                    "CBPE intervals include the calibration's own uncertainty: the estimate's "
-                    f"standard error on the {rows} labelled reference rows, added in quadrature "
-                    "(a miscalibration the reference cannot detect moves estimates by about that "
-                    "much)."))
+                    "CBPE intervals include the calibration's own uncertainty, added in "
+                    f"quadrature: on the {rows} labelled reference rows, the root of the "
+                    "estimate's variance plus the squared gap between the realized and the "
+                    "estimated value there (a miscalibration the reference's test could not "
+                    "detect, which a window whose scores resemble the reference's inherits)."))
         return model
 
     # ---- sums ------------------------------------------------------------------------------------
