@@ -383,3 +383,18 @@ def test_pr_auc_permutation_keeps_a_models_own_ties():
     assert result.p_value == pytest.approx(1 / 501)
     assert auc_permutation(y == 1, weak, strong, 500, np.random.default_rng(0)).p_value \
         == pytest.approx(1 / 501)
+
+
+def test_ranked_scores_created_one_after_another_never_share_cached_sums():
+    # A RankedScores collected right after use can leave its ``id`` to the next one; the
+    # weights' cache was keyed by that id and handed the newcomer the old negatives' sums
+    # (a wrong ROC-AUC, or an IndexError when the class sizes differ).
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        y = rng.integers(0, 3, 300)
+        counts = rng.integers(0, 3, size=(2, y.size)).astype(np.float32)
+        w = Weights(counts)
+        for k in range(3):
+            s = rng.normal(size=y.size) + (y == k)
+            auc = RankedScores(y == k, s, group=k).roc_auc(w)
+            assert auc[0] == pytest.approx(skm.roc_auc_score(y == k, s, sample_weight=counts[0]))

@@ -213,7 +213,9 @@ class RankedScores:
         return w.cached(("pos", self.group, self.pos_idx.size), lambda: _take(w.counts, self.pos_idx))
 
     def _neg_cumulative(self, w: Weights) -> np.ndarray:
-        return w.cached(("neg_cum", id(self)),
+        # keyed by the object itself (the cache then keeps it alive): an ``id`` can be reused by
+        # a later RankedScores once this one is collected, which handed it these sums
+        return w.cached(("neg_cum", self),
                         lambda: _cumulative(_take(w.counts, self.neg_sorted)))
 
     def roc_auc(self, w: Weights) -> np.ndarray:
