@@ -222,3 +222,57 @@ def test_iso_month_windows_are_refused_not_read_as_minutes(window):
     with pytest.raises(InputError, match="months or years"):
         parse_window(window, None, "t")
     assert parse_window("PT15M", None, "t").span_ns == 15 * 60 * 10**9   # ISO minutes stay minutes
+
+
+# ---------------------------------------------------------------- final review
+def _pending_file(churn, tmp_path):
+    batch = daily_batches(churn.pool, 1, 100)[0].drop(columns="y")
+    monitor = _monitor(churn).observe(batch)
+    path = monitor.save(tmp_path / "m.json")
+    return path, json.loads(path.read_text())
+
+
+def _pack(values, dtype):
+    import base64
+    import zlib
+
+    arr = np.asarray(values, dtype=dtype)
+    return {"dtype": dtype, "size": int(arr.size),
+            "zlib_base64": base64.b64encode(zlib.compress(arr.tobytes())).decode("ascii")}
+
+
+@pytest.mark.parametrize("field", ["keys", "prediction", "proba"])
+def test_tampered_pending_rows_are_refused(churn, tmp_path, field):
+    path, data = _pending_file(churn, tmp_path)
+    n = data["pending"]["ids"]["size"]
+    assert n == 100
+    if field == "keys":
+        data["pending"]["keys"] = _pack(np.full(n, 123456), "<i8")
+    elif field == "prediction":
+        data["pending"]["prediction"] = _pack(np.full(n, -1.0).view(np.int64), "<i8")
+    else:
+        data["pending"]["proba"] = _pack(np.full(2 * n, 7.0).view(np.int64), "<i8")
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError):
+        Monitor.load(path, churn.bundle)
+
+
+def test_times_whose_window_leaves_the_timestamp_range_are_refused(churn):
+    batch = daily_batches(churn.pool, 1, 10)[0].drop(columns="y")
+    late = batch.assign(t=pd.Timestamp("2262-04-10", tz="UTC"))
+    monitor = Monitor(churn.bundle, reference=churn.reference, time_col="t", window="7D",
+                      label_col="y", id_col="id")
+    with pytest.raises(InputError, match="1677-2262"):
+        monitor.observe(late)
+    assert monitor.n_rows == 0
+
+
+def test_one_unreadable_scoring_time_keeps_the_others_lag():
+    from mllife.monitor._freshness import FreshnessState
+
+    frame = pd.DataFrame({"t": pd.to_datetime(["2024-01-01"] * 4, utc=True),
+                          "scored_at": ["2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z",
+                                        "2024-01-01T03:00:00Z", "oops"],
+                          "x": [1.0, 2.0, 3.0, 4.0]})
+    state = FreshnessState.empty()._with_time(frame, "t", "scored_at")
+    assert state.lag.count == 3

@@ -204,8 +204,8 @@ class FreshnessState:
                 and scored_at_col in frame.columns):
             try:
                 sv = time_values(frame[scored_at_col], column=scored_at_col, missing="keep")
-            except InputError:
-                sv = None
+            except InputError:  # some values are not times: those are left out, the rest kept
+                sv = _readable_times(frame[scored_at_col], scored_at_col)
             if sv is not None and sv.is_datetime == tv.is_datetime:
                 diff = sv.values - t
                 lag = QuantileSketch.from_values(diff / 1e9 if tv.is_datetime else diff)
@@ -544,3 +544,18 @@ def _counts(values: Any, size: int) -> np.ndarray:
     if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
         raise ValueError("counts must be integers >= 1")
     return np.asarray(values, dtype=np.int64)
+
+
+def _readable_times(values: pd.Series, column: Any) -> Any:
+    """The times of ``values`` with what cannot be read as a time made missing (``None`` if none)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        coerced = pd.to_datetime(values.astype(object), errors="coerce", utc=True, format="ISO8601")
+    if not coerced.notna().any():
+        return None
+    try:
+        return time_values(coerced, column=column, missing="keep")
+    except InputError:
+        return None

@@ -131,6 +131,8 @@ def _window_keys(monitor: Monitor, frame: pd.DataFrame
         assert missing is not None
         keys = np.zeros(n, dtype=np.int64)
         keys[~missing] = spec.keys(times[~missing])
+        if (~missing).any():
+            _check_bounds(spec, keys[~missing], monitor.time_col)
         return keys, ~missing, np.where(missing, 0, times), n
     start = monitor._counts["rows_seen"]
     keys = (start + np.arange(n, dtype=np.int64)) // spec.rows
@@ -138,6 +140,19 @@ def _window_keys(monitor: Monitor, frame: pd.DataFrame
     if times is not None and missing is not None:
         return keys, inside, np.where(missing, np.iinfo(np.int64).min, times), n
     return keys, inside, None, n
+
+
+def _check_bounds(spec: Any, keys: np.ndarray, column: Hashable) -> None:
+    """Refuse times whose window would start or end beyond what a Timestamp holds (1677-2262)."""
+    from .._errors import InputError
+
+    for key in (int(keys.min()), int(keys.max())):
+        try:
+            spec.bounds(key)
+        except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+            raise InputError(f"holds times whose {spec.text} window reaches beyond the years "
+                             "1677-2262", column=column,
+                             expected="times whose whole window a Timestamp can hold") from None
 
 
 def read_times(values: pd.Series, column: Hashable) -> tuple[np.ndarray, np.ndarray]:

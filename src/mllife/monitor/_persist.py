@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._errors import InputError
 from .._files import write_atomic
 from ..drift import DriftProfile
@@ -220,9 +222,9 @@ def from_dict(cls: type[Monitor], data: Any, bundle: Any) -> Monitor:
     monitor._windows = {w.key: w for w in states}
     if len(monitor._windows) != len(states):
         raise _bad("a window appears twice")
-    monitor._pending = PendingLabels.from_dict(data.get("pending"))
-    if monitor._pending.n_classes != len(monitor.classes or ()):
-        raise _bad("pending labels do not fit the bundle's classes")
+    monitor._pending = PendingLabels.from_dict(
+        data.get("pending"), n_classes=len(monitor.classes or ()),
+        window_keys=np.fromiter(monitor._windows, dtype=np.int64, count=len(monitor._windows)))
     counts = data.get("counts")
     if not isinstance(counts, Mapping):
         raise _bad("no counts")

@@ -346,15 +346,27 @@ class PendingLabels:
                 "unscored": encode_ints(self.unscored, "<u8")}
 
     @classmethod
-    def from_dict(cls, data: Any) -> PendingLabels:
+    def from_dict(cls, data: Any, *, n_classes: int | None = None,
+                  window_keys: np.ndarray | None = None) -> PendingLabels:
+        """Rebuild a store written by :meth:`to_dict`, validated.
+
+        ``n_classes`` (the bundle's) is checked before anything is decoded, every
+        array is bounded by the number of ids, class positions must be whole
+        numbers below ``n_classes`` (or missing), probabilities in [0, 1] (or
+        missing), and every waiting row's window must be one of ``window_keys``.
+        """
         if not isinstance(data, Mapping):
             raise InputError("pending labels are malformed", expected="a JSON object")
         k = check_int(data.get("n_classes"), "pending n_classes", low=0, high=10_000)
+        if n_classes is not None and k != n_classes:
+            raise InputError(f"pending labels are for {k} classes, the bundle has {n_classes}",
+                             expected="Monitor.save output for this bundle")
         ids = decode_ints(data.get("ids"), "<u8", "pending ids")
-        keys = decode_ints(data.get("keys"), "<i8", "pending window keys")
-        pred = decode_ints(data.get("prediction"), "<i8", "pending predictions").view(np.float64)
+        keys = decode_ints(data.get("keys"), "<i8", "pending window keys", max_size=ids.size)
+        pred = decode_ints(data.get("prediction"), "<i8", "pending predictions",
+                           max_size=ids.size).view(np.float64)
         proba = decode_ints(data.get("proba"), "<i8", "pending probabilities",
-                            max_size=MAX_PENDING * max(k, 1)).view(np.float64)
+                            max_size=ids.size * k).view(np.float64)
         labelled = decode_ints(data.get("labelled"), "<u8", "labelled ids")
         unscored = decode_ints(data.get("unscored"), "<u8", "unscored ids")
         if not (ids.size == keys.size == pred.size) or proba.size != ids.size * k:
@@ -366,5 +378,15 @@ class PendingLabels:
         finite_or_nan = ~np.isinf(pred).any() and ~np.isinf(proba).any()
         if not finite_or_nan:
             raise InputError("pending outputs hold infinite numbers", expected="finite numbers")
+        known = pred[~np.isnan(pred)]
+        if k and ((known < 0) | (known >= k) | (known != np.floor(known))).any():
+            raise InputError("pending predictions are not class positions",
+                             expected=f"whole numbers from 0 to {k - 1}")
+        known_p = proba[~np.isnan(proba)]
+        if ((known_p < 0) | (known_p > 1)).any():
+            raise InputError("pending probabilities are outside [0, 1]", expected="probabilities")
+        if window_keys is not None and keys.size and not np.isin(keys, window_keys).all():
+            raise InputError("pending rows name windows the file does not hold",
+                             expected="Monitor.save output")
         return cls(k, ids, keys, pred, proba.reshape(ids.size, k), np.sort(labelled),
                    np.sort(unscored))

@@ -164,7 +164,12 @@ def read_times(values: pd.Series, column: Any) -> tuple[np.ndarray, np.ndarray]:
         Naming ``column``, for values that are not date-times (numbers
         included: their unit is ambiguous) or beyond the years 1677-2262.
     """
-    s = read_time(values, column=column)
+    try:
+        s = read_time(values, column=column)
+    except InputError as exc:  # the monitor's own expectation: numbers are not time windows here
+        raise InputError(exc.message, column=column, n_rows=exc.n_rows,
+                         expected="date-times, pandas Periods or ISO 8601 text; for numbers use "
+                                  "rows= windows") from None
     if isinstance(s.dtype, pd.PeriodDtype):
         s = s.dt.start_time
     if not is_datetime(s):
