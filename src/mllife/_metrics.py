@@ -319,6 +319,14 @@ def _counts(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 LABEL_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "specificity")
+#: Label metrics that are a share of rows (a proportion's interval applies to them).
+PROPORTION_METRICS = ("accuracy", "precision", "recall")
+#: What a monitor estimates without labels: label metrics from expected confusion counts
+#: and ROC-AUC from binned scores (CBPE, ``monitor/_cbpe.py``), losses by direct loss
+#: estimation (DLE, ``monitor/_dle.py``).
+CBPE_LABEL_METRICS = (*PROPORTION_METRICS, "f1")
+CBPE_METRICS = (*CBPE_LABEL_METRICS, "roc_auc")
+DLE_METRICS = ("mae", "rmse", "mse")
 
 
 def label_scores(

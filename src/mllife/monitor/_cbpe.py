@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _metrics
 from .._errors import InputError
 from ._perf_json import check_int, check_keys, finite_array
 from ._sums import Sums
@@ -79,8 +80,8 @@ MAX_ISOTONIC_POINTS = 20_000
 MIN_REALIZED_ROWS = 30
 MIN_REALIZED_CLASS_ROWS = 10
 
-LABEL_METRICS = ("accuracy", "precision", "recall", "f1")
-SUPPORTED = (*LABEL_METRICS, "roc_auc")
+LABEL_METRICS = _metrics.CBPE_LABEL_METRICS
+SUPPORTED = _metrics.CBPE_METRICS
 
 _NAN = float("nan")
 
@@ -496,9 +497,9 @@ class CBPE:
         if self.positive is not None:
             tp, fp, fn, tn = (_count(sums, f"real_{c}") for c in ("tp", "fp", "fn", "tn"))
             n1, n0 = tp + fp, fn + tn
-            if name in ("accuracy", "precision", "recall"):
-                hits, rows = {"accuracy": (tp + tn, n), "precision": (tp, n1),
-                              "recall": (tp, tp + fn)}[name]
+            if name in _metrics.PROPORTION_METRICS:
+                hits, rows = dict(zip(_metrics.PROPORTION_METRICS,
+                                      ((tp + tn, n), (tp, n1), (tp, tp + fn)), strict=True))[name]
                 value = hits / rows if rows > 0 else 0.0
                 se = math.sqrt(value * (1 - value) / rows) if rows >= MIN_REALIZED_ROWS \
                     else _NAN

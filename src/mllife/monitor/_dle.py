@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _metrics
 from .._dtypes import is_bool, is_datetime, is_numeric
 from .._errors import InputError
 from ._perf_json import check_float, check_keys, finite_array
@@ -68,7 +69,7 @@ MAX_ROWS = 10_000
 FOLDS = 3
 DECILES = 10
 
-SUPPORTED = ("mae", "rmse", "mse")
+SUPPORTED = _metrics.DLE_METRICS
 
 _NAN = float("nan")
 

@@ -219,8 +219,8 @@ def read_labels(values: pd.Series, classes: tuple[Any, ...] | None
     Examples
     --------
     >>> labels, invalid = read_labels(pd.Series(["no", "yes", "maybe", None]), ("no", "yes"))
-    >>> labels.tolist(), invalid.tolist()
-    (['no', 'yes', None, None], [False, False, True, False])
+    >>> labels[:2].tolist(), pd.isna(labels).tolist(), invalid.tolist()
+    (['no', 'yes'], [False, False, True, True], [False, False, True, False])
     """
     given = values.notna().to_numpy()
     labels = label_values(values, classes)
