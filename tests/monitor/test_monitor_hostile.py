@@ -276,3 +276,31 @@ def test_one_unreadable_scoring_time_keeps_the_others_lag():
                           "x": [1.0, 2.0, 3.0, 4.0]})
     state = FreshnessState.empty()._with_time(frame, "t", "scored_at")
     assert state.lag.count == 3
+
+
+def test_a_model_that_fails_on_valid_rows_is_counted_apart(churn, monkeypatch):
+    monitor = _monitor(churn)
+    batch = daily_batches(churn.pool, 1, 120)[0].drop(columns="y")
+
+    def broken(X):
+        raise RuntimeError("state does not fit the input")
+
+    monkeypatch.setattr(churn.bundle.model, "predict_proba", broken)
+    monitor.observe(batch)
+    monkeypatch.undo()
+    assert monitor.label_counts["model_failed_rows"] == 120
+    report = monitor.report()
+    assert report.windows.iloc[0]["unscored_rate"] == 1.0
+    assert (report.signals["statistic"] == "model_failed_rows").any()
+
+
+def test_a_batch_that_would_overflow_the_saved_id_sets_is_refused(churn, monkeypatch):
+    from mllife.monitor import _state
+
+    monitor = _monitor(churn)
+    batches = daily_batches(churn.pool, 2, 60)
+    monitor.observe(batches[0].drop(columns="y"))
+    monkeypatch.setattr(_state, "MAX_PENDING", 100)
+    with pytest.raises(InputError, match="above the 100"):
+        monitor.observe(batches[1].drop(columns="y"))
+    assert monitor.n_rows == 60                     # the refused batch changed nothing

@@ -153,7 +153,8 @@ class Monitor:
         self._pending = PendingLabels(len(self.classes or ()))
         self._counts: dict[str, int] = dict.fromkeys(
             ("batches", "rows_seen", "rows_without_time", "repeated_ids", "unknown_label_ids",
-             "repeated_labels", "labels_for_unscored", "invalid_labels", "labels_without_id"), 0)
+             "repeated_labels", "labels_for_unscored", "invalid_labels", "labels_without_id",
+             "model_failed_rows"), 0)
         self._cache: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ properties
@@ -242,6 +243,7 @@ class Monitor:
         if len(frame) == 0:
             return self
         deltas, counts, pending, labelled, unscored = observe_batch(self, frame)
+        _check_pending_size(self, pending, labelled, unscored)
         for key, delta in deltas.items():
             current = self._windows.get(key)
             self._windows[key] = delta if current is None else current.merge(delta)
@@ -323,7 +325,9 @@ class Monitor:
         first wins), ``invalid_labels`` (labels that are none of the model's
         classes, or not numbers for a regressor: left out of realized
         performance), ``labels_without_id`` (rows of a labels frame whose id
-        is missing: nothing to join them to), ``batches``.
+        is missing: nothing to join them to), ``model_failed_rows`` (rows that
+        met the contract but the model failed on: also counted as unscored),
+        ``batches``.
 
         Examples
         --------
@@ -483,3 +487,24 @@ def _doc_monitor(day: int = 1) -> Monitor:
     second = X.iloc[200:].assign(t=pd.Timestamp(f"2024-05-{day + 1:02d} 10:00"),
                                  id=np.arange(200, 400) + 1000 * day)
     return monitor.observe(first).observe(second)
+
+
+def _check_pending_size(monitor: Monitor, pending: Any, labelled: Any, unscored: Any) -> None:
+    """Refuse a batch that would take the id sets above what a saved monitor may hold.
+
+    ``Monitor.load`` refuses more than :data:`~._state.MAX_PENDING` ids per set, so a
+    monitor is stopped here, before the batch changes it, rather than saving a file it
+    cannot read back.
+    """
+    from ._state import MAX_PENDING
+
+    store = monitor._pending
+    sizes = {"rows waiting for labels": store.ids.size + (0 if pending is None else len(pending[0])),
+             "labelled ids": store.labelled.size + labelled.size,
+             "ids of unscored rows": store.unscored.size + unscored.size}
+    for what, size in sizes.items():
+        if size > MAX_PENDING:
+            raise InputError(f"the batch would take the monitor to {size} {what}, above the "
+                             f"{MAX_PENDING} a saved monitor holds", column=monitor.id_col,
+                             expected="observe_labels(...) to resolve waiting rows, or a new "
+                                      "monitor (or one without id_col)")

@@ -77,8 +77,9 @@ def outputs_from_positions(monitor: Monitor, prediction: np.ndarray,
 
 
 def _score(monitor: Monitor, frame: pd.DataFrame) -> tuple[Outputs | None, np.ndarray,
-                                                            pd.DataFrame | None, bool]:
-    """``(outputs of the scored rows, scored mask, valid inputs of the scored rows, broken)``.
+                                                            pd.DataFrame | None, bool, int]:
+    """``(outputs of the scored rows, scored mask, valid inputs of the scored rows, broken,
+    rows the model failed on)``.
 
     Outputs the batch carries cover every row; otherwise the rows that meet
     the schema are scored. ``broken``: the batch broke the schema somewhere.
@@ -102,15 +103,17 @@ def _score(monitor: Monitor, frame: pd.DataFrame) -> tuple[Outputs | None, np.nd
             except SchemaError:
                 good[:] = False
     if given is not None:
-        return given, np.ones(n, dtype=bool), valid if good.all() else None, broken
+        return given, np.ones(n, dtype=bool), valid if good.all() else None, broken, 0
     if valid is None or not good.any():
-        return None, np.zeros(n, dtype=bool), None, broken
+        return None, np.zeros(n, dtype=bool), None, broken, 0
     try:
         outputs = score_valid(monitor.bundle, valid, monitor.task, monitor.classes,
                               monitor.has_proba)
-    except ModelError:  # the model failed on valid rows: counted as unscored, never a crash
-        return None, np.zeros(n, dtype=bool), None, broken
-    return outputs, good, valid, broken
+    except ModelError:
+        # the model failed on rows that meet its contract: unscored, and counted apart
+        # (``model_failed_rows``) so a broken model is not read as a broken batch
+        return None, np.zeros(n, dtype=bool), None, broken, int(good.sum())
+    return outputs, good, valid, broken, 0
 
 
 def _window_keys(monitor: Monitor, frame: pd.DataFrame
@@ -194,7 +197,8 @@ def observe_batch(monitor: Monitor, frame: pd.DataFrame) -> tuple[
     keys, inside, times, n_counted = _window_keys(monitor, frame)
     counts = {"rows_seen": n_counted if not monitor.spec.by_time else 0,
               "rows_without_time": int((~inside).sum())}
-    outputs, scored, valid, broken = _score(monitor, frame)
+    outputs, scored, valid, broken, failed = _score(monitor, frame)
+    counts["model_failed_rows"] = failed
     out_pos = np.cumsum(scored) - 1  # position of each scored row in outputs
     inputs = model_inputs(monitor, frame)
     ref = monitor.ref.inputs

@@ -28,7 +28,8 @@ FORMAT_VERSION = 1
 #: The largest monitor file :func:`load_monitor` reads.
 MAX_BYTES = 512 * 1024 * 1024
 _COUNTS = ("batches", "rows_seen", "rows_without_time", "repeated_ids", "unknown_label_ids",
-           "repeated_labels", "labels_for_unscored", "invalid_labels", "labels_without_id")
+           "repeated_labels", "labels_for_unscored", "invalid_labels", "labels_without_id",
+           "model_failed_rows")
 
 
 def _bad(message: str) -> InputError:

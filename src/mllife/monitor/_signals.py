@@ -94,7 +94,8 @@ def _label_rows(monitor: Monitor, label: str, index: int) -> WindowDecision:
     counts = monitor._counts
     rows = []
     for name in ("rows_without_time", "unknown_label_ids", "repeated_labels", "repeated_ids",
-                 "labels_for_unscored", "invalid_labels", "labels_without_id"):
+                 "labels_for_unscored", "invalid_labels", "labels_without_id",
+                 "model_failed_rows"):
         count = int(counts.get(name, 0))
         if count:
             rows.append(signal_row("data_quality", window=label, index=index, statistic=name,
