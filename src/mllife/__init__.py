@@ -24,6 +24,7 @@ from ._errors import (
     InputError,
     IntegrityError,
     MllifeError,
+    MissingDependencyError,
     MllifeWarning,
     ModelError,
     NotFittedError,
@@ -38,7 +39,7 @@ from ._version import __version__
 #: Subpackages, importable as attributes (``mllife.drift.stats``).
 SUBPACKAGES = (
     "audit", "baselines", "bundle", "datasets", "drift", "evaluation", "experiments",
-    "features", "monitor", "problem", "report", "split",
+    "features", "monitor", "problem", "report", "serve", "split",
 )
 
 _LAZY: dict[str, str] = {name: f".{name}" for name in SUBPACKAGES}
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
     from . import monitor as monitor
     from . import problem as problem
     from . import report as report
+    from . import serve as serve
     from . import split as _split_package
     from .audit import AuditReport as AuditReport
     from .audit import profile as profile
@@ -193,6 +195,7 @@ __all__ = [
     "ModelError",
     "MllifeError",
     "MllifeWarning",
+    "MissingDependencyError",
     "NotFittedError",
     "SchemaError",
     "UntrustedTypeError",

@@ -17,6 +17,7 @@ __all__ = [
     "IntegrityError",
     "MllifeError",
     "MllifeWarning",
+    "MissingDependencyError",
     "ModelError",
     "NotFittedError",
     "SchemaError",
@@ -197,6 +198,19 @@ class ModelError(MllifeError):
     Examples
     --------
     >>> issubclass(ModelError, MllifeError)
+    True
+    """
+
+
+class MissingDependencyError(MllifeError, ImportError):
+    """An optional extra is needed and not installed; the message names the ``pip`` command.
+
+    ``mllife.serve.make_app`` needs ``mllife[serve]`` (FastAPI, uvicorn,
+    prometheus-client); Parquet files need ``pyarrow``.
+
+    Examples
+    --------
+    >>> issubclass(MissingDependencyError, ImportError)
     True
     """
 
