@@ -11,7 +11,8 @@ import pytest
 
 import mllife
 
-HEAVY = ("shap", "fairlearn", "imblearn", "matplotlib", "skops")
+HEAVY = ("shap", "fairlearn", "imblearn", "matplotlib", "skops", "fastapi", "starlette",
+         "uvicorn", "prometheus_client")
 
 
 def test_import_is_light():
