@@ -13,10 +13,12 @@ from .._lazy import attach
 _LAZY = {
     "InputSchema": "._schema",
     "ModelBundle": "._bundle",
+    "PredictFileResult": "._batch",
     "load_bundle": "._persist",
 }
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time _LAZY loads each name on first use
+    from ._batch import PredictFileResult as PredictFileResult
     from ._bundle import ModelBundle as ModelBundle
     from ._persist import load_bundle as load_bundle
     from ._schema import InputSchema as InputSchema

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ from .._errors import InputError, MllifeError, ModelError
 from ._io import library_versions
 from ._save import save_bundle
 from ._schema import InputSchema
+
+if TYPE_CHECKING:
+    from ._batch import PredictFileResult
 
 __all__ = ["ModelBundle"]
 
@@ -47,6 +50,9 @@ class ModelBundle:
     versions : mapping
         Library versions recorded in the file (after :func:`load_bundle`),
         else the running ones.
+    source_sha256 : str or None
+        The SHA-256 of the file :func:`load_bundle` read; None for a bundle
+        built in memory.
 
     Examples
     --------
@@ -82,6 +88,8 @@ class ModelBundle:
         self.metrics = MappingProxyType(dict(metrics or {}))
         self.drift_profile = drift_profile
         self.versions: Mapping[str, str] = MappingProxyType(library_versions())
+        #: SHA-256 of the file :func:`load_bundle` read (None for a bundle built in memory).
+        self.source_sha256: str | None = None
 
     def __repr__(self) -> str:
         return (f"<ModelBundle version={self.version!r} model={type(self.model).__name__} "
@@ -193,6 +201,102 @@ class ModelBundle:
         result = pd.DataFrame(columns, index=valid.index, copy=False)
         result.attrs[NOTES_KEY] = list(valid.attrs.get(NOTES_KEY, ()))
         return result
+
+    # ------------------------------------------------------------ batch scoring
+    def predict_file(self, src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
+                     chunk_rows: int = 100_000, rejects: str | os.PathLike[str] | None = None,
+                     keep: Sequence[str] = (), proba: bool | None = None,
+                     progress: bool | None = None) -> PredictFileResult:
+        """Score a CSV or Parquet file in chunks; rows that break the contract go to a reject file.
+
+        The file is streamed, ``chunk_rows`` rows at a time (memory follows
+        the chunk, not the file). Each chunk is validated like
+        :meth:`predict`: its good rows are scored and written to ``dst``, its
+        bad rows to ``rejects`` with their problems. No row is dropped:
+        ``rows == scored + rejected``, and the ``row`` numbers of both files
+        together are exactly ``0 .. rows - 1``. Both files are written to
+        temporary files next to them and renamed at the end, so a failure
+        (a model error, an unreadable file, an interrupt) leaves neither.
+
+        Formats follow the suffixes: ``.csv``, ``.csv.gz``, ``.parquet``,
+        ``.pq`` (Parquet needs ``pyarrow``). A CSV file is read as text, then
+        typed by the contract: a cell is missing when it is empty or one of
+        pandas' default markers (``NA``, ``N/A``, ``null``, ``None``,
+        ``NaN``...), except in a text column whose categories include that
+        marker (a category ``"NA"`` stays ``"NA"``); a numeric cell that is
+        no number (``"abc"``) rejects its row, not the file.
+
+        Parameters
+        ----------
+        src : str or Path
+            The rows to score, with the contract's columns (others are
+            copied to the reject file, and to ``dst`` when named in ``keep``).
+        dst : str or Path
+            The scores: ``row`` (the 0-based row number in ``src``), the
+            ``keep`` columns as read, ``prediction``, ``proba_<class>``
+            (with probabilities) and ``model_version``. Its folder must exist.
+        chunk_rows : int, default=100_000
+            Rows read, validated and scored at a time.
+        rejects : str or Path, optional
+            The reject file: ``row``, every column of ``src`` as read (one
+            named ``row`` or ``problems`` becomes ``input.row``...) and
+            ``problems`` (``"column: problem; ..."``, never a value). Default:
+            ``<dst stem>.rejects.csv`` next to ``dst``. Always written, with
+            its header only when no row was rejected.
+        keep : sequence of str, default=()
+            Columns of ``src`` copied to ``dst`` (an identifier, a date...).
+        proba : bool, optional
+            Probabilities (:meth:`predict_proba`) or not (:meth:`predict`);
+            by default, when the model has ``predict_proba``.
+        progress : bool, optional
+            A ``tqdm`` progress bar on stderr; by default only when stderr
+            is a terminal.
+
+        Returns
+        -------
+        PredictFileResult
+            ``rows``, ``scored``, ``rejected``, ``dst``, ``rejects``, ``seconds``.
+
+        Raises
+        ------
+        SchemaError
+            When the file misses a contract column (or holds one twice, or an
+            unexpected one under ``extra="error"``); nothing is written.
+        InputError
+            For a bad argument (unknown suffix, missing file or folder,
+            ``src`` equal to ``dst``, ``chunk_rows < 1``, a ``keep`` column
+            not in the file) or a file that cannot be parsed.
+        ModelError
+            When the model fails on valid rows; nothing is written.
+        MissingDependencyError
+            For a Parquet file without ``pyarrow``.
+
+        Examples
+        --------
+        >>> import pandas as pd, tempfile, pathlib
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from mllife.bundle import InputSchema, ModelBundle
+        >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "plan": ["a", "b", "a", "NA"]})
+        >>> bundle = ModelBundle(LogisticRegression().fit(X[["x"]], [0, 0, 1, 1]),
+        ...                      InputSchema.infer(X[["x"]]), version="1")
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "in.csv").write_text("id,x\\nA7,0.5\\nB2,abc\\nC9,\\nD4,2.5\\n")
+        >>> result = bundle.predict_file(folder / "in.csv", folder / "out.csv", keep=["id"])
+        >>> result.rows, result.scored, result.rejected
+        (4, 2, 2)
+        >>> pd.read_csv(result.dst)[["row", "id", "prediction"]]
+           row  id  prediction
+        0    0  A7           0
+        1    3  D4           1
+        >>> pd.read_csv(result.rejects)
+           row  id    x                                          problems
+        0    1  B2  abc                          x: text instead of numbers
+        1    2  C9  NaN  x: missing value where training had none
+        """
+        from ._batch import predict_file
+
+        return predict_file(self, src, dst, chunk_rows=chunk_rows, rejects=rejects, keep=keep,
+                            proba=proba, progress=progress)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Path:

@@ -10,6 +10,7 @@ caller, never by the file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from collections.abc import Mapping
@@ -184,4 +185,18 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
     bundle = ModelBundle(model, schema, version=version, metadata=metadata, metrics=metrics,
                          drift_profile=drift)
     bundle.versions = MappingProxyType(dict(manifest["versions"]))
+    bundle.source_sha256 = _file_sha256(path)
     return bundle
+
+
+def _file_sha256(path: str | os.PathLike[str]) -> str | None:
+    """SHA-256 of the bundle file (what ``sha256sum`` prints), for a service's /health.
+
+    Read again after the checks (``read_bundle`` keeps no bytes); None when the file
+    is gone or unreadable by then, which does not fail a load that already succeeded.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
