@@ -103,14 +103,24 @@ def run_demo(out: str | Path = "demo-output", *, n_rows: int = 6_000, random_sta
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point: ``python -m mllife demo [--out DIR]``."""
+    """Command-line entry point: ``python -m mllife demo [--out DIR]`` or
+    ``python -m mllife serve BUNDLE [options]`` (see ``python -m mllife serve --help``)."""
     parser = argparse.ArgumentParser(prog="python -m mllife", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the lifecycle demo and write its reports")
     demo.add_argument("--out", default="demo-output", help="folder for the reports")
     demo.add_argument("--rows", type=int, default=6_000, help="rows of synthetic data")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
-    args = parser.parse_args(argv)
+    # serve's own parser lives in mllife.serve._cli, imported only when serve is chosen.
+    sub.add_parser("serve", add_help=False,
+                   help="serve a bundle over HTTP (needs mllife[serve]; serve --help)")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "serve":
+        from .serve._cli import main as serve
+
+        return serve(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "demo":
         run_demo(args.out, n_rows=args.rows, random_state=args.seed)
     return 0
