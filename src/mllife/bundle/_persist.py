@@ -135,6 +135,8 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
     Returns
     -------
     ModelBundle
+        With ``source_sha256``, the SHA-256 of the file (a service's
+        ``/health`` names the file it serves with it).
 
     Raises
     ------

@@ -1,0 +1,231 @@
+"""One request's life: the body read with a cap, parsed, scored, answered in JSON.
+
+Nothing here trusts the body: its size is bounded before and while it is read,
+it is parsed with :func:`json.loads` (never evaluated), its shape is checked
+(one object or a non-empty list of objects, at most ``max_rows``), and the
+model's input contract validates every value before the model sees it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ModelError
+from ..bundle._schema import NOTES_KEY
+from ..report._json import jsonable
+
+__all__ = ["BadRequest", "Scorer", "Scores", "TooLarge", "dumps", "error_body", "parse_rows",
+           "read_body"]
+
+#: At most this many problems or notes are listed in a response or a log record.
+MAX_LISTED = 100
+
+
+class BadRequest(Exception):
+    """The body is not what ``/predict`` takes (answered 422 ``bad_request``)."""
+
+    def __init__(self, detail: str, n_rows: int = 0) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.n_rows = n_rows
+
+
+class TooLarge(Exception):
+    """The body or the batch is over its limit (answered 413 ``too_large``)."""
+
+    def __init__(self, detail: str, n_rows: int = 0) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.n_rows = n_rows
+
+
+async def read_body(headers: Mapping[str, str], stream: AsyncIterator[bytes],
+                    max_bytes: int) -> bytes:
+    """The whole body, refused (``TooLarge``) as soon as it is known to pass ``max_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before anything
+    is read; a chunked body is counted while it arrives.
+    """
+    declared = headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and len(declared) < 20 \
+            and int(declared) > max_bytes:
+        raise TooLarge(f"the body ({int(declared)} bytes) is over the limit of {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"the body is over the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_rows(body: bytes, max_rows: int) -> tuple[Any, int]:
+    """``(payload, n_rows)``: one JSON object (one row) or a non-empty list of objects.
+
+    Raises
+    ------
+    BadRequest
+        Not JSON (not UTF-8/16/32 either, a number of over 4,300 digits,
+        nesting deeper than Python's recursion limit), not an object or a
+        list of objects, or an empty list. The detail never quotes the body.
+    TooLarge
+        More than ``max_rows`` rows.
+
+    Examples
+    --------
+    >>> parse_rows(b'[{"x": 1}, {"x": 2}]', max_rows=10)
+    ([{'x': 1}, {'x': 2}], 2)
+    >>> parse_rows(b'{"x": 1}', max_rows=10)
+    ({'x': 1}, 1)
+    >>> parse_rows(b'[1, 2]', max_rows=10)
+    Traceback (most recent call last):
+    ...
+    mllife.serve._request.BadRequest: the body is a JSON list whose items are not all objects; expected one JSON object (a row) or a non-empty list of objects
+    """
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise BadRequest("the body's JSON is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON ({exc.msg} at character {exc.pos})"
+                         ) from None
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not text in UTF-8 (or UTF-16/32)") from None
+    except ValueError:  # Python's limit on the digits of an integer
+        raise BadRequest("the body holds a number with too many digits") from None
+    expected = "one JSON object (a row) or a non-empty list of objects"
+    if type(payload) is dict:
+        return payload, 1
+    if type(payload) is not list:
+        kind = {str: "string", int: "number", float: "number", bool: "boolean"}.get(
+            type(payload), "null")
+        raise BadRequest(f"the body is a JSON {kind}; expected {expected}")
+    n = len(payload)
+    if n == 0:
+        raise BadRequest(f"the body is an empty list; expected {expected}")
+    if n > max_rows:
+        raise TooLarge(f"the request holds {n} rows, over the limit of {max_rows} rows", n)
+    if not all(type(row) is dict for row in payload):  # one pass over the request's records
+        raise BadRequest(f"the body is a JSON list whose items are not all objects; "
+                         f"expected {expected}", n)
+    return payload, n
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON bytes; NaN and infinities become ``null``, numpy scalars numbers.
+
+    Examples
+    --------
+    >>> dumps({"p": [0.5, float("nan")], "n": np.int64(3)})
+    b'{"p":[0.5,null],"n":3}'
+    """
+    try:
+        return json.dumps(obj, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except (ValueError, TypeError):  # NaN, numpy scalars, timestamps: the slow, exact path
+        return json.dumps(jsonable(obj), allow_nan=False, separators=(",", ":"),
+                          default=str).encode("utf-8")
+
+
+def error_body(rid: str, code: str, detail: str,
+               problems: list[dict[str, Any]] | None = None) -> bytes:
+    """The JSON of a failed request: request id, error code, detail, problems."""
+    return dumps({"request_id": rid, "error": code, "detail": detail,
+                  "problems": (problems or [])[:MAX_LISTED]})
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What a model said about validated rows."""
+
+    prediction: np.ndarray
+    proba: np.ndarray | None
+    notes: list[dict[str, Any]]
+
+    def outputs(self, classes: np.ndarray | None) -> pd.DataFrame:
+        """The frame ``ModelBundle.predict_proba`` returns, without ``model_version``."""
+        columns: dict[str, Any] = {"prediction": self.prediction}
+        if self.proba is not None and classes is not None:
+            for i, label in enumerate(classes.tolist()):
+                columns[f"proba_{label}"] = self.proba[:, i]
+        return pd.DataFrame(columns, copy=False)
+
+
+class Scorer:
+    """A bundle, ready to validate and score requests (what ``predict_proba`` does, split).
+
+    ``ModelBundle.predict_proba`` validates and scores in one call; a
+    service also needs the validated frame (for the log and the shadow), so
+    the two steps are taken apart here, with the same results.
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+    """
+
+    def __init__(self, bundle: Any) -> None:
+        self.bundle = bundle
+        self.version: str = bundle.version
+        model = bundle.model
+        self.has_proba = hasattr(model, "predict_proba")
+        classes = getattr(model, "classes_", None)
+        self.classes: np.ndarray | None = None if classes is None else np.asarray(classes)
+        self.is_classifier = self.classes is not None
+        self.classes_json: list[Any] | None = None if self.classes is None \
+            else jsonable(self.classes)
+
+    def validate(self, payload: Any) -> pd.DataFrame:
+        """The request validated by the bundle's contract (a ``SchemaError`` when it breaks it)."""
+        return self.bundle.schema.validate(payload)
+
+    def score(self, valid: pd.DataFrame) -> Scores:
+        """Score validated rows; a failure of the model is a ``ModelError``."""
+        n = len(valid)
+        notes = list(valid.attrs.get(NOTES_KEY, ()))
+        if self.has_proba:
+            proba = np.asarray(self.bundle._call("predict_proba", valid))
+            classes = self.classes if self.classes is not None else np.arange(proba.shape[-1])
+            if proba.ndim != 2 or proba.shape != (n, len(classes)):
+                raise ModelError(f"model version {self.version!r}: predict_proba returned "
+                                 f"shape {proba.shape} for {n} rows and {len(classes)} classes")
+            return Scores(classes[np.argmax(proba, axis=1)], proba, notes)
+        prediction = np.asarray(self.bundle._call("predict", valid))
+        if prediction.ndim == 2 and prediction.shape[1] == 1:
+            prediction = prediction[:, 0]
+        if prediction.shape != (n,):
+            raise ModelError(f"model version {self.version!r}: predict returned shape "
+                             f"{prediction.shape} for {n} rows")
+        return Scores(prediction, None, notes)
+
+    def answer(self, rid: str, role: str, scores: Scores) -> bytes:
+        """The JSON body of a scored request."""
+        proba = scores.proba
+        return dumps({
+            "request_id": rid,
+            "model_version": self.version,
+            "served_by": role,
+            "predictions": _plain(scores.prediction),
+            "classes": self.classes_json if proba is not None else None,
+            "probabilities": None if proba is None else _plain(proba),
+            "notes": scores.notes[:MAX_LISTED],
+        })
+
+
+def _plain(values: np.ndarray) -> list[Any]:
+    """An array as Python lists, NaN and infinities as None (fast for finite floats)."""
+    if values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        if not finite.all():
+            held = values.astype(object)
+            held[~finite] = None
+            return held.tolist()
+        return values.tolist()
+    if values.dtype.kind in "iub":
+        return values.tolist()
+    return jsonable(values)
