@@ -171,7 +171,9 @@ def run_child(kind: str, path: str, log_dir: str, report: str | None) -> None:
         app = bare_app(path, profile=bool(report))
     else:
         app = timed_mllife_app(path, log_dir)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that name TCP, and
+    # without it every response waits ~40 ms for Nagle's algorithm.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(2048)
     print(f"{kind} listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
