@@ -21,8 +21,10 @@ from ._sums import Sums
 if TYPE_CHECKING:
     from ._monitor import Monitor
 
-#: Columns of a prediction log that are never model inputs (issue 17's log writes them).
-LOG_COLUMNS = ("model_version", "scored_at", "latency_ms", "error")
+#: Columns of a prediction log that are never model inputs (``mllife.serve.PredictionLog.read``
+#: writes them); a contract column of the same name is still an input.
+LOG_COLUMNS = ("model_version", "scored_at", "latency_ms", "error", "request_id", "row", "role",
+               "status")
 
 __all__ = ["LOG_COLUMNS", "Reference", "build_reference", "check_alpha", "check_column_names", "parse_metrics"]
 
