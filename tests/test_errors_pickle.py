@@ -28,6 +28,7 @@ def _instances():
     yield errors.IntegrityError("bundle.zip: truncated")
     yield errors.UntrustedTypeError("mypkg.Model is not trusted")
     yield errors.ModelError("predict failed")
+    yield errors.MissingDependencyError('make_app needs the serve extra: pip install "mllife[serve]"')
 
 
 INSTANCES = list(_instances())
