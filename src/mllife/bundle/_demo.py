@@ -47,6 +47,33 @@ def _garbage(row: dict[str, Any]) -> dict[str, Any]:
     return bad
 
 
+def _score_file(ctx: Any, bundle: ModelBundle, frame: pd.DataFrame,
+                X_train: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Batch scoring: a CSV of new customers with three planted bad rows, via predict_file."""
+    rows = frame.loc[:, list(X_train.columns)].tail(500).reset_index(drop=True)
+    rows = rows.astype({c: object for c in ("age", "plan", "signup_date") if c in rows})
+    planted = {"age": (10, "forty"), "plan": (200, "platinum"), "signup_date": (400, "2021-02-30")}
+    for column, (row, value) in planted.items():
+        if column in rows:
+            rows.loc[row, column] = value
+    src = ctx.out / "new-customers.csv"
+    rows.to_csv(src, index=False)
+    result = bundle.predict_file(src, ctx.out / "new-customers.scores.csv",
+                                 keep=[c for c in ("customer_id",) if c in rows], progress=False)
+    ctx.written += [src, result.dst, *([result.rejects] if result.rejects else [])]
+    rejected = pd.read_csv(result.rejects, usecols=["row", "problems"]) if result.rejects \
+        else pd.DataFrame(columns=["row", "problems"])
+    table = pd.DataFrame([{"rows": result.rows, "scored": result.scored,
+                           "rejected": result.rejected,
+                           "rejected rows": ", ".join(map(str, rejected["row"].tolist())),
+                           "problems": " | ".join(rejected["problems"].astype(str).tolist())}])
+    note = (f"predict_file scored {src.name} in chunks: {result.scored} rows to "
+            f"{result.dst.name}, {result.rejected} rows with planted defects to "
+            f"{result.rejects.name if result.rejects else '(none)'} with their problems; "
+            "rows == scored + rejected, nothing dropped.")
+    return table, note
+
+
 def run(ctx: Any) -> None:
     frame = ctx.clean.frame
     X_train = ctx.state.get("X_train")
@@ -85,6 +112,7 @@ def run(ctx: Any) -> None:
     except SchemaError as err:
         problems = pd.DataFrame([{**p, "rows": ", ".join(map(str, p.get("rows", [])))}
                                  for p in err.problems])
+    batch, batch_note = _score_file(ctx, loaded, frame, X_train)
     with zipfile.ZipFile(path) as zf:
         manifest = json.loads(zf.read("manifest.json"))
     members = pd.DataFrame([{"member": name, "bytes": info["size"], "sha256": info["sha256"]}
@@ -105,14 +133,17 @@ def run(ctx: Any) -> None:
                 "library versions": pd.DataFrame(
                     [{"library": k, "version": v} for k, v in manifest["versions"].items()]),
                 "validated prediction (3 JSON rows)": answered,
-                "rejected request: problems": problems},
+                "rejected request: problems": problems,
+                "batch scoring (predict_file)": batch},
         notes=[f"{path.name}: the fitted pipeline (skops), its input contract, version, "
                "metrics and a manifest of SHA-256 hashes, signed with HMAC-SHA256.",
                "The garbage request (renamed column, text in a number, infinity, unseen "
                "category, nested object, impossible date) was refused before the model ran; "
-               "the problems name columns and row positions, never the values sent."],
+               "the problems name columns and row positions, never the values sent.",
+               batch_note],
     )
     ctx.write(report, "06_bundle")
     ctx.say(f"bundle: {path.name} ({path.stat().st_size / 1024:.0f} KiB, signed), "
             f"{len(schema.columns)}-column contract; a garbage request was refused with "
-            f"{len(problems)} problems")
+            f"{len(problems)} problems; predict_file scored {batch.loc[0, 'scored']} rows and "
+            f"rejected {batch.loc[0, 'rejected']}")
