@@ -69,6 +69,8 @@ _MAX_ROUNDS = 4
 _TABLE_PROBLEMS = ("missing column", "duplicated column", "unexpected column")
 #: Integers a float64 holds exactly.
 _EXACT_FLOAT = 2.0 ** 53
+#: The largest chunk passed to the readers (``chunk_rows`` beyond it reads the same).
+_MAX_CHUNK = 2**62
 
 
 @dataclass(frozen=True, repr=False)
@@ -203,12 +205,26 @@ class _Chunk:
         return _arrow_to_pandas(self._taken(columns, positions))
 
     def arrays(self, columns: list[int], positions: np.ndarray) -> list[Any]:
-        """The same as Arrow arrays: Parquet types kept, CSV text as string."""
+        """The same as Arrow arrays: Parquet types kept, CSV cells as text (string).
+
+        A CSV column that pandas parsed as numbers (pandas 3) is written as the
+        text of its numbers, as the CSV outputs write it: its type may change
+        from chunk to chunk (int64, float64 next to a missing cell, text next
+        to "abc"), text does not.
+        """
         pa = _pyarrow()
-        if isinstance(self.raw, pd.DataFrame):
-            return [pa.array(self.raw.iloc[:, i].to_numpy(dtype=object)[positions],
-                             type=pa.string(), from_pandas=True) for i in columns]
-        return list(self._taken(columns, positions).columns)
+        if not isinstance(self.raw, pd.DataFrame):
+            return list(self._taken(columns, positions).columns)
+        arrays = []
+        for i in columns:
+            cells = self.raw.iloc[:, i].to_numpy()[positions]
+            if cells.dtype.kind in "iufb":
+                text = cells.astype(str).astype(object)
+                text[pd.isna(cells)] = None
+                cells = text
+            arrays.append(pa.array(np.asarray(cells, dtype=object), type=pa.string(),
+                                   from_pandas=True))
+        return arrays
 
     def _taken(self, columns: list[int], positions: np.ndarray) -> Any:
         pa = _pyarrow()
@@ -435,6 +451,17 @@ class _Source:
             closer()
 
 
+def _separator_hint(source: _Source) -> str:
+    """A hint when a CSV header is one column holding another separator (``a;b;c``)."""
+    if source.fmt != "csv" or len(source.names) != 1:
+        return ""
+    for sep in (";", "\t", "|"):
+        if sep in source.names[0]:
+            return (f"\n  (its header is one column: the file looks separated by {sep!r}; "
+                    "predict_file reads comma-separated CSV)")
+    return ""
+
+
 def _check_header(source: _Source, schema: InputSchema, keep: tuple[str, ...]) -> None:
     """Whole-table problems (missing, duplicated, unexpected columns): SchemaError."""
     counts = Counter(source.names)
@@ -453,7 +480,7 @@ def _check_header(source: _Source, schema: InputSchema, keep: tuple[str, ...]) -
                     if p.get("problem") in _TABLE_PROBLEMS]
         if problems:
             raise SchemaError(problems, f"{source.path.name}: {problems_message(problems)}"
-                              ) from None
+                              f"{_separator_hint(source)}") from None
     absent = [n for n in keep if n not in source.columns or counts[n] > 1]
     if absent:
         raise InputError(f"keep columns {absent} are not (once) in {source.path.name}",
@@ -730,7 +757,8 @@ def predict_file(bundle: ModelBundle, src: Any, dst: Any, *, chunk_rows: int = 1
     if "parquet" in {src_fmt, dst_fmt, rej_fmt}:
         _pyarrow()
 
-    source = _Source(src_path, src_fmt, bundle.schema, int(chunk_rows))
+    # more rows than any file holds: the readers take a C long
+    source = _Source(src_path, src_fmt, bundle.schema, min(int(chunk_rows), _MAX_CHUNK))
     try:
         _check_header(source, bundle.schema, keep_names)
     except BaseException:
