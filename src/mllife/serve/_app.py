@@ -35,6 +35,7 @@ from ._request import (
     error_body,
     parse_rows,
     read_body,
+    width_limits,
 )
 from ._routing import (
     CHALLENGER,
@@ -111,6 +112,9 @@ class _Service:
         self.metrics = metrics
         self.max_batch_rows = max_batch_rows
         self.max_body_bytes = max_body_bytes
+        # Bounds on the keys of a request (the table validation builds): the widest contract.
+        n_columns = max(len(s.bundle.schema.columns) for s in (champion, challenger) if s)
+        self.max_columns, self.max_cells = width_limits(n_columns, max_batch_rows)
         self.admin_token = admin_token
         self.bundle_sha256 = bundle_sha256
         self.schema_json = schema_json
@@ -212,7 +216,8 @@ class _Service:
         """Parse, validate, score, answer and log one request (in the thread pool)."""
         n_rows = 0
         try:
-            payload, n_rows = parse_rows(body, self.max_batch_rows)
+            payload, n_rows = parse_rows(body, self.max_batch_rows, self.max_columns,
+                                         self.max_cells)
             one = payload[0] if n_rows == 1 and type(payload) is list else payload
             valid = scorer.validate(one)  # one dict takes the contract's fast path
             scores = scorer.score(valid)
@@ -392,6 +397,11 @@ def _check_token(token: Any) -> bytes | None:
     if not isinstance(token, bytes) or not token.strip() or token != token.strip():
         raise InputError("admin_token is empty, has surrounding spaces or is not text",
                          expected="None or a non-empty str or bytes secret")
+    if any(byte < 0x20 or byte == 0x7F for byte in token):  # a secret of a few dozen bytes
+        # A line break, tab or NUL can never travel in an Authorization header: such a
+        # token (a key file of two lines) would refuse every admin request, silently.
+        raise InputError("admin_token holds a control character (a line break, a tab...)",
+                         expected="a secret of one line of visible characters")
     return token
 
 

@@ -21,10 +21,14 @@ from ..bundle._schema import NOTES_KEY
 from ..report._json import jsonable
 
 __all__ = ["BadRequest", "Scorer", "Scores", "TooLarge", "dumps", "error_body", "parse_rows",
-           "read_body"]
+           "read_body", "width_limits"]
 
 #: At most this many problems or notes are listed in a response or a log record.
 MAX_LISTED = 100
+#: A request may name at most this many keys beyond the contract's columns (noted, ignored).
+MAX_EXTRA_COLUMNS = 10_000
+#: Extra keys per row a full batch may carry (ids, timestamps sent along with the row).
+EXTRA_PER_ROW = 32
 
 
 class BadRequest(Exception):
@@ -66,7 +70,27 @@ async def read_body(headers: Mapping[str, str], stream: AsyncIterator[bytes],
     return b"".join(chunks)
 
 
-def parse_rows(body: bytes, max_rows: int) -> tuple[Any, int]:
+def width_limits(n_columns: int, max_rows: int) -> tuple[int, int]:
+    """``(max_columns, max_cells)`` of a request to a contract of ``n_columns`` columns.
+
+    The rows become one table, as wide as the request has distinct keys: a
+    batch whose rows each name other keys (a 300 KB body, 1,000 rows of 30
+    keys of their own) would make a table of 1,000 × 30,000 cells. A request
+    may name ``n_columns + 10,000`` distinct keys, and its table (rows ×
+    distinct keys) may hold ``max_rows × (n_columns + 32)`` cells, or the
+    one row of ``n_columns + 10,000`` keys.
+
+    Examples
+    --------
+    >>> width_limits(3, 10_000)
+    (10003, 350000)
+    """
+    max_columns = n_columns + MAX_EXTRA_COLUMNS
+    return max_columns, max(max_rows * (n_columns + EXTRA_PER_ROW), max_columns)
+
+
+def parse_rows(body: bytes, max_rows: int, max_columns: int | None = None,
+               max_cells: int | None = None) -> tuple[Any, int]:
     """``(payload, n_rows)``: one JSON object (one row) or a non-empty list of objects.
 
     Raises
@@ -76,7 +100,8 @@ def parse_rows(body: bytes, max_rows: int) -> tuple[Any, int]:
         nesting deeper than Python's recursion limit), not an object or a
         list of objects, or an empty list. The detail never quotes the body.
     TooLarge
-        More than ``max_rows`` rows.
+        More than ``max_rows`` rows, more than ``max_columns`` distinct keys,
+        or more than ``max_cells`` rows × distinct keys (see :func:`width_limits`).
 
     Examples
     --------
@@ -102,6 +127,7 @@ def parse_rows(body: bytes, max_rows: int) -> tuple[Any, int]:
         raise BadRequest("the body holds a number with too many digits") from None
     expected = "one JSON object (a row) or a non-empty list of objects"
     if type(payload) is dict:
+        _check_width(1, len(payload), max_columns, max_cells)
         return payload, 1
     if type(payload) is not list:
         kind = {str: "string", int: "number", float: "number", bool: "boolean"}.get(
@@ -115,7 +141,23 @@ def parse_rows(body: bytes, max_rows: int) -> tuple[Any, int]:
     if not all(type(row) is dict for row in payload):  # one pass over the request's records
         raise BadRequest(f"the body is a JSON list whose items are not all objects; "
                          f"expected {expected}", n)
+    if max_columns is not None or max_cells is not None:
+        # The keys of every record, once (C speed: 0.4 ms for 10,000 rows of 3 keys).
+        width = len(payload[0]) if n == 1 else len(set().union(*payload))
+        _check_width(n, width, max_columns, max_cells)
     return payload, n
+
+
+def _check_width(n_rows: int, width: int, max_columns: int | None,
+                 max_cells: int | None) -> None:
+    """Refuse a request whose table would be too wide; the detail names no key."""
+    if max_columns is not None and width > max_columns:
+        raise TooLarge(f"the request names {width} distinct columns (keys), over the limit "
+                       f"of {max_columns}; send the contract's columns only", n_rows)
+    if max_cells is not None and n_rows * width > max_cells:
+        raise TooLarge(f"the request's {n_rows} rows name {width} distinct columns (keys) "
+                       f"between them: {n_rows * width} cells, over the limit of {max_cells}; "
+                       "send the same columns in every row, the contract's only", n_rows)
 
 
 def dumps(obj: Any) -> bytes:

@@ -6,9 +6,12 @@ loop, per request, and cost a SHA-256 of a short key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+import numbers
 import re
+import reprlib
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -79,15 +82,29 @@ def routing_point(key: str) -> float:
 def check_share(share: Any) -> float:
     """``share`` as a float in [0, 1], or an InputError.
 
+    Any real number (numpy's too) but a boolean; an integer past the range
+    of a float (JSON allows ``1000...0``) is refused like any other.
+
     Examples
     --------
     >>> check_share(0.25)
     0.25
+    >>> check_share(10**400)
+    Traceback (most recent call last):
+    ...
+    mllife._errors.InputError: canary share <a 1329-bit integer>; expected a number from 0 to 1
     """
-    if isinstance(share, bool) or not isinstance(share, int | float) \
-            or not math.isfinite(share) or not 0.0 <= share <= 1.0:
-        raise InputError(f"canary share {share!r}", expected="a number from 0 to 1")
-    return float(share)
+    value = math.nan
+    if not isinstance(share, bool) and isinstance(share, numbers.Real):
+        with contextlib.suppress(OverflowError, ValueError, TypeError):
+            value = float(share)
+    if not 0.0 <= value <= 1.0:  # NaN too
+        if isinstance(share, numbers.Integral) and int(share).bit_length() > 64:
+            shown = f"<a {int(share).bit_length()}-bit integer>"  # no 400-digit message
+        else:
+            shown = reprlib.repr(share)
+        raise InputError(f"canary share {shown}", expected="a number from 0 to 1")
+    return value
 
 
 class Release:
