@@ -14,17 +14,15 @@ import importlib.util
 import io
 import json
 import logging
-import math
 import os
 import re
 import stat
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
-from decimal import Decimal
-from itertools import chain, islice
+from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,16 @@ import pandas as pd
 
 from .._errors import InputError, MissingDependencyError
 from .._files import write_atomic
+from ._log_json import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_TEXT,
+    _array_cells,
+    _cell,
+    _columns_json,
+    _note,
+    _valid_text,
+)
 
 __all__ = ["PredictionLog"]
 
@@ -41,7 +49,11 @@ logger = logging.getLogger("mllife.serve")
 VERSION = 1  # the ``v`` of every record
 MAX_LINE_BYTES = 64 * 2**20  # a longer line is skipped without being parsed
 MAX_SEGMENT_BYTES = 2 * 2**30  # a larger segment is refused (InputError naming it)
-MAX_ROWS, MAX_COLUMNS, MAX_TEXT = 10_000_000, 10_000, 4_096  # bounds of a record
+# A Parquet segment decodes to rows and cells its size does not bound (run-length and
+# dictionary encoding): the log closes a segment at rotate_rows (<= MAX_ROWS) and one request
+# adds <= MAX_ROWS; the cells are those a JSON Lines segment of MAX_SEGMENT_BYTES can hold.
+MAX_SEGMENT_ROWS, MAX_SEGMENT_CELLS = 2 * MAX_ROWS, MAX_SEGMENT_BYTES // 2
+_LATENCY_LIMIT = 1e300  # a larger latency is not read: written as null
 _CHUNK_BYTES = 32 * 2**20  # lines parsed together, so one parse buffer stays bounded
 ROLES = ("champion", "challenger", "shadow")
 #: The log's own columns, in the order :meth:`PredictionLog.read` returns them.
@@ -53,9 +65,9 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _INPUT, _OUTPUT = "input.", "output."
 # JSON columns stored with a nullable dtype in Parquet (pd.array would turn a mix into text)
 _NULLABLE = ("integer", "floating", "mixed-integer-float", "boolean", "string")
-_NS_PER = {"ms": 10**6, "us": 10**3, "ns": 1}
 # the times a datetime64[ns] holds (a record's scored_at outside is not read)
 _FIRST, _LAST = pd.Timestamp("1677-09-22", tz="UTC"), pd.Timestamp("2262-04-11", tz="UTC")
+_FIRST_NAIVE, _LAST_NAIVE = datetime(1677, 9, 22), datetime(2262, 4, 11)  # for write()
 
 
 # ----------------------------------------------------------------------------- values
@@ -68,200 +80,18 @@ def _iso_utc(ts: Any) -> str:
     moment = _utc_now() if ts is None else ts
     if moment is pd.NaT or not isinstance(moment, datetime):  # pd.Timestamp is one
         raise InputError(f"scored_at={ts!r:.60}", expected="a pandas Timestamp or None (now)")
-    if isinstance(moment, pd.Timestamp):
-        moment = moment.to_pydatetime(warn=False)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    try:
+        if isinstance(moment, pd.Timestamp):
+            moment = moment.to_pydatetime(warn=False)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        ok = _FIRST_NAIVE <= moment <= _LAST_NAIVE
+    except (OverflowError, ValueError):  # beyond year 9999 once in UTC
+        ok = False
+    if not ok:  # read() could not hold it (datetime64[ns]): refused, not written unreadable
+        raise InputError(f"scored_at={ts!s:.60}",
+                         expected=f"a time between {_FIRST.date()} and {_LAST.date()} (UTC)")
     return moment.isoformat(timespec="microseconds") + "Z"
-
-
-def _datetime_text(a: np.ndarray, *, utc: bool) -> list[Any]:
-    """ISO 8601 text of a datetime64 array: seconds, micro- or nanoseconds as the values
-    need (as ``Timestamp.isoformat``); ``Z`` for UTC (tz-aware input), naive stays naive."""
-    nat = np.isnat(a)
-    unit = np.datetime_data(a.dtype)[0]
-    shown: Any = "s"
-    if unit in _NS_PER:
-        ticks = a.view(np.int64)[~nat]
-        per_second = 10**9 // _NS_PER[unit]
-        if (ticks % per_second).any():
-            per_us = max(per_second // 10**6, 1)
-            shown = "us" if unit == "ms" or not (ticks % per_us).any() else unit
-    return _none_at(np.datetime_as_string(a, unit=shown, timezone="UTC" if utc else "naive"),
-                    nat)
-
-
-def _timedelta_text(a: np.ndarray) -> list[Any]:
-    """ISO 8601 durations (``P1DT2H3M4.5S``, ``-P0DT0H0M1S``), which ``pd.to_timedelta`` reads."""
-    nat = np.isnat(a)
-    ns = a.astype("m8[ns]").view(np.int64)
-    rest = np.abs(np.where(nat, 0, ns))
-    text: Any = np.where(ns < 0, "-P", "P")
-    for size, unit in ((86_400 * 10**9, "DT"), (3_600 * 10**9, "H"), (60 * 10**9, "M")):
-        whole, rest = np.divmod(rest, size)
-        text = np.strings.add(np.strings.add(text, whole.astype(str)), unit)
-    seconds, frac = np.divmod(rest, 10**9)
-    digits = np.strings.rstrip(np.strings.zfill(frac.astype(str), 9), "0")
-    text = np.strings.add(text, seconds.astype(str))
-    text = np.strings.add(np.strings.add(text, np.where(frac > 0, ".", "")), digits)
-    return _none_at(np.strings.add(text, "S"), nat)
-
-
-def _cell(x: Any) -> Any:
-    """One value as a JSON scalar, or None: never raises, never a ``repr``."""
-    try:
-        if x is None or x is pd.NA or x is pd.NaT:
-            return None
-        if isinstance(x, str | bool):
-            return x
-        if isinstance(x, np.bool_):
-            return bool(x)
-        if isinstance(x, int | np.integer):
-            return int(x)
-        if isinstance(x, float | np.floating | Decimal):
-            value = float(x)
-            return value if math.isfinite(value) else None
-        if isinstance(x, bytes | bytearray | memoryview):
-            return bytes(x)[:MAX_LINE_BYTES // 4].decode("utf-8", "replace")
-        if isinstance(x, datetime | np.datetime64):
-            ts = pd.Timestamp(x)
-            if ts is pd.NaT:
-                return None
-            if ts.tzinfo is not None:
-                return ts.tz_convert("UTC").tz_localize(None).isoformat() + "Z"
-            return ts.isoformat()
-        if isinstance(x, date | dtime):
-            return x.isoformat()
-        if isinstance(x, timedelta | np.timedelta64):
-            value = pd.Timedelta(x)
-            return None if value is pd.NaT else _timedelta_text(
-                np.array([value.value], dtype="m8[ns]"))[0]
-    except Exception:  # an odd value never fails a request: it is logged as missing
-        return None
-    return None
-
-
-_cells_of = np.frompyfunc(_cell, 1, 1)
-
-
-def _none_at(values: np.ndarray, missing: np.ndarray) -> list[Any]:
-    """``values`` as a list, None where ``missing``."""
-    if not missing.any():
-        return values.tolist()
-    out = values.astype(object)
-    out[missing] = None
-    return out.tolist()
-
-
-def _object_cells(a: np.ndarray) -> list[Any]:
-    """JSON values of an object array: vectorised for text, numbers and booleans; other
-    values (date-times, bytes, objects) one by one through :func:`_cell`."""
-    kind = pd.api.types.infer_dtype(a, skipna=True)
-    numeric = kind in ("floating", "mixed-integer-float")
-    if not numeric and kind not in ("string", "empty", "integer", "boolean"):
-        return _cells_of(a).tolist()
-    missing = pd.isna(a)
-    if numeric:
-        try:
-            missing = ~np.isfinite(np.where(missing, np.nan, a).astype(np.float64))
-        except (TypeError, ValueError, OverflowError):  # huge integers, odd floats
-            return _cells_of(a).tolist()
-    return _none_at(a, missing)  # numpy scalars left are converted by json's default hook
-
-
-def _numpy_cells(a: np.ndarray) -> list[Any]:
-    kind = a.dtype.kind
-    if kind in "biuU":
-        return a.tolist()
-    if kind == "f":
-        finite = np.isfinite(a)
-        return a.tolist() if finite.all() else _none_at(a, ~finite)
-    if kind == "M":
-        return _datetime_text(a, utc=False)
-    if kind == "m":
-        return _timedelta_text(a)
-    if kind == "O":
-        return _object_cells(a)
-    return _cells_of(a.astype(object)).tolist() if kind == "S" else [None] * len(a)
-
-
-def _array_cells(arr: Any) -> list[Any]:
-    """One column (a numpy or pandas array) as a list of JSON values, missing as None."""
-    if isinstance(arr, np.ndarray):
-        return _numpy_cells(arr)
-    dtype = arr.dtype
-    if isinstance(arr, pd.Categorical):
-        codes, cats = np.asarray(arr.codes), arr.categories.array
-        if len(cats) > max(64, len(codes)):  # many categories, few rows: only those used
-            cats = cats.take(np.maximum(codes, 0))
-            codes = np.where(codes < 0, -1, np.arange(len(codes)))
-        values = np.fromiter(chain(_array_cells(cats), [None]), dtype=object, count=len(cats) + 1)
-        return values[codes].tolist()  # code -1 (missing): the None at the end
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return _datetime_text(np.asarray(arr.tz_convert(None)), utc=True)
-    if isinstance(dtype, pd.StringDtype):  # text: str or missing, nothing to check
-        return arr.to_numpy(dtype=object, na_value=None).tolist()
-    if isinstance(dtype, np.dtype):  # DatetimeArray, TimedeltaArray, NumpyExtensionArray
-        return _numpy_cells(np.asarray(arr))
-    kind = getattr(dtype, "kind", "O")
-    missing = np.asarray(arr.isna(), dtype=bool)
-    if kind in "iu":
-        base = arr.to_numpy(dtype=np.int64 if kind == "i" else np.uint64, na_value=0)
-    elif kind == "f":
-        base = arr.to_numpy(dtype=np.float64, na_value=np.nan)
-    elif kind == "b":
-        base = arr.to_numpy(dtype=bool, na_value=False)
-    else:
-        base = arr.to_numpy(dtype=object)
-    cells = _numpy_cells(np.asarray(base))
-    if not missing.any():
-        return cells
-    return _none_at(np.fromiter(cells, dtype=object, count=len(missing)), missing)
-
-
-def _column_arrays(frame: pd.DataFrame) -> list[Any]:
-    """The column arrays without a Series per column (~10 µs each on pandas 3): pandas'
-    private ``_iter_column_arrays`` (since 1.3), the public path as the fallback."""
-    try:
-        arrays = list(frame._iter_column_arrays())
-    except Exception:
-        arrays = []
-    if len(arrays) == frame.shape[1]:
-        return arrays
-    return [frame.iloc[:, i].array for i in range(frame.shape[1])]
-
-
-def _columns_json(frame: pd.DataFrame, *, drop: tuple[str, ...] = ()) -> dict[str, list[Any]]:
-    """``{column name: values}`` of a frame, JSON-safe; never raises on a value."""
-    out: dict[str, list[Any]] = {}
-    n = len(frame)
-    for name, arr in zip(frame.columns.tolist(), _column_arrays(frame), strict=True):
-        key, values = (name if isinstance(name, str) else str(name)), []
-        if key in out or key in drop:
-            continue
-        try:
-            values = _array_cells(arr)
-        except Exception:  # an exotic column: one value at a time, else missing
-            with contextlib.suppress(Exception):
-                values = _cells_of(np.asarray(arr, dtype=object)).tolist()
-        out[key] = values if len(values) == n else [None] * n
-    return out
-
-
-def _note(note: Any) -> dict[str, Any]:
-    """A schema note as JSON: string keys, scalars and lists of scalars (row positions)."""
-    if not isinstance(note, Mapping):
-        raise InputError(f"a note is a {type(note).__name__}",
-                         expected="mappings with column, problem, count, rows")
-    out: dict[str, Any] = {}
-    for key, value in note.items():
-        if isinstance(value, list | tuple | np.ndarray | pd.Index | pd.Series):
-            items = np.fromiter(islice(value, MAX_ROWS), dtype=object,
-                                count=min(len(value), MAX_ROWS))
-            out[str(key)] = _object_cells(items)  # row positions: a vectorised path
-        else:
-            out[str(key)] = _cell(value)
-    return out
 
 
 # ----------------------------------------------------------------------------- the writer
@@ -348,6 +178,7 @@ class PredictionLog:
         self._path, self.rotate_rows, self.format = folder, int(rotate_rows), format
         self.include_inputs, self.fsync = include_inputs, fsync
         self._lock = threading.Lock()
+        _LOGS.add(self)  # a forked child gets a new lock (see _after_fork_in_child)
         self._fd: int | None = None
         self._segment: Path | None = None
         self._segment_rows = self._seq = self._written = 0
@@ -398,6 +229,7 @@ class PredictionLog:
         status : int
             The HTTP status (200 for scored rows).
         latency_ms : float
+            NaN, infinite or over 1e300: written as null.
         inputs : DataFrame, optional
             The validated inputs (what the model saw).
         outputs : DataFrame, optional
@@ -409,12 +241,15 @@ class PredictionLog:
         n_rows : int, optional
             The rows of a request without frames (a failed one); else the frames'.
         scored_at : Timestamp, optional
-            Default: now. Naive times are taken as UTC.
+            Default: now. Naive times are taken as UTC; between 1677-09-22 and
+            2262-04-11 (what ``read`` holds as datetime64[ns]).
 
         Raises
         ------
         InputError
-            A bad argument (an unknown role, a status outside 100-599, frames
+            A bad argument (an unknown role, a status outside 100-599, text
+            that is not UTF-8 or over 4,096 characters, a frame of over 10,000
+            columns or with a column name over 4,096 characters, frames
             of different lengths...) or a closed log.
         OSError
             The disk refused the line; the next write starts a new segment.
@@ -485,8 +320,9 @@ class PredictionLog:
                 n_rows: Any, scored_at: Any) -> tuple[dict[str, Any], int]:
         for name, text in (("request_id", request_id), ("model_version", model_version),
                            ("error", error)):
-            if not isinstance(text, str) or len(text) > MAX_TEXT:
-                raise InputError(f"{name}={text!r:.80}", expected=f"text (<= {MAX_TEXT} chars)")
+            if not _valid_text(text):  # what read() accepts: UTF-8 text of <= MAX_TEXT chars
+                raise InputError(f"{name}={text!r:.80}",
+                                 expected=f"UTF-8 text (<= {MAX_TEXT} chars)")
         if role not in ROLES:
             raise InputError(f"role={role!r}", expected=f"one of {list(ROLES)}")
         if not _whole(status, 100, 599):
@@ -498,6 +334,10 @@ class PredictionLog:
             if frame is not None and not isinstance(frame, pd.DataFrame):
                 raise InputError(f"{name} is a {type(frame).__name__}",
                                  expected="a pandas DataFrame or None")
+            if frame is not None and frame.shape[1] > MAX_COLUMNS:
+                raise InputError(f"{name} has {frame.shape[1]:_} columns",
+                                 expected=f"at most {MAX_COLUMNS:_} (include_inputs=False "
+                                          "leaves the inputs out)")
         sizes = [len(f) for f in (inputs, outputs) if f is not None]
         if n_rows is not None and not _whole(n_rows, 0, MAX_ROWS):
             raise InputError(f"n_rows={n_rows!r}", expected=f"a whole number in [0, {MAX_ROWS:_}]")
@@ -511,7 +351,8 @@ class PredictionLog:
         keep = inputs if self.include_inputs else None
         return {"v": VERSION, "scored_at": _iso_utc(scored_at), "request_id": request_id,
                 "role": role, "model_version": model_version, "status": int(status),
-                "latency_ms": latency if math.isfinite(latency) else None, "error": error,
+                "latency_ms": latency if abs(latency) < _LATENCY_LIMIT else None,  # NaN too
+                "error": error,
                 "n_rows": rows, "inputs": None if keep is None else _columns_json(keep),
                 "outputs": None if outputs is None else _columns_json(outputs,
                                                                      drop=("model_version",)),
@@ -555,7 +396,10 @@ class PredictionLog:
         (datetime64[ns, UTC]), ``request_id``, ``row`` (position in its
         request, int64), ``role``, ``model_version``, ``status`` (int64),
         ``latency_ms`` (float64), ``error`` (``""`` on success), the inputs as
-        pandas infers them from the JSON values (one named like a log column
+        pandas infers them from the JSON values, except that integers with
+        missing values are ``Int64`` (never float64, which rounds integers
+        past 2**53 and turns labels 0, 1 into 0.0, 1.0; ``UInt64`` or objects
+        beyond int64) (one named like a log column
         or an output becomes ``input.<name>``), then ``prediction``,
         ``proba_<class>`` and any other output. Records with other columns (a
         new model version) are aligned, missing values NA; a column without a
@@ -586,7 +430,8 @@ class PredictionLog:
         ------
         InputError
             ``path`` does not exist, is not a folder or a segment, or a
-            segment is over 2 GiB (named).
+            segment is over 2 GiB, or a Parquet segment announces more than
+            20,000,000 rows or 2**30 cells (named; checked before decoding).
         MissingDependencyError
             A Parquet segment without pyarrow.
 
@@ -629,6 +474,21 @@ class PredictionLog:
 
 
 # ----------------------------------------------------------------------------- writing helpers
+_LOGS: weakref.WeakSet[PredictionLog] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child inherits each lock as it was: held, when another thread was writing,
+    and that thread does not exist in the child. The child's write() then deadlocked; it
+    gets a free lock (and, by its pid, its own segment)."""
+    for log in list(_LOGS):
+        log._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _dumps(record: dict[str, Any]) -> bytes:
     """The record as one ASCII JSON line; a record JSON refuses loses its frames, never the line."""
     try:
@@ -750,6 +610,7 @@ def _sized(file: Path, size: int) -> Path:
 def _read_segment(file: Path, explicit: bool, counts: dict[str, int],
                   skipped_segments: list[str], *, raw: bool = False) -> _Part | None:
     if file.suffix == ".parquet":
+        _bounded_parquet(file)
         part = _read_parquet(file)
         if part is None:
             skipped_segments.append(file.name)
@@ -826,15 +687,6 @@ def _parse(lines: list[bytes], into: list[Any]) -> int:
     return _parse(lines[:middle], into) + _parse(lines[middle:], into)
 
 
-def _valid_text(value: Any) -> bool:
-    if type(value) is not str or len(value) > MAX_TEXT:
-        return False
-    try:
-        return value.isascii() or bool(value.encode("utf-8"))
-    except UnicodeEncodeError:  # lone surrogates
-        return False
-
-
 def _valid_columns(columns: Any, n: int, keys: set[str]) -> bool:
     if columns is None:
         return True
@@ -909,6 +761,24 @@ def _flatten(records: list[Any], *, notes: bool = False) -> tuple[_Part, int]:
     return part, len(records) - len(good)
 
 
+def _bounded_parquet(file: Path) -> None:
+    """Refuse a Parquet segment whose metadata announces more rows or cells than the log
+    writes, before anything is decoded (a few KB can encode billions of rows)."""
+    _need_pyarrow("reading a Parquet log segment")
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(file)
+        rows, columns = int(meta.num_rows), int(meta.num_columns)
+    except Exception:  # not Parquet: _read_parquet skips it and names it
+        return
+    if rows > MAX_SEGMENT_ROWS or rows * columns > MAX_SEGMENT_CELLS:
+        raise InputError(f"Parquet segment {file.name!r} holds {rows:_} rows x {columns:_} "
+                         "columns",
+                         expected=f"at most {MAX_SEGMENT_ROWS:_} rows and "
+                                  f"{MAX_SEGMENT_CELLS:_} cells, as the log writes")
+
+
 def _read_parquet(file: Path) -> _Part | None:
     """A converted segment back into rows; None when it is not one (unreadable, other shape)."""
     _need_pyarrow("reading a Parquet log segment")
@@ -945,9 +815,17 @@ def _read_parquet(file: Path) -> _Part | None:
 
 def _series(values: np.ndarray) -> pd.Series:
     """A column from JSON values, its dtype as pandas infers it (text the string dtype
-    cannot hold, such as lone surrogates, stays object)."""
+    cannot hold, such as lone surrogates, stays object), except integers with missing
+    values: ``Int64`` (``UInt64``, else objects, beyond), never float64, which rounds
+    integers past 2**53 and turns class labels 0, 1 into 0.0, 1.0."""
+    listed = values.tolist()
+    if pd.api.types.infer_dtype(values, skipna=True) == "integer" and pd.isna(values).any():
+        for dtype in ("Int64", "UInt64"):
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                return pd.Series(pd.array(listed, dtype=dtype))
+        return pd.Series(values, dtype=object)
     try:
-        return pd.Series(values.tolist())
+        return pd.Series(listed)
     except (UnicodeError, TypeError, ValueError):
         return pd.Series(values, dtype=object)
 
