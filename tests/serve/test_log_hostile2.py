@@ -254,11 +254,6 @@ def churn():
 
 LABELS = {"ints": (0, 1), "zero-padded": ("007", "7"), "beyond-float": (2**60 + 1, 2**60 + 3),
           "negative": (-1, 1)}
-#: mllife.monitor._outputs._as_labels reads the labels with ``Series.to_numpy()``, which turns
-#: a nullable integer column with a missing value into float64 (0 -> 0.0, 2**60+1 rounded):
-#: the fix belongs there (``to_numpy(dtype=object, na_value=None)`` for extension dtypes).
-_MONITOR_FLOATS_NULLABLE_LABELS = pytest.mark.xfail(
-    strict=True, reason="Monitor: _as_labels turns Int64 labels with NA into floats")
 
 
 def _served_log(folder: Any, churn: Any, labels: tuple[Any, ...]) -> tuple[Any, Any, Any]:
@@ -312,9 +307,7 @@ def test_the_monitor_reads_classes_named_like_numbers(tmp_path, churn, labels):
     assert _drift_p(bundle, reference, PredictionLog.read(tmp_path)) > 1e-6
 
 
-@pytest.mark.parametrize("labels", [
-    pytest.param(v, id=k, marks=() if k == "zero-padded" else _MONITOR_FLOATS_NULLABLE_LABELS)
-    for k, v in LABELS.items()])
+@pytest.mark.parametrize("labels", list(LABELS.values()), ids=list(LABELS))
 def test_a_refused_request_does_not_move_the_prediction_drift(tmp_path, churn, labels):
     bundle, reference, _ = _served_log(tmp_path, churn, labels)
     answered = _drift_p(bundle, reference, PredictionLog.read(tmp_path))

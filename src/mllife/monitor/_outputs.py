@@ -98,8 +98,18 @@ def output_columns(task: str, classes: tuple[Any, ...] | None, has_proba: bool) 
 
 
 def _as_labels(values: pd.Series, classes: tuple[Any, ...]) -> np.ndarray:
-    """Prediction labels in the classes' type when the text of each matches a class."""
-    arr = values.to_numpy()
+    """Prediction labels in the classes' type when the text of each matches a class.
+
+    A nullable integer or boolean column (``Int64``: a prediction log read with its failed
+    requests) gives Python objects, its missing values ``None``: ``to_numpy`` would turn
+    it into floats, and ``1.0`` is no class ``1`` (nor is 2**60 + 1 after rounding).
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and (
+            pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+        arr = values.to_numpy(dtype=object, na_value=None)
+    else:
+        arr = values.to_numpy()
     known = np.asarray(classes, dtype=object)
     if pd.Series(arr).isin(known).all():
         return arr
