@@ -26,11 +26,13 @@ import numpy as np
 
 from .._errors import InputError, MissingDependencyError, ModelError, SchemaError
 from ._request import (
+    BODY_TIMEOUT_S,
     MAX_LISTED,
     BadRequest,
     Scorer,
     Scores,
     TooLarge,
+    TooSlow,
     dumps,
     error_body,
     parse_rows,
@@ -112,6 +114,7 @@ class _Service:
         self.metrics = metrics
         self.max_batch_rows = max_batch_rows
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = BODY_TIMEOUT_S
         # Bounds on the keys of a request (the table validation builds): the widest contract.
         n_columns = max(len(s.bundle.schema.columns) for s in (champion, challenger) if s)
         self.max_columns, self.max_cells = width_limits(n_columns, max_batch_rows)
@@ -190,10 +193,14 @@ class _Service:
         scorer = self.challenger if role == CHALLENGER and self.challenger else self.champion
         try:
             try:
-                body = await read_body(headers, request.stream(), self.max_body_bytes)
+                body = await read_body(headers, request.stream(), self.max_body_bytes,
+                                       self.body_timeout_s)
             except TooLarge as exc:
                 out = self._failed(rid, role, scorer, start, 413, "too_large", exc.detail)
                 return self._json(out.body, 413, rid, headers={"Connection": "close"})
+            except TooSlow as exc:
+                out = self._failed(rid, role, scorer, start, 408, "timeout", exc.detail)
+                return self._json(out.body, 408, rid, headers={"Connection": "close"})
             except self.deps.ClientDisconnect:
                 self._failed(rid, role, scorer, start, 499, "bad_request",
                              "the client closed the connection before sending the body")
@@ -339,9 +346,13 @@ class _Service:
                                                "<admin token>'"}), 401,
                               headers={"WWW-Authenticate": "Bearer"})
         try:
-            body = await read_body(request.headers, request.stream(), _ADMIN_MAX_BYTES)
+            body = await read_body(request.headers, request.stream(), _ADMIN_MAX_BYTES,
+                                   self.body_timeout_s)
         except TooLarge as exc:
             return self._json(dumps({"error": "too_large", "detail": exc.detail}), 413)
+        except TooSlow as exc:
+            return self._json(dumps({"error": "timeout", "detail": exc.detail}), 408,
+                              headers={"Connection": "close"})
         except self.deps.ClientDisconnect:
             return self._json(b"{}", 499)
         expected = 'a JSON object {"share": <a number from 0 to 1>}'
@@ -436,7 +447,7 @@ def make_app(bundle: ModelBundle, *, challenger: ModelBundle | None = None,
       expected; never a value of the request), 422 ``"bad_request"`` (not
       JSON, not an object or a list of objects, an empty list), 413
       ``"too_large"`` (over ``max_batch_rows`` rows or ``max_body_bytes``
-      bytes), 500 ``"model"`` or ``"internal"`` (a generic detail and the
+      bytes), 408 ``"timeout"`` (a body still arriving after 30 s), 500 ``"model"`` or ``"internal"`` (a generic detail and the
       request id; the exception goes to the ``"mllife.serve"`` logger).
       The request id is the caller's ``X-Request-ID`` when it matches
       ``[A-Za-z0-9._:-]{1,128}``, else a new one; it is echoed in the

@@ -49,13 +49,38 @@ class TooLarge(Exception):
         self.n_rows = n_rows
 
 
+class TooSlow(Exception):
+    """The body did not arrive within its deadline (answered 408 ``timeout``)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+#: Seconds a client has to send a whole body: one that declares a length and stalls
+#: (a slow-body attack) would otherwise hold its connection and buffer for ever.
+BODY_TIMEOUT_S = 30.0
+
+
 async def read_body(headers: Mapping[str, str], stream: AsyncIterator[bytes],
-                    max_bytes: int) -> bytes:
+                    max_bytes: int, timeout: float = BODY_TIMEOUT_S) -> bytes:
     """The whole body, refused (``TooLarge``) as soon as it is known to pass ``max_bytes``.
 
     A declared ``Content-Length`` over the limit is refused before anything
-    is read; a chunked body is counted while it arrives.
+    is read; a chunked body is counted while it arrives. A body still
+    arriving after ``timeout`` seconds raises ``TooSlow``.
     """
+    import anyio  # Starlette's own dependency: only here, never at ``import mllife.serve``
+
+    try:
+        with anyio.fail_after(timeout):
+            return await _read_capped(headers, stream, max_bytes)
+    except TimeoutError:
+        raise TooSlow(f"the body did not arrive within {timeout:g} s") from None
+
+
+async def _read_capped(headers: Mapping[str, str], stream: AsyncIterator[bytes],
+                       max_bytes: int) -> bytes:
     declared = headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and len(declared) < 20 \
             and int(declared) > max_bytes:
