@@ -22,6 +22,23 @@ if TYPE_CHECKING:
 __all__ = ["ModelBundle"]
 
 
+#: Classifiers whose ``predict`` applies a decision threshold of their own, not the argmax.
+_THRESHOLD_CLASSIFIERS = frozenset({"FixedThresholdClassifier", "TunedThresholdClassifierCV"})
+
+
+def argmax_predicts(model: Any) -> bool:
+    """Whether the most probable class is what ``model.predict`` returns (private).
+
+    False for scikit-learn's threshold classifiers, alone or as the last step of a
+    pipeline (nested pipelines too): their ``predict`` compares a probability with a
+    tuned threshold, so the argmax of ``predict_proba`` would silently answer with
+    another class.
+    """
+    while hasattr(model, "steps") and model.steps:
+        model = model.steps[-1][1]
+    return type(model).__name__ not in _THRESHOLD_CLASSIFIERS
+
+
 class ModelBundle:
     """A fitted model, its input contract, its version and its training facts.
 
@@ -83,6 +100,7 @@ class ModelBundle:
         self.model = model
         self.schema = schema
         self._positional = schema.columns == tuple(str(i) for i in range(len(schema.columns)))
+        self._argmax_predicts = argmax_predicts(model)
         self.version = version
         self.metadata = MappingProxyType(dict(metadata or {}))
         self.metrics = MappingProxyType(dict(metrics or {}))
@@ -141,7 +159,10 @@ class ModelBundle:
         """Validate ``X``, then return ``prediction``, ``proba_<class>`` and ``model_version``.
 
         ``prediction`` is the most probable class (the model's ``classes_``
-        order breaks ties, as ``argmax`` does). The notes of validation are in
+        order breaks ties, as ``argmax`` does), except for a model that decides
+        by a threshold of its own (scikit-learn's ``FixedThresholdClassifier``
+        and ``TunedThresholdClassifierCV``, alone or last in a pipeline), whose
+        ``predict`` gives it. The notes of validation are in
         ``result.attrs["schema_notes"]``, as for :meth:`predict`.
 
         Raises
@@ -157,7 +178,11 @@ class ModelBundle:
         valid = self.schema.validate(X)
         proba = np.asarray(self._call("predict_proba", valid))
         classes = np.asarray(getattr(self.model, "classes_", np.arange(proba.shape[1])))
-        columns: dict[str, Any] = {"prediction": classes[np.argmax(proba, axis=1)]}
+        if self._argmax_predicts:
+            prediction = classes[np.argmax(proba, axis=1)]
+        else:  # a tuned decision threshold: the model's own predict decides
+            prediction = np.asarray(self._call("predict", valid))
+        columns: dict[str, Any] = {"prediction": prediction}
         for i, label in enumerate(classes):
             columns[f"proba_{label}"] = proba[:, i]
         return self._frame(columns, valid)

@@ -233,7 +233,10 @@ def score_valid(bundle: Any, valid: pd.DataFrame, task: str, classes: tuple[Any,
     if not has_proba:
         return Outputs(task, np.asarray(bundle._call("predict", valid)).reshape(-1), None, classes)
     proba = np.asarray(bundle._call("predict_proba", valid), dtype=np.float64)
-    pred = np.asarray(getattr(bundle.model, "classes_", classes))[np.argmax(proba, axis=1)]
+    if getattr(bundle, "_argmax_predicts", True):
+        pred = np.asarray(getattr(bundle.model, "classes_", classes))[np.argmax(proba, axis=1)]
+    else:  # a tuned decision threshold: the model's own predict decides
+        pred = np.asarray(bundle._call("predict", valid)).reshape(-1)
     return Outputs(task, pred, proba, classes)
 
 

@@ -261,7 +261,10 @@ class Scorer:
             if proba.ndim != 2 or proba.shape != (n, len(classes)):
                 raise ModelError(f"model version {self.version!r}: predict_proba returned "
                                  f"shape {proba.shape} for {n} rows and {len(classes)} classes")
-            return Scores(classes[np.argmax(proba, axis=1)], proba, notes)
+            if self.bundle._argmax_predicts:
+                return Scores(classes[np.argmax(proba, axis=1)], proba, notes)
+            decided = np.asarray(self.bundle._call("predict", valid))  # a tuned threshold
+            return Scores(decided, proba, notes)
         prediction = np.asarray(self.bundle._call("predict", valid))
         if prediction.ndim == 2 and prediction.shape[1] == 1:
             prediction = prediction[:, 0]
