@@ -236,6 +236,30 @@ def classify(s: pd.Series) -> np.ndarray:
     return codes
 
 
+def arrow_strings(s: pd.Series) -> Any:
+    """The pyarrow array behind a column of arrow-backed text, else None.
+
+    pandas' ``str`` and ``string[pyarrow]`` dtypes, and ``ArrowDtype`` of
+    ``string`` / ``large_string``, hold their cells in one pyarrow array
+    (text or null, nothing else): checks then run in pyarrow, without a
+    Python object per cell. pyarrow is already imported when such a column
+    exists.
+    """
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype):
+        if dtype.storage not in {"pyarrow", "pyarrow_numpy"}:
+            return None
+    elif isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        if not (pa.types.is_string(dtype.pyarrow_dtype)
+                or pa.types.is_large_string(dtype.pyarrow_dtype)):
+            return None
+    else:
+        return None
+    return s.array.__arrow_array__()
+
+
 def string_lengths(s: pd.Series) -> np.ndarray:
     """Length of each string cell, 0 for everything else."""
     lengths = s.str.len() if s.dtype != object else s.map(
