@@ -220,9 +220,10 @@ class ModelBundle:
 
     def _frame(self, columns: dict[str, Any], valid: pd.DataFrame) -> pd.DataFrame:
         """The result frame, on the request's index, carrying the notes of validation."""
+        from ._columns import repeat_text
         from ._schema import NOTES_KEY
 
-        columns["model_version"] = np.full(len(valid), self.version, dtype=object)
+        columns["model_version"] = repeat_text(self.version, len(valid))
         result = pd.DataFrame(columns, index=valid.index, copy=False)
         result.attrs[NOTES_KEY] = list(valid.attrs.get(NOTES_KEY, ()))
         return result
