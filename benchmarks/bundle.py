@@ -57,13 +57,12 @@ def best_of_pair(a: Callable[[], Any], b: Callable[[], Any], repeat: int,
     return min(times_a), min(times_b)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000, help="batch size")
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--trees", type=int, default=300, help="forest size for load_bundle")
-    args = parser.parse_args()
+def fit_churn_pipeline() -> tuple[Pipeline, InputSchema, pd.DataFrame]:
+    """The benchmarks' model: imputed, scaled numbers and one-hot categories into a logistic
+    regression, fitted on 5,000 churn rows; with its contract and the training features.
 
+    ``benchmarks/serve.py`` serves the same model.
+    """
     train = make_churn(5_000, random_state=0, defects=False).frame
     X_train, y_train = train.drop(columns="churned"), train["churned"]
     pre = ColumnTransformer([
@@ -72,8 +71,19 @@ def main() -> None:
     ])
     pipeline = Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=500))])
     pipeline.fit(X_train, y_train)
-    # usage_gb is heavy-tailed: 100k rows reach further than 5k training rows.
+    # usage_gb is heavy-tailed: 100k or 200k scored rows reach further than 5k training rows.
     schema = InputSchema.infer(X_train, range_tolerance=2.0)
+    return pipeline, schema, X_train
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="batch size")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--trees", type=int, default=300, help="forest size for load_bundle")
+    args = parser.parse_args()
+
+    pipeline, schema, _ = fit_churn_pipeline()
     bundle = ModelBundle(pipeline, schema, version="bench")
 
     batch = make_churn(args.rows, random_state=1, defects=False).frame.drop(columns="churned")

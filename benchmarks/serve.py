@@ -51,15 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi import Request  # at module level: FastAPI resolves the endpoint's annotation here
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-NUMERIC = ["age", "tenure_months", "monthly_charges", "total_charges", "usage_gb",
-           "support_tickets"]
-CATEGORICAL = ["plan", "contract", "region", "payment_method", "gender"]
 UVICORN_OPTIONS: dict[str, Any] = {"log_level": "warning", "access_log": False,
                                    "lifespan": "on", "ws": "none", "server_header": False}
 URL_LINE = re.compile(r"http://(127\.0\.0\.1):(\d+)")
@@ -68,20 +60,12 @@ START_TIMEOUT = 120.0
 
 # --------------------------------------------------------------------------- the model
 def fit_bundle(folder: Path) -> tuple[Path, pd.DataFrame]:
-    """Fit the churn pipeline, save its bundle in ``folder``; return it and the features."""
-    from mllife.bundle import InputSchema, ModelBundle
-    from mllife.datasets import make_churn
+    """Fit the churn pipeline of ``benchmarks/bundle.py``, save its bundle in ``folder``;
+    return it and the features."""
+    from bundle import fit_churn_pipeline  # benchmarks/ is on the path of its scripts
+    from mllife.bundle import ModelBundle
 
-    train = make_churn(5_000, random_state=0, defects=False).frame
-    X_train, y_train = train.drop(columns="churned"), train["churned"]
-    pre = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(), StandardScaler()), NUMERIC),
-        ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-    ])
-    pipeline = Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=500))])
-    pipeline.fit(X_train, y_train)
-    # usage_gb is heavy-tailed: 200k scored rows reach further than 5k training rows.
-    schema = InputSchema.infer(X_train, range_tolerance=2.0)
+    pipeline, schema, X_train = fit_churn_pipeline()
     path = ModelBundle(pipeline, schema, version="bench").save(folder / "churn.mllife")
     return path, X_train
 
