@@ -247,8 +247,8 @@ class ModelBundle:
         Formats follow the suffixes: ``.csv``, ``.csv.gz``, ``.parquet``,
         ``.pq`` (Parquet needs ``pyarrow``). A CSV file's cells are typed by
         the contract (numbers by pandas' parser, the rest read as text): a
-        cell is missing when it is empty or one of pandas' default markers (``NA``, ``N/A``, ``null``, ``None``,
-        ``NaN``...), except in a text column whose categories include that
+        cell is missing when it is empty or one of pandas' default markers
+        (``NA``, ``N/A``, ``null``, ``None``, ``NaN``...), except in a text column whose categories include that
         marker (a category ``"NA"`` stays ``"NA"``); a numeric cell that is
         no number (``"abc"``) rejects its row, not the file.
 
