@@ -492,9 +492,10 @@ def test_inputs_are_not_mutated(tmp_path):
 
 def test_latency_and_time_edge_values(tmp_path):
     with PredictionLog(tmp_path) as log:
-        _write(log, "nan", latency_ms=float("nan"), n_rows=1,
+        one = pd.DataFrame({"prediction": [1]})  # an answered record carries its rows
+        _write(log, "nan", latency_ms=float("nan"), outputs=one,
                scored_at=pd.Timestamp("2026-03-01 12:00", tz="Europe/Paris"))
-        _write(log, "int", latency_ms=np.int32(4), n_rows=1)
+        _write(log, "int", latency_ms=np.int32(4), outputs=one)
     records = _lines(tmp_path)
     assert records[0]["latency_ms"] is None
     assert records[1]["latency_ms"] == 4.0

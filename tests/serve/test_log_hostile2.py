@@ -119,7 +119,8 @@ def test_odd_column_labels(tmp_path):
     with PredictionLog(tmp_path) as log:
         _write(log, "m", inputs=multi)
         _write(log, "i", inputs=pd.DataFrame({0: [5], "x": [6]}))
-        _write(log, "e", inputs=pd.DataFrame(index=range(2)))  # rows, no columns
+        _write(log, "e", inputs=pd.DataFrame(index=range(2)),  # rows, no input columns
+               outputs=pd.DataFrame({"prediction": [0, 1]}))
         _write(log, "z", inputs=pd.DataFrame({"x": pd.Series([], dtype=float)}),
                outputs=pd.DataFrame({"prediction": pd.Series([], dtype=int)}))  # 0 rows
     frame = PredictionLog.read(tmp_path)

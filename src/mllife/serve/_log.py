@@ -250,7 +250,12 @@ class PredictionLog:
             A bad argument (an unknown role, a status outside 100-599, text
             that is not UTF-8 or over 4,096 characters, a frame of over 10,000
             columns or with a column name over 4,096 characters, frames
-            of different lengths...) or a closed log.
+            of different lengths, status 200 with rows but no output column)
+            or a closed log. A record over the 64 MiB line :meth:`read` reads
+            is written without its inputs (``"inputs": null`` and a note
+            ``"inputs not logged: record over the line limit"``); one still
+            over it is refused (never split): nothing is written that
+            :meth:`read` would skip.
         OSError
             The disk refused the line; the next write starts a new segment.
 
@@ -269,7 +274,7 @@ class PredictionLog:
         """
         record, rows = self._record(request_id, role, model_version, status, latency_ms,
                                     inputs, outputs, error, notes, n_rows, scored_at)
-        line = _dumps(record)
+        line = _fitted(record, _dumps(record))
         converted: Path | None = None
         with self._lock:
             if self._closed:
@@ -349,14 +354,20 @@ class PredictionLog:
             raise InputError(f"notes is a {type(notes).__name__}",
                              expected="a sequence of mappings (the schema's notes)")
         keep = inputs if self.include_inputs else None
-        return {"v": VERSION, "scored_at": _iso_utc(scored_at), "request_id": request_id,
+        record = {"v": VERSION, "scored_at": _iso_utc(scored_at), "request_id": request_id,
                 "role": role, "model_version": model_version, "status": int(status),
                 "latency_ms": latency if abs(latency) < _LATENCY_LIMIT else None,  # NaN too
                 "error": error,
                 "n_rows": rows, "inputs": None if keep is None else _columns_json(keep),
                 "outputs": None if outputs is None else _columns_json(outputs,
                                                                      drop=("model_version",)),
-                "notes": [_note(note) for note in notes]}, rows
+                "notes": [_note(note) for note in notes]}
+        if not _backed(record):  # read() would skip it (see _backed)
+            raise InputError(f"an answered request (status 200) of {rows:_} rows without an "
+                             "output column" + ("" if self.include_inputs else
+                                                " (include_inputs=False)"),
+                             expected="the outputs frame of the scored rows")
+        return record, rows
 
     def _open_segment(self) -> None:
         """Create this object's next segment, exclusively (a name taken: the next microsecond)."""
@@ -430,8 +441,12 @@ class PredictionLog:
         ------
         InputError
             ``path`` does not exist, is not a folder or a segment, or a
-            segment is over 2 GiB, or a Parquet segment announces more than
-            20,000,000 rows or 2**30 cells (named; checked before decoding).
+            segment is over 2 GiB, or a segment holds (JSON Lines) or
+            announces (Parquet) more than 20,000,000 rows or 2**30 cells
+            (named; checked before expanding or decoding). An answered record
+            (status 200) of ``n_rows`` > 0 without a column of ``n_rows``
+            values is a skipped record: a few bytes never expand to millions
+            of rows.
         MissingDependencyError
             A Parquet segment without pyarrow.
 
@@ -490,13 +505,41 @@ if hasattr(os, "register_at_fork"):
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
-    """The record as one ASCII JSON line; a record JSON refuses loses its frames, never the line."""
+    """The record as one UTF-8 JSON line (non-ASCII text as itself: 2 bytes for an ``é``,
+    not the 6 of ``\\u00e9``); a lone surrogate, which UTF-8 cannot hold, is written as
+    its JSON escape ``\\udXXX`` (read back as it was). A record JSON refuses loses its
+    frames, never the line."""
     try:
-        return (json.dumps(record, allow_nan=False, separators=(",", ":"), default=_cell)
-                + "\n").encode("ascii")
+        text = json.dumps(record, allow_nan=False, ensure_ascii=False, separators=(",", ":"),
+                          default=_cell) + "\n"
     except (TypeError, ValueError, OverflowError, RecursionError):  # pragma: no cover - defensive
         return _dumps({**record, "inputs": None, "outputs": None, "notes": [
             {"problem": "values not serialisable"}]})
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # only inside JSON strings: the escape is valid JSON there
+        return text.encode("utf-8", "backslashreplace")
+
+
+def _fitted(record: dict[str, Any], line: bytes) -> bytes:
+    """The line, or the record without its inputs (and a note saying so) when the line is
+    longer than :meth:`PredictionLog.read` reads; refused (InputError) when still too long:
+    nothing is written that ``read`` would skip."""
+    if len(line) <= MAX_LINE_BYTES + 1:  # + the newline
+        return line
+    size, what = len(line) - 1, "bytes"
+    if record["inputs"] is not None:
+        note = {"column": None, "problem": "inputs not logged: record over the line limit",
+                "count": record["n_rows"], "bytes": size}
+        slim = {**record, "inputs": None, "notes": [*record["notes"], note]}
+        line = _dumps(slim)
+        if len(line) <= MAX_LINE_BYTES + 1 and _backed(slim):
+            return line
+        what = f"bytes without its inputs ({size:_} with them)"
+    raise InputError(f"the record of request {record['request_id']!r} is {len(line) - 1:_} "
+                     f"{what}",
+                     expected=f"a record of at most {MAX_LINE_BYTES:_} bytes (read() skips a "
+                              "longer line): fewer rows per request, or fewer or shorter notes")
 
 
 def _flags(**flags: Any) -> None:
@@ -623,7 +666,7 @@ def _read_segment(file: Path, explicit: bool, counts: dict[str, int],
         if explicit or not twin.exists():
             return None
         return _read_segment(twin, explicit, counts, skipped_segments)
-    part, bad_records = _flatten(records, notes=raw)
+    part, bad_records = _flatten(records, file.name, notes=raw)
     counts["segments"] += 1
     counts["lines"] += bad_lines + bad_records
     counts["records"] += bad_records
@@ -703,12 +746,22 @@ def _valid_columns(columns: Any, n: int, keys: set[str]) -> bool:
     return True
 
 
+def _backed(record: dict[str, Any]) -> bool:
+    """An answered record (status 200) of ``n_rows`` > 0 holds a column of ``n_rows`` values
+    (outputs, or inputs): its rows are backed by its bytes, so a tiny line never expands to
+    millions of rows (a failed record is one row, whatever its ``n_rows``)."""
+    if record.get("status") != 200 or record.get("n_rows") == 0:
+        return True
+    return any(type(c) is dict and len(c) > 0 for c in (record.get("outputs"),
+                                                         record.get("inputs")))
+
+
 def _valid(record: Any, keys: set[str]) -> bool:
     """The shape of one record (a loop over records, never over rows)."""
     if type(record) is not dict or type(record.get("v")) is not int or record["v"] != VERSION:
         return False
     n, status, latency = record.get("n_rows"), record.get("status"), record.get("latency_ms")
-    return (type(n) is int and 0 <= n <= MAX_ROWS and type(status) is int
+    return (type(n) is int and 0 <= n <= MAX_ROWS and type(status) is int and _backed(record)
             and 100 <= status <= 599 and record.get("role") in ROLES
             and (latency is None or (type(latency) in (int, float) and abs(latency) < 1e300))
             and all(_valid_text(record.get(k))
@@ -718,9 +771,11 @@ def _valid(record: Any, keys: set[str]) -> bool:
             and _valid_columns(record.get("outputs"), n, keys))
 
 
-def _flatten(records: list[Any], *, notes: bool = False) -> tuple[_Part, int]:
+def _flatten(records: list[Any], name: str, *, notes: bool = False) -> tuple[_Part, int]:
     """``(rows of the valid records, invalid records)``: vectorised over rows; ``notes``:
-    keep each record's notes (as JSON text, for a Parquet segment)."""
+    keep each record's notes (as JSON text, for a Parquet segment). A segment (``name``)
+    of more rows or cells than a Parquet one may hold raises :class:`~mllife.InputError`
+    before anything is expanded."""
     keys: set[str] = set()  # column names already checked
     good = [r for r in records if _valid(r, keys)]
     stamps = pd.to_datetime(pd.Series([r["scored_at"] for r in good], dtype=object),
@@ -735,6 +790,15 @@ def _flatten(records: list[Any], *, notes: bool = False) -> tuple[_Part, int]:
     answered = status == 200
     counts = np.where(answered, sizes, 1)  # a failed request: one row
     total = int(counts.sum())
+    columns = {key: [r.get(key) if r["status"] == 200 else None for r in good]
+               for key in ("inputs", "outputs")}
+    names = {key: dict.fromkeys(chain.from_iterable(c for c in listed if c))  # first-seen order
+             for key, listed in columns.items()}
+    width = len(LOG_COLUMNS) + 2 + sum(map(len, names.values()))  # + n_rows, notes
+    if total > MAX_SEGMENT_ROWS or total * width > MAX_SEGMENT_CELLS:  # as a Parquet segment
+        raise InputError(f"segment {name!r} holds {total:_} rows x {width:_} columns",
+                         expected=f"at most {MAX_SEGMENT_ROWS:_} rows and "
+                                  f"{MAX_SEGMENT_CELLS:_} cells, as the log writes")
     row = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
 
     def repeat(values: list[Any], dtype: Any = object) -> np.ndarray:
@@ -752,12 +816,10 @@ def _flatten(records: list[Any], *, notes: bool = False) -> tuple[_Part, int]:
                                  for r in good])
     part = _Part(total, fixed)
     for where, key in ((part.inputs, "inputs"), (part.outputs, "outputs")):
-        columns = [r.get(key) if r["status"] == 200 else None for r in good]
-        names = dict.fromkeys(chain.from_iterable(c for c in columns if c))  # first-seen order
-        for name in names:
-            pieces = [c[name] if c and name in c else [None] * size
-                      for c, size in zip(columns, counts.tolist(), strict=True)]
-            where[name] = np.fromiter(chain.from_iterable(pieces), dtype=object, count=total)
+        for column in names[key]:
+            pieces = [c[column] if c and column in c else [None] * size
+                      for c, size in zip(columns[key], counts.tolist(), strict=True)]
+            where[column] = np.fromiter(chain.from_iterable(pieces), dtype=object, count=total)
     return part, len(records) - len(good)
 
 
