@@ -11,6 +11,7 @@ is called, never when this module is.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as _dt
 import hmac
@@ -63,6 +64,8 @@ logger = logging.getLogger("mllife.serve")
 _MODES = ("shadow", "canary")
 #: The admin route's body is a tiny JSON object.
 _ADMIN_MAX_BYTES = 4096
+#: Requests parsed, validated and scored at once (each holds its body, parsed and as a frame).
+_MAX_IN_FLIGHT = 4
 _SERVE_EXTRA = 'pip install "mllife[serve]"'
 
 
@@ -125,6 +128,9 @@ class _Service:
         self.same_schema = challenger is not None and \
             challenger.bundle.schema == champion.bundle.schema
         self._log_closed = False
+        # At most this many requests in the thread-pool part (parse, validate, score) at once:
+        # the rest wait with their bodies only, not the (several times larger) parsed rows.
+        self._in_flight = asyncio.Semaphore(_MAX_IN_FLIGHT)
         self.ready = False
         self.loaded_at = _dt.datetime.now(_dt.UTC)
         self._started = time.monotonic()
@@ -137,6 +143,7 @@ class _Service:
         if self.own_log and self._log_closed:  # started again: a new log on the same folder
             self.log = type(self.log)(self.log.path)
             self._log_closed = False
+        self._in_flight = asyncio.Semaphore(_MAX_IN_FLIGHT)  # of this event loop
         self.ready = True
         try:
             yield
@@ -205,7 +212,8 @@ class _Service:
                 self._failed(rid, role, scorer, start, 499, "bad_request",
                              "the client closed the connection before sending the body")
                 return self._json(b"{}", 499, rid)
-            out = await self._threadpool(self._serve, body, rid, role, scorer, start)
+            async with self._in_flight:
+                out = await self._threadpool(self._serve, body, rid, role, scorer, start)
             background = None
             if out.status == 200 and role == CHAMPION and self.release.shadowing:
                 # After the response is sent: queue the shadow job (or count it skipped).
@@ -274,7 +282,8 @@ class _Service:
 
     # ------------------------------------------------------------ shadow
     async def _queue_shadow(self, rid: str, out: _Outcome) -> None:
-        if not self.shadow.submit(self._shadow, rid, out.valid, out.payload, out.prediction):
+        if not self.shadow.submit(self._shadow, rid, out.valid, out.payload, out.prediction,
+                                  rows=0 if out.prediction is None else len(out.prediction)):
             self.metrics.shadow_skipped()
 
     def _shadow(self, rid: str, valid: Any, payload: Any, champion: np.ndarray) -> None:
@@ -361,13 +370,31 @@ class _Service:
             share = data["share"] if type(data) is dict and set(data) == {"share"} else None
             if share is None:
                 raise InputError("no share", expected=expected)
-            previous = self.set_share(share, source="the admin route")
+            check_share(share)
         except (ValueError, RecursionError, InputError):
             return self._json(dumps({"error": "bad_request",
                                      "detail": f"expected {expected}"}), 422)
+        conflict = self._not_canary()
+        if conflict:
+            return self._json(dumps({"error": "conflict", "detail": conflict}), 409)
+        previous = self.set_share(share, source="the admin route")
         return self._json(dumps({"share": self.release.share, "previous": previous}))
 
+    def _not_canary(self) -> str:
+        """Why a canary share would change nothing here ("" when it would)."""
+        if self.challenger is None:
+            return ("the app serves no challenger: a canary share would route nothing; "
+                    "start it with a challenger in canary mode")
+        if self.release.mode != "canary":
+            return (f"the app is in {self.release.mode} mode, not canary mode: the champion "
+                    "answers every request whatever the share; start it with mode='canary'")
+        return ""
+
     def set_share(self, share: Any, *, source: str) -> float:
+        check_share(share)  # a bad share is named first
+        conflict = self._not_canary()
+        if conflict:
+            raise InputError(f"cannot set the canary share: {conflict}")
         previous = self.release.set_share(share)
         self.metrics.canary_share(self.release.share)
         logger.info("canary share %s -> %s (%s)", previous, self.release.share, source)
@@ -455,12 +482,15 @@ def make_app(bundle: ModelBundle, *, challenger: ModelBundle | None = None,
     - ``GET /health`` (model version, the SHA-256 of the bundle's file,
       recorded by :func:`~mllife.bundle.load_bundle`, ``null`` for a bundle
       built in memory; loaded at, uptime, mode, canary share, challenger
-      version), ``GET /ready`` (200 after start-up, 503 before and while
-      shutting down), ``GET /schema`` (the contract as JSON Schema),
+      version), ``GET /ready`` (200 once start-up is complete, 503 before;
+      at shutdown uvicorn stops accepting connections before the app stops,
+      so take the instance out of the load balancer before stopping it),
+      ``GET /schema`` (the contract as JSON Schema),
       ``GET /metrics`` (Prometheus text, from a registry of the app's own).
     - ``PUT /admin/canary`` with ``{"share": 0.25}`` and
       ``Authorization: Bearer <admin_token>``, only when ``admin_token`` is
-      given (401 without the token).
+      given (401 without the token; 409 ``"conflict"`` unless the app is in
+      canary mode with a challenger, where a share would change nothing).
 
     Every request, refused or failed ones too, is counted in ``/metrics``
     and written to the log. A log that fails to write does not fail the
@@ -469,12 +499,19 @@ def make_app(bundle: ModelBundle, *, challenger: ModelBundle | None = None,
     its answer being built (body read, parsing, validation, the model,
     serialisation).
 
+    At most 4 requests are parsed, validated and scored at once (the others
+    wait, holding only their body), so a burst of large batches holds at
+    most 4 parsed requests in memory. A body is refused (413) while it is
+    parsed once it holds ``max_batch_rows + 64`` JSON objects, nested ones
+    included, before they are all built.
+
     With a challenger: in ``"shadow"`` mode the champion answers every
     request and the challenger scores the same validated rows after the
     response is sent, in a thread of its own (never the request thread
     pool, so a slow challenger slows nothing but the shadow). Its failures
-    never reach the caller; at most 64 shadow jobs wait, beyond that a
-    request is not shadowed and ``mllife_shadow_skipped_total`` counts it;
+    never reach the caller; at most 64 shadow jobs of at most 100,000 rows
+    in all wait, beyond either a request is not shadowed and
+    ``mllife_shadow_skipped_total`` counts it;
     at shutdown the waiting jobs finish (for at most 30 s). The agreement,
     per row, is in ``mllife_shadow_agreement_ratio`` (same class, or values
     within ``1e-9`` relative for a regressor). In ``"canary"`` mode the challenger
@@ -482,6 +519,8 @@ def make_app(bundle: ModelBundle, *, challenger: ModelBundle | None = None,
     SHA-256 of the ``X-Client-ID`` header (or of the request id), as a
     fraction: a client is sticky, and raising the share never moves a client
     back. A challenger's failure in canary mode is the caller's 500.
+    ``X-Client-ID`` (and ``X-Request-ID``) are chosen by the caller, so a
+    client can pick its model: let a proxy set the header when that matters.
 
     Parameters
     ----------
@@ -491,10 +530,11 @@ def make_app(bundle: ModelBundle, *, challenger: ModelBundle | None = None,
         The model in trial. It validates requests with its own contract
         (once more in shadow mode only when the contracts differ).
     mode : {"shadow", "canary"}, default="shadow"
+        ``"canary"`` needs a challenger.
     canary_share : float, default=0.05
         The challenger's share of requests in canary mode, from 0 (rollback)
         to 1; change it at run time with :func:`set_canary_share` or the
-        admin route.
+        admin route (canary mode only). Ignored in shadow mode.
     log : PredictionLog, str or Path, optional
         A prediction log, or a folder to open one in (closed when the app
         shuts down).
@@ -545,6 +585,9 @@ def make_app(bundle: ModelBundle, *, challenger: ModelBundle | None = None,
                          expected="None or a ModelBundle")
     if mode not in _MODES:
         raise InputError(f"mode={mode!r}", expected=f"one of {_MODES}")
+    if mode == "canary" and challenger is None:
+        raise InputError("mode='canary' without a challenger: there is no model to route a "
+                         "share of requests to", expected="a challenger bundle in canary mode")
     share = check_share(canary_share)
     rows = _check_int(max_batch_rows, "max_batch_rows")
     body_cap = 1024 * 1024 + 4096 * rows if max_body_bytes is None \
@@ -610,8 +653,10 @@ def set_canary_share(app: Any, share: float) -> float:
     Raises
     ------
     InputError
-        When ``app`` was not made by :func:`make_app`, or ``share`` is not
-        a number from 0 to 1.
+        When ``app`` was not made by :func:`make_app`, ``share`` is not a
+        number from 0 to 1, or the app is not in canary mode with a
+        challenger (the share would change nothing, yet ``/health`` would
+        report it).
 
     Examples
     --------

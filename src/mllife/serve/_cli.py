@@ -3,8 +3,8 @@
 Loads the bundle (and an optional challenger) with :func:`mllife.bundle.load_bundle`,
 verifying it before anything listens, builds the app with
 :func:`mllife.serve.make_app`, binds the socket, prints one line saying where it
-listens, then runs uvicorn until SIGINT or SIGTERM (a graceful shutdown: ``/ready``
-answers 503, requests in flight finish, the prediction log is closed).
+listens, then runs uvicorn until SIGINT or SIGTERM (a graceful shutdown: uvicorn stops
+accepting connections, requests in flight finish, the prediction log is closed).
 
 Secrets never travel on the command line (where ``ps`` and shell history show
 them): the signing key and the admin token are read from files.
@@ -94,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     Examples
     --------
     >>> args = build_parser().parse_args(["churn.mllife", "--port", "9000", "--log", "logs"])
-    >>> args.bundle, args.host, args.port, args.log, args.mode
-    ('churn.mllife', '127.0.0.1', 9000, 'logs', 'shadow')
+    >>> args.bundle, args.host, args.port, args.log, args.log_inputs, args.mode
+    ('churn.mllife', '127.0.0.1', 9000, 'logs', True, 'shadow')
     """
     parser = _Parser(
         prog=PROG,
@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(mypkg.models.MyEstimator); repeat for several")
     parser.add_argument("--log", metavar="DIR",
                         help="folder of the prediction log (JSON Lines segments)")
+    parser.add_argument("--no-log-inputs", dest="log_inputs", action="store_false",
+                        help="keep the request's inputs out of the prediction log (ids, "
+                             "versions, outputs, latency and problems are still written)")
     parser.add_argument("--challenger", metavar="BUNDLE2",
                         help="a second bundle, scored in shadow or answering a canary share")
     parser.add_argument("--challenger-key-file", metavar="FILE",
@@ -284,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise MissingDependencyError(
                 f"serving needs uvicorn, FastAPI and prometheus-client ({exc}); "
                 "install them with: pip install \"mllife[serve]\"") from None
+        if not args.log_inputs and not args.log:
+            raise InputError("--no-log-inputs without --log", expected="--log DIR with it")
         if args.challenger_key_file and not args.challenger:
             raise InputError("--challenger-key-file without --challenger",
                              expected="--challenger BUNDLE2 with it")
@@ -301,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.log:
             from ._log import PredictionLog
 
-            log = PredictionLog(args.log)
+            log = PredictionLog(args.log, include_inputs=args.log_inputs)
         app = make_app(bundle, challenger=challenger, mode=args.mode,
                        canary_share=args.canary_share, log=log,
                        max_batch_rows=args.max_batch_rows, admin_token=token)

@@ -20,13 +20,15 @@ from typing import Any
 
 from .._errors import InputError
 
-__all__ = ["ID_PATTERN", "MAX_SHADOW_PENDING", "Release", "ShadowRunner", "check_share",
+__all__ = ["ID_PATTERN", "MAX_SHADOW_PENDING", "MAX_SHADOW_ROWS", "Release", "ShadowRunner", "check_share",
            "client_key", "request_id", "routing_point"]
 
 #: What a caller-chosen id (``X-Request-ID``, ``X-Client-ID``) may look like.
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 #: At most this many shadow jobs wait or run; beyond, a request is not shadowed.
 MAX_SHADOW_PENDING = 64
+#: At most this many rows wait or are scored in the shadow's jobs (their frames are held).
+MAX_SHADOW_ROWS = 100_000
 #: The roles of a scored row (the ``role`` of a prediction-log record).
 CHAMPION, CHALLENGER, SHADOW = "champion", "challenger", "shadow"
 
@@ -160,50 +162,57 @@ class ShadowRunner:
     """The shadow's own worker thread, with a bounded backlog (thread-safe).
 
     The challenger never scores in the request thread pool: a slow or stuck
-    challenger then delays nothing but the shadow. At most ``limit`` jobs wait
-    or run; :meth:`submit` refuses more (the caller counts a skipped request).
+    challenger then delays nothing but the shadow. At most ``limit`` jobs, and
+    jobs of at most ``max_rows`` rows in all, wait or run (each holds its
+    request's rows); :meth:`submit` refuses a job past either bound (the
+    caller counts a skipped request).
 
     Examples
     --------
-    >>> runner = ShadowRunner(limit=2)
+    >>> runner = ShadowRunner(limit=2, max_rows=10)
     >>> done = []
-    >>> runner.submit(done.append, 1)
+    >>> runner.submit(done.append, 1, rows=4)
     True
-    >>> runner.shutdown(), done, runner.pending
-    (True, [1], 0)
+    >>> runner.shutdown(), done, runner.pending, runner.pending_rows
+    (True, [1], 0, 0)
     """
 
-    def __init__(self, limit: int = MAX_SHADOW_PENDING) -> None:
+    def __init__(self, limit: int = MAX_SHADOW_PENDING, max_rows: int = MAX_SHADOW_ROWS) -> None:
         self.limit = limit
+        self.max_rows = max_rows
         self.pending = 0
+        self.pending_rows = 0
         self._idle = threading.Condition()
         self._executor: ThreadPoolExecutor | None = None
 
-    def submit(self, fn: Callable[..., object], *args: Any) -> bool:
-        """Queue ``fn(*args)``; False (nothing queued) when the backlog is full."""
+    def submit(self, fn: Callable[..., object], *args: Any, rows: int = 0) -> bool:
+        """Queue ``fn(*args)``, a job of ``rows`` rows; False (nothing queued) when the
+        backlog is full: ``limit`` jobs, or ``rows`` more would pass ``max_rows``."""
         with self._idle:
-            if self.pending >= self.limit:
+            if self.pending >= self.limit or self.pending_rows + rows > self.max_rows:
                 return False
             self.pending += 1
+            self.pending_rows += rows
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="mllife-shadow")
             executor = self._executor
         try:
-            executor.submit(self._run, fn, args)
+            executor.submit(self._run, fn, args, rows)
         except RuntimeError:  # shut down meanwhile
-            self._release()
+            self._release(rows)
             return False
         return True
 
-    def _run(self, fn: Callable[..., object], args: tuple[Any, ...]) -> None:
+    def _run(self, fn: Callable[..., object], args: tuple[Any, ...], rows: int) -> None:
         try:
             fn(*args)
         finally:
-            self._release()
+            self._release(rows)
 
-    def _release(self) -> None:
+    def _release(self, rows: int) -> None:
         with self._idle:
             self.pending -= 1
+            self.pending_rows -= rows
             if self.pending <= 0:
                 self._idle.notify_all()
 
@@ -221,5 +230,5 @@ class ShadowRunner:
             finished = self._idle.wait_for(lambda: self.pending <= 0, timeout)
             if not finished:
                 executor.shutdown(wait=False, cancel_futures=True)
-                self.pending = 0
+                self.pending = self.pending_rows = 0
         return finished
