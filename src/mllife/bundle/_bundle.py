@@ -176,16 +176,32 @@ class ModelBundle:
             raise InputError(f"{type(self.model).__name__} has no predict_proba",
                              expected="a classifier with probabilities")
         valid = self.schema.validate(X)
-        proba = np.asarray(self._call("predict_proba", valid))
-        classes = np.asarray(getattr(self.model, "classes_", np.arange(proba.shape[1])))
-        if self._argmax_predicts:
-            prediction = classes[np.argmax(proba, axis=1)]
-        else:  # a tuned decision threshold: the model's own predict decides
-            prediction = np.asarray(self._call("predict", valid))
+        prediction, proba, classes = self._scores(valid)
         columns: dict[str, Any] = {"prediction": prediction}
         for i, label in enumerate(classes):
             columns[f"proba_{label}"] = proba[:, i]
         return self._frame(columns, valid)
+
+    def _scores(self, valid: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(prediction, proba, classes)`` of a classifier on validated rows (private).
+
+        The one place that decides the served class: the most probable one, or
+        the model's own ``predict`` for a threshold classifier. ``predict_proba``,
+        the server (``mllife.serve``) and the monitor all score through here. A
+        ``proba`` that is not one row per input row and one column per class is
+        a :class:`ModelError`.
+        """
+        proba = np.asarray(self._call("predict_proba", valid))
+        classes = np.asarray(getattr(self.model, "classes_", np.arange(proba.shape[-1])))
+        if proba.ndim != 2 or proba.shape != (len(valid), len(classes)):
+            raise ModelError(f"model {type(self.model).__name__} (version {self.version!r}): "
+                             f"predict_proba returned shape {proba.shape} for {len(valid)} "
+                             f"rows and {len(classes)} classes")
+        if self._argmax_predicts:
+            prediction = classes[np.argmax(proba, axis=1)]
+        else:  # a tuned decision threshold: the model's own predict decides
+            prediction = np.asarray(self._call("predict", valid))
+        return prediction, proba, classes
 
     def _call(self, method: str, valid: pd.DataFrame) -> Any:
         """The model's ``method`` on validated input; its failure is a ModelError.

@@ -232,12 +232,8 @@ def score_valid(bundle: Any, valid: pd.DataFrame, task: str, classes: tuple[Any,
         return Outputs("regression", pred, None, None)
     if not has_proba:
         return Outputs(task, np.asarray(bundle._call("predict", valid)).reshape(-1), None, classes)
-    proba = np.asarray(bundle._call("predict_proba", valid), dtype=np.float64)
-    if getattr(bundle, "_argmax_predicts", True):
-        pred = np.asarray(getattr(bundle.model, "classes_", classes))[np.argmax(proba, axis=1)]
-    else:  # a tuned decision threshold: the model's own predict decides
-        pred = np.asarray(bundle._call("predict", valid)).reshape(-1)
-    return Outputs(task, pred, proba, classes)
+    pred, proba, _ = bundle._scores(valid)  # the bundle decides the class, as predict_proba
+    return Outputs(task, pred, np.asarray(proba, dtype=np.float64), classes)
 
 
 def outputs_frame(outputs: Outputs, index: Any = None) -> pd.DataFrame:

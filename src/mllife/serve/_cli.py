@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server.run(sockets=[sock])
     except (KeyboardInterrupt, _Terminated):
-        pass
+        pass  # a signal ended a graceful shutdown: close the log below, exit 0
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

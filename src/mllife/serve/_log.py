@@ -723,7 +723,7 @@ def _parse(lines: list[bytes], into: list[Any]) -> int:
             into.extend(parsed)
             return 0
     except (ValueError, RecursionError):
-        pass
+        pass  # some line is not JSON: find it by halves below
     if len(lines) == 1:  # not JSON, or several values on one line
         return 1
     middle = len(lines) // 2

@@ -289,15 +289,8 @@ class Scorer:
         n = len(valid)
         notes = list(valid.attrs.get(NOTES_KEY, ()))
         if self.has_proba:
-            proba = np.asarray(self.bundle._call("predict_proba", valid))
-            classes = self.classes if self.classes is not None else np.arange(proba.shape[-1])
-            if proba.ndim != 2 or proba.shape != (n, len(classes)):
-                raise ModelError(f"model version {self.version!r}: predict_proba returned "
-                                 f"shape {proba.shape} for {n} rows and {len(classes)} classes")
-            if self.bundle._argmax_predicts:
-                return Scores(classes[np.argmax(proba, axis=1)], proba, notes)
-            decided = np.asarray(self.bundle._call("predict", valid))  # a tuned threshold
-            return Scores(decided, proba, notes)
+            prediction, proba, _ = self.bundle._scores(valid)  # the bundle decides the class
+            return Scores(prediction, proba, notes)
         prediction = np.asarray(self.bundle._call("predict", valid))
         if prediction.ndim == 2 and prediction.shape[1] == 1:
             prediction = prediction[:, 0]
