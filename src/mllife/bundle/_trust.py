@@ -23,6 +23,15 @@ names it. Checking a name never imports a module: a name that is not in the
 list is refused as it is. Trusted numeric state (tree nodes, sparse indices)
 is then validated structurally by :mod:`mllife.bundle._state` before anything
 predicts.
+
+Trusting a user's class is the caller's decision alone: the refusal names
+each type ready to paste into ``load_bundle(path, trusted=[...])`` and says
+why (the file names whatever it likes; loading a class imports its module).
+A trusted class must be importable where the bundle is loaded; one the
+process cannot find (its package is not installed, or it was defined in the
+``__main__`` of another process: a script or a notebook) is a
+:class:`~mllife.ModelError` saying so, never a raw ``ImportError`` or
+``AttributeError``.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .._errors import InputError, IntegrityError, UntrustedTypeError
+from .._errors import InputError, IntegrityError, ModelError, UntrustedTypeError
 from ._payload import read_payload
 
 #: Modules whose names in a payload mean the file tries to run code. The refusal
@@ -200,26 +209,115 @@ def type_names(trusted: Any) -> set[str]:
     return names
 
 
+#: The module a script or notebook runs as (and its name in multiprocessing children).
+_MAIN_MODULES = ("__main__", "__mp_main__")
+
+
+def _in_main(name: str) -> bool:
+    """Whether ``name`` is a class or function defined in a script or notebook."""
+    return name.split(".", 1)[0] in _MAIN_MODULES and name.count(".") == 1
+
+
 def _is_hostile(name: str) -> bool:
     parts = name.split(".")
     prefixes = {".".join(parts[:i]) for i in range(1, len(parts))}
+    # A script's or notebook's own class (``__main__.LogRatio``) is not hostile by its
+    # module name alone; what it names is judged like any other name.
+    named = parts[1:] if _in_main(name) else parts
     return bool(prefixes & _HOSTILE_MODULES) or any(
-        p.startswith("__") or p in _HOSTILE_NAMES for p in parts)
+        p.startswith("__") or p in _HOSTILE_NAMES for p in named)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def refusal_message(refused: list[str]) -> str:
-    """Why the types are refused: hostile names are never offered to ``trusted=``."""
+    """Why the types are refused, and the exact call that trusts them.
+
+    Hostile names are never offered to ``trusted=``; neither is a type of the
+    loader's own list that the file stores in a way no fitted model does
+    (``"name (rebuilt by Loader)"``). Every other name is offered as it must be
+    written, with why the choice is the caller's.
+    """
     hostile = [n for n in refused if _is_hostile(n)]
     if hostile:
         return (f"model.skops asks for {hostile[:10]}, which can run code or reach the "
                 "operating system: no fitted model needs them, so the file is hostile "
                 "(crafted, or tampered with); nothing was loaded or run. Do not load it, "
                 "and do not add these names to trusted=")
-    return (f"model.skops holds types outside the loader's trust list: {refused[:20]}; "
-            "nothing was loaded or imported. Loading a type runs its code (its module is "
-            "imported and the object is rebuilt from the file's state), so trust only "
-            "classes you wrote or reviewed: load_bundle(path, trusted="
-            f"{refused[:20]!r}); they must be importable")
+    odd = [n for n in refused if " " in n]
+    names = [n for n in refused if " " not in n][:20]
+    one = len(names) == 1
+    text = (f"model.skops holds {_plural(len(refused), 'type')} outside the loader's trust "
+            f"list: {', '.join(refused[:20])}; nothing was loaded or imported.")
+    if odd:
+        text += (f" {', '.join(odd[:10])}: on the loader's list, but stored in a way no "
+                 "fitted model stores it, so the file was crafted or edited; do not add "
+                 f"{'this name' if len(odd) == 1 else 'these names'} to trusted=.")
+    if names:
+        text += (f" If you wrote or reviewed {'this class' if one else 'these classes'}, "
+                 f"load with load_bundle(path, trusted={names!r}). That decision is yours, "
+                 "never the file's: a bundle can name any type it likes, and loading a "
+                 "type runs its code (its module is imported and the object is rebuilt "
+                 "from the file's state), so mllife never infers trust from the file. "
+                 f"{'It' if one else 'They'} must be importable where the bundle is loaded.")
+    main = [n for n in names if _in_main(n)]
+    if main:
+        here = "" if _unresolved(main) != main else ", and this process's does not"
+        text += (f" {', '.join(main)} {'was' if len(main) == 1 else 'were'} defined in a "
+                 f"script or notebook (its __main__): {'it' if len(main) == 1 else 'each'} "
+                 "loads only in a process whose "
+                 f"__main__ defines the same name{here}. To serve the model, move the class "
+                 "into an importable module of your package (mypkg/features.py), fit and "
+                 f"save again, and trust its full name: trusted={_moved(main)}.")
+    return text
+
+
+def _missing_code_message(names: list[str], reason: str = "") -> str:
+    """Why trusted types could not be rebuilt here, and what to do about it."""
+    main = [n for n in names if _in_main(n)]
+    other = [n for n in names if not _in_main(n)]
+    parts = []
+    if main:
+        parts.append(
+            f"model.skops needs {', '.join(main[:10])}, trusted by the caller but defined in "
+            "the __main__ of another process (the script or notebook that saved the "
+            "model); this process's __main__ does not define "
+            f"{'it' if len(main) == 1 else 'them'}, so nothing was loaded. Move the class "
+            "into an importable module of your package (mypkg/features.py), import it "
+            "from there where you train, save the bundle again, and load it with its "
+            f"full name, trusted={_moved(main)}: a serving process then finds it.")
+    if other:
+        why = f" ({reason})" if reason else ""
+        parts.append(
+            f"model.skops needs {', '.join(other[:10])}, trusted by the caller but not "
+            f"importable in this process{why}, so nothing was loaded. Install the package "
+            "that defines it (or put its folder on the Python path) where the bundle is "
+            "loaded; a class must be defined at the top level of its module, not inside "
+            "a function or another class.")
+    return " ".join(parts)
+
+
+def _moved(main: list[str]) -> str:
+    """What the names of ``__main__`` classes become once moved to ``mypkg.features``."""
+    return repr([f"mypkg.features.{n.rpartition('.')[2]}" for n in main[:10]])
+
+
+def _unresolved(names: Iterable[str], *, trusted: bool = False) -> list[str]:
+    """The names among ``names`` that do not resolve in this process now. Nothing is
+    imported (only modules already imported are looked at), and for names not yet
+    trusted nothing runs either: the module's namespace is read, not its
+    ``__getattr__``."""
+    out = []
+    for name in sorted(names):
+        module_name, _, attr = name.rpartition(".")
+        module = sys.modules.get(module_name)
+        found = None if module is None else (
+            getattr(module, attr, None) if trusted else vars(module).get(attr))
+        if found is None:
+            out.append(name)
+    return out
 
 
 #: Every loader skops uses; a node naming another one is refused with its loader named.
@@ -347,6 +445,10 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
     ------
     UntrustedTypeError
         Naming every refused type; nothing has been loaded or imported.
+    ModelError
+        When a type the caller trusted cannot be found in this process (its
+        package is not installed, or it was defined in another process's
+        ``__main__``).
     IntegrityError
         When the payload is not a readable skops file, or is oversized.
     """
@@ -357,6 +459,11 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
     refused = _refused(pairs, extra)
     if refused:
         raise UntrustedTypeError(refusal_message(refused))
+    used = extra & {name for name, _ in pairs}
+    # A script's or notebook's class exists only in that process: looked up, never imported.
+    absent = _unresolved(n for n in used if _in_main(n))
+    if absent:
+        raise ModelError(_missing_code_message(absent))
     # skops audits the tree again inside ``loads`` against exactly the names approved
     # here: anything its own audit sees beyond them (a bit generator named inside a
     # string, ``Class.method`` of a method node) is refused by skops before it builds.
@@ -371,6 +478,15 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
         raise UntrustedTypeError(refusal_message(names)) from None
     except RecursionError:
         raise IntegrityError("model.skops nests too deeply to be a fitted model") from None
+    except (ImportError, AttributeError) as exc:
+        # The caller's trusted classes are imported by skops now: name the ones that
+        # are not there (anything else is a broken file, below).
+        absent = _unresolved(used, trusted=True)
+        if not absent:
+            raise IntegrityError(f"model.skops could not be loaded ({type(exc).__name__}: "
+                                 f"{str(exc)[:160]})") from None
+        raise ModelError(_missing_code_message(
+            absent, f"{type(exc).__name__}: {str(exc)[:160]}")) from None
     except Exception as exc:
         raise IntegrityError(f"model.skops could not be loaded ({type(exc).__name__}: "
                              f"{str(exc)[:160]})") from None
