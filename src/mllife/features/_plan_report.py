@@ -74,7 +74,13 @@ class PreprocessorReport(Report):
                                     xlabel="columns")),)
 
     def _notes(self) -> Sequence[str]:
-        return ("Chosen from the column kinds; statistics are learned at fit, on training rows only.",)
+        notes = ["Chosen from the column kinds; statistics are learned at fit, on training rows only."]
+        if len(self.plan):
+            chosen = self.plan["action"].astype(str).str.contains("chosen by steps=", regex=False)
+            if chosen.any():
+                kinds = ", ".join(dict.fromkeys(self.plan.loc[chosen, "kind"].astype(str)))
+                notes.append(f"Your own steps (make_preprocessor's steps=) for: {kinds}.")
+        return tuple(notes)
 
     def __repr__(self) -> str:
         s = self._summary()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
+from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +25,20 @@ from ._datetime_features import FEATURES, DateTimeFeatures
 from ._datetime_parser import DatetimeParser
 from ._describe import step_label as _label
 from ._kinds import (
-    DROPPED,
     ENTRY_KINDS,
-    LEGACY_ENTRIES,
+    base_entry,
+    check_steps,
     detect_kinds,
+    drops,
     entry_of,
+    fresh_entry,
+    in_kind_order,
     kind_of_entry,
+    restepped,
     route,
+    set_entry_output,
+    step_key,
+    text_entries,
 )
 from ._null_like import NullLikeToNaN
 from ._rare import RareCategoryGrouper
@@ -53,7 +61,7 @@ _CT_PARAMS = inspect.signature(ColumnTransformer.__init__).parameters
 class Preprocessor(ColumnTransformer):
     """The ``ColumnTransformer`` that :func:`make_preprocessor` returns.
 
-    A ``ColumnTransformer`` (its parameters plus two, so ``clone``,
+    A ``ColumnTransformer`` (its parameters plus three, so ``clone``,
     ``cross_validate``, ``GridSearchCV`` and pickling work as usual) whose
     entries are named by column kind (the kinds of :mod:`mllife._columns`, the
     one detector the audit, drift and split use too), plus:
@@ -69,6 +77,12 @@ class Preprocessor(ColumnTransformer):
       (``kind``, ``reason``, ``n_unique``), plain data so it survives
       ``clone``, pickling and bundles; the routing reads the distinct counts
       from it (from the ``fit`` data for a column it does not list);
+    - ``kind_steps``: the transformers ``make_preprocessor(steps=...)`` was
+      given per column kind (clones), so a routing that creates an entry at
+      ``fit`` creates it from them, and the plan says what they chose;
+      ``set_params(kind_steps=...)`` replaces the entries of the kinds whose
+      transformer changed. A user's step is never modified by the routing
+      (``max_categories`` sets the rare grouping of the default steps only);
     - :attr:`column_kinds_`: once fitted, the kind each input column was
       routed as (like skrub's ``column_to_kind_``);
     - :attr:`plan_`: one row per input column saying what was chosen and why,
@@ -100,6 +114,11 @@ class Preprocessor(ColumnTransformer):
     column_kinds : dict or None, default=None
         Column -> ``{"kind", "reason", "n_unique"}`` as detected by
         :func:`make_preprocessor`.
+    kind_steps : dict or None, default=None
+        Column kind -> transformer, ``"drop"`` or ``"passthrough"``, as
+        given to :func:`make_preprocessor` (``steps=``); ``None``: the
+        default steps everywhere (also for a preprocessor saved before this
+        parameter existed).
 
     Attributes
     ----------
@@ -110,6 +129,8 @@ class Preprocessor(ColumnTransformer):
 
     if "force_int_remainder_cols" in _CT_PARAMS:  # scikit-learn < 1.9 reads it at fit
         force_int_remainder_cols = _CT_PARAMS["force_int_remainder_cols"].default
+    #: A preprocessor pickled or bundled before ``kind_steps`` existed has none.
+    kind_steps: Mapping[str, Any] | None = None
 
     def __init__(
         self,
@@ -123,6 +144,7 @@ class Preprocessor(ColumnTransformer):
         verbose_feature_names_out: bool = True,
         max_categories: int | None = None,
         column_kinds: Mapping[Hashable, Mapping[str, Any]] | None = None,
+        kind_steps: Mapping[str, Any] | None = None,
     ) -> None:
         self.transformers = transformers
         self.remainder = remainder
@@ -133,6 +155,7 @@ class Preprocessor(ColumnTransformer):
         self.verbose_feature_names_out = verbose_feature_names_out
         self.max_categories = max_categories
         self.column_kinds = column_kinds
+        self.kind_steps = kind_steps
 
     # ---- routing -------------------------------------------------------------------
     def _n_unique(self, col: Any, X: Any) -> int | None:
@@ -154,6 +177,7 @@ class Preprocessor(ColumnTransformer):
         limit = int(limit)
         moved: dict[str, list[Any]] = {name: [] for name in _ROUTED}
         changed = False
+        user = self._user_steps()
         templates: dict[str, Any] = {}
         for name, trans, cols in entries:
             if name not in _ROUTED or not isinstance(cols, list | tuple):
@@ -164,7 +188,8 @@ class Preprocessor(ColumnTransformer):
                 target = name if n_unique is None else route(n_unique, limit)
                 changed |= target != name
                 moved[target].append(col)
-        grouper = _grouper(templates.get("high_cardinality"))
+        # The rare grouping of the default steps follows max_categories; a user's step is theirs.
+        grouper = None if "high_cardinality" in user else _grouper(templates.get("high_cardinality"))
         if grouper is not None and grouper.max_categories != limit:
             changed = True
         if not changed:
@@ -178,21 +203,33 @@ class Preprocessor(ColumnTransformer):
                 trans = templates.get(name)
                 trans = clone(trans) if trans is not None and not isinstance(trans, str) else (
                     trans if trans is not None else self._new_entry(name, limit, min_frequency))
-                group = _grouper(trans) if name == "high_cardinality" else None
+                group = _grouper(trans) if name == "high_cardinality" and name not in user else None
                 if group is not None:
                     group.set_params(max_categories=limit)
                 out.append((name, trans, list(moved[name])))
                 continue
             out.extend(entry for entry in entries if entry[0] == name)
-        return out
+        return in_kind_order(out)
+
+    def _user_steps(self) -> Mapping[str, Any]:
+        """``kind_steps``, ``{}`` when none (or saved before the parameter existed)."""
+        return getattr(self, "kind_steps", None) or {}
 
     def _new_entry(self, name: str, limit: int, min_frequency: float | int) -> Any:
+        """The steps of an entry the routing creates at ``fit``: a clone of the user's step for
+        that kind, else the default steps."""
+        user = self._user_steps()
+        if name in user:
+            return fresh_entry(user[name], self._output_setting())
         trans = _entry(name, scale=False, max_categories=limit, min_frequency=min_frequency,
                        datetime_features=None)
-        config = getattr(self, "_sklearn_output_config", {}).get("transform")
-        if config is not None:
-            trans.set_output(transform=config)
+        set_entry_output(trans, self._output_setting())
         return trans
+
+    def _output_setting(self) -> str | None:
+        """What ``set_output(transform=...)`` asked for (``None`` when not set)."""
+        config = getattr(self, "_sklearn_output_config", {}).get("transform")
+        return None if config is None else str(config)
 
     def _fitted_view(self) -> Preprocessor | None:
         """A shallow copy holding the entries routed at ``fit`` as ``transformers``, when
@@ -250,8 +287,8 @@ class Preprocessor(ColumnTransformer):
 
         ensure_fitted(self, "transformers_")
         kinds = {self._column_name(col): kind_of_entry(entry)
-                 for entry, _, cols in self._entries() if isinstance(cols, list | tuple)
-                 for col in cols}
+                 for entry, _, cols in self._entries() if isinstance(cols, list | tuple | str)
+                 for col in ([cols] if isinstance(cols, str) else cols)}
         order = [str(c) for c in getattr(self, "feature_names_in_", [])]
         return {c: kinds[c] for c in [*order, *kinds] if c in kinds}
 
@@ -284,28 +321,36 @@ class Preprocessor(ColumnTransformer):
     def plan_(self) -> pd.DataFrame:
         """What the preprocessor does with each input column (a DataFrame).
 
-        Columns: ``column``, ``kind``, ``action`` (kept or dropped),
-        ``steps``, ``entry`` (the ColumnTransformer entry name) and
-        ``reason`` (why the column is of that kind). Before ``fit`` the
-        entries are shown as ``fit`` will route them with ``max_categories``.
+        Columns: ``column``, ``kind``, ``action`` (kept or dropped, and
+        ``chosen by steps=`` for the kinds ``make_preprocessor(steps=...)``
+        chose), ``steps`` (the entry's steps, the user's step label for those
+        kinds), ``entry`` (the ColumnTransformer entry name) and ``reason``
+        (why the column is of that kind). Before ``fit`` the entries are shown
+        as ``fit`` will route them with ``max_categories``.
         """
         rows = []
         known = getattr(self, "column_kinds", None) or {}
         limit = getattr(self, "max_categories", None)
-        for entry, trans, cols in self._entries():
-            entry = LEGACY_ENTRIES.get(entry, entry)
+        user = self._user_steps()
+        for name, trans, cols in self._entries():
+            entry = base_entry(name)
             kind, reason = ENTRY_KINDS.get(entry, (entry, ""))
             dropped = isinstance(trans, str) and trans == "drop"
+            key = step_key(entry, user)
+            if key is not None:
+                reason = f"chosen by steps= (key {key!r})"
+                if isinstance(user[key], str) and user[key] == "passthrough":
+                    trans = "passthrough"  # fitted, scikit-learn holds a FunctionTransformer there
+                    reason = f"kept as is: {reason}"
             if callable(cols) or isinstance(cols, slice):
                 cols = [repr(cols)]  # a selector set by hand: shown as is
             for col in ([cols] if isinstance(cols, str | int) else list(cols)):
-                name = self._column_name(col)
                 rows.append({
-                    "column": name,
+                    "column": self._column_name(col),
                     "kind": kind,
                     "action": f"dropped: {reason}" if dropped else reason,
                     "steps": "" if dropped else _label(trans),
-                    "entry": entry,
+                    "entry": name if entry == "text" else entry,
                     "reason": _why(known.get(col), entry, limit),
                 })
         return pd.DataFrame(rows, columns=["column", "kind", "action", "steps", "entry", "reason"])
@@ -381,8 +426,8 @@ class Preprocessor(ColumnTransformer):
                 raise InputError(f"column{'s' if len(missing) > 1 else ''} {missing} not found",
                                  expected="the columns the preprocessor was made for")
         dtypes: dict[Any, Any] | None = None
-        for entry, _, cols in self.transformers:
-            if entry not in {"numeric", "timedelta"}:
+        for entry, trans, cols in self.transformers:
+            if entry not in {"numeric", "timedelta"} or (isinstance(trans, str) and trans == "drop"):
                 continue
             if dtypes is None:  # read once: cheaper than a Series per column
                 dtypes = dict(zip(X.columns, X.dtypes, strict=True))
@@ -419,7 +464,7 @@ class Preprocessor(ColumnTransformer):
         -------
         DataFrame or ndarray
         """
-        X = self._checked(X, fitting=True)
+        X = self._text_filled(self._checked(X, fitting=True))
         # The routing is learned at fit: scikit-learn fits the entries of ``transformers``,
         # so a private copy holding the routed entries is fitted, and only its fitted state is
         # published here at the end. ``transformers`` (the parameter) is never touched, a fit
@@ -450,7 +495,144 @@ class Preprocessor(ColumnTransformer):
         -------
         DataFrame or ndarray
         """
-        return super().transform(self._checked(X, fitting=False), **params)
+        return super().transform(self._text_filled(self._checked(X, fitting=False)), **params)
+
+    def _text_filled(self, X: Any) -> Any:
+        """``X`` with missing values read as empty text in the columns given one at a time to a
+        text vectoriser (which takes no NaN); ``X`` itself when there are none."""
+        if not isinstance(X, pd.DataFrame) or not self._user_steps():
+            return X
+        cols = [cols for name, trans, cols in self.transformers
+                if base_entry(name) == "text" and isinstance(cols, str) and not isinstance(trans, str)
+                and cols in X.columns]
+        holes = [col for col in cols if X[col].isna().any()]
+        return X.assign(**{col: X[col].fillna("") for col in holes}) if holes else X
+
+    # ---- user steps: output container, names, set_params ---------------------------------
+    def set_output(self, *, transform: str | None = None) -> Preprocessor:
+        """Set the output container of ``transform`` / ``fit_transform`` and of the entries.
+
+        As ``ColumnTransformer.set_output``, except that an entry's step without
+        ``set_output`` (a text vectoriser, which returns a sparse matrix) is left
+        as it is: its output is placed in the container with the others.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+
+        Returns
+        -------
+        self
+        """
+        super(ColumnTransformer, self).set_output(transform=transform)
+        entries = [*self.transformers, *getattr(self, "transformers_", [])]
+        for _, trans, _ in entries:
+            set_entry_output(trans, transform)
+        set_entry_output(self.remainder, transform)
+        return self
+
+    def set_params(self, **params: Any) -> Preprocessor:
+        """Set parameters (as ``ColumnTransformer.set_params``).
+
+        ``kind_steps`` replaces the steps of the entries of every kind whose
+        transformer changed (by a clone; the kinds ``make_preprocessor``
+        drops by default can go back to ``"drop"``), before the nested
+        parameters (``numeric__n_quantiles``) are set.
+
+        Parameters
+        ----------
+        **params : parameters (nested ones as ``entry__parameter``)
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InputError
+            For a bad ``kind_steps`` (as :func:`make_preprocessor`'s ``steps``),
+            or one leaving out a kind whose default steps cannot be rebuilt here.
+        """
+        if "kind_steps" in params:
+            new = params.pop("kind_steps")
+            self.transformers = restepped(self.transformers, self._user_steps(), new or {},
+                                          check_steps(new), self._output_setting())
+            self.kind_steps = new
+        super().set_params(**params)
+        return self
+
+    def _hstack(self, Xs: list[Any], *, n_samples: int) -> Any:
+        # scikit-learn's documented hook for subclasses. With user steps, outputs may be
+        # arrays (a text vectoriser) next to DataFrames, or DataFrames repeating a name:
+        # with pandas output, every block becomes a DataFrame with unique provisional
+        # names (get_feature_names_out names the result), so columns keep their dtypes and
+        # repeated names are resolved there, not refused by scikit-learn here.
+        if Xs and self._user_steps() and not self.sparse_output_ and self._pandas_output():
+            index = next((X.index for X in Xs if isinstance(X, pd.DataFrame)), None)
+            blocks = []
+            for i, X in enumerate(Xs):
+                dense = X.toarray() if hasattr(X, "toarray") else X
+                names = [f"_mllife_{i}_{j}" for j in range(dense.shape[1])]
+                if isinstance(dense, pd.DataFrame):
+                    blocks.append(dense.set_axis(names, axis=1))
+                else:
+                    keep = index is not None and len(index) == dense.shape[0]
+                    blocks.append(pd.DataFrame(dense, index=index if keep else None, columns=names))
+            out = super()._hstack(blocks, n_samples=n_samples)
+            # Named here, not only by scikit-learn's output wrapper (which, in scikit-learn 1.6,
+            # keeps the provisional names when naming fails instead of raising).
+            return out.set_axis(self.get_feature_names_out(), axis=1)
+        return super()._hstack(Xs, n_samples=n_samples)
+
+    def _pandas_output(self) -> bool:
+        import sklearn
+
+        config = self._output_setting()
+        return (config if config is not None else sklearn.get_config()["transform_output"]) == "pandas"
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output features (see ``ColumnTransformer.get_feature_names_out``).
+
+        With user steps (``kind_steps``) and short names: a one-column text
+        entry's features are ``<column>_<feature>`` (``review_good``); names
+        that two entries both make get their entry's prefix (``numeric__x``);
+        a name repeated within one entry is an :class:`~mllife.InputError`.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+
+        Returns
+        -------
+        ndarray of str
+        """
+        if not self._user_steps():
+            return super().get_feature_names_out(input_features)
+        view = copy.copy(self)  # the prefixed names, without changing this (shared) object
+        view.verbose_feature_names_out = True
+        # Entry names never hold "__" (scikit-learn refuses them): the first one splits.
+        full = [str(n).split("__", 1) for n in ColumnTransformer.get_feature_names_out(view, input_features)]
+        if self.verbose_feature_names_out is not False:
+            names = [str(n) for n in super().get_feature_names_out(input_features)]
+        else:
+            selectors = {name: cols for name, _, cols in self.transformers_}
+            short = [f"{selectors[entry]}_{raw}" if base_entry(entry) == "text"
+                     and isinstance(selectors[entry], str) else raw for entry, raw in full]
+            makers: dict[str, set[str]] = {}
+            for (entry, _), name in zip(full, short, strict=True):
+                makers.setdefault(name, set()).add(entry)
+            names = [f"{entry}__{raw}" if len(makers[name]) > 1 else name
+                     for (entry, raw), name in zip(full, short, strict=True)]
+        counts = Counter(names)
+        repeated = sorted(name for name, n in counts.items() if n > 1)
+        if repeated:
+            entries = sorted({entry for (entry, _), name in zip(full, names, strict=True)
+                              if name in set(repeated)})
+            raise InputError(
+                f"the output feature names {repeated[:5]} repeat within the entries {entries}",
+                expected="steps whose output names are unique (each feature is a column of the "
+                         "output)")
+        return np.asarray(names, dtype=object)
 
 
 def _numeric_steps(scale: bool) -> list[tuple[str, Any]]:
@@ -572,6 +754,7 @@ def make_preprocessor(
     datetime_features: Sequence[str] | None = None,
     sample_size: int = 20_000,
     n_jobs: int | None = None,
+    steps: Mapping[str, Any] | None = None,
 ) -> Preprocessor:
     """A preprocessing ``ColumnTransformer`` chosen from the kinds of the columns of ``X``.
 
@@ -631,6 +814,29 @@ def make_preprocessor(
         identifier is confirmed on the full column.
     n_jobs : int, default=None
         Passed to ``ColumnTransformer``.
+    steps : dict, default=None
+        Your own steps per column kind, replacing the defaults above:
+        ``{kind: transformer, "drop" or "passthrough"}``. The kinds are
+        ``"numeric"``, ``"categorical"``, ``"high_cardinality"``,
+        ``"datetime"`` (also dates, unless ``"date"`` is given too),
+        ``"date"``, ``"timedelta"``, ``"boolean"`` (yes/no text too),
+        ``"text"`` (free text, dropped by default), ``"identifier"`` and
+        ``"numeric_text"``. A transformer is any scikit-learn transformer with
+        ``get_feature_names_out`` (yours, a
+        :class:`~mllife.features.FrameTransformer` subclass, scikit-learn's,
+        a ``Pipeline``); each entry gets an unfitted clone, so your object is
+        never fitted or changed. It replaces the whole entry (text dates
+        reach it unparsed). A text vectoriser reading one column
+        (``TfidfVectorizer``) gets one entry per text column, named
+        ``text_<column>``, its features named ``<column>_<term>``; missing
+        text is read as ``""``. ``max_categories`` still routes columns
+        between ``categorical`` and ``high_cardinality`` at ``fit`` (an entry
+        it creates is a clone of your step for that kind) but sets the rare
+        grouping of the default steps only. ``column_kinds_`` still reports
+        the detected kinds and the numeric input checks stay; the plan shows
+        your step and ``chosen by steps=``. Two entries making the same output
+        name get their entry's prefix (``numeric__x``); a name repeated
+        within one entry raises :class:`~mllife.InputError` at ``fit``.
 
     Returns
     -------
@@ -644,7 +850,10 @@ def make_preprocessor(
     Raises
     ------
     InputError
-        For bad parameters, unknown ``drop`` columns or a table without columns.
+        For bad parameters, unknown ``drop`` columns or a table without columns;
+        for a ``steps`` key that is not a column kind (the message lists them)
+        or a value that is not ``"drop"``, ``"passthrough"`` or a transformer
+        naming its outputs (the key named).
         The fitted object raises it for missing or new columns and text in
         numeric columns.
 
@@ -661,6 +870,20 @@ def make_preprocessor(
     >>> out = pre.fit_transform(X)
     >>> out.shape[0], "plan_basic" in out.columns, "customer_id" in out.columns
     (300, True, False)
+
+    Your own steps for some kinds (``prep__numeric__n_quantiles`` tunes them
+    in a ``GridSearchCV``):
+
+    >>> from sklearn.preprocessing import QuantileTransformer
+    >>> mine = make_preprocessor(X, steps={"numeric": QuantileTransformer(n_quantiles=50),
+    ...                                    "datetime": "drop"})
+    >>> mine.plan_.set_index("column").loc[["age", "signup_date"], ["steps", "action"]]
+                               steps                                    action
+    column
+    age          QuantileTransformer       chosen by steps= (key 'numeric')
+    signup_date                       dropped: chosen by steps= (key 'datetime')
+    >>> mine.fit_transform(X)["age"].between(0, 1).all()
+    np.True_
     """
     frame = as_frame(X)
     if frame.shape[1] == 0:
@@ -675,6 +898,7 @@ def make_preprocessor(
         if unknown:
             raise InputError(f"unknown datetime_features {unknown}", expected=f"some of {list(FEATURES)}")
     RareCategoryGrouper(min_frequency=min_frequency)._threshold(1)  # validates min_frequency
+    user = check_steps(steps)  # clones: the caller's objects are never fitted or changed
     if not frame.columns.is_unique:
         dup = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise InputError(f"duplicated column names {dup}", expected="one column per name")
@@ -699,28 +923,36 @@ def make_preprocessor(
     groups: dict[str, list[Any]] = {}
     for col in frame.columns:
         groups.setdefault(entries[col], []).append(col)
-    if not set(groups) - DROPPED:
+    dropped = {entry for entry in groups if drops(entry, user)}
+    if not set(groups) - dropped:
         reasons = "; ".join(f"{ENTRY_KINDS[k][0]}: {[str(c) for c in cols]}" for k, cols in groups.items())
         warnings.warn(f"make_preprocessor: every column is dropped ({reasons}), so the output "
                       f"has no feature; kinds are read from the {len(frame)} row(s) of X, and with "
                       "fewer than 2 rows every column looks constant", DataWarning, stacklevel=2)
-    transformers = []
+    transformers: list[tuple[str, Any, Any]] = []
     for entry in ENTRY_KINDS:
         cols = groups.get(entry)
-        if cols:
+        if not cols:
+            continue
+        key = step_key(entry, user)
+        if key is None:
             trans = _entry(entry, scale=scale, max_categories=int(max_categories),
                            min_frequency=min_frequency, datetime_features=datetime_features,
                            kinds=[detected[c] for c in cols if c in detected])
             transformers.append((entry, trans, cols))
-    kept = [str(c) for c in frame.columns if entries[c] not in DROPPED]
-    prefixes = [str(c) for c in frame.columns
-                if entries[c] in {"categorical", "high_cardinality"} | DATE_KINDS]
+        elif entry == "text":
+            transformers += text_entries(cols, user[key], None)
+        else:
+            transformers.append((entry, fresh_entry(user[key], None), cols))
+    kept = [str(c) for c in frame.columns if entries[c] not in dropped]
+    prefixed = {"categorical", "high_cardinality"} | DATE_KINDS | ({"text"} & set(user))
+    prefixes = [str(c) for c in frame.columns if entries[c] in prefixed]
     verbose = _name_collisions(kept, prefixes) or len(set(kept)) != len(kept)
     column_kinds = {col: {"kind": kind.kind, "reason": kind.reason, "n_unique": int(kind.n_unique)}
                     for col, kind in detected.items()}
     pre = Preprocessor(transformers, remainder="drop", sparse_threshold=0.0, n_jobs=n_jobs,
                        verbose_feature_names_out=verbose, max_categories=int(max_categories),
-                       column_kinds=column_kinds)
+                       column_kinds=column_kinds, kind_steps=user or None)
     pre.set_output(transform="pandas")
     return pre
 
