@@ -20,6 +20,7 @@ from .._frame import (
 from .._time import TimeValues, check_same_kind, time_values
 from ..report import Finding
 from ._keys import FrameKeys, column_key, inherent_repeats
+from ._leakage_events import EventTable, event_table, future_aggregates
 from ._report import LeakageReport
 from ._target import target_scores
 
@@ -266,8 +267,13 @@ def run_checks(
     horizon: Any,
     title: str = "Leakage check",
     random_state: Any = None,
+    events: EventTable | None = None,
 ) -> LeakageReport:
-    """Every leakage check of ``train`` against each frame of ``others``."""
+    """Every leakage check of ``train`` against each frame of ``others``.
+
+    With ``events`` (from :func:`event_table`; needs ``time_col``), train and
+    each other frame are also checked for ``future_aggregate`` features.
+    """
     named = [c for c in (target, time_col, group_col) if c is not None]
     require_columns(train, named)
     for name, other in others.items():
@@ -299,6 +305,16 @@ def run_checks(
             _temporal(checks, name, other, t_train, time_col, horizon)
     if t_train is not None:
         _future_timestamps(checks, train, t_train, time_col, features)
+    notes: list[str] = []
+    if events is not None and time_col is not None:
+        exclude = {c for c in (target, time_col, group_col) if c is not None}
+        found, rows, notes = future_aggregates(events, {"train": train, **others},
+                                               time_col=time_col, exclude=exclude,
+                                               random_state=random_state)
+        checks.findings.extend(found)
+        for row in rows:
+            checks.add(row["check"], row["between"], n_rows=row["n_rows"], value=row["value"],
+                       status=row["status"])
     scores = None
     if target is not None:
         scores, target_findings, task = target_scores(
@@ -324,7 +340,7 @@ def run_checks(
         checks=pd.DataFrame.from_records(
             checks.rows, columns=["check", "between", "status", "n_rows", "share", "value"]),
         notes=[f"Compared {len(features)} feature columns of train with "
-               f"{' and '.join(others)}."],
+               f"{' and '.join(others)}.", *notes],
         **kwargs,
     )
 
@@ -339,6 +355,9 @@ def check_leakage(
     horizon: Any = None,
     spec: Any = None,
     random_state: Any = None,
+    events: Any = None,
+    key: Hashable | None = None,
+    event_time_col: Hashable | None = None,
 ) -> LeakageReport:
     """Check a train/test pair for every common kind of leakage.
 
@@ -374,6 +393,29 @@ def check_leakage(
       small or imbalanced the table (one positive among 30 rows: a perfect cut
       by chance in one column of 15). The message gives the p-value.
       Computed on at most 20,000 train rows.
+    - ``future_aggregate`` (with ``events``, ``key``, ``event_time_col`` and
+      ``time_col``, an error): a numeric column of train or test that is a
+      per-``key`` aggregate of the events computed over **all** of them (a
+      plain ``groupby`` joined back), so it counts events after the row's
+      ``time_col``. Candidates: the number of events and, per numeric event
+      column, its sum, mean, maximum, minimum and number of distinct values
+      (pandas' ``groupby`` semantics: missing values skipped). Each is also
+      computed point in time, over the events strictly before each row's
+      time (per-entity prefix aggregates located by one sort and a
+      ``searchsorted``: no loop over rows or entities). A column equal to the
+      all-events value (relative 1e-9; missing equals missing) on at least
+      95% of the rows where the all-events value differs from the
+      point-in-time one, with at least 10 such rows, is flagged; the message
+      names the aggregate and the event column (``"sum of 'amount'"``) and
+      the fix (``AggregateFeatures`` with the row's time as the cutoff).
+      Point-in-time features are never flagged: on those rows they equal the
+      point-in-time value. Rows whose key has no event are not counted; events
+      with a missing key are ignored, events at an unknown time count in the
+      all-events aggregates only. Work bounds: the whole event table is
+      sorted and aggregated once; at most 20 numeric event columns and 200
+      numeric feature columns (the first ones) are compared, on at most
+      20,000 rows per set (a sample seeded by ``random_state``); the report's
+      ``notes`` say when a bound applied.
 
     Parameters
     ----------
@@ -394,6 +436,16 @@ def check_leakage(
     random_state : int, RandomState, Generator or None, default=None
         Seeds the row sample (above 20,000 train rows) and the cross-validation folds
         of the one-feature scores; ``None`` is seed 0, so the report is reproducible.
+    events : DataFrame, optional
+        An event table (transactions, sessions) the features may have been
+        aggregated from: one row per event, with ``key`` and ``event_time_col``.
+        Not modified. Needs ``key``, ``event_time_col`` and ``time_col``.
+    key : hashable, optional
+        The entity column (``"customer_id"``) of train, test and ``events``.
+    event_time_col : hashable, optional
+        When each event happened, in ``events``: datetimes (the same kind as
+        ``time_col``: both naive or both time-zone aware) or numbers (when
+        ``time_col`` holds numbers).
 
     Returns
     -------
@@ -408,7 +460,13 @@ def check_leakage(
         A named column is missing; the sets share no feature column; a column
         label repeats;
         ``time_col`` has NaT, mixed time zones or is aware in one set and naive
-        in the other; ``horizon`` is not a time span.
+        in the other; ``horizon`` is not a time span. With ``events``: ``key``,
+        ``event_time_col`` or ``time_col`` not given (or ``key`` /
+        ``event_time_col`` given without ``events``), ``key`` missing from a set
+        or from the events, ``event_time_col`` not times, datetimes in one of
+        ``event_time_col`` / ``time_col`` and numbers in the other, time-zone
+        aware in one and naive in the other (naming both), or a key of numbers
+        in one table and text in the other.
 
     Examples
     --------
@@ -419,13 +477,28 @@ def check_leakage(
     >>> report = check_leakage(train, test, group_col="customer")
     >>> [f.check for f in report.findings]
     ['exact_duplicates', 'group_overlap']
+
+    A feature aggregated over every event, later ones included:
+
+    >>> import numpy as np
+    >>> events = pd.DataFrame({"customer": np.repeat(np.arange(40), 3),
+    ...                        "at": np.tile([1.0, 5.0, 9.0], 40),
+    ...                        "amount": np.arange(120.0)})
+    >>> rows = pd.DataFrame({"customer": np.arange(40), "t": 6.0})
+    >>> rows["spend"] = rows["customer"].map(events.groupby("customer")["amount"].sum())
+    >>> report = check_leakage(rows.iloc[:30], rows.iloc[30:].assign(t=7.0), time_col="t",
+    ...                        events=events, key="customer", event_time_col="at")
+    >>> [(f.check, f.column, f.details["aggregate"]) for f in report.findings_by(severity="error")]
+    [('future_aggregate', 'spend', 'sum')]
     """
     from .._spec import resolve_spec
 
     resolved = resolve_spec(spec, where="check_leakage", target=target, time_col=time_col,
                             group_col=group_col)
     target, time_col, group_col = resolved["target"], resolved["time_col"], resolved["group_col"]
+    table = event_table(events, key=key, event_time_col=event_time_col, time_col=time_col)
     train_frame = as_frame(train, name="train")
     test_frame = as_frame(test, name="test")
     return run_checks(train_frame, {"test": test_frame}, target=target, time_col=time_col,
-                      group_col=group_col, horizon=horizon, random_state=random_state)
+                      group_col=group_col, horizon=horizon, random_state=random_state,
+                      events=table)
