@@ -29,6 +29,7 @@ from ._errors import (
     ModelError,
     NotFittedError,
     SchemaError,
+    TransformerCheckError,
     UntrustedTypeError,
     VersionMismatchWarning,
 )
@@ -39,7 +40,7 @@ from ._version import __version__
 #: Subpackages, importable as attributes (``mllife.drift.stats``).
 SUBPACKAGES = (
     "audit", "baselines", "bundle", "datasets", "drift", "evaluation", "experiments",
-    "features", "monitor", "problem", "report", "serve", "split",
+    "features", "monitor", "problem", "report", "serve", "split", "testing",
 )
 
 _LAZY: dict[str, str] = {name: f".{name}" for name in SUBPACKAGES}
@@ -48,7 +49,7 @@ _LAZY.update(
         # report
         "Report": ".report", "Finding": ".report", "Plot": ".report",
         # datasets
-        "make_churn": ".datasets",
+        "make_churn": ".datasets", "make_churn_events": ".datasets",
         # phase 1: problem
         "ProblemSpec": ".problem", "SuccessCriteria": ".problem",
         # phase 2: audit (``mllife.audit(df)`` works too: the package is callable)
@@ -58,6 +59,7 @@ _LAZY.update(
         "NullLikeToNaN": ".features", "DatetimeParser": ".features",
         "StringNormalizer": ".features", "Cleaner": ".features",
         "DateTimeFeatures": ".features", "RatioFeatures": ".features",
+        "AggregateFeatures": ".features",
         "RareCategoryGrouper": ".features", "make_preprocessor": ".features",
         "describe_features": ".features",
         # phase 3: splitting (``mllife.split(df)`` works too: the package is callable)
@@ -103,6 +105,7 @@ if TYPE_CHECKING:
     from . import report as report
     from . import serve as serve
     from . import split as _split_package
+    from . import testing as testing
     from .audit import AuditReport as AuditReport
     from .audit import profile as profile
     from .audit import register_check as register_check
@@ -118,6 +121,7 @@ if TYPE_CHECKING:
     from .bundle import ModelBundle as ModelBundle
     from .bundle import load_bundle as load_bundle
     from .datasets import make_churn as make_churn
+    from .datasets import make_churn_events as make_churn_events
     from .drift import DriftProfile as DriftProfile
     from .drift import DriftReport as DriftReport
     from .drift import drift_report as drift_report
@@ -130,6 +134,7 @@ if TYPE_CHECKING:
     from .evaluation import evaluate as evaluate
     from .experiments import ComparisonReport as ComparisonReport
     from .experiments import compare_models as compare_models
+    from .features import AggregateFeatures as AggregateFeatures
     from .features import Cleaner as Cleaner
     from .features import DateTimeFeatures as DateTimeFeatures
     from .features import DatetimeParser as DatetimeParser
@@ -198,6 +203,7 @@ __all__ = [
     "MissingDependencyError",
     "NotFittedError",
     "SchemaError",
+    "TransformerCheckError",
     "UntrustedTypeError",
     "VersionMismatchWarning",
     "__version__",

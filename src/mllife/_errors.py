@@ -21,6 +21,7 @@ __all__ = [
     "ModelError",
     "NotFittedError",
     "SchemaError",
+    "TransformerCheckError",
     "UntrustedTypeError",
     "VersionMismatchWarning",
 ]
@@ -213,6 +214,39 @@ class MissingDependencyError(MllifeError, ImportError):
     >>> issubclass(MissingDependencyError, ImportError)
     True
     """
+
+
+class TransformerCheckError(MllifeError, AssertionError):
+    """A transformer broke rules of :func:`mllife.testing.check_transformer`.
+
+    Raised by :meth:`TransformerCheckReport.raise_for_failures
+    <mllife.testing.TransformerCheckReport.raise_for_failures>` and by each
+    check of :func:`mllife.testing.parametrize_with_mllife_checks`. Also an
+    :class:`AssertionError`, so pytest reports it as a failed test, not as an
+    error in the test itself.
+
+    Parameters
+    ----------
+    message : str
+        Names every broken rule, what it expected and what happened.
+    rules : sequence of str, default=()
+        The names of the broken rules (``"names_out_length"``,
+        ``"sklearn:check_fit2d_1sample"``), in :attr:`rules`.
+
+    Examples
+    --------
+    >>> err = TransformerCheckError("names_out_length: expected 2 names, got 3",
+    ...                             rules=["names_out_length"])
+    >>> err.rules, isinstance(err, AssertionError)
+    (('names_out_length',), True)
+    """
+
+    def __init__(self, message: str, *, rules: Any = ()) -> None:
+        self.rules = tuple(str(rule) for rule in rules)
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class MllifeWarning(UserWarning):

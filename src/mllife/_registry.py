@@ -1,4 +1,10 @@
-"""``all_estimators()``: every public estimator, transformer and splitter."""
+"""``all_estimators()``: every public estimator, transformer and splitter.
+
+A public base class that users subclass (:class:`mllife.features.FrameTransformer`)
+is not an estimator of its own: it says so with ``_abstract_base = True`` in its
+class body (a subclass inherits the attribute but not the mark, see
+:func:`_is_abstract_base`) and is not listed.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,11 @@ from typing import Any
 ESTIMATOR_PACKAGES = ("mllife.features", "mllife.split", "mllife.baselines")
 
 _TYPES = ("classifier", "regressor", "transformer", "splitter")
+
+
+def _is_abstract_base(cls: type) -> bool:
+    """Whether ``cls`` itself (not a subclass) is a base to subclass, not an estimator."""
+    return bool(vars(cls).get("_abstract_base", False))
 
 
 def _kind(cls: type) -> set[str]:
@@ -32,6 +43,9 @@ def _kind(cls: type) -> set[str]:
 def all_estimators(type_filter: str | list[str] | None = None) -> list[tuple[str, type]]:
     """Every public estimator, transformer and splitter class of mllife.
 
+    Public base classes meant to be subclassed
+    (:class:`~mllife.features.FrameTransformer`) are not listed.
+
     Parameters
     ----------
     type_filter : {"classifier", "regressor", "transformer", "splitter"} or list, default=None
@@ -48,6 +62,8 @@ def all_estimators(type_filter: str | list[str] | None = None) -> list[tuple[str
     >>> names = [name for name, _ in mllife.all_estimators()]
     >>> names == sorted(names)
     True
+    >>> "FrameTransformer" in names  # the base users subclass is no estimator of its own
+    False
     """
     from sklearn.base import BaseEstimator
     from sklearn.model_selection import BaseCrossValidator
@@ -72,7 +88,8 @@ def all_estimators(type_filter: str | list[str] | None = None) -> list[tuple[str
                 # Only while a package is being written: tests/test_public_api.py fails then.
                 continue
             obj: Any = getattr(package, name)
-            if inspect.isclass(obj) and issubclass(obj, BaseEstimator | BaseCrossValidator):
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator | BaseCrossValidator) \
+                    and not _is_abstract_base(obj):
                 found[name] = obj
     items = sorted(found.items())
     if wanted is not None:

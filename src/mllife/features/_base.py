@@ -1,57 +1,13 @@
-"""The one base of mllife's feature and cleaning transformers: hooks in, contract inherited.
+"""``FrameTransformer``: the one base of mllife's transformers, public for yours.
 
-A subclass writes what is particular to it in four hooks, on pandas
+A subclass writes what is particular to it in a few hooks, on pandas
 DataFrames; the base does everything else the same way for every transformer
-(the template method, as imbalanced-learn's ``fit_resample``):
-
-=====================  ==========================================================
-hook                   what the subclass does there
-=====================  ==========================================================
-``_check_params()``    validate the constructor parameters (called first by
-                       ``fit``, before the data is looked at); raise
-                       :class:`~mllife.InputError` naming the parameter
-``_fit(frame, y)``     learn from a pandas DataFrame (attributes ending in ``_``);
-                       the default learns nothing
-``_transform(frame)``  return a new DataFrame (same index) whose columns are
-                       ``_names_out(input names)``; never modify ``frame``
-``_names_out(names)``  the output column names for the given input names; the
-                       default is one column out per column in, same names
-=====================  ==========================================================
-
-Optional lineage hooks, read by :func:`~mllife.features.describe_features`:
-``_feature_sources()`` (per output column, the input columns it comes from;
-the default says so for one-to-one transformers and ``None``, "match by
-name", otherwise), ``_feature_notes()`` (per output column, a remark or
-``""``) and ``_step_label()`` (how the step is named in the ``steps`` column;
-the class name by default).
-
-The base owns:
-
-- **input**: a pandas DataFrame as it is; a numpy array or list of rows
-  with the column names ``x0, x1, ...``; a polars or pyarrow table converted
-  once by the shared frame layer (:func:`mllife._frame.as_frame`); a Series,
-  a dict (one row) or a list of dicts as :func:`~mllife._frame.as_frame`
-  reads them. pandas columns backed by pyarrow timestamps, dates, durations
-  and dictionaries are read as ``datetime64`` / ``timedelta64`` /
-  ``category``, as a pyarrow table is. Sparse, complex, 1-D, empty (no row or no column) input and
-  repeated column names raise :class:`~mllife.InputError` (the repeated names
-  named). ``feature_names_in_`` / ``n_features_in_`` are set by
-  scikit-learn's ``validate_data``, which also checks at ``transform`` that
-  the columns are those seen at ``fit``. The input is never modified.
-- **missing values**: they stay missing. Nothing is imputed by the base and
-  every transformer accepts NaN (scikit-learn's ``allow_nan`` tag); a
-  transformer that turns something into missing says so in its docstring.
-- **output container** (``transform`` / ``fit_transform``): with the default
-  output, a pandas DataFrame in gives a DataFrame out with the same index; a
-  polars or pyarrow table in gives a pandas DataFrame; any other input gives
-  a numpy array. ``set_output(transform="pandas")`` always gives pandas,
-  ``set_output(transform="polars")`` always gives polars (scikit-learn's
-  global ``transform_output`` setting is honoured too).
-- **numpy output dtype**: ``float64`` (missing as NaN) when every output
-  column is numeric or boolean, else ``object`` (missing values as they are:
-  NaN, None, NaT).
-- ``get_feature_names_out(input_features=None)`` from ``_names_out``;
-  :class:`mllife.NotFittedError` before ``fit``.
+(the template method, as imbalanced-learn's ``fit_resample``). mllife's own
+transformers (``RatioFeatures``, ``DateTimeFeatures``, the cleaners...) are
+subclasses, and so can a user's be: :class:`FrameTransformer` is exported as
+``mllife.features.FrameTransformer``, its hooks are documented there, and
+:func:`mllife.testing.check_transformer` tests a subclass against the same
+contract as mllife's own.
 """
 
 from __future__ import annotations
@@ -197,19 +153,94 @@ def _to_polars(out: pd.DataFrame) -> Any:
 
 
 class FrameTransformer(TransformerMixin, BaseEstimator):
-    """Base of mllife's transformers: write the hooks, inherit the contract (private).
+    """Base of a transformer that reads and writes tables: write the hooks, inherit the contract.
 
-    See the module description for the hooks (``_check_params``, ``_fit``,
-    ``_transform``, ``_names_out`` and the lineage hooks) and for what the
-    base owns: input conversion (pandas, numpy, polars, pyarrow), the
-    duplicate-column and missing-value policies, the output container
-    (``set_output``), the numpy output dtype, ``get_feature_names_out`` and
-    :class:`mllife.NotFittedError` before ``fit``.
+    mllife's own transformers subclass it, and yours can: write the few
+    hooks below on pandas DataFrames and the base gives the transformer
+    everything else, the same way as mllife's: pandas, polars, pyarrow and
+    numpy input, ``set_output``, ``get_feature_names_out``,
+    ``feature_names_in_`` / ``n_features_in_``, the duplicate-column and
+    missing-value policies, clear :class:`~mllife.MllifeError` messages and
+    the lineage that :func:`~mllife.features.describe_features` reads. It is
+    not an estimator of its own (:func:`mllife.all_estimators` does not list
+    it): subclass it. :func:`mllife.testing.check_transformer` checks a
+    subclass against scikit-learn's and mllife's contracts.
+
+    **Hooks** (all optional but ``_transform``):
+
+    =========================  ======================================================
+    hook                       what the subclass does there
+    =========================  ======================================================
+    ``__init__(...)``          store each keyword argument, unchanged, under its own
+                               name; nothing else (no validation: scikit-learn's
+                               ``clone`` and ``set_params`` rely on it)
+    ``_check_params()``        validate the constructor parameters; ``fit`` calls it
+                               first, before looking at the data; raise
+                               :class:`~mllife.InputError` naming the parameter
+    ``_fit(frame, y)``         learn from a pandas DataFrame what ``_transform``
+                               needs, in attributes ending in ``_``; the default
+                               learns nothing
+    ``_transform(frame)``      return a new DataFrame with ``frame``'s index whose
+                               columns are ``_names_out(input names)``; never modify
+                               ``frame`` (copy a column before changing it)
+    ``_names_out(names)``      the output column names for the fitted input names;
+                               the default is one column out per column in, same
+                               names. Make each name say where it comes from
+                               (``income_per_age``), or declare the sources
+    ``_feature_sources()``     per output column, the tuple of input columns it
+                               comes from (read by ``describe_features``); the
+                               default knows one-to-one transformers and otherwise
+                               returns ``None`` ("match by name")
+    ``_feature_notes()``       per output column, a remark for ``describe_features``
+                               (``""`` for none); ``None`` by default
+    ``_step_label()``          how ``describe_features`` and the preprocessor plan
+                               name the step; the class name by default
+    ``_text_input``            class attribute: ``True`` when the transformer reads
+                               text columns (scikit-learn's ``string`` input tag)
+    =========================  ======================================================
+
+    ``_fit`` and ``_transform`` always receive a pandas DataFrame with the
+    fitted column names (``x0, x1, ...`` for numpy input), whatever the caller
+    passed. ``_names_out`` receives the fitted input names as a list of str;
+    the lineage hooks read them with ``self._input_names()``.
+
+    **The base owns:**
+
+    - **input**: a pandas DataFrame as it is; a numpy array or list of rows
+      with the column names ``x0, x1, ...``; a polars or pyarrow table
+      converted once by the shared frame layer; a Series, a dict (one row) or
+      a list of dicts (rows). pandas columns backed by pyarrow timestamps,
+      dates, durations and dictionaries are read as ``datetime64`` /
+      ``timedelta64`` / ``category``, as a pyarrow table is. Sparse, complex,
+      1-D, empty (no row or no column) input and repeated column names raise
+      :class:`~mllife.InputError` (the repeated names named).
+      ``feature_names_in_`` / ``n_features_in_`` are set by scikit-learn's
+      ``validate_data``, which also checks at ``transform`` that the columns
+      are those seen at ``fit``. The input is never modified.
+    - **missing values**: they stay missing. Nothing is imputed by the base
+      and every subclass accepts NaN (scikit-learn's ``allow_nan`` tag); a
+      transformer that turns something into missing says so in its docstring.
+    - **output container** (``transform`` / ``fit_transform``): with the
+      default output, a pandas DataFrame in gives a DataFrame out with the
+      same index; a polars or pyarrow table in gives a pandas DataFrame; any
+      other input gives a numpy array. ``set_output(transform="pandas")``
+      always gives pandas, ``set_output(transform="polars")`` always gives
+      polars (scikit-learn's global ``transform_output`` setting is honoured
+      too).
+    - **numpy output dtype**: ``float64`` (missing as NaN) when every output
+      column is numeric or boolean, else ``object`` (missing values as they
+      are: NaN, None, NaT).
+    - ``get_feature_names_out(input_features=None)`` from ``_names_out``;
+      :class:`mllife.NotFittedError` before ``fit``.
 
     Examples
     --------
+    The smallest subclass writes ``_transform`` and, when the names change,
+    ``_names_out``:
+
     >>> import numpy as np
     >>> import pandas as pd
+    >>> from mllife.features import FrameTransformer
     >>> class Log1p(FrameTransformer):
     ...     def _transform(self, frame):
     ...         return np.log1p(frame).add_prefix("log1p_")
@@ -227,7 +258,56 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
            [nan]])
     >>> Log1p().fit(X).get_feature_names_out().tolist()
     ['log1p_income']
+
+    A subclass with parameters stores them in ``__init__``, checks them in
+    ``_check_params``, learns in ``_fit`` and declares its lineage:
+
+    >>> from mllife import InputError
+    >>> from mllife.features import describe_features
+    >>> class LogRatio(FrameTransformer):
+    ...     # log(numerator / denominator), NaN where either is not positive
+    ...     def __init__(self, numerator, denominator):
+    ...         self.numerator = numerator
+    ...         self.denominator = denominator
+    ...     def _check_params(self):
+    ...         if self.numerator == self.denominator:
+    ...             raise InputError("numerator and denominator are the same column",
+    ...                              column=self.numerator, expected="two columns")
+    ...     def _fit(self, frame, y=None):
+    ...         missing = {self.numerator, self.denominator} - set(frame.columns)
+    ...         if missing:
+    ...             raise InputError(f"no column {sorted(missing)}", expected=f"{list(frame.columns)}")
+    ...         self.name_ = f"log_{self.numerator}_per_{self.denominator}"
+    ...     def _transform(self, frame):
+    ...         num, den = frame[self.numerator], frame[self.denominator]
+    ...         ratio = np.log(num.where(num > 0) / den.where(den > 0))
+    ...         return pd.concat([frame, ratio.rename(self.name_)], axis=1)
+    ...     def _names_out(self, input_names):
+    ...         return [*input_names, self.name_]
+    ...     def _feature_sources(self):
+    ...         names = self._input_names()
+    ...         return [(n,) for n in names] + [(self.numerator, self.denominator)]
+    >>> X = pd.DataFrame({"income": [50.0, 80.0, 0.0], "rent": [10.0, 80.0, 5.0]})
+    >>> step = LogRatio("income", "rent").fit(X)
+    >>> step.transform(X).round(3)
+       income  rent  log_income_per_rent
+    0    50.0  10.0                1.609
+    1    80.0  80.0                0.000
+    2     0.0   5.0                  NaN
+    >>> describe_features(step)[["feature", "source"]]
+                   feature        source
+    0               income        income
+    1                 rent          rent
+    2  log_income_per_rent  income, rent
+    >>> LogRatio("income", "income").fit(X)
+    Traceback (most recent call last):
+    ...
+    mllife._errors.InputError: column 'income': numerator and denominator are the same column; expected two columns
     """
+
+    #: Marks the base itself (not its subclasses) as no estimator of its own, so
+    #: :func:`mllife.all_estimators` does not list it.
+    _abstract_base = True
 
     #: scikit-learn's ``string`` input tag: the transformer reads text columns.
     _text_input: bool = False

@@ -57,6 +57,7 @@ _BUILTIN_REPORTS = {
     "DriftReport": "mllife.drift._report",
     "PreprocessorReport": "mllife.features._plan_report",
     "MonitorReport": "mllife.monitor._report",
+    "TransformerCheckReport": "mllife.testing._report",
 }
 #: Report subclasses defined so far, by class name (the last definition of a name wins).
 _SUBCLASSES: dict[str, type[Report]] = {}

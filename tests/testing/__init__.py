@@ -1,0 +1,1 @@
+"""Tests of mllife.testing: the test kit for transformers."""
