@@ -88,6 +88,9 @@ def test_groupby_over_all_events_is_flagged_with_its_aggregate(churn, events):
     assert sets["test"]["n_differing"] == int(differ[frame.index.isin(test.index)].sum())
     assert spend.n_rows == int(differ.sum())
     assert set(spend.sample_index) <= set(train.index)
+    # The report's list of leaky columns names them too (and nothing else).
+    assert set(report.leaky_columns) >= set(_flagged(report))
+    assert not set(report.leaky_columns) & {KEY, TIME}
     rows = report.checks.query("check == 'future_aggregate'")
     assert rows["between"].tolist() == ["train", "test"]
     assert rows["status"].tolist() == ["error", "error"]

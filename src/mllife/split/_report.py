@@ -31,8 +31,9 @@ class LeakageReport(Report):
         One per problem found. Checks: ``exact_duplicates``,
         ``near_duplicates``, ``group_overlap``, ``temporal_overlap``,
         ``label_horizon``, ``future_timestamp``, ``target_proxy``,
-        ``missingness_predicts_target``, ``group_key_candidate`` and
-        ``target_checks_skipped`` (info).
+        ``missingness_predicts_target``, ``future_aggregate`` (with
+        ``events=``: a feature equal to an all-events ``groupby``),
+        ``group_key_candidate`` and ``target_checks_skipped`` (info).
     n_rows : mapping of str to int
         Rows of each set compared (``{"train": ..., "test": ...}``).
     checks : pandas.DataFrame
@@ -68,8 +69,10 @@ class LeakageReport(Report):
 
     @property
     def leaky_columns(self) -> list[Any]:
-        """Columns named by a target-proxy or missingness finding (warning or error)."""
-        names = ("target_proxy", "missingness_predicts_target", "future_timestamp")
+        """Columns named by a target-proxy, missingness, future-timestamp or
+        future-aggregate finding (warning or error)."""
+        names = ("target_proxy", "missingness_predicts_target", "future_timestamp",
+                 "future_aggregate")
         out: list[Any] = []
         for f in self.findings:
             if f.check in names and f.severity != "info" and f.column not in out:
