@@ -146,6 +146,10 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
         state that fails a structural check (naming the estimator).
     UntrustedTypeError
         The model holds types outside the trust list (named).
+    ModelError
+        A type you trusted cannot be found in this process: its module is not
+        installed or fails to import, does not define it, or it was defined in
+        another process's ``__main__`` (named, with what to do).
     InputError
         A bad argument (``path``, ``trusted``, ``key``, ``n_jobs``).
 

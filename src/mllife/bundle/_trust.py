@@ -37,8 +37,10 @@ process cannot find (its package is not installed, or it was defined in the
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import sys
+import types
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -55,7 +57,12 @@ _HOSTILE_MODULES = frozenset({
     "webbrowser", "urllib", "http", "ftplib", "smtplib", "telnetlib", "glob", "inspect",
     "types", "gc", "platform", "sysconfig", "site", "pydoc", "timeit", "trace", "pdb",
     "joblib", "cloudpickle", "dill", "numpy.lib", "numpy.f2py", "numpy.distutils",
-    "numpy.testing", "pandas.io", "pytest", "_pytest", "setuptools", "distutils", "pip",
+    "numpy.testing", "numpy.ctypeslib", "pandas.io", "pytest", "_pytest", "setuptools",
+    "distutils", "pip", "pkgutil", "zipimport", "logging.config", "profile", "cProfile",
+    "doctest", "bdb", "ensurepip", "venv", "compileall", "py_compile", "zipapp", "copyreg",
+    "sqlite3", "shelve", "dbm", "mmap", "zipfile", "tarfile", "xmlrpc", "socketserver", "ssl",
+    "select", "selectors", "fcntl", "resource", "atexit", "concurrent", "antigravity", "this",
+    "turtle", "tkinter", "idlelib",
 })
 #: Names of functions that run code or touch files, in whatever module a file puts them.
 _HOSTILE_NAMES = frozenset({
@@ -64,9 +71,16 @@ _HOSTILE_NAMES = frozenset({
     "loadtxt", "savetxt", "genfromtxt", "fromregex", "import_module", "run", "Popen",
     "check_output", "remove", "unlink", "rmtree", "rename", "chmod", "execv", "execve",
     "fork", "kill", "input", "breakpoint", "vars", "globals", "locals", "methodcaller",
-    "attrgetter", "itemgetter", "partial", "reduce", "dumps", "dump",
+    "attrgetter", "itemgetter", "partial", "reduce", "dumps", "dump", "check_call",
+    "getoutput", "getstatusoutput", "resolve_name", "read_pickle", "to_pickle", "dlopen",
+    "load_library", "fork_exec", "urlopen", "urlretrieve", "makedirs", "mkdir", "rmdir",
+    "removedirs", "symlink", "truncate", "write_text", "write_bytes",
 })
-_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+#: The longest type name a refusal shows whole (a file may name types of any length).
+_MAX_NAME = 200
+#: ``"name (rebuilt by Loader)"``: a listed type that a file stores in a way no model does.
+_REBUILT = re.compile(r"(?P<name>.*) \(rebuilt by (?P<loader>[^()]*)\)", re.DOTALL)
 
 
 def full_name(obj: Any) -> str:
@@ -198,7 +212,7 @@ def type_names(trusted: Any) -> set[str]:
     names = set()
     for item in trusted:
         if isinstance(item, str):
-            if not _NAME.match(item):
+            if not _NAME.fullmatch(item):
                 raise InputError(f"trusted holds {item[:80]!r}, not a full type name",
                                  expected=expected)
             names.add(item)
@@ -218,11 +232,61 @@ def _in_main(name: str) -> bool:
     return name.split(".", 1)[0] in _MAIN_MODULES and name.count(".") == 1
 
 
+def _well_formed(name: str) -> bool:
+    """Whether a Python class or function can have ``name`` (dotted identifiers, printable,
+    of a length a refusal can show). Anything else in a file was written by hand."""
+    return (len(name) <= _MAX_NAME and name.isprintable() and "." in name
+            and all(part.isidentifier() for part in name.split(".")))
+
+
+def _clean(text: str, limit: int = 160) -> str:
+    """``text`` cut to ``limit`` characters, control characters escaped (a file's
+    text never reaches a terminal raw)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+
+
+def _shown(name: str) -> str:
+    """``name`` as a message may show it: as it is when well formed, else escaped and cut."""
+    if _well_formed(name):
+        return name
+    return repr(name[:60]) + ("..." if len(name) > 60 else "")
+
+
+def _main_alias(name: str) -> bool:
+    """Whether ``__main__.X`` is, in this process, something the script imported rather
+    than defined (a module, ``from subprocess import check_call``): no serialiser
+    writes such a name, since skops records where a class or function is defined.
+    Only the namespace of the already running ``__main__`` is read; nothing runs."""
+    module_name, _, attr = name.partition(".")
+    module = sys.modules.get(module_name)
+    if not isinstance(module, types.ModuleType):
+        return False
+    found = vars(module).get(attr)
+    if found is None:
+        return False
+    if issubclass(type(found), type):
+        defined = vars(found).get("__module__")
+    elif type(found) is types.FunctionType:
+        defined = found.__module__
+    else:  # a module, a builtin function, an instance: not a script's class or function
+        return True
+    return defined not in _MAIN_MODULES
+
+
 def _is_hostile(name: str) -> bool:
+    if not _well_formed(name):
+        return True
     parts = name.split(".")
     prefixes = {".".join(parts[:i]) for i in range(1, len(parts))}
+    # Python's own private C modules (_posixsubprocess, _ctypes, _pickle, _io...): no
+    # fitted model names them, and they reach the operating system.
+    if parts[0].startswith("_") and parts[0] in sys.stdlib_module_names:
+        return True
     # A script's or notebook's own class (``__main__.LogRatio``) is not hostile by its
-    # module name alone; what it names is judged like any other name.
+    # module name alone; what it names is judged like any other name, and it must be
+    # the script's own, not something the script imported.
+    if _in_main(name) and _main_alias(name):
+        return True
     named = parts[1:] if _in_main(name) else parts
     return bool(prefixes & _HOSTILE_MODULES) or any(
         p.startswith("__") or p in _HOSTILE_NAMES for p in named)
@@ -240,21 +304,28 @@ def refusal_message(refused: list[str]) -> str:
     (``"name (rebuilt by Loader)"``). Every other name is offered as it must be
     written, with why the choice is the caller's.
     """
-    hostile = [n for n in refused if _is_hostile(n)]
+    rebuilt = {n: _REBUILT.fullmatch(n) for n in refused}
+    odd = [f"{_shown(m['name'])} (rebuilt by {_clean(m['loader'], 40)})"
+           for m in rebuilt.values() if m is not None]
+    plain = [n for n, m in rebuilt.items() if m is None]
+    hostile = [n for n in plain if _is_hostile(n)]
     if hostile:
-        return (f"model.skops asks for {hostile[:10]}, which can run code or reach the "
-                "operating system: no fitted model needs them, so the file is hostile "
-                "(crafted, or tampered with); nothing was loaded or run. Do not load it, "
-                "and do not add these names to trusted=")
-    odd = [n for n in refused if " " in n]
-    names = [n for n in refused if " " not in n][:20]
+        malformed = any(not _well_formed(n) for n in hostile)
+        return (f"model.skops asks for {', '.join(_shown(n) for n in hostile[:10])}, which "
+                "can run code or reach the operating system"
+                f"{' (or are no name a Python class can have)' if malformed else ''}"
+                ": no fitted model needs them, so the file is hostile (crafted, or tampered "
+                "with); nothing was loaded or run. Do not load it, and do not add these "
+                "names to trusted=")
+    names = plain[:20]
     one = len(names) == 1
     text = (f"model.skops holds {_plural(len(refused), 'type')} outside the loader's trust "
-            f"list: {', '.join(refused[:20])}; nothing was loaded or imported.")
+            f"list: {', '.join(names + odd[:20 - len(names)])}; nothing was loaded or "
+            "imported.")
     if odd:
-        text += (f" {', '.join(odd[:10])}: on the loader's list, but stored in a way no "
-                 "fitted model stores it, so the file was crafted or edited; do not add "
-                 f"{'this name' if len(odd) == 1 else 'these names'} to trusted=.")
+        text += (f" {', '.join(odd[:10])}: rebuilt by a loader no fitted model uses for "
+                 f"{'it' if len(odd) == 1 else 'them'}, so the file was crafted or edited; "
+                 f"do not add {'this name' if len(odd) == 1 else 'these names'} to trusted=.")
     if names:
         text += (f" If you wrote or reviewed {'this class' if one else 'these classes'}, "
                  f"load with load_bundle(path, trusted={names!r}). That decision is yours, "
@@ -304,19 +375,34 @@ def _moved(main: list[str]) -> str:
     return repr([f"mypkg.features.{n.rpartition('.')[2]}" for n in main[:10]])
 
 
-def _unresolved(names: Iterable[str], *, trusted: bool = False) -> list[str]:
+def _unresolved(names: Iterable[str]) -> list[str]:
     """The names among ``names`` that do not resolve in this process now. Nothing is
-    imported (only modules already imported are looked at), and for names not yet
-    trusted nothing runs either: the module's namespace is read, not its
-    ``__getattr__``."""
+    imported (only modules already imported are looked at), and nothing runs either:
+    the module's namespace is read, not its ``__getattr__``."""
     out = []
     for name in sorted(names):
         module_name, _, attr = name.rpartition(".")
         module = sys.modules.get(module_name)
-        found = None if module is None else (
-            getattr(module, attr, None) if trusted else vars(module).get(attr))
-        if found is None:
+        if not isinstance(module, types.ModuleType) or vars(module).get(attr) is None:
             out.append(name)
+    return out
+
+
+def _import_failures(names: Iterable[str]) -> dict[str, str]:
+    """Why each of the caller's trusted ``names`` cannot be found: its module does not
+    import (whatever it raises), or does not define it. Only trusted names are imported
+    (the loader would import them anyway); ``__main__`` is looked up, never run."""
+    out = {}
+    for name in sorted(names):
+        module_name, _, attr = name.rpartition(".")
+        try:
+            module = sys.modules.get(module_name) if module_name in _MAIN_MODULES \
+                else importlib.import_module(module_name)
+        except Exception as exc:
+            out[name] = f"{type(exc).__name__}: {_clean(str(exc))}"
+            continue
+        if module is None or getattr(module, attr, None) is None:
+            out[name] = f"{module_name} defines no {attr}"
     return out
 
 
@@ -478,15 +564,14 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
         raise UntrustedTypeError(refusal_message(names)) from None
     except RecursionError:
         raise IntegrityError("model.skops nests too deeply to be a fitted model") from None
-    except (ImportError, AttributeError) as exc:
-        # The caller's trusted classes are imported by skops now: name the ones that
-        # are not there (anything else is a broken file, below).
-        absent = _unresolved(used, trusted=True)
-        if not absent:
-            raise IntegrityError(f"model.skops could not be loaded ({type(exc).__name__}: "
-                                 f"{str(exc)[:160]})") from None
-        raise ModelError(_missing_code_message(
-            absent, f"{type(exc).__name__}: {str(exc)[:160]}")) from None
     except Exception as exc:
+        # The caller's trusted classes are imported by skops now: name the ones whose
+        # module does not import here (not installed, a syntax error, an error raised at
+        # import) or does not define them; anything else is a broken file.
+        failures = _import_failures(used)
+        if failures:
+            raise ModelError(_missing_code_message(
+                sorted(failures), "; ".join(failures[n] for n in sorted(failures)[:3]))) \
+                from None
         raise IntegrityError(f"model.skops could not be loaded ({type(exc).__name__}: "
-                             f"{str(exc)[:160]})") from None
+                             f"{_clean(str(exc))})") from None
