@@ -29,7 +29,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from .._errors import InputError, MissingDependencyError, MllifeError, MllifeWarning
+from .._errors import (
+    InputError,
+    MissingDependencyError,
+    MllifeError,
+    MllifeWarning,
+    UntrustedTypeError,
+)
 
 __all__ = ["build_parser", "main", "read_secret"]
 
@@ -211,7 +217,12 @@ def _load(path: str, *, key_file: str | None, key_option: str, trusted: list[str
     key = read_secret(key_file, what=key_option) if key_file else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MllifeWarning)
-        bundle = load_bundle(path, key=key, trusted=trusted or None)
+        try:
+            bundle = load_bundle(path, key=key, trusted=trusted or None)
+        except UntrustedTypeError as exc:
+            if "trusted=" not in str(exc) or "hostile" in str(exc):
+                raise
+            raise UntrustedTypeError(f"{exc} (here: pass each name with --trusted NAME)") from None
     for item in caught:
         if issubclass(item.category, MllifeWarning):
             _say(f"{role} {Path(path).name}: {item.message}", kind="warning")
