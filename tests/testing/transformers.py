@@ -81,17 +81,18 @@ class Clip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 class Jitter(FrameTransformer):
-    """Adds noise drawn with ``random_state`` (None: a new seed each fit, as scikit-learn's)."""
+    """Adds a per-column offset drawn with ``random_state`` (None: a new seed each fit, as
+    scikit-learn's); each row's output depends on that row alone."""
 
     def __init__(self, scale=1e-3, random_state=None):
         self.scale = scale
         self.random_state = random_state
 
     def _fit(self, frame, y=None):
-        self.noise_ = np.random.default_rng(self.random_state).normal(0.0, self.scale, frame.shape)
+        self.noise_ = np.random.default_rng(self.random_state).normal(0.0, self.scale, frame.shape[1])
 
     def _transform(self, frame):
-        return frame.astype("float64") + self.noise_[: len(frame)]
+        return frame.astype("float64") + self.noise_
 
 
 # ---- broken: one rule each ------------------------------------------------------------------

@@ -21,7 +21,7 @@ import sklearn
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._compat import ensure_fitted, validate_data
-from .._errors import InputError
+from .._errors import InputError, ModelError
 from .._frame import as_frame, generated_names, is_native
 
 __all__ = ["FrameTransformer", "numpy_output"]
@@ -202,7 +202,9 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
     ``_fit`` and ``_transform`` always receive a pandas DataFrame with the
     fitted column names (``x0, x1, ...`` for numpy input), whatever the caller
     passed. ``_names_out`` receives the fitted input names as a list of str;
-    the lineage hooks read them with ``self._input_names()``.
+    the lineage hooks read them with ``self._input_names()``. A ``_transform``
+    that returns no DataFrame, or another number of rows, raises
+    :class:`~mllife.ModelError` naming it.
 
     **The base owns:**
 
@@ -407,7 +409,17 @@ class FrameTransformer(TransformerMixin, BaseEstimator):
         global ``transform_output`` setting does not change what they get back.
         """
         ensure_fitted(self)
-        return self._transform(self._transform_input(X))
+        frame = self._transform_input(X)
+        out = self._transform(frame)
+        # A subclass's hook that returns no frame, or loses rows, is named here rather than
+        # surfacing as a pandas error from the base's index and output handling.
+        if not isinstance(out, pd.DataFrame):
+            raise ModelError(f"{type(self).__name__}._transform returned a {type(out).__name__}; "
+                             "expected a pandas DataFrame (one row per row of its frame)")
+        if len(out) != len(frame):
+            raise ModelError(f"{type(self).__name__}._transform returned {len(out)} row(s) for "
+                             f"{len(frame)}; expected one row per row of its frame")
+        return out
 
     def _fit_input(self, X: Any) -> pd.DataFrame:
         """``X`` checked and named; sets ``n_features_in_`` / ``feature_names_in_``."""

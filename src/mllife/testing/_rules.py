@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._frame import generated_names
@@ -28,6 +29,13 @@ __all__ = ["RULES", "Context", "Failed", "Rule", "Skipped", "run_rules"]
 
 
 # ---- the rules ------------------------------------------------------------------------------
+def _no_extra_state(new: Any, names: list[str]) -> None:
+    extra = sorted(k for k in vars(new) if not k.startswith("_") and k not in names)
+    if extra:
+        raise Failed(f"expected __init__ to set only its parameters; it also sets {extra} "
+                     "(learned state belongs in fit, in attributes ending in '_')")
+
+
 def _init_stores_params(ctx: Context) -> str:
     from sklearn.base import clone
 
@@ -51,6 +59,13 @@ def _init_stores_params(ctx: Context) -> str:
     if sorted(params) != sorted(names):
         raise Failed(f"expected get_params() to return the __init__ parameters {sorted(names)}; "
                      f"it returned {sorted(params)}")
+    if not names:
+        try:
+            new = cls()
+        except Exception as exc:
+            raise Failed(f"expected {cls.__name__}() to build an estimator; it raised "
+                         f"{error_text(exc)}") from exc
+        _no_extra_state(new, names)
     for name in names:
         probe = ArbitraryValue()
         try:
@@ -66,10 +81,7 @@ def _init_stores_params(ctx: Context) -> str:
             raise Failed(f"expected __init__ to store {name!r} unchanged under the same name "
                          f"(clone and set_params rely on it); {cls.__name__}({name}=<any value>) "
                          f"stored {what}")
-        extra = sorted(k for k in vars(new) if not k.startswith("_") and k not in names)
-        if extra:
-            raise Failed(f"expected __init__ to set only its parameters; it also sets {extra} "
-                         "(learned state belongs in fit, in attributes ending in '_')")
+        _no_extra_state(new, names)
         try:
             new.set_params(**{name: ArbitraryValue()})
         except Exception as exc:
@@ -137,12 +149,24 @@ def _mentions(inputs: Iterable[str]) -> re.Pattern[str] | None:
     if not names:
         return None
     alternatives = "|".join(re.escape(n) for n in names)
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+    # Not inside a longer word of any script ("a" is not in "año"); "_" and punctuation separate.
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])")
 
 
 def _inputs(ctx: Context) -> list[str]:
+    """The input names as the fitted transformer knows them.
+
+    Without ``feature_names_in_`` (integer column names, numpy) scikit-learn and a
+    FrameTransformer name the columns ``x0, x1, ...``: an output ``comp_0`` does not
+    come from an input column labelled ``0``.
+    """
     names = getattr(ctx.fitted, "feature_names_in_", None)
-    return [str(n) for n in (names if names is not None else ctx.X.columns)]
+    if names is not None:
+        return [str(n) for n in names]
+    n_in = getattr(ctx.fitted, "n_features_in_", None)
+    if isinstance(n_in, int | np.integer):
+        return generated_names(int(n_in))
+    return [str(n) for n in ctx.X.columns]
 
 
 def _declared_sources(est: Any, n_out: int, inputs: list[str]) -> list[tuple[str, ...]] | None:
@@ -220,7 +244,13 @@ def _describe_features_rows(ctx: Context) -> str:
 
 
 def _pandas_in_out(ctx: Context) -> str:
+    from ..features import FrameTransformer
+
     names = _names(ctx)
+    if isinstance(ctx.estimator, FrameTransformer) and not isinstance(ctx.out, pd.DataFrame):
+        raise Failed(f"expected a pandas DataFrame out for a DataFrame in with the default "
+                     f"output (a FrameTransformer's promise); transform returned a "
+                     f"{type(ctx.out).__name__}")
     est = ctx.fresh("pandas")
     try:
         out = ctx.fit_transform(est, ctx.X_copy())
@@ -324,6 +354,20 @@ def _no_input_mutation(ctx: Context) -> str:
         gap = difference(ctx.y, y, exact=True, labels=(" before", " after"))
         if gap is not None:
             raise Failed(f"expected fit to leave y as it was; after it, {gap}")
+        y_note = "y"
+    else:  # no y given: a dummy target still shows a fit that writes into its y
+        y = pd.Series(np.arange(len(ctx.X)) % 2, index=ctx.X.index, name="y")
+        kept = y.copy(deep=True)
+        try:
+            ctx.fresh().fit(ctx.X_copy(), y)
+        except Exception:  # a transformer that refuses a target: nothing of y to check
+            y_note = "y (not checked: fit refuses a target)"
+        else:
+            gap = difference(kept, y, exact=True, labels=(" before", " after"))
+            if gap is not None:
+                raise Failed(f"expected fit to leave y as it was (no y was given: checked with "
+                             f"a 0/1 target); after it, {gap}")
+            y_note = "a 0/1 y"
     values = ctx.X.to_numpy()
     kept = values.copy()
     with contextlib.suppress(Exception):  # numpy_in reports what fails on numpy input
@@ -331,7 +375,12 @@ def _no_input_mutation(ctx: Context) -> str:
     gap = difference(kept, values, exact=True, labels=(" before", " after"))
     if gap is not None:
         raise Failed(f"expected fit and transform to leave a numpy X as it was; after them, {gap}")
-    return "X (a DataFrame, and as a numpy array) and y are unchanged by fit and transform"
+    return f"X (a DataFrame, and as a numpy array) and {y_note} are unchanged by fit and transform"
+
+
+def _positional(out: Any) -> pd.DataFrame:
+    """An output as a DataFrame with the rows labelled 0..n-1 (to compare values by position)."""
+    return as_table(out).reset_index(drop=True)
 
 
 def _deterministic(ctx: Context) -> str:
@@ -342,11 +391,41 @@ def _deterministic(ctx: Context) -> str:
     gap = difference(a, b, labels=(" in the first fit", " in the second"))
     if gap is not None:
         raise Failed(f"expected two fits on the same data{seed} to give the same output; {gap}")
+    try:
+        joint = ctx.fresh().fit_transform(ctx.X_copy(), ctx.y_copy())
+    except Exception as exc:
+        raise Failed(f"expected fit_transform(X, y) to run as fit(X, y).transform(X) does; it "
+                     f"raised {error_text(exc)}") from exc
+    gap = difference(a, joint, labels=(" from fit(X).transform(X)", " from fit_transform(X)"))
+    if gap is not None:
+        raise Failed(f"expected fit_transform(X) to give what fit(X).transform(X) gives{seed} "
+                     f"(values, dtypes, columns, index); {gap}")
     again = first.transform(ctx.X_copy())
     gap = difference(a, again, labels=(" the first time", " the second"))
     if gap is not None:
         raise Failed(f"expected transforming the same data twice to give the same output; {gap}")
-    return f"two fits on the same data{seed}, and two transforms, give the same output"
+    # Each row's output depends on that row alone: not on the other rows, nor their order.
+    X, n = ctx.X_copy(), len(ctx.X)
+    whole = _positional(a)
+    backwards = np.arange(n)[::-1]
+    gap = difference(whole.iloc[backwards].reset_index(drop=True),
+                     _positional(first.transform(X.iloc[backwards])), dtypes=False,
+                     index=False, labels=(" in X's order", " with the rows in reverse order"))
+    if gap is not None:
+        raise Failed(f"expected each row's output to depend on that row only, not on the other "
+                     f"rows or their order: X's rows in reverse order give other rows than "
+                     f"X's rows reversed; {gap}")
+    half = n // 2
+    parts = [_positional(first.transform(X.iloc[:half])),
+             _positional(first.transform(X.iloc[half:]))]
+    gap = difference(whole, pd.concat(parts, ignore_index=True), dtypes=False, index=False,
+                     labels=(" all at once", f" in two batches of {half} and {n - half} rows"))
+    if gap is not None:
+        raise Failed(f"expected each row's output to depend on that row only, not on the other "
+                     f"rows transformed with it: X transformed in two halves gives other values "
+                     f"than all at once; {gap}")
+    return (f"two fits on the same data{seed}, fit_transform, two transforms, the rows reversed "
+            "and in two batches give the same output")
 
 
 def _not_fitted_error(ctx: Context) -> str:
@@ -386,7 +465,9 @@ RULES: Mapping[str, Rule] = {rule.name: rule for rule in (
     Rule("fit_transform", "fit(X, y) then transform(X) run and give one row per row of X",
          _fit_transform),
     Rule("deterministic", "two fits on the same data (random_state fixed to 0 when it is None) "
-         "give the same output, and so do two transforms", _deterministic, _FIT),
+         "give the same output, fit_transform gives it too, and so do two transforms; each "
+         "row's output does not depend on the other rows (the rows reversed, or in two "
+         "batches, give the same rows)", _deterministic, _FIT),
     Rule("names_out_length", "get_feature_names_out() gives one distinct name per output "
          "column (the DataFrame's columns, when the output is one)", _names_out_length, _FIT),
     Rule("names_out_explain_source", "every output name contains an input column's name, or "
@@ -395,15 +476,17 @@ RULES: Mapping[str, Rule] = {rule.name: rule for rule in (
     Rule("describe_features_rows", "describe_features gives one row per output column, in "
          "order, each naming its sources; the lineage hooks give one entry per output column",
          _describe_features_rows, _NAMES),
-    Rule("pandas_in_out", "under set_output(transform='pandas'), a pandas DataFrame in gives a "
-         "DataFrame out with X's index and the names out", _pandas_in_out, _NAMES),
+    Rule("pandas_in_out", "under set_output(transform='pandas') (and, for a FrameTransformer, "
+         "with the default output), a pandas DataFrame in gives a DataFrame out with X's index "
+         "and the names out", _pandas_in_out, _NAMES),
     Rule("polars_in_out", "under set_output(transform='polars'), a polars DataFrame in gives a "
          "polars DataFrame out with the names out and the values of pandas input",
          _polars_in_out, (*_NAMES, "deterministic")),
     Rule("numpy_in", "a numpy array (columns x0, x1, ...) gives the values a DataFrame gives",
          _numpy_in, _SAME),
     Rule("no_input_mutation", "fit and transform leave X (values, dtypes, index; also as a "
-         "numpy array) and y as they were", _no_input_mutation, _FIT),
+         "numpy array) and y (a 0/1 target when none is given) as they were",
+         _no_input_mutation, _FIT),
     Rule("pickle_round_trip", "the fitted transformer pickles, and transforms the same after",
          pickle_round_trip, _SAME),
     Rule("bundle_round_trip", "a ModelBundle of Pipeline([transformer, dummy model]) saves and "

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from unittest import SkipTest
 
+from .._errors import InputError
 from ._compare import error_text
 
 __all__ = ["check_name", "expected_reason", "run_sklearn_checks", "sklearn_checks"]
@@ -33,12 +34,22 @@ def expected_reason(expected: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def sklearn_checks(estimator: Any) -> Iterator[tuple[Any, Any, str]]:
-    """``(estimator, check, name)`` for each of scikit-learn's common checks."""
+def sklearn_checks(estimator: Any) -> list[tuple[Any, Any, str]]:
+    """``(estimator, check, name)`` for each of scikit-learn's common checks.
+
+    Raises :class:`~mllife.InputError` when scikit-learn cannot even list them
+    (an object without its tags: not a ``BaseEstimator``).
+    """
     from sklearn.utils.estimator_checks import estimator_checks_generator
 
-    for est, check in estimator_checks_generator(estimator, legacy=True, mark=None):
-        yield est, check, check_name(check)
+    try:
+        return [(est, check, check_name(check))
+                for est, check in estimator_checks_generator(estimator, legacy=True, mark=None)]
+    except Exception as exc:  # scikit-learn raises several types on an estimator it cannot read
+        raise InputError(f"scikit-learn cannot list its checks for {type(estimator).__name__} "
+                         f"({error_text(exc)})",
+                         expected="an estimator scikit-learn recognises (a subclass of "
+                                  "sklearn.base.BaseEstimator), or sklearn_checks=False") from exc
 
 
 def failure_message(name: str, exc: BaseException) -> str:
