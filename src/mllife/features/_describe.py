@@ -49,6 +49,8 @@ def step_label(est: Any) -> str:
     if isinstance(est, SimpleImputer):
         extra = ", missing indicator" if est.add_indicator else ""
         return f"SimpleImputer({est.strategy}{extra})"
+    if isinstance(est, FunctionTransformer) and est.func is None and est.inverse_func is None:
+        return "passthrough"  # the identity (what a ColumnTransformer fits for "passthrough")
     if isinstance(est, FunctionTransformer):
         return f"FunctionTransformer({getattr(est.func, '__name__', 'func')})"
     if isinstance(est, OneHotEncoder):

@@ -39,8 +39,8 @@ from .._errors import InputError
 
 __all__ = [
     "DROPPED", "ENTRY_KINDS", "STEP_KEYS", "base_entry", "check_steps", "detect_kinds", "drops",
-    "entry_of", "fresh_entry", "in_kind_order", "is_one_d", "kind_of_entry", "restepped", "route",
-    "set_entry_output", "step_key", "text_entries", "text_entry_names",
+    "entry_of", "fresh_entry", "in_kind_order", "is_one_d", "kind_of_entry", "makes_sparse", "restepped",
+    "route", "set_entry_output", "step_key", "text_entries", "text_entry_names",
 ]
 
 #: Entry name -> (kind shown in the plan, what is done). Order = output order.
@@ -246,8 +246,28 @@ def set_entry_output(est: Any, transform: str | None) -> None:
     if isinstance(est, Pipeline):
         for _, step in est.steps:
             set_entry_output(step, transform)
-    elif hasattr(est, "set_output") and (hasattr(est, "transform") or hasattr(est, "fit_transform")):
+    elif hasattr(est, "set_output") and (hasattr(est, "transform") or hasattr(est, "fit_transform")) \
+            and not makes_sparse(est):
         est.set_output(transform=transform)
+
+
+def makes_sparse(est: Any) -> bool:
+    """Whether a step is set to return a sparse matrix (``OneHotEncoder()``'s default,
+    ``KBinsDiscretizer(encode="onehot")``, ``sparse_output=True``): scikit-learn refuses a
+    table output for it, so it keeps its own and the preprocessor makes its block dense.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import OneHotEncoder
+    >>> makes_sparse(OneHotEncoder()), makes_sparse(OneHotEncoder(sparse_output=False))
+    (True, False)
+    """
+    get_params = getattr(est, "get_params", None)
+    if not callable(get_params):
+        return False
+    params = get_params(deep=False)
+    return params.get("sparse_output") is True or params.get("sparse") is True \
+        or params.get("encode") == "onehot"
 
 
 def fresh_entry(value: Any, transform: str | None) -> Any:

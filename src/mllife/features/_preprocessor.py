@@ -220,16 +220,20 @@ class Preprocessor(ColumnTransformer):
         that kind, else the default steps."""
         user = self._user_steps()
         if name in user:
-            return fresh_entry(user[name], self._output_setting())
+            return fresh_entry(user[name], self._entry_output())
         trans = _entry(name, scale=False, max_categories=limit, min_frequency=min_frequency,
                        datetime_features=None)
-        set_entry_output(trans, self._output_setting())
+        set_entry_output(trans, self._entry_output())
         return trans
 
     def _output_setting(self) -> str | None:
         """What ``set_output(transform=...)`` asked for (``None`` when not set)."""
         config = getattr(self, "_sklearn_output_config", {}).get("transform")
         return None if config is None else str(config)
+
+    def _entry_output(self) -> str | None:
+        """The output container of the entries: as asked, but pandas under polars output."""
+        return _entry_container(self._output_setting())
 
     def _fitted_view(self) -> Preprocessor | None:
         """A shallow copy holding the entries routed at ``fit`` as ``transformers``, when
@@ -476,12 +480,16 @@ class Preprocessor(ColumnTransformer):
         work.__dict__ = {key: value for key, value in self.__dict__.items()
                          if key in params_given or not _is_fitted_state(key)}
         work.transformers = self._routed(X)
+        polars = self._table_output() == "polars"
+        if polars:
+            work._in_pandas()
         out = super(Preprocessor, work).fit_transform(X, y, **params)
-        fitted = {key: value for key, value in work.__dict__.items() if key not in params_given}
+        fitted = {key: value for key, value in work.__dict__.items()
+                  if key not in params_given and key != "_sklearn_output_config"}
         for key in [key for key in self.__dict__ if _is_fitted_state(key) and key not in fitted]:
             self.__dict__.pop(key, None)  # state of an earlier fit this one does not set
         self.__dict__.update(fitted)
-        return out
+        return _as_polars(out) if polars else out
 
     def transform(self, X: Any, **params: Any) -> Any:
         """Transform ``X`` with the fitted entries (see ``ColumnTransformer.transform``).
@@ -495,26 +503,48 @@ class Preprocessor(ColumnTransformer):
         -------
         DataFrame or ndarray
         """
-        return super().transform(self._text_filled(self._checked(X, fitting=False)), **params)
+        X = self._text_filled(self._checked(X, fitting=False))
+        if self._table_output() != "polars":
+            return super().transform(X, **params)
+        view = copy.copy(self)  # not this object: a fitted model may serve several threads
+        view._in_pandas()
+        return _as_polars(ColumnTransformer.transform(view, X, **params))
+
+    def _in_pandas(self) -> None:
+        """Give pandas output (this object being a private copy): under polars output the
+        preprocessor runs in pandas and converts once at the end, because scikit-learn 1.6
+        cannot stack polars tables (nor one next to a sparse block) and checks them as 2-D
+        arrays, which polars tables no longer are."""
+        self._sklearn_output_config = {**getattr(self, "_sklearn_output_config", {}), "transform": "pandas"}
 
     def _text_filled(self, X: Any) -> Any:
-        """``X`` with missing values read as empty text in the columns given one at a time to a
-        text vectoriser (which takes no NaN); ``X`` itself when there are none."""
+        """``X`` with missing values read as empty text, and other values that are not text
+        (numbers) as their text, in the columns given one at a time to a text vectoriser
+        (which takes neither); ``X`` itself when there are none."""
         if not isinstance(X, pd.DataFrame) or not self._user_steps():
             return X
         cols = [cols for name, trans, cols in self.transformers
                 if base_entry(name) == "text" and isinstance(cols, str) and not isinstance(trans, str)
                 and cols in X.columns]
-        holes = [col for col in cols if X[col].isna().any()]
-        return X.assign(**{col: X[col].fillna("") for col in holes}) if holes else X
+        fixed = {}
+        for col in cols:
+            s = X[col]
+            if pd.api.types.infer_dtype(s, skipna=True) not in {"string", "bytes", "empty"}:
+                fixed[col] = pd.Series(s.astype("string").fillna("").to_numpy(dtype=object), index=s.index)
+            elif s.isna().any():
+                fixed[col] = s.fillna("")
+        return X.assign(**fixed) if fixed else X
 
     # ---- user steps: output container, names, set_params ---------------------------------
     def set_output(self, *, transform: str | None = None) -> Preprocessor:
         """Set the output container of ``transform`` / ``fit_transform`` and of the entries.
 
         As ``ColumnTransformer.set_output``, except that an entry's step without
-        ``set_output`` (a text vectoriser, which returns a sparse matrix) is left
-        as it is: its output is placed in the container with the others.
+        ``set_output`` (a text vectoriser) or set to return a sparse matrix
+        (``OneHotEncoder()``) is left as it is: its output is placed in the
+        container with the others. Under ``"polars"`` the entries give pandas
+        tables, stacked and converted to one polars table at the end (so a
+        sparse block works with every supported scikit-learn).
 
         Parameters
         ----------
@@ -527,8 +557,8 @@ class Preprocessor(ColumnTransformer):
         super(ColumnTransformer, self).set_output(transform=transform)
         entries = [*self.transformers, *getattr(self, "transformers_", [])]
         for _, trans, _ in entries:
-            set_entry_output(trans, transform)
-        set_entry_output(self.remainder, transform)
+            set_entry_output(trans, _entry_container(transform))
+        set_entry_output(self.remainder, _entry_container(transform))
         return self
 
     def set_params(self, **params: Any) -> Preprocessor:
@@ -556,18 +586,19 @@ class Preprocessor(ColumnTransformer):
         if "kind_steps" in params:
             new = params.pop("kind_steps")
             self.transformers = restepped(self.transformers, self._user_steps(), new or {},
-                                          check_steps(new), self._output_setting())
+                                          check_steps(new), self._entry_output())
             self.kind_steps = new
         super().set_params(**params)
         return self
 
     def _hstack(self, Xs: list[Any], *, n_samples: int) -> Any:
         # scikit-learn's documented hook for subclasses. With user steps, outputs may be
-        # arrays (a text vectoriser) next to DataFrames, or DataFrames repeating a name:
-        # with pandas output, every block becomes a DataFrame with unique provisional
-        # names (get_feature_names_out names the result), so columns keep their dtypes and
-        # repeated names are resolved there, not refused by scikit-learn here.
-        if Xs and self._user_steps() and not self.sparse_output_ and self._pandas_output():
+        # arrays (a text vectoriser, a sparse one-hot) next to DataFrames, or DataFrames
+        # repeating a name: with table output, every block becomes a pandas DataFrame with
+        # unique provisional names (get_feature_names_out names the result), so columns keep
+        # their dtypes and repeated names are resolved there, not refused by scikit-learn
+        # here.
+        if Xs and self._user_steps() and not self.sparse_output_ and self._table_output() == "pandas":
             index = next((X.index for X in Xs if isinstance(X, pd.DataFrame)), None)
             blocks = []
             for i, X in enumerate(Xs):
@@ -578,17 +609,39 @@ class Preprocessor(ColumnTransformer):
                 else:
                     keep = index is not None and len(index) == dense.shape[0]
                     blocks.append(pd.DataFrame(dense, index=index if keep else None, columns=names))
-            out = super()._hstack(blocks, n_samples=n_samples)
             # Named here, not only by scikit-learn's output wrapper (which, in scikit-learn 1.6,
             # keeps the provisional names when naming fails instead of raising).
-            return out.set_axis(self.get_feature_names_out(), axis=1)
+            features = [str(name) for name in self.get_feature_names_out()]
+            if sum(block.shape[1] for block in blocks) != len(features):
+                raise self._width_error()
+            out = super()._hstack(blocks, n_samples=n_samples)
+            return out.set_axis(features, axis=1)
         return super()._hstack(Xs, n_samples=n_samples)
 
-    def _pandas_output(self) -> bool:
+    def _width_error(self) -> InputError:
+        """The entries whose step made another number of columns than it names."""
+        named = Counter(entry for entry, _ in self._prefixed_names())
+        made = {name: part.stop - part.start for name, part in self.output_indices_.items()}
+        wrong = [f"{name!r} made {n} column{'s' if n != 1 else ''} but names {named.get(name, 0)}"
+                 for name, n in made.items() if n != named.get(name, 0)]
+        return InputError(
+            f"the step of entry {'; '.join(wrong)} (its get_feature_names_out)",
+            expected="a step whose get_feature_names_out names each column its transform makes")
+
+    def _table_output(self) -> str | None:
+        """``"pandas"`` or ``"polars"`` when ``transform`` gives a table, else ``None``."""
         import sklearn
 
         config = self._output_setting()
-        return (config if config is not None else sklearn.get_config()["transform_output"]) == "pandas"
+        config = config if config is not None else sklearn.get_config()["transform_output"]
+        return config if config in {"pandas", "polars"} else None
+
+    def _prefixed_names(self, input_features: Any = None) -> list[list[str]]:
+        """``[entry, name]`` per output feature (the names ``verbose_feature_names_out`` gives)."""
+        view = copy.copy(self)  # the prefixed names, without changing this (shared) object
+        view.verbose_feature_names_out = True
+        # Entry names never hold "__" (scikit-learn refuses them): the first one splits.
+        return [str(n).split("__", 1) for n in ColumnTransformer.get_feature_names_out(view, input_features)]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output features (see ``ColumnTransformer.get_feature_names_out``).
@@ -608,10 +661,7 @@ class Preprocessor(ColumnTransformer):
         """
         if not self._user_steps():
             return super().get_feature_names_out(input_features)
-        view = copy.copy(self)  # the prefixed names, without changing this (shared) object
-        view.verbose_feature_names_out = True
-        # Entry names never hold "__" (scikit-learn refuses them): the first one splits.
-        full = [str(n).split("__", 1) for n in ColumnTransformer.get_feature_names_out(view, input_features)]
+        full = self._prefixed_names(input_features)
         if self.verbose_feature_names_out is not False:
             names = [str(n) for n in super().get_feature_names_out(input_features)]
         else:
@@ -633,6 +683,22 @@ class Preprocessor(ColumnTransformer):
                 expected="steps whose output names are unique (each feature is a column of the "
                          "output)")
         return np.asarray(names, dtype=object)
+
+
+def _as_polars(out: Any) -> Any:
+    """A pandas output as a polars DataFrame (the preprocessor's polars output)."""
+    if not isinstance(out, pd.DataFrame):
+        return out
+    import polars as pl
+
+    return pl.from_pandas(out)
+
+
+def _entry_container(transform: str | None) -> str | None:
+    """The container the entries give for the preprocessor's ``transform`` container: pandas
+    under polars (the preprocessor stacks them and converts once: scikit-learn 1.6 cannot
+    stack polars tables, nor a polars table next to a sparse block)."""
+    return "pandas" if transform == "polars" else transform
 
 
 def _numeric_steps(scale: bool) -> list[tuple[str, Any]]:
@@ -829,7 +895,7 @@ def make_preprocessor(
         reach it unparsed). A text vectoriser reading one column
         (``TfidfVectorizer``) gets one entry per text column, named
         ``text_<column>``, its features named ``<column>_<term>``; missing
-        text is read as ``""``. ``max_categories`` still routes columns
+        text is read as ``""``, a number as its text. ``max_categories`` still routes columns
         between ``categorical`` and ``high_cardinality`` at ``fit`` (an entry
         it creates is a clone of your step for that kind) but sets the rare
         grouping of the default steps only. ``column_kinds_`` still reports
