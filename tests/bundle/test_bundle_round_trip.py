@@ -41,10 +41,16 @@ from mllife.bundle._trust import load_model
 from tests.common_instances import collect
 
 INSTANCES = collect("INSTANCES")
+#: Estimators a bundle cannot hold, with the reason (AggregateFeatures: its event table);
+#: saving one is refused with an InputError, tested where the estimator is.
+UNBUNDLED = {name for name, rules in collect("EXPECTED_FAILED_CHECKS").items()
+             if "bundle_round_trip" in rules}
 
 
 def _instances():
     for name, cls in mllife.all_estimators():
+        if name in UNBUNDLED:
+            continue
         for i, est in enumerate(INSTANCES[name] if name in INSTANCES else [cls()]):
             yield pytest.param(est, id=f"{name}-{i}")
 
@@ -162,3 +168,8 @@ def test_unvalidated_compiled_state_is_refused(tmp_path):
     path = ModelBundle(model, InputSchema.infer(X), version="s").save(tmp_path / "s.mllife")
     with pytest.raises(UntrustedTypeError, match=r"scipy\.interpolate.*BSpline"):
         load_bundle(path)
+
+
+def test_only_the_event_table_transformer_is_left_out():
+    """Leaving an estimator out of the round trip is a decision, not a default."""
+    assert {"AggregateFeatures"} == UNBUNDLED

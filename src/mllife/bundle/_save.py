@@ -38,6 +38,11 @@ def _code_in(model: Any) -> str | None:
     except (AttributeError, TypeError, ValueError):  # broken: skops.dumps reports it below
         params = {}
     for obj in [model, *params.values()]:
+        if type(obj).__name__ == "AggregateFeatures" and type(obj).__module__.startswith("mllife."):
+            return ("AggregateFeatures holds its event table (a DataFrame), which a bundle "
+                    "does not store, and a served model must read the events as they are when "
+                    "it predicts: compute the aggregates before the bundled pipeline and bundle "
+                    "the model that reads them (docs/aggregates.md, 'Bundles')")
         if isinstance(obj, RuleClassifier | RuleRegressor) and callable(obj.rules):
             return (f"{type(obj).__name__} has callable rules "
                     f"({getattr(obj.rules, '__qualname__', type(obj.rules).__name__)}): a bundle "

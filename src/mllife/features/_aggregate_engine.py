@@ -1,0 +1,240 @@
+"""The per-window aggregates of :class:`~mllife.features.AggregateFeatures` (private).
+
+Given, per row, the range ``[lo, hi)`` of its window in the sorted event
+arrays, two engines compute ``sum``, ``mean``, ``max``, ``min`` and
+``nunique`` of each column; which one runs depends on the total length of
+the ranges (the (row, event) pairs), known before any work:
+
+- **pairs** (the usual case: at most ``PAIRS_PER_EVENT`` pairs per event):
+  the pairs are visited in chunks of rows holding about ``CHUNK`` pairs, so
+  the memory is a chunk's, whatever the totals; per chunk the values of the
+  widest window are gathered once (a row's windows are nested: they share
+  the upper bound) and reduced per row and window (compensated prefix sums
+  for sums and means, ``reduceat`` for max and min, "previous equal value in
+  the row" by hashing and a packed sort for distinct counts). Work: the
+  number of pairs.
+- **blocks** (long windows over long histories: many more pairs than
+  events): prefix sums over the events, a sparse table over blocks of events
+  for max and min, a wavelet matrix for distinct counts
+  (:mod:`._aggregate_kernels`), so the work is ``O(events log events + rows
+  log events)`` however long the windows, and never rows × events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _aggregate_kernels as K
+
+__all__ = ["CHUNK", "PAIRS_PER_EVENT", "window_aggregates"]
+
+#: (row, event) pairs per chunk of the pairs engine.
+CHUNK = 1 << 21
+#: Past this many pairs per event, the blocks engine runs.
+PAIRS_PER_EVENT = 4
+
+
+def _chunks(lengths: np.ndarray, chunk: int) -> Iterator[tuple[int, int]]:
+    """Row ranges ``[a, b)`` holding about ``chunk`` pairs each (a longer row alone)."""
+    ends = np.cumsum(lengths)
+    a, m = 0, len(lengths)
+    while a < m:
+        before = int(ends[a - 1]) if a else 0
+        b = int(np.searchsorted(ends, before + chunk, side="right"))
+        b = max(b, a + 1)
+        yield a, b
+        a = b
+
+
+def _previous_in_segment(segment: np.ndarray, values: np.ndarray, present: np.ndarray
+                         ) -> np.ndarray:
+    """Per position, the previous position of its segment holding an equal value (-1: none).
+
+    Values become codes by hashing; positions are then sorted by (segment,
+    code, position) as single packed integers when they fit (a vectorised
+    sort), else by ``lexsort``.
+    """
+    n = len(values)
+    prev = np.full(n, -1, dtype=np.int64)
+    keep = np.flatnonzero(present)
+    if len(keep) < 2:
+        return prev
+    codes, uniques = pd.factorize(values[keep], use_na_sentinel=True)
+    key = segment[keep].astype(np.int64) * (len(uniques) + 1) + codes
+    bits = max(int(n - 1).bit_length(), 1)
+    if int(key.max()).bit_length() + bits <= 63:
+        packed = (key << bits) | keep
+        packed.sort()
+        position = packed & ((1 << bits) - 1)
+        same = (packed[1:] >> bits) == (packed[:-1] >> bits)
+    else:
+        order = np.lexsort((keep, key))
+        position = keep[order]
+        same = key[order][1:] == key[order][:-1]
+    prev[position[1:][same]] = position[:-1][same]
+    return prev
+
+
+def _empty_results(wanted: list[tuple[str, str]], m: int) -> dict[tuple[str, str], np.ndarray]:
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for agg, col in wanted:
+        if agg in ("sum", "nunique"):
+            out[agg, col] = np.zeros(m, dtype=np.int64 if agg == "nunique" else np.float64)
+        else:
+            out[agg, col] = np.full(m, np.nan)
+    return out
+
+
+def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
+              wanted: list[tuple[str, str]], outs: list[dict[tuple[str, str], np.ndarray]],
+              chunk: int) -> None:
+    """Every window at once: the windows of a row are nested (one upper bound), so the
+    values of the widest are gathered once and each window is a tail of that segment."""
+    widest = np.minimum.reduce(lows)
+    lengths = hi - widest
+    columns = list(dict.fromkeys(col for _, col in wanted))
+    for a, b in _chunks(lengths, chunk):
+        size = lengths[a:b]
+        total = int(size.sum())
+        if total == 0:
+            continue
+        k = b - a
+        start = np.cumsum(size) - size
+        end = start + size
+        pairs = np.repeat(widest[a:b] - start, size) + np.arange(total)
+        rows = pairs if index["order"] is None else index["order"][pairs]
+        del pairs
+        firsts = [start + (lo[a:b] - widest[a:b]) for lo in lows]
+        segment = None
+        for col in columns:
+            aggs = {agg for agg, c in wanted if c == col}
+            numeric = col in index["values"]
+            values = np.empty(total + 1, dtype=np.float64 if numeric else np.int64)
+            source = (index["values"] if numeric else index["codes"])[col]
+            np.take(source, rows, out=values[:total])
+            values[total] = np.nan if numeric else -1  # a sentinel for reduceat's last index
+            present = ~np.isnan(values) if numeric else values >= 0
+            if aggs & {"sum", "mean"}:
+                p, e, c = K.compensated_prefix(values[:total])
+                for first, out in zip(firsts, outs, strict=True):
+                    sums = (p[end] - p[first]) + (e[end] - e[first])
+                    if "sum" in aggs:
+                        out["sum", col][a:b] = sums
+                    if "mean" in aggs:
+                        out["mean", col][a:b] = _mean(sums, c[end] - c[first])
+            for agg, ufunc in (("max", np.fmax), ("min", np.fmin)):
+                if agg not in aggs:
+                    continue
+                bounds = np.empty(2 * k, dtype=np.intp)
+                bounds[1::2] = end
+                for first, out in zip(firsts, outs, strict=True):
+                    bounds[0::2] = first
+                    got = ufunc.reduceat(values, bounds)[0::2]
+                    out[agg, col][a:b] = np.where(end > first, got, np.nan)
+            if "nunique" in aggs:
+                if segment is None:
+                    segment = np.repeat(np.arange(k), size)
+                prev = _previous_in_segment(segment, values[:total], present[:total])
+                position = np.arange(total)
+                for first, out in zip(firsts, outs, strict=True):
+                    bound = first[segment]
+                    new = present[:total] & (position >= bound) & (prev < bound)
+                    out["nunique", col][a:b] = np.bincount(segment[new], minlength=k)
+
+
+def _by_blocks(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
+               wanted: list[tuple[str, str]],
+               outs: list[dict[tuple[str, str], np.ndarray]]) -> None:
+    """Every window with bounded work: prefix sums over the events, a sparse table for
+    max and min, a wavelet matrix for distinct counts (each built once per column)."""
+    columns = list(dict.fromkeys(col for _, col in wanted))
+    offsets = index["offsets"]
+    n = int(offsets[-1])
+    order = index["order"]
+    m = len(hi)
+    for col in columns:
+        aggs = {agg for agg, c in wanted if c == col}
+        numeric = col in index["values"]
+        values = None
+        if numeric:  # sorted, with a NaN sentinel past the end for the range kernels
+            raw = index["values"][col]
+            values = np.empty(n + 1)
+            if order is None:
+                values[:n] = raw
+            else:
+                np.take(raw, order, out=values[:n])
+            values[n] = np.nan
+        if aggs & {"sum", "mean"} and values is not None:
+            p, e, c = K.prefix_at(values[:-1], np.concatenate((*lows, hi)))
+            upper = slice(len(lows) * m, (len(lows) + 1) * m)
+            for w, out in enumerate(outs):
+                lower = slice(w * m, (w + 1) * m)
+                sums = (p[upper] - p[lower]) + (e[upper] - e[lower])
+                if "sum" in aggs:
+                    out["sum", col][:] = sums
+                if "mean" in aggs:
+                    out["mean", col][:] = _mean(sums, c[upper] - c[lower])
+        for agg, ufunc in (("max", np.fmax), ("min", np.fmin)):
+            if agg in aggs and values is not None:
+                table = K.sparse_table(ufunc, values)
+                for lo, out in zip(lows, outs, strict=True):
+                    out[agg, col][:] = K.range_extreme(ufunc, values, table, lo, hi)
+        if "nunique" in aggs:
+            if values is not None:
+                codes = pd.factorize(values[:-1], use_na_sentinel=True)[0]
+            else:
+                codes = index["codes"][col] if order is None else index["codes"][col][order]
+            group = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+            prev = K.previous_equal(codes, group)
+            del group
+            marks = np.where(codes < 0, n + 1, prev + 1)
+            del prev
+            wavelet = K.build_wavelet(marks)
+            for lo, out in zip(lows, outs, strict=True):
+                out["nunique", col][:] = K.count_less(wavelet, lo, hi, lo + 1)
+
+
+def window_aggregates(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
+                      wanted: list[tuple[str, str]], *, chunk: int | None = None,
+                      engine: str | None = None) -> list[dict[tuple[str, str], np.ndarray]]:
+    """Per window, ``{(aggregation, column): values per row}`` over the ranges ``[lo, hi)``.
+
+    ``lows`` holds one array of lower bounds per window, ``hi`` the upper
+    bounds they share. Empty ranges give sum 0, nunique 0 and NaN for mean,
+    max and min. ``engine`` forces ``"pairs"`` or ``"blocks"`` (tests); by
+    default the pairs engine runs unless the widest window holds more than
+    ``PAIRS_PER_EVENT`` pairs per event.
+
+    Examples
+    --------
+    >>> index = {"offsets": np.array([0, 3]), "order": None, "codes": {},
+    ...          "values": {"v": np.array([1.0, 5.0, 2.0])}}
+    >>> [got] = window_aggregates(index, [np.array([0, 1, 2])], np.array([3, 1, 3]),
+    ...                           [("sum", "v"), ("max", "v"), ("nunique", "v")])
+    >>> got["sum", "v"].tolist(), got["max", "v"].tolist(), got["nunique", "v"].tolist()
+    ([8.0, 0.0, 2.0], [5.0, nan, 2.0], [3, 0, 1])
+    """
+    m = len(hi)
+    chunk = CHUNK if chunk is None else chunk
+    outs = [_empty_results(wanted, m) for _ in lows]
+    if not wanted or m == 0 or not lows:
+        return outs
+    widest = np.minimum.reduce(lows)
+    pairs = int((hi - widest).sum())
+    events = int(index["offsets"][-1])
+    if engine is None:
+        engine = "pairs" if pairs <= PAIRS_PER_EVENT * max(events, chunk) else "blocks"
+    if engine == "pairs":
+        _by_pairs(index, lows, hi, wanted, outs, chunk)
+    else:
+        _by_blocks(index, lows, hi, wanted, outs)
+    return outs
