@@ -57,18 +57,32 @@ class _EventsRepr:
 def _bound(cut: np.ndarray, span: float, kind: str, tick: int) -> np.ndarray:
     """``cut - span`` as a bound on event times: ``time >= bound`` / ``time < bound``.
 
-    Numbers: plain subtraction. Datetimes: ``cut`` and ``span`` in
-    nanoseconds (saturating at the smallest int64), the bound in the events'
-    ticks, rounded up, which keeps both comparisons exact for integer ticks.
+    Float numbers: plain subtraction. Integer numbers (``cut`` is ``int64``
+    then, as the event times): ``cut - floor(span)``, which keeps both
+    comparisons exact for integer times, saturating at the smallest int64.
+    Datetimes: ``cut`` and ``span`` in nanoseconds, the bound in the events'
+    ticks, rounded up (exact for integer ticks, and without forming
+    nanoseconds before the year 1677 when the ticks are coarser).
     """
-    if kind == "number":
+    if kind == "number" and cut.dtype.kind == "f":
         return cut - span
-    span_ns = np.int64(int(span))
-    out = cut - span_ns
-    out[cut < _INT64_MIN + span_ns] = _INT64_MIN
-    if tick == 1:
+    whole = int(np.floor(span))
+    if kind == "number" or tick == 1:
+        if whole > -(_INT64_MIN + 1):
+            return np.full(len(cut), _INT64_MIN, dtype=np.int64)
+        out = cut - np.int64(whole)
+        out[cut < _INT64_MIN + whole] = _INT64_MIN
         return out
-    return (out + np.int64(tick - 1)) // np.int64(tick)
+    # ceil((cut - span) / tick) = (q - sq) + ceil((r - sr) / tick), with |r - sr| < tick
+    q, r = np.divmod(cut, np.int64(tick))
+    sq, sr = divmod(whole, tick)
+    return q - np.int64(sq) + (r > sr)
+
+
+def _elapsed(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """``later - earlier`` as float64 for int64 arrays with ``earlier <= later``, exact
+    before the rounding to float even when the difference exceeds int64 (modulo 2**64)."""
+    return (later.view(np.uint64) - earlier.view(np.uint64)).astype(np.float64)
 
 
 class AggregateFeatures(FrameTransformer):
@@ -345,7 +359,7 @@ class AggregateFeatures(FrameTransformer):
         del counts
         self.n_events_ = len(times)
         self.n_events_dropped_ = dropped
-        self._columns_read_: dict[str, tuple[str, np.ndarray]] = {}
+        self._columns_read_: dict[Any, tuple[str, np.ndarray]] = {}
         self._index_ = self._build_index(events, order, offsets, times)
         self.levels_: list[Any] = []
         self._by_index_: dict[str, Any] | None = None
@@ -410,6 +424,8 @@ class AggregateFeatures(FrameTransformer):
         index: dict[str, Any] = {"offsets": offsets, "times": times, "groups": groups,
                                  "order": order, "values": {}, "codes": {}}
         for col in self.columns_:
+            if (col, "distinct") in self._columns_read_:  # see below
+                index["codes"][col] = self._columns_read_[col, "distinct"][1]
             if col in self._columns_read_:
                 kind, data = self._columns_read_[col]
                 index[kind][col] = data
@@ -425,6 +441,12 @@ class AggregateFeatures(FrameTransformer):
                                      n_rows=int(infinite.sum()),
                                      expected="finite numbers or missing values")
                 self._columns_read_[col] = ("values", values)
+                if ("nunique" in self.aggregations_ and s.dtype.kind in "iu"
+                        and len(s) and max(-int(s.min()), int(s.max())) > 2**53):
+                    # float64 merges integers beyond 2**53: nunique reads value codes
+                    codes = pd.factorize(s, use_na_sentinel=True)[0]
+                    self._columns_read_[col, "distinct"] = ("codes", codes)
+                    index["codes"][col] = codes
             else:  # only nunique reads it
                 try:
                     codes = pd.factorize(s, use_na_sentinel=True)[0]
@@ -445,7 +467,7 @@ class AggregateFeatures(FrameTransformer):
             level_codes = level_codes[order]
         # The events some fit row can see: [block start, first event >= cutoff - gap).
         starts, ends = self._blocks(frame[self.key], x_times)
-        bound = np.where(x_times.valid, x_times.values, 0)
+        bound = self._cut_values(x_times)
         hi = K.block_search(times, starts, ends,
                             _bound(bound, self._gap_.value, self._time_kind_, self._tick_))
         cover = np.bincount(starts, minlength=len(times) + 1) - np.bincount(
@@ -527,13 +549,25 @@ class AggregateFeatures(FrameTransformer):
             result = pd.concat([frame, result], axis=1)
         return result
 
+    def _cut_values(self, cut: TimeColumn) -> np.ndarray:
+        """The cutoffs as numbers comparable with the event times (0 where missing).
+
+        ``int64`` when both are integers (exact bounds), else ``float64`` for
+        numbers; ``int64`` nanoseconds for datetimes.
+        """
+        values = np.where(cut.valid, cut.values, 0)
+        if self._time_kind_ == "number" and (self._index_["times"].dtype.kind == "f"
+                                             or values.dtype.kind == "f"):
+            return values.astype(np.float64, copy=False)
+        return values
+
     def _compute(self, index: dict[str, Any], starts: np.ndarray, ends: np.ndarray,
                  cut: TimeColumn, prefix: str) -> dict[str, np.ndarray]:
         """Every aggregate of one grouping, in the order of :meth:`_aggregate_names`."""
         times = index["times"]
         kind, tick = self._time_kind_, self._tick_
         ends = np.where(cut.valid, ends, starts)
-        bound = np.where(cut.valid, cut.values, 0)
+        bound = self._cut_values(cut)
         hi = K.block_search(times, starts, ends, _bound(bound, self._gap_.value, kind, tick))
         wanted = [(agg, col) for agg in self.aggregations_ if agg in _PER_COLUMN
                   for col in self.columns_]
@@ -547,11 +581,15 @@ class AggregateFeatures(FrameTransformer):
                 if agg == "count":
                     out[f"{prefix}count__{w.label}"] = (hi - lo).astype(np.int64)
                 elif agg == "time_since_last":
-                    last = times[np.maximum(hi - 1, 0)] if len(times) else np.zeros(len(hi))
-                    if kind == "number":
+                    last = (times[np.maximum(hi - 1, 0)] if len(times)
+                            else np.zeros(len(hi), dtype=times.dtype))
+                    if kind == "number" and bound.dtype.kind == "f":
                         since = bound - last
-                    else:  # the last event is before the cutoff: no overflow
-                        since = (bound - np.where(empty, 0, last) * np.int64(tick)) / DAY_NS
+                    elif kind == "number":
+                        since = _elapsed(bound, last)
+                    else:  # in ticks then nanoseconds: no int64 overflow (events before 1677)
+                        q, r = np.divmod(bound, np.int64(tick))
+                        since = (_elapsed(q, last) * tick + r) / DAY_NS
                     out[f"{prefix}time_since_last__{w.label}"] = np.where(empty, np.nan, since)
                 else:
                     for col in self.columns_:

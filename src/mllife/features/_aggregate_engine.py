@@ -22,6 +22,7 @@ the ranges (the (row, event) pairs), known before any work:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,6 +95,38 @@ def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def _nesting(firsts: list[np.ndarray]) -> list[int] | None:
+    """The windows from the widest to the narrowest when every row's are nested (else None)."""
+    rank = sorted(range(len(firsts)), key=lambda w: int(firsts[w].sum()))
+    pairs = itertools.pairwise(rank)
+    return rank if all((firsts[u] <= firsts[v]).all() for u, v in pairs) else None
+
+
+def _nested_extreme(ufunc: Any, values: np.ndarray, firsts: list[np.ndarray], nested: list[int],
+                    total: int) -> list[np.ndarray]:
+    """``ufunc`` over each window of nested ones, from one ``reduceat`` over their pieces.
+
+    A row's windows, widest first, cut its segment into pieces ``[first of a
+    window, first of the next)``, the last piece ending at the segment's end
+    (the next row's first piece starts there). The window of rank ``j`` is
+    the union of pieces ``j`` onwards: an accumulation from the narrowest.
+    ``values`` ends with a NaN sentinel at ``total``.
+    """
+    n_windows, k = len(nested), len(firsts[0])
+    bounds = np.empty(n_windows * k + 1, dtype=np.intp)
+    for j, w in enumerate(nested):
+        bounds[j:-1:n_windows] = firsts[w]
+    bounds[-1] = total
+    pieces = ufunc.reduceat(values, bounds[:-1])
+    pieces[bounds[1:] <= bounds[:-1]] = np.nan  # an empty piece reads one value: none
+    pieces = pieces.reshape(k, n_windows)[:, ::-1]
+    ufunc.accumulate(pieces, axis=1, out=pieces)
+    got = [np.empty(0)] * n_windows
+    for j, w in enumerate(nested):
+        got[w] = pieces[:, n_windows - 1 - j]
+    return got
+
+
 def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
               wanted: list[tuple[str, str]], outs: list[dict[tuple[str, str], np.ndarray]],
               chunk: int) -> None:
@@ -114,6 +147,7 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
         rows = pairs if index["order"] is None else index["order"][pairs]
         del pairs
         firsts = [start + (lo[a:b] - widest[a:b]) for lo in lows]
+        nested = _nesting(firsts)
         segment = None
         for col in columns:
             aggs = {agg for agg, c in wanted if c == col}
@@ -134,6 +168,11 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
             for agg, ufunc in (("max", np.fmax), ("min", np.fmin)):
                 if agg not in aggs:
                     continue
+                if nested is not None:  # one reduceat over the pieces between the bounds
+                    per_window = _nested_extreme(ufunc, values, firsts, nested, total)
+                    for got_w, out in zip(per_window, outs, strict=True):
+                        out[agg, col][a:b] = got_w
+                    continue
                 bounds = np.empty(2 * k, dtype=np.intp)
                 bounds[1::2] = end
                 for first, out in zip(firsts, outs, strict=True):
@@ -143,12 +182,18 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
             if "nunique" in aggs:
                 if segment is None:
                     segment = np.repeat(np.arange(k), size)
-                prev = _previous_in_segment(segment, values[:total], present[:total])
-                position = np.arange(total)
+                if numeric and col in index["codes"]:  # integers float64 cannot tell apart
+                    picked = index["codes"][col][rows]
+                    prev = _previous_in_segment(segment, picked, picked >= 0)
+                else:
+                    prev = _previous_in_segment(segment, values[:total], present[:total])
+                seen = np.zeros(total + 1, dtype=np.int64)
                 for first, out in zip(firsts, outs, strict=True):
-                    bound = first[segment]
-                    new = present[:total] & (position >= bound) & (prev < bound)
-                    out["nunique", col][a:b] = np.bincount(segment[new], minlength=k)
+                    # the first of its value in [first, end): no equal value in [first, it)
+                    new = prev < first[segment]
+                    new &= present[:total]
+                    np.cumsum(new, out=seen[1:])
+                    out["nunique", col][a:b] = seen[end] - seen[first]
 
 
 def _by_blocks(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
@@ -189,7 +234,7 @@ def _by_blocks(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
                 for lo, out in zip(lows, outs, strict=True):
                     out[agg, col][:] = K.range_extreme(ufunc, values, table, lo, hi)
         if "nunique" in aggs:
-            if values is not None:
+            if values is not None and col not in index["codes"]:  # else integers beyond 2**53
                 codes = pd.factorize(values[:-1], use_na_sentinel=True)[0]
             else:
                 codes = index["codes"][col] if order is None else index["codes"][col][order]

@@ -177,7 +177,7 @@ def events_frame(events: Any) -> pd.DataFrame:
 class TimeColumn(NamedTuple):
     """A time column read as numbers: values, validity, kind, and nanoseconds per tick."""
 
-    values: np.ndarray   # int64 ticks (datetimes) or float64 time units (numbers)
+    values: np.ndarray   # int64 ticks (datetimes), int64 or float64 time units (numbers)
     valid: np.ndarray
     kind: str            # "naive", "aware" or "number"
     tick: int = 1        # nanoseconds per tick of a datetime column (1 for numbers)
@@ -206,6 +206,11 @@ def read_times(s: pd.Series, column: Hashable, table: str, *, native: bool = Fal
         values = raw.view(np.int64)
         valid = values != np.iinfo(np.int64).min  # NaT
         return TimeColumn(values, valid, "aware" if aware else "naive", tick)
+    if (pd.api.types.is_integer_dtype(s.dtype) and not is_bool(s)
+            and (s.dtype.kind == "i" or s.max() <= np.iinfo(np.int64).max)):
+        # Integers stay int64: float64 would merge times beyond 2**53 (epoch nanoseconds).
+        return TimeColumn(s.to_numpy(dtype=np.int64, na_value=0), s.notna().to_numpy(),
+                          "number")
     if is_numeric(s) or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True)
                          in {"integer", "floating", "mixed-integer-float", "empty"}):
         try:
@@ -286,7 +291,7 @@ def entity_codes(keys: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
     codes (``key - smallest``: no hashing); others are factorised.
     """
     n = len(keys)
-    if n and keys.dtype.kind == "i":
+    if n and isinstance(keys.dtype, np.dtype) and keys.dtype.kind == "i":  # no Int64 <NA>
         values = keys.to_numpy()
         low, high = int(values.min()), int(values.max())
         if high - low < max(2 * n, 1024):
@@ -301,14 +306,30 @@ def entity_codes(keys: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
     return codes.astype(np.int64), ("table", np.asarray(uniques))
 
 
+def _integer_keys(keys: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer keys (numpy, nullable, or Python ints in an object column) as ``int64``
+    and where they are usable (present and within ``int64``); None for other keys."""
+    if keys.dtype == object:
+        keys = pd.to_numeric(keys, errors="coerce", dtype_backend="numpy_nullable")
+    if is_bool(keys) or not pd.api.types.is_integer_dtype(keys.dtype):
+        return None
+    missing = keys.isna().to_numpy()
+    if keys.dtype.kind == "u":
+        raw = keys.to_numpy(dtype=np.uint64, na_value=0)
+        usable = ~missing & (raw <= np.iinfo(np.int64).max)
+        return np.where(usable, raw, 0).astype(np.int64), usable
+    return keys.to_numpy(dtype=np.int64, na_value=0), ~missing
+
+
 def entity_positions(keys: pd.Series, found: tuple[Any, ...]) -> np.ndarray:
     """Per row, the entity code of its key (-1: missing or absent from the events)."""
     if found[0] == "range":
         low, n = found[1], found[2]
-        if keys.dtype.kind == "i":
-            values = keys.to_numpy()
-            inside = (values >= low) & (values < low + n)
-            return np.where(inside, values - np.int64(low), -1).astype(np.int64)
+        integers = _integer_keys(keys)
+        if integers is not None:  # exact: no float64 on the way (keys beyond 2**53)
+            values, usable = integers
+            inside = usable & (values >= low) & (values <= low + n - 1)
+            return np.where(inside, np.where(inside, values, low) - np.int64(low), -1)
         if is_numeric(keys) or is_bool(keys):
             numbers = keys.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
@@ -317,8 +338,8 @@ def entity_positions(keys: pd.Series, found: tuple[Any, ...]) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             inside = (numbers >= low) & (numbers < low + n) & (numbers == np.floor(numbers))
         return np.where(inside, np.where(inside, numbers, low) - low, -1).astype(np.int64)
-    try:
-        return np.asarray(pd.Index(found[1]).get_indexer(keys.to_numpy()), dtype=np.int64)
+    try:  # an Index, not to_numpy(): Int64 keys with <NA> would become float64
+        return np.asarray(pd.Index(found[1]).get_indexer(pd.Index(keys)), dtype=np.int64)
     except TypeError as exc:  # unhashable keys
         raise InputError(f"holds keys that cannot be looked up ({exc})", column=keys.name,
                          expected="numbers or text") from None

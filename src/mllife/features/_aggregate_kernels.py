@@ -115,6 +115,13 @@ def group_time_order(codes: np.ndarray, n_codes: int, times: np.ndarray,
             and _within_blocks_sorted(codes, times)):
         return None, times
     code_bits = _bits(n_codes - 1)
+    if not grouped and times.dtype.kind == "i" and n:
+        if _sorted(times):  # time-ordered logs: the stable sort by code is enough
+            by_code_order = stable_argsort(codes, code_bits)
+            return by_code_order, times[by_code_order]
+        bucketed = _bucket_order(codes, code_bits, counts, times)
+        if bucketed is not None:
+            return bucketed
     first = None if grouped else stable_argsort(codes, code_bits)
     starts = np.cumsum(counts) - counts
     by_code = times if first is None else times[first]
@@ -161,6 +168,85 @@ def group_time_order(codes: np.ndarray, n_codes: int, times: np.ndarray,
     second = np.lexsort((by_code, group))
     order = second if first is None else first[second]
     return order, by_code[second]
+
+
+def _time_unit(times: np.ndarray, low: int, span: int) -> int:
+    """The largest of 10**9, 10**6, 10**3 dividing a sample of ``time - low`` (else 1).
+
+    A guess: :func:`_bucket_order` checks every time as it divides it.
+    """
+    sample = times[:: max(1, len(times) // 1000)] - np.int64(low)
+    for candidate in (10**9, 10**6, 10**3):
+        if span >= candidate and not (sample % candidate).any():
+            return candidate
+    return 1
+
+
+def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`group_time_order` of integer times as a few packed sorts (None: they do not fit).
+
+    The codes are split by their top ``h`` bits into ``2**h`` buckets (the
+    fewest for which ``code | time | position in the bucket`` fits in 63 bits);
+    each bucket is one in-place sort of those packed keys, which give back the
+    sorted times and the positions (no ``argsort``, no random gather of the
+    whole table). A bucket is a range of codes, so the buckets come in order.
+    """
+    low = int(times.min())
+    span = int(times.max()) - low
+    if span >= 2**62:
+        return None
+    unit = _time_unit(times, low, span)
+    time_bits = _bits(span // unit)
+    n_codes = len(counts)
+    for h in range(min(code_bits, 8) + 1):
+        shift = code_bits - h  # the low code bits kept in a bucket's keys
+        sizes = np.add.reduceat(counts, np.arange(0, n_codes, 1 << shift))
+        local_bits = _bits(int(sizes.max()) - 1)
+        if shift + time_bits + local_bits <= 63:
+            break
+    else:
+        return None
+    n = len(codes)
+    order = np.empty(n, dtype=np.int64)
+    out_times = np.empty(n, dtype=np.int64)
+    bucket = None if h == 0 else np.right_shift(codes, shift).astype(np.uint8)
+    start = 0
+    for b, size in enumerate(sizes.tolist()):
+        if not size:
+            continue
+        rows: np.ndarray | None = None if bucket is None else np.flatnonzero(bucket == b)
+        key = (codes.astype(np.int64, copy=True) if rows is None
+               else codes[rows].astype(np.int64, copy=False))
+        key -= np.int64(b << shift)
+        key <<= time_bits + local_bits
+        rel = times.copy() if rows is None else times[rows]
+        rel -= np.int64(low)
+        if unit != 1:
+            rel, rest = np.divmod(rel, unit)
+            if rest.any():  # the sampled unit is too coarse for some time
+                return None
+            del rest
+        rel <<= local_bits
+        key |= rel
+        del rel
+        key |= np.arange(size, dtype=np.int64)
+        key.sort()
+        local = key & np.int64((1 << local_bits) - 1)
+        if rows is None:
+            order[start:start + size] = local
+        else:
+            np.take(rows, local, out=order[start:start + size])
+        del local, rows
+        sorted_times = out_times[start:start + size]
+        np.right_shift(key, local_bits, out=sorted_times)
+        del key
+        sorted_times &= np.int64((1 << time_bits) - 1)
+        if unit != 1:
+            sorted_times *= unit
+        sorted_times += np.int64(low)
+        start += size
+    return order, out_times
 
 
 def _few_blocks(counts: np.ndarray) -> list[tuple[int, int]]:
@@ -269,17 +355,24 @@ def compensated_prefix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     >>> float((p[3] - p[1]) + (e[3] - e[1])), c.tolist()
     (2.0, [0, 1, 2, 3, 3])
     """
+    n = len(values)
     missing = np.isnan(values)
-    x = np.where(missing, 0.0, values)
-    p = np.zeros(len(x) + 1)
+    complete = not missing.any()
+    x = values if complete else np.where(missing, 0.0, values)
+    p = np.zeros(n + 1)
     np.cumsum(x, out=p[1:])
     a, s = p[:-1], p[1:]
     bb = s - a
-    err = (a - (s - bb)) + (x - bb)
-    e = np.zeros(len(x) + 1)
+    err = a - (s - bb)
+    err += x - bb
+    del bb, x
+    e = np.zeros(n + 1)
     np.cumsum(err, out=e[1:])
-    c = np.zeros(len(x) + 1, dtype=np.int64)
-    np.cumsum(~missing, out=c[1:])
+    if complete:  # no missing value: the counts are the positions
+        c = np.arange(n + 1, dtype=np.int64)
+    else:
+        c = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(~missing, out=c[1:])
     return p, e, c
 
 
