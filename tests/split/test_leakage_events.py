@@ -7,8 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import event, given, settings
-from hypothesis import strategies as st
 
 from mllife import InputError
 from mllife.datasets import make_churn, make_churn_events
@@ -157,55 +155,8 @@ def test_random_numeric_columns_are_never_flagged(churn, events, seed):
     assert not report.findings_by(check="future_aggregate")
 
 
-@settings(max_examples=40, deadline=None)
-@given(data=st.data())
-def test_oracle_on_small_random_tables(data):
-    """Brute force (a loop over rows and events) agrees with the vectorised check."""
-    n_events = data.draw(st.integers(0, 60))
-    ev = pd.DataFrame({
-        "k": data.draw(st.lists(st.integers(0, 5), min_size=n_events, max_size=n_events)),
-        "t": data.draw(st.lists(st.integers(0, 8), min_size=n_events, max_size=n_events)),
-        "v": data.draw(st.lists(st.one_of(st.none(), st.sampled_from([-1.5, 0.0, 2.0, 7.25])),
-                                min_size=n_events, max_size=n_events)),
-    }).astype({"v": "float64", "t": "float64"})
-    n_rows = data.draw(st.integers(10, 40))
-    rows = pd.DataFrame({
-        "k": data.draw(st.lists(st.integers(0, 6), min_size=n_rows, max_size=n_rows)),
-        "t": data.draw(st.lists(st.integers(0, 9), min_size=n_rows, max_size=n_rows)),
-    }).astype({"t": "float64"})
-    aggregate = data.draw(st.sampled_from(AGGREGATIONS))
-
-    def brute(before: bool) -> np.ndarray:
-        out = []
-        for k, t in zip(rows["k"], rows["t"], strict=True):
-            mine = ev[(ev["k"] == k) & ((ev["t"] < t) if before else True)]
-            v = mine["v"].dropna()
-            if not before and not len(mine):
-                out.append(np.nan)  # a groupby joined back: no group, NaN
-                continue
-            out.append({"count": len(mine), "sum": v.sum(), "mean": v.mean() if len(v) else np.nan,
-                        "max": v.max() if len(v) else np.nan,
-                        "min": v.min() if len(v) else np.nan, "nunique": v.nunique()}[aggregate])
-        return np.asarray(out, dtype=float)
-
-    everything, before = brute(False), brute(True)
-    has_events = rows["k"].isin(ev["k"]).to_numpy()
-    differ = has_events & ~(np.isclose(everything, before, rtol=1e-9, atol=0)
-                            | (np.isnan(everything) & np.isnan(before)))
-    train = rows.assign(leaky=everything, honest=before)
-    report = check_leakage(train, train.iloc[:0], time_col="t", events=ev, key="k",
-                           event_time_col="t")
-    found = {f.column: f for f in report.findings_by(check="future_aggregate")}
-    assert "honest" not in found
-    event(f"leak {'found' if differ.sum() >= 10 else 'too small'}")
-    if differ.sum() >= 10:
-        assert "leaky" in found
-        n_differing = found["leaky"].details["sets"]["train"]["n_differing"]
-        if found["leaky"].details["aggregate"] == aggregate:
-            assert n_differing == int(differ.sum())
-        assert n_differing >= 10
-    else:
-        assert "leaky" not in found or found["leaky"].details["aggregate"] != aggregate
+# The brute-force oracle (ties, undated events, honest as-of conventions) is in
+# test_leakage_events_hostile2.py::test_oracle_with_ties_unknown_times_and_honest_conventions.
 
 
 def test_missing_keys_unknown_times_and_numeric_time():
@@ -221,7 +172,9 @@ def test_missing_keys_unknown_times_and_numeric_time():
     assert flagged["total"] == ("sum", "x")
     assert flagged["n"] == ("count", None)
     finding = report.findings_by(column="total")[0]
-    assert finding.details["sets"]["train"]["n_differing"] == 20  # keys 1 and 2, not 3
+    # Key 1 has a dated event after t=5 (at=9): its 10 rows count. Key 2 differs only
+    # through an undated event, which never makes a row count by itself; key 3 has none.
+    assert finding.details["sets"]["train"]["n_differing"] == 10
 
 
 def test_text_categorical_and_aware_keys_and_times(churn, events):

@@ -27,6 +27,8 @@ HISTORY_DAYS = (14.0, 365.0)
 FUTURE_DAYS, CANCEL_DAYS = 90, 14
 _DAY = 86_400  # seconds
 _MAX_PER_CUSTOMER = 1_000
+#: Largest magnitude of a trait (tenure, usage, charges, tickets) read.
+_MAX_VALUE = 1e12
 _CHANNEL_P = {"purchase": (0.5, 0.3, 0.2), "session": (0.65, 0.35, 0.0),
               "support": (0.3, 0.45, 0.25), "cancel": (0.3, 0.5, 0.2)}
 
@@ -41,6 +43,8 @@ def _customers(data: Any) -> pd.DataFrame:
         raise InputError(f"data is a {type(data).__name__}",
                          expected="a ChurnData (make_churn's result) or its frame")
     require_columns(frame, REQUIRED_COLUMNS, what="data column")
+    if not len(frame):
+        raise InputError("data has no rows", expected="at least one customer")
     for column in REQUIRED_COLUMNS[2:]:
         s = frame[column]
         if is_bool(s) or not is_numeric(s):
@@ -49,6 +53,11 @@ def _customers(data: Any) -> pd.DataFrame:
         if n_missing:
             raise InputError("has missing values", column=column, n_rows=n_missing,
                              expected="a value in every row")
+        values = s.to_numpy(dtype=np.float64)
+        n_bad = int((~np.isfinite(values) | (np.abs(values) > _MAX_VALUE)).sum())
+        if n_bad:
+            raise InputError("has infinite or absurdly large values", column=column,
+                             n_rows=n_bad, expected=f"finite numbers within ±{_MAX_VALUE:.0e}")
     cutoff = frame["last_event_at"]
     if not is_datetime(cutoff) or isinstance(cutoff.dtype, pd.DatetimeTZDtype):
         raise InputError(f"holds {cutoff.dtype} values", column="last_event_at",
@@ -155,7 +164,7 @@ def make_churn_events(
         polars or pyarrow table is read too): needs ``customer_id``,
         ``last_event_at`` (naive datetimes), ``churned`` (0/1),
         ``tenure_months``, ``usage_gb``, ``monthly_charges`` and
-        ``support_tickets`` (numbers). Not modified.
+        ``support_tickets`` (finite numbers). Not modified.
     per_customer : int, default=20
         Mean number of events per customer before the cutoff (each customer's
         count is Poisson around its own rate; at most 1,000 a customer).
@@ -175,7 +184,8 @@ def make_churn_events(
     ------
     InputError
         ``data`` is neither a ``ChurnData`` nor a table; a required column is
-        missing, not numeric, or has missing values; ``last_event_at`` is not
+        missing, not numeric, has missing, infinite or absurd values (beyond
+        ±1e12), or ``data`` has no rows; ``last_event_at`` is not
         naive datetimes; ``churned`` is not 0/1; ``per_customer`` is not an
         integer from 1 to 1,000; ``future`` is not a bool.
 

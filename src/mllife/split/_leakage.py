@@ -401,17 +401,22 @@ def check_leakage(
       column, its sum, mean, maximum, minimum and number of distinct values
       (pandas' ``groupby`` semantics: missing values skipped). Each is also
       computed point in time, over the events strictly before each row's
-      time (per-entity prefix aggregates located by one sort and a
-      ``searchsorted``: no loop over rows or entities). A column equal to the
-      all-events value (relative 1e-9; missing equals missing) on at least
-      95% of the rows where the all-events value differs from the
-      point-in-time one, with at least 10 such rows, is flagged; the message
-      names the aggregate and the event column (``"sum of 'amount'"``) and
-      the fix (``AggregateFeatures`` with the row's time as the cutoff).
-      Point-in-time features are never flagged: on those rows they equal the
+      time and over those up to it (per-entity prefix aggregates located by
+      one sort and a ``searchsorted``: no loop over rows or entities). A row
+      counts if its key has an event of known time after the row's time and
+      the all-events value differs from both point-in-time ones. A column
+      (numbers, or text holding only numbers) equal to the all-events value
+      (relative 1e-9, 1e-6 for float32; missing equals missing; a column
+      rounded to 0-6 decimals compared with the rounded aggregates) on at
+      least 95% of those rows, with at least 10 of them, is flagged, unless
+      as many matches are likely by chance (a constant or near-constant
+      column: Chernoff bound above 0.05 over the number of comparisons); the
+      message names the aggregate and the event column (``"sum of 'amount'"``)
+      and the fix (``AggregateFeatures`` with the row's time as the cutoff).
+      Point-in-time features are never flagged: on those rows they equal a
       point-in-time value. Rows whose key has no event are not counted; events
       with a missing key are ignored, events at an unknown time count in the
-      all-events aggregates only. Work bounds: the whole event table is
+      all-events aggregates but never make a row count by themselves. Work bounds: the whole event table is
       sorted and aggregated once; at most 20 numeric event columns and 200
       numeric feature columns (the first ones) are compared, on at most
       20,000 rows per set (a sample seeded by ``random_state``); the report's

@@ -18,13 +18,18 @@ minimum and number of distinct values, each computed twice:
   ``searchsorted`` per row locating its last earlier event. No loop over
   rows or entities.
 
-A feature column that equals an all-events aggregate (exactly, or within a
-relative 1e-9; missing equals missing) on at least 95% of the rows where the
-all-events value differs from the point-in-time value, with at least 10 such
-rows, is a ``future_aggregate`` error. Rows where the two agree (no event
-after the row's time) say nothing and are not counted, so a point-in-time
-feature (``AggregateFeatures``) is never flagged: where it could match the
-all-events value, it equals the point-in-time value instead.
+The point-in-time values are computed twice: over the events strictly before
+the row's time and over those up to it (an event at the row's time included).
+A row says something only if its entity has an event of known time after the
+row's time and the all-events value differs from both. A feature column that
+equals an all-events aggregate (exactly, or within a relative 1e-9, 1e-6 for
+float32; missing equals missing; a column rounded to 0-6 decimals is compared
+with the aggregates rounded alike) on at least 95% of those rows, with at
+least 10 of them, is a ``future_aggregate`` error, unless as many matches are
+likely by chance (a near-constant column matching a near-constant aggregate).
+A point-in-time feature (``AggregateFeatures``, or an as-of feature including
+the row's time) is never flagged: on the rows that count, it equals a
+point-in-time value, never the all-events one.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._frame import as_frame, is_bool, is_numeric, require_columns
+from .._frame import as_frame, is_bool, is_numeric, is_string_like, require_columns
 from .._random import as_generator
 from .._time import TimeValues, time_values
 from ..report import Finding
@@ -47,8 +52,15 @@ from ..report import Finding
 MATCH_SHARE = 0.95
 #: Fewest such rows for a finding.
 MIN_ROWS = 10
-#: Relative tolerance of "equal" (sums in another order differ in the last bits).
+#: Relative tolerance of "equal" (sums in another order differ in the last bits);
+#: ``RTOL32`` for a float32 feature column.
 RTOL = 1e-9
+RTOL32 = 1e-6
+#: A match must also be unlikely by chance: its Chernoff bound under "the column's values
+#: fall on the rows at random" at most ``ALPHA`` over the number of comparisons.
+ALPHA = 0.05
+#: Rounding looked for in a feature column: to 0 ... ``MAX_DECIMALS`` decimals.
+MAX_DECIMALS = 6
 #: Work bounds: the first numeric event columns and feature columns compared, and the
 #: rows of each set (a seeded sample above it). The report's notes say when one applies.
 MAX_EVENT_COLUMNS = 20
@@ -94,6 +106,10 @@ def event_table(events: Any, *, key: Hashable | None, event_time_col: Hashable |
             f"events= needs {', '.join(f'{m}=' for m in missing)}",
             expected="key (the entity column of the sets and of the events), event_time_col "
             "(when each event happened) and time_col (when each row's prediction is made)")
+    for name, value in (("key", key), ("event_time_col", event_time_col)):
+        if not isinstance(value, Hashable):
+            raise InputError(f"{name}={value!r} is a {type(value).__name__}",
+                             expected="one column name")
     frame = as_frame(events, name="events")
     require_columns(frame, [key, event_time_col], what="events column")
     if key == event_time_col:
@@ -117,7 +133,7 @@ def _check_rows(table: EventTable, name: str, frame: pd.DataFrame,
         raise InputError(
             f"{both}: one is time-zone-aware, the other naive", column=table.time_col,
             expected="both aware or both naive (pandas.to_datetime(values, utc=True))")
-    keys, event_keys = frame[table.key], table.frame[table.key]
+    keys, event_keys = _plain(frame[table.key]), _plain(table.frame[table.key])
     if is_numeric(keys) != is_numeric(event_keys) and keys.notna().any() and event_keys.notna().any():
         raise InputError(
             f"is {keys.dtype} in {name} but {event_keys.dtype} in the events: no key would match",
@@ -125,11 +141,76 @@ def _check_rows(table: EventTable, name: str, frame: pd.DataFrame,
     return rows
 
 
+def _is_number(s: pd.Series) -> bool:
+    return is_bool(s) or (is_numeric(s) and not pd.api.types.is_complex_dtype(s.dtype))
+
+
 def _numeric_columns(frame: pd.DataFrame, exclude: set[Hashable], limit: int) -> tuple[
         list[Hashable], int]:
-    columns = [c for c in frame.columns if c not in exclude
-               and (is_bool(frame[c]) or is_numeric(frame[c]))]
+    columns = [c for c in frame.columns if c not in exclude and _is_number(frame[c])]
     return columns[:limit], len(columns)
+
+
+@dataclass(frozen=True)
+class _Precision:
+    """How a feature column stores numbers: rounded to ``decimals``, and/or as float32."""
+
+    decimals: int | None
+    float32: bool
+
+    @property
+    def rtol(self) -> float:
+        return RTOL32 if self.float32 else RTOL
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Aggregates stored the way the column stores its values."""
+        if self.decimals is not None:
+            values = np.round(values, self.decimals)
+        if self.float32:
+            with np.errstate(over="ignore"):
+                values = values.astype(np.float32).astype(np.float64)
+        return values
+
+
+def _precision(values: np.ndarray, float32: bool) -> _Precision:
+    """The coarsest rounding (0 to ``MAX_DECIMALS`` decimals) every value of a column shows."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return _Precision(None, float32)
+    eps = float(np.finfo(np.float32 if float32 else np.float64).eps)
+    largest = float(np.abs(finite).max())
+    for decimals in range(MAX_DECIMALS + 1):
+        if 10.0 ** -decimals < 100 * eps * largest:
+            break  # no coarser than the numbers' own precision: not rounding
+        scaled = finite * 10.0 ** decimals
+        if (np.abs(scaled - np.round(scaled)) <= 4 * eps * np.maximum(np.abs(scaled), 1.0)).all():
+            return _Precision(decimals, float32)
+    return _Precision(None, float32)
+
+
+def _feature_columns(frame: pd.DataFrame, rows: np.ndarray, exclude: set[Hashable],
+                     limit: int) -> tuple[list[Hashable], list[np.ndarray], int]:
+    """The numeric columns, then text columns holding numbers, as floats of ``rows``.
+
+    At most ``limit`` columns are read (numbers first); the count of candidates is returned
+    for the notes.
+    """
+    numeric = [c for c in frame.columns if c not in exclude and _is_number(frame[c])]
+    text = [c for c in frame.columns if c not in exclude and not _is_number(frame[c])
+            and is_string_like(frame[c]) and not isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    columns, values = [], []
+    for column in (numeric + text)[:limit]:
+        s = frame[column].iloc[rows]
+        if column in numeric:
+            columns.append(column)
+            values.append(_floats(s))
+            continue
+        parsed = pd.to_numeric(s.astype(object), errors="coerce")
+        n_parsed = int(parsed.notna().sum())
+        if n_parsed and n_parsed == int(s.notna().sum()):  # every value is a number
+            columns.append(column)
+            values.append(parsed.to_numpy(dtype=np.float64, na_value=np.nan))
+    return columns, values, len(numeric) + len(text)
 
 
 def _plain(s: pd.Series) -> pd.Series:
@@ -145,11 +226,37 @@ def _floats(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Equal, within a relative ``RTOL``, or both missing (broadcasting)."""
+def _close(a: np.ndarray, b: np.ndarray, rtol: float = RTOL) -> np.ndarray:
+    """Equal, within a relative ``rtol``, or both missing (broadcasting)."""
     with np.errstate(invalid="ignore"):
-        near = np.abs(a - b) <= RTOL * np.maximum(np.abs(a), np.abs(b))
+        near = np.abs(a - b) <= rtol * np.maximum(np.abs(a), np.abs(b))
     return (a == b) | near | (np.isnan(a) & np.isnan(b))
+
+
+def _chance_log_bound(column: np.ndarray, targets: np.ndarray, n_match: int,
+                      rtol: float) -> float:
+    """Log of a bound on the chance of ``n_match`` matches if the column's values fell on the
+    rows at random.
+
+    Row ``i`` then matches its aggregate ``targets[i]`` with probability ``p_i``, the share
+    of the column's values equal to it; the number of matches has mean ``sum(p_i)``, and the
+    Chernoff bound ``exp(-n KL(matched share || mean p))`` caps the chance of as many. A
+    column that takes one value almost everywhere (a constant, a rare flag, a small count)
+    matches an aggregate that does too, by chance, and is not a leak.
+    """
+    n = len(targets)
+    known = np.sort(column[~np.isnan(column)])
+    tol = np.where(np.isfinite(targets), rtol * np.abs(targets), 0.0)
+    with np.errstate(invalid="ignore"):
+        equal = (np.searchsorted(known, targets + tol, side="right")
+                 - np.searchsorted(known, targets - tol, side="left"))
+    equal = np.where(np.isnan(targets), len(column) - len(known), equal)
+    p = min(max(float(equal.sum()) / (n * len(column)), 1.0 / len(column)), 1.0)
+    q = n_match / n
+    if q <= p:
+        return 0.0
+    kl = q * np.log(q / p) + (0.0 if q >= 1.0 else (1 - q) * np.log((1 - q) / (1 - p)))
+    return float(-n * kl)
 
 
 @dataclass
@@ -162,6 +269,9 @@ class _Set:
     code: np.ndarray           # entity code per row (-1: the key has no event)
     last: np.ndarray           # index of the row's last earlier event in the sorted events
     n_before: np.ndarray       # events of the entity strictly before the row's time
+    last_upto: np.ndarray      # the same, events at the row's time included
+    n_upto: np.ndarray
+    later: np.ndarray          # the entity has an event (of known time) after the row's time
 
 
 @dataclass
@@ -238,6 +348,9 @@ def future_aggregates(
     entity = np.arange(len(entities))
     start = np.searchsorted(code_sorted, entity, side="left")
     end = np.searchsorted(code_sorted, entity, side="right")
+    # Events of known time per entity (an unknown time ranks last within the entity).
+    n_known = np.bincount(code[(code >= 0) & ~np.isnan(table.times.values)],
+                          minlength=len(entities))
     sets: list[_Set] = []
     offset = n_events
     for name, (rows, row_code) in sampled.items():
@@ -246,59 +359,90 @@ def future_aggregates(
         target = safe.astype(np.int64) * width + ranks[offset:offset + len(rows)]
         offset += len(rows)
         pos = np.searchsorted(composite, target, side="left")
+        upto = np.searchsorted(composite, target, side="right")
+        n_upto = np.where(mine, upto - start[safe], 0)
         sets.append(_Set(name, frames[name], rows, row_code, pos - 1,
-                         np.where(mine, pos - start[safe], 0)))
+                         np.where(mine, pos - start[safe], 0), upto - 1, n_upto,
+                         mine & (n_known[safe] > n_upto)))
 
     event_columns, n_event_columns = _numeric_columns(events, {key, table.time_col},
                                                       MAX_EVENT_COLUMNS)
     if n_event_columns > len(event_columns):
         notes.append(f"future_aggregate: compared the first {MAX_EVENT_COLUMNS} of the "
                      f"{n_event_columns} numeric event columns.")
-    features: dict[str, tuple[list[Hashable], np.ndarray]] = {}
+    n_aggregates = 1 + len(_WHAT) * len(event_columns)
+    # Per set: the feature columns, their values, and the columns grouped by how they
+    # store numbers (aggregates are rounded / cast the same way before comparing).
+    features: dict[str, tuple[list[Hashable], np.ndarray,
+                              list[tuple[_Precision, np.ndarray]]]] = {}
     for s in sets:
-        columns, n_columns = _numeric_columns(s.frame, exclude | {key}, MAX_FEATURE_COLUMNS)
-        if n_columns > len(columns):
+        columns, arrays, n_columns = _feature_columns(s.frame, s.rows, exclude | {key},
+                                                      MAX_FEATURE_COLUMNS)
+        if n_columns > MAX_FEATURE_COLUMNS:
             notes.append(f"future_aggregate: compared the first {MAX_FEATURE_COLUMNS} of the "
-                         f"{n_columns} numeric {s.name} columns.")
-        values = (np.column_stack([_floats(s.frame[c].iloc[s.rows]) for c in columns])
-                  if columns else np.empty((len(s.rows), 0)))
-        features[s.name] = (columns, values)
+                         f"{n_columns} numeric (or text) {s.name} columns.")
+        values = np.column_stack(arrays) if arrays else np.empty((len(s.rows), 0))
+        groups: dict[_Precision, list[int]] = {}
+        for j, column in enumerate(columns):
+            float32 = str(s.frame[column].dtype) in ("float32", "Float32")
+            groups.setdefault(_precision(values[:, j], float32), []).append(j)
+        features[s.name] = (columns, values,
+                            [(kind, np.asarray(js)) for kind, js in groups.items()])
 
     best: dict[str, dict[Hashable, _Match]] = {s.name: {} for s in sets}
 
     def compare(aggregate: str, column: Hashable | None, overall: np.ndarray,
-                before: Mapping[str, np.ndarray]) -> None:
-        """Match every feature of every set against one all-events aggregate."""
+                before: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Match every feature of every set against one all-events aggregate.
+
+        ``before`` holds, per set, the point-in-time values over the events strictly before
+        each row's time and over those up to it (at its time included). A row says something
+        only if its entity has a later event and the all-events value differs from both.
+        """
         for s in sets:
-            columns, values = features[s.name]
+            columns, values, groups = features[s.name]
             if not columns:
                 continue
-            mine = s.code >= 0
-            everything = _at(overall, s.code, mine, np.nan)
-            differ = mine & ~_close(everything, before[s.name])
-            n_differ = int(differ.sum())
-            if n_differ < MIN_ROWS:
-                continue
-            hits = _close(values[differ], everything[differ][:, None])
-            counts = hits.sum(axis=0)
-            for j in np.flatnonzero(counts >= MATCH_SHARE * n_differ):
-                n_match = int(counts[j])
-                previous = best[s.name].get(columns[j])
-                if previous is not None and previous.n_match / previous.n_differ >= n_match / n_differ:
+            everything = _at(overall, s.code, s.code >= 0, np.nan)
+            strict, upto = before[s.name]
+            log_alpha = np.log(ALPHA / (len(columns) * n_aggregates))
+            for kind, js in groups:
+                e = kind.apply(everything)
+                differ = (s.later & ~_close(e, kind.apply(strict), kind.rtol)
+                          & ~_close(e, kind.apply(upto), kind.rtol))
+                n_differ = int(differ.sum())
+                if n_differ < MIN_ROWS:
                     continue
-                where = np.flatnonzero(differ)[hits[:, j]][:_SAMPLE]
-                sample = tuple(s.frame.index[s.rows[where]])
-                best[s.name][columns[j]] = _Match(aggregate, column, n_match, n_differ, sample)
+                hits = _close(values[differ][:, js], e[differ][:, None], kind.rtol)
+                counts = hits.sum(axis=0)
+                for i in np.flatnonzero(counts >= MATCH_SHARE * n_differ):
+                    j, n_match = int(js[i]), int(counts[i])
+                    previous = best[s.name].get(columns[j])
+                    if (previous is not None
+                            and previous.n_match / previous.n_differ >= n_match / n_differ):
+                        continue
+                    if _chance_log_bound(values[:, j], e[differ], n_match,
+                                         kind.rtol) > log_alpha:
+                        continue  # as likely by chance: a near-constant column
+                    where = np.flatnonzero(differ)[hits[:, i]][:_SAMPLE]
+                    sample = tuple(s.frame.index[s.rows[where]])
+                    best[s.name][columns[j]] = _Match(aggregate, column, n_match, n_differ,
+                                                      sample)
 
-    def blocks(prefix: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Per-entity totals and per-row values (before the row) of a cumulative count."""
+    def blocks(prefix: np.ndarray) -> tuple[np.ndarray, dict[str, tuple[np.ndarray,
+                                                                         np.ndarray]]]:
+        """Per-entity totals and per-row values (before / up to the row) of a cumulative count."""
         base = np.where(start > 0, prefix[np.maximum(start - 1, 0)], 0)
+
+        def at(last: np.ndarray, n: np.ndarray, s: _Set) -> np.ndarray:
+            return _at(prefix, last, n > 0, 0.0) - _at(base, s.code, n > 0, 0.0)
+
         return (prefix[end - 1] - base).astype(np.float64), {
-            s.name: _at(prefix, s.last, s.n_before > 0, 0.0)
-            - _at(base, s.code, s.n_before > 0, 0.0) for s in sets}
+            s.name: (at(s.last, s.n_before, s), at(s.last_upto, s.n_upto, s)) for s in sets}
 
     compare("count", None, (end - start).astype(np.float64),
-            {s.name: s.n_before.astype(np.float64) for s in sets})
+            {s.name: (s.n_before.astype(np.float64), s.n_upto.astype(np.float64))
+             for s in sets})
     for column in event_columns:
         v = _floats(events[column])[order]
         valid = ~np.isnan(v)
@@ -319,22 +463,24 @@ def future_aggregates(
         with np.errstate(invalid="ignore", divide="ignore"):
             overall["mean"] = np.where(some, overall["sum"] / np.where(some, n_all, 1.0), np.nan)
         overall["nunique"] = distinct_all
-        before: dict[str, dict[str, np.ndarray]] = {}
-        for s in sets:
-            k = n_before[s.name]
+
+        def point_in_time(k: np.ndarray, last: np.ndarray, n: np.ndarray, distinct: np.ndarray,
+                          prefix: dict[str, np.ndarray] = prefix) -> dict[str, np.ndarray]:
             known = k > 0
-            total = _at(prefix["sum"], s.last, s.n_before > 0, 0.0)
+            total = _at(prefix["sum"], last, n > 0, 0.0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(known, total / np.where(known, k, 1.0), np.nan)
-            before[s.name] = {
-                "sum": total, "mean": mean,
-                "max": _at(prefix["max"], s.last, known, np.nan),
-                "min": _at(prefix["min"], s.last, known, np.nan),
-                "nunique": distinct_before[s.name],
-            }
+            return {"sum": total, "mean": mean, "max": _at(prefix["max"], last, known, np.nan),
+                    "min": _at(prefix["min"], last, known, np.nan), "nunique": distinct}
+
+        before = {s.name: (point_in_time(n_before[s.name][0], s.last, s.n_before,
+                                         distinct_before[s.name][0]),
+                           point_in_time(n_before[s.name][1], s.last_upto, s.n_upto,
+                                         distinct_before[s.name][1])) for s in sets}
         for aggregate in _WHAT:
             compare(aggregate, column, overall[aggregate],
-                    {name: values_[aggregate] for name, values_ in before.items()})
+                    {name: (strict[aggregate], upto[aggregate])
+                     for name, (strict, upto) in before.items()})
 
     return _findings(best, table, time_col), _rows(best, [s.name for s in sets]), notes
 
