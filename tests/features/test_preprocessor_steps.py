@@ -399,10 +399,11 @@ def test_set_params_kind_steps_replaces_the_entries(X):
     pd.testing.assert_frame_equal(pre.fit_transform(X), out)
     pre.set_params(kind_steps={"numeric": Log1p()})  # text back to its default: dropped
     assert not any(c.startswith(("review", "title")) for c in pre.fit_transform(X).columns)
+    # set_params stores (scikit-learn's convention); fit refuses (test_preprocessor_review3.py).
     with pytest.raises(InputError, match=r"leaves out \['numeric'\].*make_preprocessor"):
-        pre.set_params(kind_steps={})
+        pre.set_params(kind_steps={}).fit(X)
     with pytest.raises(InputError, match="unknown key 'nums'"):
-        pre.set_params(kind_steps={"nums": Log1p()})
+        pre.set_params(kind_steps={"nums": Log1p()}).fit(X)
 
 
 # ---- routing ----------------------------------------------------------------------------------

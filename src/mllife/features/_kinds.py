@@ -145,10 +145,10 @@ def is_one_d(est: Any) -> bool:
     return not get_tags(est).input_tags.two_d_array
 
 
-def _checked_step(key: str, value: Any) -> Any:
+def _checked_step(key: str, value: Any, name: str = "steps") -> Any:
     """One value of ``steps``: ``"drop"``, ``"passthrough"`` or a clone of the transformer."""
     expected = "'drop', 'passthrough' or a scikit-learn transformer (an object with fit and transform)"
-    where = f"steps[{key!r}]"
+    where = f"{name}[{key!r}]"
     if isinstance(value, str):
         if value in {"drop", "passthrough"}:
             return value
@@ -178,9 +178,12 @@ def _checked_step(key: str, value: Any) -> Any:
     return copy
 
 
-def check_steps(steps: Any) -> dict[str, Any]:
+def check_steps(steps: Any, name: str = "steps") -> dict[str, Any]:
     """``make_preprocessor``'s ``steps`` checked: kind -> ``"drop"``, ``"passthrough"`` or a
     clone of the caller's transformer (the caller's object is never fitted or changed).
+
+    ``name`` is the parameter the messages name (``kind_steps`` when
+    ``Preprocessor.fit`` checks its own parameter).
 
     Raises
     ------
@@ -203,13 +206,14 @@ def check_steps(steps: Any) -> dict[str, Any]:
     if steps is None:
         return {}
     if not isinstance(steps, Mapping):
-        raise InputError(f"steps is a {type(steps).__name__}",
+        raise InputError(f"{name} is a {type(steps).__name__}",
                          expected="a dict {column kind: transformer, 'drop' or 'passthrough'}")
     checked = {}
     for key, value in steps.items():
         if not isinstance(key, str) or key not in STEP_KEYS:
-            raise InputError(f"steps has the unknown key {key!r}", expected=f"column kinds among {list(STEP_KEYS)}")
-        checked[key] = _checked_step(key, value)
+            raise InputError(f"{name} has the unknown key {key!r}",
+                             expected=f"column kinds among {list(STEP_KEYS)}")
+        checked[key] = _checked_step(key, value, name)
     return checked
 
 

@@ -56,6 +56,9 @@ _ROUTED = ("categorical", "high_cardinality")
 #: Text dates DateTimeFeatures reads alone; other formats are parsed by DatetimeParser first.
 _PLAIN_DATE_FORMATS = frozenset({"ISO8601", "%Y-%m-%d", "%Y"})
 _CT_PARAMS = inspect.signature(ColumnTransformer.__init__).parameters
+#: Where ``set_params`` keeps the steps the entries were made from while a ``kind_steps`` it
+#: could not apply is pending (not a parameter, not fitted state).
+_STEPPED_BY = "_stepped_by"
 
 
 class Preprocessor(ColumnTransformer):
@@ -80,8 +83,12 @@ class Preprocessor(ColumnTransformer):
     - ``kind_steps``: the transformers ``make_preprocessor(steps=...)`` was
       given per column kind (clones), so a routing that creates an entry at
       ``fit`` creates it from them, and the plan says what they chose;
-      ``set_params(kind_steps=...)`` replaces the entries of the kinds whose
-      transformer changed. A user's step is never modified by the routing
+      ``set_params(kind_steps=...)`` stores the value and replaces the entries
+      of the kinds whose transformer changed; a value it cannot apply (not a
+      valid ``steps``, or leaving out a kind whose default steps depend on the
+      data) is stored as given and refused by ``fit`` (and :attr:`plan_`) with
+      an :class:`~mllife.InputError` naming the key, scikit-learn's convention.
+      A user's step is never modified by the routing
       (``max_categories`` sets the rare grouping of the default steps only);
     - :attr:`column_kinds_`: once fitted, the kind each input column was
       routed as (like skrub's ``column_to_kind_``);
@@ -215,6 +222,24 @@ class Preprocessor(ColumnTransformer):
         """``kind_steps``, ``{}`` when none (or saved before the parameter existed)."""
         return getattr(self, "kind_steps", None) or {}
 
+    def _checked_steps(self) -> dict[str, Any]:
+        """``kind_steps`` checked as ``make_preprocessor`` checks ``steps`` (clones), for ``fit``
+        and :attr:`plan_`: ``set_params`` stores any value, and this refuses the bad ones.
+
+        Raises
+        ------
+        InputError
+            For a bad ``kind_steps`` (the key named), or one ``set_params`` could not apply
+            because it leaves out a kind whose default steps depend on the data.
+        """
+        checked = check_steps(getattr(self, "kind_steps", None), "kind_steps")
+        if _STEPPED_BY in self.__dict__:  # a good value set_params could not apply: say why
+            restepped(self.transformers, self.__dict__[_STEPPED_BY], self._user_steps(), checked,
+                      self._entry_output())
+            # restepped refuses a value that leaves out such a kind (the only good value
+            # set_params leaves pending); anything else was applied when it was set.
+        return checked
+
     def _new_entry(self, name: str, limit: int, min_frequency: float | int) -> Any:
         """The steps of an entry the routing creates at ``fit``: a clone of the user's step for
         that kind, else the default steps."""
@@ -335,7 +360,7 @@ class Preprocessor(ColumnTransformer):
         rows = []
         known = getattr(self, "column_kinds", None) or {}
         limit = getattr(self, "max_categories", None)
-        user = self._user_steps()
+        user = self._checked_steps()
         for name, trans, cols in self._entries():
             entry = base_entry(name)
             kind, reason = ENTRY_KINDS.get(entry, (entry, ""))
@@ -468,6 +493,7 @@ class Preprocessor(ColumnTransformer):
         -------
         DataFrame or ndarray
         """
+        self._checked_steps()  # set_params stores kind_steps as given: checked here
         X = self._text_filled(self._checked(X, fitting=True))
         # The routing is learned at fit: scikit-learn fits the entries of ``transformers``,
         # so a private copy holding the routed entries is fitted, and only its fitted state is
@@ -564,10 +590,15 @@ class Preprocessor(ColumnTransformer):
     def set_params(self, **params: Any) -> Preprocessor:
         """Set parameters (as ``ColumnTransformer.set_params``).
 
-        ``kind_steps`` replaces the steps of the entries of every kind whose
-        transformer changed (by a clone; the kinds ``make_preprocessor``
-        drops by default can go back to ``"drop"``), before the nested
-        parameters (``numeric__n_quantiles``) are set.
+        ``kind_steps`` is stored as given, and replaces the steps of the
+        entries of every kind whose transformer changed (by a clone; the kinds
+        ``make_preprocessor`` drops by default can go back to ``"drop"``),
+        before the nested parameters (``numeric__n_quantiles``) are set. As
+        scikit-learn's ``set_params``, it checks nothing: a value it cannot
+        apply (not a valid ``steps``; or leaving out a kind whose default
+        steps depend on the data, which only :func:`make_preprocessor` can
+        rebuild) leaves the entries as they are, and ``fit`` raises the
+        :class:`~mllife.InputError` naming the key.
 
         Parameters
         ----------
@@ -576,20 +607,41 @@ class Preprocessor(ColumnTransformer):
         Returns
         -------
         self
-
-        Raises
-        ------
-        InputError
-            For a bad ``kind_steps`` (as :func:`make_preprocessor`'s ``steps``),
-            or one leaving out a kind whose default steps cannot be rebuilt here.
         """
         if "kind_steps" in params:
             new = params.pop("kind_steps")
-            self.transformers = restepped(self.transformers, self._user_steps(), new or {},
-                                          check_steps(new), self._entry_output())
+            self._restep(new)
             self.kind_steps = new
         super().set_params(**params)
         return self
+
+    def _restep(self, new: Any) -> None:
+        """The entries replaced for the kinds whose step changed from the steps they were made
+        from to ``new``; when ``new`` cannot be applied, those steps are remembered (as
+        ``_stepped_by``) so that a later good value is compared with them, and ``fit``
+        refuses ``new``."""
+        if _STEPPED_BY in self.__dict__:
+            old = self.__dict__[_STEPPED_BY]
+        else:
+            old = self._user_steps()
+        if not isinstance(old, Mapping):  # a bad value given to __init__: nothing was applied
+            old = {}
+        try:
+            checked = check_steps(new, "kind_steps")
+            self.transformers = restepped(self.transformers, old, new or {}, checked,
+                                          self._entry_output())
+        except InputError:  # stored as given; fit raises it (scikit-learn's convention)
+            self.__dict__[_STEPPED_BY] = old
+            return
+        self.__dict__.pop(_STEPPED_BY, None)
+
+    def __sklearn_clone__(self) -> Preprocessor:
+        """A clone (scikit-learn's), keeping the steps the entries were made from when
+        ``set_params`` left a ``kind_steps`` pending, so the clone's ``fit`` refuses it too."""
+        new = super().__sklearn_clone__()
+        if _STEPPED_BY in self.__dict__:
+            new.__dict__[_STEPPED_BY] = clone(self.__dict__[_STEPPED_BY], safe=False)
+        return new
 
     def _hstack(self, Xs: list[Any], *, n_samples: int) -> Any:
         # scikit-learn's documented hook for subclasses. With user steps, outputs may be

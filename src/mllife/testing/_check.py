@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from unittest import SkipTest
@@ -12,7 +14,7 @@ from ._compare import short
 from ._data import describe_data, read_data
 from ._report import TransformerCheckReport, rules_frame
 from ._rules import RULES, Context, run_rules
-from ._sklearn import expected_reason, failure_message, run_sklearn_checks
+from ._sklearn import expected_reason, failure_message, known_names, run_sklearn_checks
 from ._sklearn import sklearn_checks as _checks_of
 
 __all__ = ["check_transformer", "parametrize_with_mllife_checks"]
@@ -43,6 +45,41 @@ def _expected(value: Any, estimator: Any) -> dict[str, str]:
                          expected="a dict of check or rule name to the reason it fails, or a "
                                   "callable returning one for an estimator")
     return dict(value)
+
+
+def _check_names(expected: Mapping[str, str], estimator: Any,
+                 checks: list[tuple[Any, Any, str]] | None) -> None:
+    """Refuse a name in ``expected_failed_checks`` that is neither one of mllife's rules nor
+    one of scikit-learn's checks for ``estimator``: a misspelt name would silently mark
+    nothing as expected (and a reader would believe it did).
+
+    scikit-learn's check names are known whether or not ``sklearn_checks`` runs them, so one
+    dict serves both; ``checks`` are those listed already (``None``: listed here if needed).
+    """
+    unknown = sorted(name for name in expected if name not in RULES)
+    if not unknown:
+        return
+    if checks is None:
+        try:
+            with warnings.catch_warnings():  # scikit-learn 1.6 warns about a non-BaseEstimator
+                warnings.simplefilter("ignore")
+                checks = _checks_of(estimator)
+        except InputError:  # not a BaseEstimator: it has no scikit-learn check
+            checks = []
+    known = set(RULES) | known_names(name for _, _, name in checks)
+    unknown = [name for name in unknown if name not in known]
+    if not unknown:
+        return
+    hints = [f"{close[0]!r} for {name!r}" for name in unknown
+             if (close := difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8))]
+    sklearn_names = sorted({name.partition("(")[0] for _, _, name in checks})
+    sklearn_part = (f"; scikit-learn's checks for {type(estimator).__name__}, with or without the "
+                    f"'sklearn:' prefix and the arguments: {sklearn_names}" if checks else
+                    f"; scikit-learn has no check for {type(estimator).__name__} (not a "
+                    "BaseEstimator)")
+    raise InputError(f"expected_failed_checks names {unknown}: no check has that name"
+                     + (f" (did you mean {', '.join(hints)}?)" if hints else ""),
+                     expected=f"names of checks: mllife's rules {list(RULES)}" + sklearn_part)
 
 
 def _check_trusted(trusted: Any) -> None:
@@ -107,11 +144,15 @@ def check_transformer(estimator: Any, X: Any = None, y: Any = None, *,
         Checks or rules expected to fail, each with the reason, as
         scikit-learn's ``check_estimator`` takes them (``{"check_fit2d_1feature":
         "needs two columns"}``; mllife rules by name). A listed check that
-        fails is ``skipped`` with the reason.
+        fails is ``skipped`` with the reason. A name that is neither a rule
+        nor one of scikit-learn's checks for the estimator (a typo) raises
+        :class:`~mllife.InputError` listing them; a scikit-learn check is
+        known with ``sklearn_checks=False`` too, so one dict serves both.
     trusted : type, str or list of them, optional
         Types of yours the transformer holds (besides its own class, which
         ``bundle_round_trip`` trusts itself), as :func:`~mllife.load_bundle`
-        takes them.
+        takes them. ``bundle_round_trip`` then also checks that the bundle
+        is refused without them.
 
     Returns
     -------
@@ -124,7 +165,8 @@ def check_transformer(estimator: Any, X: Any = None, y: Any = None, *,
     InputError
         When ``estimator`` is not a transformer instance, ``X`` is not a
         table of at least 2 rows, ``y`` has another length,
-        ``expected_failed_checks`` / ``trusted`` have the wrong type, or
+        ``expected_failed_checks`` / ``trusted`` have the wrong type,
+        ``expected_failed_checks`` names no rule or check (a typo), or
         scikit-learn cannot list its checks for ``estimator`` (not a
         ``BaseEstimator``; ``sklearn_checks=False`` runs mllife's rules alone).
 
@@ -161,9 +203,11 @@ def check_transformer(estimator: Any, X: Any = None, y: Any = None, *,
     expected = _expected(expected_failed_checks, estimator)
     frame, y = read_data(X, y)
     _check_trusted(trusted)
+    checks = _checks_of(estimator) if sklearn_checks else None
+    _check_names(expected, estimator, checks)
     rows: list[dict[str, str]] = []
-    if sklearn_checks:
-        rows += run_sklearn_checks(estimator, expected)
+    if checks is not None:
+        rows += run_sklearn_checks(estimator, expected, checks)
     rows += run_rules(Context(estimator, frame, y, trusted), RULES, expected)
     return TransformerCheckReport(estimator=estimator_id(estimator),
                                   data=describe_data(frame, default=X is None),
@@ -259,7 +303,8 @@ def parametrize_with_mllife_checks(estimators: Iterable[Any], *, X: Any = None, 
     expected_failed_checks : callable, optional
         ``estimator -> {check or rule name: reason}``, as scikit-learn's
         ``parametrize_with_checks`` takes it (a dict applies to every
-        estimator).
+        estimator). A name of no rule or check raises
+        :class:`~mllife.InputError`, as in :func:`check_transformer`.
     trusted : type, str or list of them, optional
         As for :func:`check_transformer`.
 
@@ -290,14 +335,16 @@ def parametrize_with_mllife_checks(estimators: Iterable[Any], *, X: Any = None, 
     for estimator in estimators:
         _check_estimator(estimator)
         expected = _expected(expected_failed_checks, estimator)
+        checks = sklearn_checks_of(estimator) if sklearn_checks else None
+        _check_names(expected, estimator, checks)
         name = estimator_id(estimator)
 
         def marks(check: str, expected: dict[str, str] = expected) -> Any:
             reason = expected_reason(expected, check)
             return [pytest.mark.xfail(reason=reason)] if reason is not None else []
 
-        if sklearn_checks:
-            for est, check, check_name in sklearn_checks_of(estimator):
+        if checks is not None:
+            for est, check, check_name in checks:
                 params.append(pytest.param(est, SklearnCheck(check_name, check),
                                            id=f"{name}-sklearn:{check_name}",
                                            marks=marks(check_name)))

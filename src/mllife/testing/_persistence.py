@@ -41,7 +41,7 @@ def bundle_round_trip(ctx: Context) -> str:
 
     from .._errors import UntrustedTypeError
     from ..bundle import InputSchema, ModelBundle, load_bundle
-    from ..bundle._trust import approves, full_name
+    from ..bundle._trust import approves, full_name, type_names
 
     cls = type(ctx.estimator)
     name = full_name(cls)
@@ -56,8 +56,11 @@ def bundle_round_trip(ctx: Context) -> str:
     bundle = ModelBundle(pipe, InputSchema.infer(ctx.X_copy()), version="check")
     expected = pipe[:-1].transform(ctx.X_copy())
     shipped = approves(name)
-    extra = [] if ctx.trusted is None else (
+    given = [] if ctx.trusted is None else (
         [ctx.trusted] if isinstance(ctx.trusted, str | type) else list(ctx.trusted))
+    # The caller's names for types of theirs the transformer holds (its own class aside).
+    extra = sorted(type_names(given) - {name})
+    own = [] if shipped else [cls]
     with tempfile.TemporaryDirectory(prefix="mllife-check-") as folder:
         try:
             path = bundle.save(Path(folder) / "check.bundle")
@@ -77,11 +80,32 @@ def bundle_round_trip(ctx: Context) -> str:
             else:
                 raise Failed(f"expected load_bundle without trusted= to refuse {name}, a class "
                              "mllife does not ship; it loaded")
-        trusted = extra if shipped else [cls, *extra]
+        if extra:
+            # trusted= says the transformer holds code of the caller's: without those names
+            # the loader must refuse the bundle (else it runs code nobody trusted, or the
+            # names are not needed).
+            without = f"trusted=[{name}]" if own else "without trusted="
+            try:
+                load_bundle(path, trusted=own or None)
+            except UntrustedTypeError:
+                pass
+            except Exception as exc:
+                raise Failed(f"expected load_bundle {without} to refuse the bundle with "
+                             f"UntrustedTypeError (trusted= names {extra} as types of yours it "
+                             f"holds); it raised {error_text(exc)}") from exc
+            else:
+                raise Failed(f"expected load_bundle {without} to refuse the bundle: trusted= "
+                             f"names {', '.join(extra)} as types of yours the transformer "
+                             f"holds, yet it "
+                             f"loaded without them. Either {ctx.label} holds none of them "
+                             "(leave them out of trusted=), or the loader accepted code of yours "
+                             "that nobody trusted")
         try:
-            loaded = load_bundle(path, trusted=trusted or None)
+            loaded = load_bundle(path, trusted=[*own, *given] or None)
         except UntrustedTypeError as exc:
-            raise Failed(f"expected load_bundle(path, trusted=[{name}]) to load; it refused: "
+            asked = [name, *extra] if own else extra
+            raise Failed(f"expected load_bundle(path, trusted=[{', '.join(asked)}]) to load; it "
+                         f"refused: "
                          f"{short(exc, 400)} (types of yours that the transformer holds go in "
                          "check_transformer(..., trusted=[...]))") from exc
         except Exception as exc:
@@ -97,6 +121,16 @@ def bundle_round_trip(ctx: Context) -> str:
         before, after, labels=(" before saving", " after loading"))
     if gap is not None:
         raise Failed(f"expected the loaded transformer to transform as the saved one; {gap}")
-    how = "without trusted= (mllife ships the class)" if shipped else (
-        f"only with trusted=[{name}] (refused without it)")
+    if shipped and not extra:
+        how = "without trusted= (mllife ships the class)"
+    elif shipped:
+        how = (f"only with trusted=[{', '.join(extra)}] (refused without "
+               f"{'it' if len(extra) == 1 else 'them'}"
+               f"; mllife ships {cls.__name__} itself)")
+    elif not extra:
+        how = f"only with trusted=[{name}] (refused without it)"
+    else:
+        how = (f"only with trusted=[{', '.join([name, *extra])}] (refused without it, naming "
+               f"{name}, and "
+               f"with trusted=[{name}] alone)")
     return f"saved in a ModelBundle and loaded {how}; same output"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from unittest import SkipTest
 
 from .._errors import InputError
 from ._compare import error_text
 
-__all__ = ["check_name", "expected_reason", "run_sklearn_checks", "sklearn_checks"]
+__all__ = ["check_name", "expected_reason", "known_names", "run_sklearn_checks", "sklearn_checks"]
 
 
 def check_name(check: Any) -> str:
@@ -58,7 +58,18 @@ def failure_message(name: str, exc: BaseException) -> str:
             f"(sklearn.utils.estimator_checks.{bare} says what it expects)")
 
 
-def run_sklearn_checks(estimator: Any, expected: Mapping[str, str]) -> list[dict[str, str]]:
+def known_names(check_names: Iterable[str]) -> set[str]:
+    """Every way ``expected_failed_checks`` may name these scikit-learn checks: with or
+    without the ``sklearn:`` prefix, with or without the arguments (see :func:`expected_reason`)."""
+    known: set[str] = set()
+    for name in check_names:
+        for bare in (name, name.partition("(")[0]):
+            known |= {bare, f"sklearn:{bare}"}
+    return known
+
+
+def run_sklearn_checks(estimator: Any, expected: Mapping[str, str],
+                       checks: list[tuple[Any, Any, str]] | None = None) -> list[dict[str, str]]:
     """Run scikit-learn's common checks on ``estimator``: one rule row per check.
 
     As ``check_estimator(estimator, on_fail=None)`` does, but each row is
@@ -69,7 +80,7 @@ def run_sklearn_checks(estimator: Any, expected: Mapping[str, str]) -> list[dict
     """
     rows: list[dict[str, str]] = []
     seen: dict[str, int] = {}
-    for est, check, name in sklearn_checks(estimator):
+    for est, check, name in sklearn_checks(estimator) if checks is None else checks:
         seen[name] = seen.get(name, 0) + 1
         rule = f"sklearn:{name}" + (f"#{seen[name]}" if seen[name] > 1 else "")
         reason = expected_reason(expected, name)
