@@ -3,9 +3,10 @@
 (Saving, and what it refuses, is :mod:`mllife.bundle._save`.) Loading
 verifies in order: the container (sizes, names, seal), the member hashes and
 the HMAC, the shape of every JSON member, the model's types against the
-loader's trust list, then the loaded model's numeric state
-(:mod:`mllife.bundle._state`); ``n_jobs`` of every estimator is set by the
-caller, never by the file.
+loader's trust list, the loaded model's numeric state
+(:mod:`mllife.bundle._state`), then the numpy functions it holds against the
+caller's ``trusted=``; ``n_jobs`` of every estimator is set by the caller,
+never by the file.
 """
 
 from __future__ import annotations
@@ -106,9 +107,11 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
     shape, size and nesting of every JSON member, then the model's types
     against the loader's trust list (exact names of scikit-learn and mllife
     estimator classes and of the internal types fitted models hold; no
-    function; the file's own claims are never used), and finally the loaded
-    model's numeric state (tree nodes, gradient-boosting predictors, sparse
-    indices, support vectors, neighbour trees) before anything predicts.
+    function; the file's own claims are never used), the loaded model's
+    numeric state (tree nodes, gradient-boosting predictors, sparse indices,
+    support vectors, neighbour trees), and finally the numpy functions it
+    holds (``FunctionTransformer(np.log1p)`` loads only with
+    ``trusted=["numpy.log1p"]``), before anything predicts.
     Nothing in the file runs code.
 
     What the hashes prove: without a key, the manifest and the seal detect
@@ -120,10 +123,12 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
     Parameters
     ----------
     path : str or Path
-    trusted : type, str or iterable of them, optional
-        Extra types to trust (your own estimator class), by full name such as
-        ``"mypkg.models.MyEstimator"`` or as the class itself. Only name
-        classes you wrote or reviewed: loading a type runs its code.
+    trusted : type, function, str or iterable of them, optional
+        Extra types and functions to trust (your own estimator class, the
+        function of a ``FunctionTransformer``), by full name such as
+        ``"mypkg.models.MyEstimator"`` or ``"numpy.log1p"``, or as the class
+        or function itself. Only name code you wrote or reviewed: loading a
+        type runs its code.
     key : bytes or str, optional
         The key the bundle was signed with.
     n_jobs : int or None, default=1
@@ -145,7 +150,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
         or the check), wrong or missing key, a newer bundle format, or model
         state that fails a structural check (naming the estimator).
     UntrustedTypeError
-        The model holds types outside the trust list (named).
+        The model holds types or functions outside the trust list (named).
     ModelError
         A type you trusted cannot be found in this process: its module is not
         installed or fails to import, does not define it, or it was defined in
@@ -184,8 +189,8 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
         drift = _restore_drift_profile(
             load_json(members["drift_profile.json"], f"{name}: drift_profile.json"), name)
     _warn_versions(manifest["versions"], name)
-    model = load_model(members["model.skops"], trusted=extra, max_bytes=max_bytes)
-    validate_model(model, n_jobs=jobs)
+    model = load_model(members["model.skops"], trusted=extra, max_bytes=max_bytes,
+                       validate=lambda loaded: validate_model(loaded, n_jobs=jobs))
     if not hasattr(model, "predict"):
         raise IntegrityError(f"{name}: the model is a {type(model).__name__} without predict")
     bundle = ModelBundle(model, schema, version=version, metadata=metadata, metrics=metrics,

@@ -89,9 +89,12 @@ MAX_DEPTH = 256
 #: and hold at most this many objects (scalars inside containers are not counted).
 MAX_OBJECTS = 1_000_000
 
+#: Objects with no state of the file's to walk. A numpy ufunc (``FunctionTransformer(np.log1p)``,
+#: loaded only when the caller trusts it) is numpy's own object, found by name: its
+#: ``__dict__`` (``__module__``, ``__doc__``) is numpy's, not an estimator's shadowed method.
 _ATOMS = (str, bytes, bytearray, int, float, complex, np.generic, slice, range, type,
           np.dtype, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-          types.ModuleType,
+          types.ModuleType, np.ufunc,
           np.random.RandomState, np.random.Generator, np.random.BitGenerator,
           np.random.SeedSequence)
 _SVM_KERNELS = frozenset({"linear", "poly", "rbf", "sigmoid", "precomputed"})

@@ -17,9 +17,15 @@ a name the file chose), and each checked to resolve back to that very object:
   dtypes and random generators, scipy sparse containers, column selectors);
 - the types the caller adds with ``trusted=``.
 
-No function is trusted by default: a bundle whose model holds a function
-(a ``FunctionTransformer`` of your own, a lambda) loads only when the caller
-names it. Checking a name never imports a module: a name that is not in the
+No function is trusted by default, not even a numpy ufunc (pure maths, but
+trusting code stays the caller's decision): a bundle whose model holds a
+function (``FunctionTransformer(np.log1p)``, one of your own) loads only when
+the caller names it, by full name (``"numpy.log1p"``) or as the object. A
+numpy or ``scipy.special`` ufunc is rebuilt by a lookup in a module already
+imported (nothing runs), so its refusal waits until the loaded model's state
+has been checked: a file that hides a method behind a ufunc, or writes into
+the model with ``out=``, is reported as tampered, never offered to
+``trusted=``. Checking a name never imports a module: a name that is not in the
 list is refused as it is. Trusted numeric state (tree nodes, sparse indices)
 is then validated structurally by :mod:`mllife.bundle._state` before anything
 predicts.
@@ -41,7 +47,7 @@ import importlib
 import re
 import sys
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -194,15 +200,37 @@ def approves(name: str) -> bool:
     return isinstance(name, str) and name in default_trust_list()
 
 
+def _function_names(func: Any) -> set[str]:
+    """The full names under which a loader finds the function ``func`` itself: its
+    module and name (a numpy ufunc: ``numpy.log1p``), or, for a ufunc that names no
+    module (scipy's), every imported module whose namespace holds it. Empty for a
+    function defined inside another function or a class (no loader finds it)."""
+    name = getattr(func, "__name__", None)
+    if not isinstance(name, str) or getattr(func, "__qualname__", name) != name:
+        return set()
+    module_name = getattr(func, "__module__", None)
+    if isinstance(module_name, str):
+        modules = [module_name]
+    else:  # only namespaces are read: no module's __getattr__ runs
+        modules = [m for m, module in list(sys.modules.items())
+                   if isinstance(module, types.ModuleType) and m not in _MAIN_MODULES
+                   and vars(module).get(name) is func]
+    return {f"{m}.{name}" for m in modules if _resolves_to(f"{m}.{name}", func)}
+
+
 def type_names(trusted: Any) -> set[str]:
-    """Full names (``module.Class``) of the caller's extra trusted types.
+    """Full names (``module.Class``) of the caller's extra trusted types and functions.
 
     Raises
     ------
     InputError
-        When ``trusted`` is not a type, a name, or an iterable of them.
+        When ``trusted`` is not a type, a function, a name, or an iterable of them,
+        or names a function no loader could find by name.
     """
-    expected = "a type, a full type name ('package.module.Class') or a list of them"
+    import numpy as np
+
+    expected = ("a type or a function (a numpy ufunc), a full type name "
+                "('package.module.Class') or a list of them")
     if trusted is None:
         return set()
     if isinstance(trusted, str | type):
@@ -218,6 +246,14 @@ def type_names(trusted: Any) -> set[str]:
             names.add(item)
         elif isinstance(item, type):
             names.add(full_name(item))
+        elif isinstance(item, np.ufunc | types.FunctionType):
+            found = _function_names(item)
+            if not found:
+                raise InputError(
+                    f"trusted holds the function {_clean(repr(item), 80)}, which no loader "
+                    "can find by its name (defined inside a function or a class)",
+                    expected=expected)
+            names |= found
         else:
             raise InputError(f"trusted holds a {type(item).__name__}", expected=expected)
     return names
@@ -477,7 +513,10 @@ def _table_loaders() -> Mapping[str, frozenset[str]]:
 
 @functools.cache
 def _safe_functions() -> frozenset[str]:
-    """numpy's and scipy.special's ufuncs, the functions skops itself trusts: pure maths."""
+    """numpy's and scipy.special's ufuncs (pure maths, which skops trusts by default).
+    Rebuilding one is a lookup by name in a module already imported, which runs nothing,
+    so they pass the type check; but a model keeps one only when the caller trusts it
+    (:func:`load_model` refuses an untrusted one once the state checks have passed)."""
     import numpy as np
 
     names = {f"numpy.{n}" for n, f in vars(np).items() if isinstance(f, np.ufunc)}
@@ -516,7 +555,7 @@ def _refused(pairs: set[tuple[str, str]], extra: set[str]) -> list[str]:
         if loader in loaders.get(name, ()) or bound.get(name) == loader or (name, loader) in data:
             continue
         if loader == "FunctionNode" and name in _safe_functions():
-            continue
+            continue  # looked up by name, runs nothing; kept only if trusted (load_model)
         if name in loaders or (loader not in _KNOWN_LOADERS):
             refused.append(f"{name} (rebuilt by {loader[:40]})")
         else:
@@ -524,13 +563,33 @@ def _refused(pairs: set[tuple[str, str]], extra: set[str]) -> list[str]:
     return sorted(set(refused))
 
 
-def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
+def _function_refusal(names: list[str]) -> str:
+    """Why the numpy / scipy functions a model holds are refused, and the call that
+    trusts them."""
+    one = len(names) == 1
+    return (f"model.skops holds {_plural(len(names), 'function')} the caller did not trust: "
+            f"{', '.join(names[:20])}; the model was discarded before anything ran. A bundle "
+            "holds no code unless you say so, even numpy's: if you chose "
+            f"{'this function' if one else 'these functions'} "
+            "(FunctionTransformer(np.log1p) is saved as 'numpy.log1p'), load with "
+            f"load_bundle(path, trusted={names[:20]!r}). That decision is yours, never the "
+            "file's: a bundle can name any function it likes, so mllife never infers trust "
+            "from the file.")
+
+
+def load_model(data: bytes, *, trusted: Any = None, max_bytes: int,
+               validate: Callable[[Any], None] | None = None) -> Any:
     """Load a skops payload, refusing every type outside the trust list.
+
+    ``validate`` (the structural checks of :mod:`._state`) runs on the loaded model
+    before a numpy or scipy ufunc the caller did not trust is refused: rebuilding
+    one ran nothing, and a file that is tampered with is reported as such first.
 
     Raises
     ------
     UntrustedTypeError
-        Naming every refused type; nothing has been loaded or imported.
+        Naming every refused type (nothing has been loaded or imported), or every
+        numpy / scipy function the caller did not trust (the model is discarded).
     ModelError
         When a type the caller trusted cannot be found in this process (its
         package is not installed, or it was defined in another process's
@@ -557,7 +616,7 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
     from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
-        return sio.loads(data, trusted=approved)
+        model = sio.loads(data, trusted=approved)
     except UntrustedTypesFoundException as exc:
         names = sorted(set(re.findall(r"'([A-Za-z_][\w.]*)'", str(exc).split("\n")[0])))
         names = names or [str(exc)[:200]]
@@ -575,3 +634,10 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int) -> Any:
                 from None
         raise IntegrityError(f"model.skops could not be loaded ({type(exc).__name__}: "
                              f"{_clean(str(exc))})") from None
+    if validate is not None:
+        validate(model)
+    functions = sorted({name for name, loader in pairs if loader == "FunctionNode"
+                        and name in _safe_functions() and name not in extra})
+    if functions:
+        raise UntrustedTypeError(_function_refusal(functions))
+    return model
