@@ -4,8 +4,9 @@
 verifies in order: the container (sizes, names, seal), the member hashes and
 the HMAC, the shape of every JSON member, the model's types against the
 loader's trust list, the loaded model's numeric state
-(:mod:`mllife.bundle._state`), then the numpy functions it holds against the
-caller's ``trusted=``; ``n_jobs`` of every estimator is set by the caller,
+(:mod:`mllife.bundle._state`), the numpy functions it holds against the
+caller's ``trusted=``, and last the one check that runs estimator code
+(gradient boosting's ``init_`` predicts a row); ``n_jobs`` of every estimator is set by the caller,
 never by the file.
 """
 
@@ -109,9 +110,10 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
     estimator classes and of the internal types fitted models hold; no
     function; the file's own claims are never used), the loaded model's
     numeric state (tree nodes, gradient-boosting predictors, sparse indices,
-    support vectors, neighbour trees), and finally the numpy functions it
-    holds (``FunctionTransformer(np.log1p)`` loads only with
-    ``trusted=["numpy.log1p"]``), before anything predicts.
+    support vectors, neighbour trees; a numpy function only as a
+    ``FunctionTransformer``'s ``func`` / ``inverse_func``), then the numpy
+    functions it holds (``FunctionTransformer(np.log1p)`` loads only with
+    ``trusted=["numpy.log1p"]``), before any estimator code runs.
     Nothing in the file runs code.
 
     What the hashes prove: without a key, the manifest and the seal detect
@@ -190,7 +192,8 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: Any = None,
             load_json(members["drift_profile.json"], f"{name}: drift_profile.json"), name)
     _warn_versions(manifest["versions"], name)
     model = load_model(members["model.skops"], trusted=extra, max_bytes=max_bytes,
-                       validate=lambda loaded: validate_model(loaded, n_jobs=jobs))
+                       validate=lambda loaded, refuse: validate_model(
+                           loaded, n_jobs=jobs, before_code=refuse))
     if not hasattr(model, "predict"):
         raise IntegrityError(f"{name}: the model is a {type(model).__name__} without predict")
     bundle = ModelBundle(model, schema, version=version, metadata=metadata, metrics=metrics,

@@ -54,8 +54,12 @@ Validated index arrays are then protected: sparse ``indices``/``indptr`` become
 read-only, and a KD/ball tree reads the arrays it was rebuilt with, which nothing
 else in the file can reach.
 
-Only gradient boosting's ``init_`` width is checked by running scikit-learn code
-(one row of zeros), and only after everything else has passed. Finally ``n_jobs``
+A numpy ufunc is accepted only as a ``FunctionTransformer``'s ``func`` or
+``inverse_func`` (anywhere else scikit-learn may pass it a second positional
+argument, which a ufunc takes as ``out=``). Only gradient boosting's ``init_``
+width is checked by running scikit-learn code (one row of zeros), and only after
+everything else has passed and the caller's ``before_code`` hook (the loader's
+refusal of untrusted numpy functions) has run. Finally ``n_jobs``
 of every estimator (and the OpenMP thread count k-means keeps) is set by the
 caller: a file must not choose how many processes a service starts.
 
@@ -102,7 +106,8 @@ _SVM_STATE = ("support_", "support_vectors_", "_n_support", "_dual_coef_", "_int
               "_probA", "_probB")
 
 
-def validate_model(model: Any, *, n_jobs: int | None = 1) -> None:
+def validate_model(model: Any, *, n_jobs: int | None = 1,
+                   before_code: Callable[[], None] | None = None) -> None:
     """Check a loaded model's internal arrays, and set its ``n_jobs``.
 
     Walks every object reachable from ``model`` and checks the state that
@@ -120,6 +125,10 @@ def validate_model(model: Any, *, n_jobs: int | None = 1) -> None:
         (nested ones included), and as the OpenMP thread count of k-means:
         the service decides how many processes and threads a model uses, not
         the file. ``None`` means scikit-learn's default.
+    before_code : callable, optional
+        Called once the structural checks (which run no estimator code) have passed,
+        before the checks that do (gradient boosting's ``init_`` predicts one row):
+        the loader refuses untrusted numpy functions there, so none ever runs.
 
     Raises
     ------
@@ -155,6 +164,8 @@ def validate_model(model: Any, *, n_jobs: int | None = 1) -> None:
     walker = _Walker(n_jobs)
     try:
         walker.walk(model, "model")
+        if before_code is not None:
+            before_code()
         for check in walker.deferred:  # checks that run scikit-learn code, once all is valid
             check()
     except MemoryError:
@@ -226,6 +237,9 @@ class _Walker:
             if depth > MAX_DEPTH:
                 raise IntegrityError(f"{path}: the model nests deeper than {MAX_DEPTH} levels")
             children = list(self.visit(obj, path))
+            for child, cpath in children:
+                if isinstance(child, np.ufunc):
+                    _check_ufunc_place(obj, path, child, cpath)
             stack.extend((child, cpath, depth + 1) for child, cpath in reversed(children))
 
     def visit(self, obj: Any, path: str) -> Iterator[tuple[Any, str]]:
@@ -312,6 +326,20 @@ class _Walker:
 
 
 _SCALARS = (str, int, float, bool, type(None), np.number, np.bool_)
+
+
+def _check_ufunc_place(owner: Any, path: str, ufunc: Any, ufunc_path: str) -> None:
+    """A ufunc belongs only in a ``FunctionTransformer``'s ``func`` or ``inverse_func``,
+    which scikit-learn calls as ``func(X, **kw_args)`` (and ``kw_args`` holds no ``out=``).
+    Anywhere else (a ``kernel``, a metric, ``feature_names_out``, a list) scikit-learn may
+    pass a second positional argument, which a one-input ufunc takes as ``out=``: every
+    request would write into the model's own arrays."""
+    if type(owner) is _sk().FunctionTransformer and ufunc_path in (
+            f"{path}.func", f"{path}.inverse_func"):
+        return
+    _fail(ufunc_path, ufunc, f"a numpy function ({getattr(ufunc, '__name__', '?')}) is "
+                             "only valid as a FunctionTransformer's func or inverse_func, "
+                             "where a fitted model keeps one")
 
 
 def _check_partial(obj: functools.partial, path: str) -> None:

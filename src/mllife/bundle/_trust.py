@@ -22,10 +22,12 @@ trusting code stays the caller's decision): a bundle whose model holds a
 function (``FunctionTransformer(np.log1p)``, one of your own) loads only when
 the caller names it, by full name (``"numpy.log1p"``) or as the object. A
 numpy or ``scipy.special`` ufunc is rebuilt by a lookup in a module already
-imported (nothing runs), so its refusal waits until the loaded model's state
-has been checked: a file that hides a method behind a ufunc, or writes into
-the model with ``out=``, is reported as tampered, never offered to
-``trusted=``. Checking a name never imports a module: a name that is not in the
+imported (nothing runs), so its refusal waits until the loaded model's
+structural state has been checked, and comes before any check that runs
+estimator code (gradient boosting's ``init_`` predicting one row would call
+it): a file that hides a method behind a ufunc, puts one anywhere but a
+``FunctionTransformer``'s ``func`` / ``inverse_func``, or writes into the
+model with ``out=``, is reported as tampered, never offered to ``trusted=``. Checking a name never imports a module: a name that is not in the
 list is refused as it is. Trusted numeric state (tree nodes, sparse indices)
 is then validated structurally by :mod:`mllife.bundle._state` before anything
 predicts.
@@ -516,7 +518,8 @@ def _safe_functions() -> frozenset[str]:
     """numpy's and scipy.special's ufuncs (pure maths, which skops trusts by default).
     Rebuilding one is a lookup by name in a module already imported, which runs nothing,
     so they pass the type check; but a model keeps one only when the caller trusts it
-    (:func:`load_model` refuses an untrusted one once the state checks have passed)."""
+    (:func:`load_model` refuses an untrusted one once the structural state checks have
+    passed, before any check runs estimator code)."""
     import numpy as np
 
     names = {f"numpy.{n}" for n, f in vars(np).items() if isinstance(f, np.ufunc)}
@@ -578,12 +581,15 @@ def _function_refusal(names: list[str]) -> str:
 
 
 def load_model(data: bytes, *, trusted: Any = None, max_bytes: int,
-               validate: Callable[[Any], None] | None = None) -> Any:
+               validate: Callable[[Any, Callable[[], None]], None] | None = None) -> Any:
     """Load a skops payload, refusing every type outside the trust list.
 
-    ``validate`` (the structural checks of :mod:`._state`) runs on the loaded model
-    before a numpy or scipy ufunc the caller did not trust is refused: rebuilding
-    one ran nothing, and a file that is tampered with is reported as such first.
+    ``validate(model, refuse)`` (the checks of :mod:`._state`) runs on the loaded
+    model and must call ``refuse()`` once its structural checks have passed and
+    before it runs any estimator code: ``refuse`` raises when the model holds a numpy
+    or scipy ufunc the caller did not trust. Rebuilding one ran nothing, so a file
+    that is tampered with is reported as such first, and an untrusted ufunc is never
+    called. ``refuse`` runs again after ``validate`` (a hook that never called it).
 
     Raises
     ------
@@ -634,10 +640,14 @@ def load_model(data: bytes, *, trusted: Any = None, max_bytes: int,
                 from None
         raise IntegrityError(f"model.skops could not be loaded ({type(exc).__name__}: "
                              f"{_clean(str(exc))})") from None
-    if validate is not None:
-        validate(model)
     functions = sorted({name for name, loader in pairs if loader == "FunctionNode"
                         and name in _safe_functions() and name not in extra})
-    if functions:
-        raise UntrustedTypeError(_function_refusal(functions))
+
+    def refuse() -> None:
+        if functions:
+            raise UntrustedTypeError(_function_refusal(functions))
+
+    if validate is not None:
+        validate(model, refuse)
+    refuse()
     return model
