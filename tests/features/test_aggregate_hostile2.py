@@ -269,9 +269,6 @@ def test_time_since_last_of_an_event_before_1677_in_seconds():
 
 
 # ---- defects: sums -----------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="open: the prefix sums of _aggregate_kernels run "
-                   "across entities / rows of a chunk; a segmented (per-block) compensated "
-                   "scan is needed, and those kernels are being reworked for speed")
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_one_entitys_huge_values_never_spoil_anothers_sums(engine):
     """Found: the prefix sums ran across entities (and across rows of a chunk), so a
@@ -282,7 +279,7 @@ def test_one_entitys_huge_values_never_spoil_anothers_sums(engine):
                            "v": [1e300, 1.37e284, -1e300, 1.0, 2.0, 1e308, 1e308, 5.0]})
     X = pd.DataFrame({"k": [1, 2, 3, 4, 2], "c": [9.0, 9.0, 9.0, 9.0, 2.0]})
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow, if any
+        warnings.simplefilter("ignore", RuntimeWarning)  # the oracle's overflow (np.sum)
         _, got = _check(events, X, engine=engine, numeric=True, key="k", time_col="t",
                         cutoff_col="c", windows=("all",), aggregations=("sum", "mean"))
     assert got["v__sum__all"].tolist() == [1.37e284, 3.0, np.inf, 5.0, 1.0]

@@ -9,15 +9,20 @@ the ranges (the (row, event) pairs), known before any work:
   the pairs are visited in chunks of rows holding about ``CHUNK`` pairs, so
   the memory is a chunk's, whatever the totals; per chunk the values of the
   widest window are gathered once (a row's windows are nested: they share
-  the upper bound) and reduced per row and window (compensated prefix sums
-  for sums and means, ``reduceat`` for max and min, "previous equal value in
-  the row" by hashing and a packed sort for distinct counts). Work: the
-  number of pairs.
+  the upper bound) and reduced per row and window (``reduceat`` over the
+  pieces between a row's window bounds for sums, means, max and min, "previous
+  equal value in the row" by hashing and a packed sort for distinct counts).
+  Work: the number of pairs.
 - **blocks** (long windows over long histories: many more pairs than
-  events): prefix sums over the events, a sparse table over blocks of events
-  for max and min, a wavelet matrix for distinct counts
-  (:mod:`._aggregate_kernels`), so the work is ``O(events log events + rows
-  log events)`` however long the windows, and never rows × events.
+  events): sums over blocks of each group's events and runs of them, a sparse
+  table over blocks of events for max and min, a wavelet matrix for distinct
+  counts (:mod:`._aggregate_kernels`), so the work is ``O(events log events +
+  rows log events)`` however long the windows, and never rows × events.
+
+Either way a sum reads only its own window's values (never a difference of
+running sums, which one entity's huge values would spoil for the others), and
+the few sums whose rounding error bound exceeds a relative ``K.TRUST`` are
+recomputed exactly (:func:`._aggregate_kernels.exact_sums`).
 """
 
 from __future__ import annotations
@@ -102,15 +107,16 @@ def _nesting(firsts: list[np.ndarray]) -> list[int] | None:
     return rank if all((firsts[u] <= firsts[v]).all() for u, v in pairs) else None
 
 
-def _nested_extreme(ufunc: Any, values: np.ndarray, firsts: list[np.ndarray], nested: list[int],
-                    total: int) -> list[np.ndarray]:
+def _nested_reduce(ufunc: Any, values: np.ndarray, firsts: list[np.ndarray], nested: list[int],
+                   total: int, empty: float = np.nan) -> list[np.ndarray]:
     """``ufunc`` over each window of nested ones, from one ``reduceat`` over their pieces.
 
     A row's windows, widest first, cut its segment into pieces ``[first of a
     window, first of the next)``, the last piece ending at the segment's end
     (the next row's first piece starts there). The window of rank ``j`` is
     the union of pieces ``j`` onwards: an accumulation from the narrowest.
-    ``values`` ends with a NaN sentinel at ``total``.
+    ``values`` ends with a sentinel at ``total`` (NaN, or 0 for sums); an
+    empty piece is ``empty``. ``values`` may have columns (reduced apart).
     """
     n_windows, k = len(nested), len(firsts[0])
     bounds = np.empty(n_windows * k + 1, dtype=np.intp)
@@ -118,13 +124,58 @@ def _nested_extreme(ufunc: Any, values: np.ndarray, firsts: list[np.ndarray], ne
         bounds[j:-1:n_windows] = firsts[w]
     bounds[-1] = total
     pieces = ufunc.reduceat(values, bounds[:-1])
-    pieces[bounds[1:] <= bounds[:-1]] = np.nan  # an empty piece reads one value: none
-    pieces = pieces.reshape(k, n_windows)[:, ::-1]
-    ufunc.accumulate(pieces, axis=1, out=pieces)
+    pieces[bounds[1:] <= bounds[:-1]] = empty  # an empty piece reads one value: none
+    pieces = pieces.reshape(k, n_windows, *values.shape[1:])[:, ::-1]
+    for j in range(1, n_windows):  # an accumulation along the few windows, row-vectorised
+        ufunc(pieces[:, j - 1], pieces[:, j], out=pieces[:, j])
     got = [np.empty(0)] * n_windows
     for j, w in enumerate(nested):
         got[w] = pieces[:, n_windows - 1 - j]
     return got
+
+
+def _pair_sums(values: np.ndarray, present: np.ndarray, firsts: list[np.ndarray],
+               end: np.ndarray, nested: list[int] | None, total: int
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per window, the sums and non-missing counts of each row's own values.
+
+    ``reduceat`` over the pieces of the rows' segments, so nothing outside a
+    window enters its sum; a sum whose rounding error may exceed a relative
+    ``K.TRUST`` (cancellation, overflow on the way) is recomputed exactly.
+    """
+    x = np.where(present, values, 0.0)  # the NaN sentinel at ``total`` becomes 0
+    uniform = x.min() >= 0 or x.max() <= 0  # then the sum of |x| is |sum|
+    with np.errstate(over="ignore", invalid="ignore"):  # overflows: never trusted
+        if nested is not None:
+            data = x
+            if not uniform:  # sums of x and of |x| side by side: one pass for both
+                data = np.empty((len(x), 2))
+                data[:, 0] = x
+                np.abs(x, out=data[:, 1])
+            got = _nested_reduce(np.add, data, firsts, nested, total, 0.0)
+            sums = got if uniform else [pair[:, 0] for pair in got]
+            sizes = None if uniform else [pair[:, 1] for pair in got]
+        else:
+            sums, sizes = [], None if uniform else []
+            bounds = np.empty(2 * len(end), dtype=np.intp)
+            bounds[1::2] = end
+            for first in firsts:
+                bounds[0::2] = first
+                sums.append(np.where(end > first, np.add.reduceat(x, bounds)[0::2], 0.0))
+                if sizes is not None:
+                    sizes.append(np.where(end > first,
+                                          np.add.reduceat(np.abs(x), bounds)[0::2], 0.0))
+    complete = bool(present[:total].all())
+    counts = None if complete else np.concatenate(([0], np.cumsum(present[:total])))
+    out = []
+    for w, first in enumerate(firsts):
+        gamma = (end - first + len(firsts) + 2) * K.UNIT
+        total_w = sums[w]
+        wrong = K.untrusted(total_w, np.abs(total_w) if sizes is None else sizes[w], gamma)
+        if wrong.any():
+            total_w[wrong] = K.exact_sums(x, first[wrong], end[wrong])
+        out.append((total_w, end - first if counts is None else counts[end] - counts[first]))
+    return out
 
 
 def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
@@ -157,19 +208,18 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
             np.take(source, rows, out=values[:total])
             values[total] = np.nan if numeric else -1  # a sentinel for reduceat's last index
             present = ~np.isnan(values) if numeric else values >= 0
-            if aggs & {"sum", "mean"}:
-                p, e, c = K.compensated_prefix(values[:total])
-                for first, out in zip(firsts, outs, strict=True):
-                    sums = (p[end] - p[first]) + (e[end] - e[first])
+            if aggs & {"sum", "mean"} and numeric:
+                sums_counts = _pair_sums(values, present, firsts, end, nested, total)
+                for (sums, counts), out in zip(sums_counts, outs, strict=True):
                     if "sum" in aggs:
                         out["sum", col][a:b] = sums
                     if "mean" in aggs:
-                        out["mean", col][a:b] = _mean(sums, c[end] - c[first])
+                        out["mean", col][a:b] = _mean(sums, counts)
             for agg, ufunc in (("max", np.fmax), ("min", np.fmin)):
                 if agg not in aggs:
                     continue
                 if nested is not None:  # one reduceat over the pieces between the bounds
-                    per_window = _nested_extreme(ufunc, values, firsts, nested, total)
+                    per_window = _nested_reduce(ufunc, values, firsts, nested, total)
                     for got_w, out in zip(per_window, outs, strict=True):
                         out[agg, col][a:b] = got_w
                     continue
@@ -196,6 +246,40 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
                     out["nunique", col][a:b] = seen[end] - seen[first]
 
 
+def _block_sums(values: np.ndarray, offsets: np.ndarray, lows: list[np.ndarray],
+                hi: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per window, the sums and non-missing counts of each row's own events.
+
+    Sums over blocks of events laid from each group's start and over runs of
+    them (``K.range_sum``), so nothing outside a window enters its sum and
+    the other groups do not even change its rounding; a sum whose rounding
+    error may exceed a relative ``K.TRUST`` is recomputed exactly. ``values``
+    ends with a NaN sentinel.
+    """
+    present = ~np.isnan(values)
+    x = np.where(present, values, 0.0)
+    uniform = x.min() >= 0 or x.max() <= 0  # then the sum of |x| is |sum|
+    data = x
+    if not uniform:  # sums of x and of |x| side by side: one pass for both
+        data = np.empty((len(x), 2))
+        data[:, 0] = x
+        np.abs(x, out=data[:, 1])
+        x = data[:, 0]
+    table = K.sum_table(data, offsets)
+    counts = None
+    if not present[:-1].all():
+        counts = np.zeros(len(values), dtype=np.int64)
+        np.cumsum(present[:-1], out=counts[1:])
+    del present
+    for lo in lows:
+        got, gamma = K.range_sum(data, table, lo, hi)
+        sums, size = (got, np.abs(got)) if uniform else (got[:, 0], got[:, 1])
+        wrong = K.untrusted(sums, size, gamma)
+        if wrong.any():
+            sums[wrong] = K.exact_sums(x, lo[wrong], hi[wrong])
+        yield sums, hi - lo if counts is None else counts[hi] - counts[lo]
+
+
 def _by_blocks(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
                wanted: list[tuple[str, str]],
                outs: list[dict[tuple[str, str], np.ndarray]]) -> None:
@@ -205,7 +289,6 @@ def _by_blocks(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
     offsets = index["offsets"]
     n = int(offsets[-1])
     order = index["order"]
-    m = len(hi)
     for col in columns:
         aggs = {agg for agg, c in wanted if c == col}
         numeric = col in index["values"]
@@ -219,15 +302,12 @@ def _by_blocks(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
                 np.take(raw, order, out=values[:n])
             values[n] = np.nan
         if aggs & {"sum", "mean"} and values is not None:
-            p, e, c = K.prefix_at(values[:-1], np.concatenate((*lows, hi)))
-            upper = slice(len(lows) * m, (len(lows) + 1) * m)
-            for w, out in enumerate(outs):
-                lower = slice(w * m, (w + 1) * m)
-                sums = (p[upper] - p[lower]) + (e[upper] - e[lower])
+            per_window = _block_sums(values, offsets, lows, hi)
+            for (sums, counts), out in zip(per_window, outs, strict=True):
                 if "sum" in aggs:
                     out["sum", col][:] = sums
                 if "mean" in aggs:
-                    out["mean", col][:] = _mean(sums, c[upper] - c[lower])
+                    out["mean", col][:] = _mean(sums, counts)
         for agg, ufunc in (("max", np.fmax), ("min", np.fmin)):
             if agg in aggs and values is not None:
                 table = K.sparse_table(ufunc, values)

@@ -11,11 +11,15 @@ never over rows or entities.
   packed integer sorts (several times faster than ``argsort``).
 - :func:`block_search`: the range bounds, a binary search run for every row at
   once inside its own block (``log2(largest block)`` vectorised steps).
-- :func:`prefix_at`: counts and sums as differences of prefix sums. The
-  prefix sums carry the exact rounding error of every addition (Knuth's
-  TwoSum on the sequential ``cumsum``), so a window far from a huge earlier
-  value keeps its accuracy; they are computed chunk by chunk and only read at
-  the bounds, so the memory stays that of a chunk.
+- :func:`range_sum`: sums of ranges from their own values only, never as
+  differences of running sums (one customer's 1e300 would swallow the next
+  customer's 1 + 2): two partial blocks and a table of sums over runs of
+  whole blocks laid from each group's start (:func:`sum_table`), so a sum
+  depends on its range's values alone, to the last bit. With it a bound of
+  its rounding error; :func:`untrusted` picks the sums whose bound exceeds a
+  relative ``TRUST`` (cancellation, an overflow on the way) and
+  :func:`exact_sums` recomputes those exactly (integer digits summed by
+  ``bincount``, rounded once; ±inf beyond float64), in bounded batches.
 - :func:`range_extreme`: max / min of a range from a sparse table over blocks
   of ``BLOCK`` events plus two partial blocks (``ufunc.reduceat`` on ranges
   sorted by their start, so the work is ``O(events + rows * BLOCK)``).
@@ -27,28 +31,41 @@ never over rows or entities.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "BLOCK",
-    "CHUNK",
+    "EXACT_CHUNK",
+    "TRUST",
     "block_search",
     "build_wavelet",
-    "compensated_prefix",
     "count_less",
+    "exact_sums",
     "group_time_order",
-    "prefix_at",
     "previous_equal",
     "range_extreme",
+    "range_sum",
     "stable_argsort",
+    "sum_table",
+    "untrusted",
 ]
 
 #: Events per block of the max / min sparse table.
 BLOCK = 128
-#: Events per chunk of the prefix-sum pass.
-CHUNK = 1 << 20
+#: Values per batch of :func:`exact_sums` (its ``bincount`` sums stay exact below 2**21).
+EXACT_CHUNK = 1 << 20
+#: A fast sum is kept when its error bound is within this fraction of its value.
+TRUST = 1e-10
+#: The unit roundoff of float64.
+UNIT = 2.0 ** -53
+#: Bits per digit of :func:`exact_sums`, the digits, and the weight ``2**-_ORIGIN``
+#: of digit 0 (below the last bit of the least float64, 2**-1074, shifted up to 2**52).
+DIGIT = 32
+_DIGITS = 72
+_ORIGIN = 1126
 
 
 def stable_argsort(keys: np.ndarray, top: int, *, positions: np.ndarray | None = None
@@ -292,98 +309,247 @@ def block_search(times: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     return lo
 
 
-def prefix_at(values: np.ndarray, at: np.ndarray, *, chunk: int = CHUNK
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compensated prefix sums and non-missing counts of ``values``, read at ``at``.
+def _batches(costs: np.ndarray, budget: int) -> Iterator[tuple[int, int]]:
+    """Index ranges ``[a, b)`` of ``costs`` adding up to about ``budget`` (a costlier item alone)."""
+    ends = np.cumsum(costs)
+    a, m = 0, len(costs)
+    while a < m:
+        before = int(ends[a - 1]) if a else 0
+        b = max(int(np.searchsorted(ends, before + budget, side="right")), a + 1)
+        yield a, b
+        a = b
 
-    Returns ``(p, e, n)`` with, for each ``k`` of ``at`` (indices in
-    ``[0, len(values)]``), ``p + e`` the sum of the non-missing values of
-    ``values[:k]`` (``p`` the running float sum, ``e`` the running sum of its
-    rounding errors) and ``n`` their number. A range sum is
-    ``(p[hi] - p[lo]) + (e[hi] - e[lo])``.
+
+def _digits(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per row, the exact sum of its ``values`` as integer digits of ``DIGIT`` bits (int64).
+
+    Digit ``j`` weighs ``2**(DIGIT * j - _ORIGIN)``. A finite float is an integer
+    mantissa below ``2**53`` times a power of two; shifted to its digit it is
+    cut into three integer parts below ``2**DIGIT``, summed per (row, digit) by
+    ``bincount``: float64 sums of fewer than ``2**21`` such parts are exact.
+    """
+    exponent = np.frexp(values)[1].astype(np.int64)
+    exponent += _ORIGIN - 53          # the mantissa's last bit, counted from 2**-_ORIGIN
+    exponent //= DIGIT
+    digit = exponent
+    part = np.ldexp(values, _ORIGIN - DIGIT * digit)  # the mantissa times 2**(0..31), exact
+    top = np.trunc(part * 2.0 ** (-2 * DIGIT))
+    part -= top * 2.0 ** (2 * DIGIT)
+    middle = np.trunc(part * 2.0 ** -DIGIT)
+    part -= middle * 2.0 ** DIGIT
+    key = rows * _DIGITS
+    key += digit
+    size = n_rows * _DIGITS
+    out = np.bincount(key, part, minlength=size).astype(np.int64)
+    key += 1
+    out += np.bincount(key, middle, minlength=size).astype(np.int64)
+    key += 1
+    out += np.bincount(key, top, minlength=size).astype(np.int64)
+    return out.reshape(n_rows, _DIGITS)
+
+
+def _carry(digits: np.ndarray, low: int, top: int) -> None:
+    """Digits ``low..top - 1`` brought into ``[0, 2**DIGIT)`` in place; the signed rest in ``top``."""
+    for j in range(low, top):
+        carry = digits[:, j] >> DIGIT
+        digits[:, j] -= carry << DIGIT
+        digits[:, j + 1] += carry
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a + b`` rounded and its exact rounding error (Knuth's TwoSum)."""
+    total = a + b
+    back = total - a
+    return total, (a - (total - back)) + (b - back)
+
+
+def _round_digits(digits: np.ndarray) -> np.ndarray:
+    """The floats nearest the integers held as digits (rows of :func:`_digits`), ±inf beyond.
+
+    Rounded once: the three highest digits of a row (at least 65 bits) and a
+    sticky bit for the digits below them, added with their exact errors.
+    """
+    n = len(digits)
+    used = np.flatnonzero(digits.any(axis=0))
+    if not len(used):
+        return np.zeros(n)
+    low, top = int(used[0]), min(int(used[-1]) + 3, _DIGITS - 1)
+    _carry(digits, low, top)
+    negative = digits[:, top] < 0
+    if negative.any():
+        digits[negative] *= -1
+        _carry(digits, low, top)
+    nonzero = digits != 0
+    high = _DIGITS - 1 - np.argmax(nonzero[:, ::-1], axis=1)  # the highest nonzero digit
+    rows = np.arange(n)
+    head, middle, tail = (np.where(j >= 0, digits[rows, np.maximum(j, 0)], 0)
+                          for j in (high, high - 1, high - 2))
+    tail |= (np.argmax(nonzero, axis=1) < high - 2) & nonzero.any(axis=1)  # sticky bit
+    scale = DIGIT * (high - 2) - _ORIGIN
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: +-inf, as it should be
+        low_part, error = _two_sum(np.ldexp(tail.astype(np.float64), scale),
+                                   np.ldexp(middle.astype(np.float64), scale + DIGIT))
+        out, more = _two_sum(low_part, np.ldexp(head.astype(np.float64), scale + 2 * DIGIT))
+        out = np.where(np.isinf(out), out, out + (error + more))
+    out[negative] *= -1
+    return out
+
+
+def exact_sums(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, *,
+               chunk: int = EXACT_CHUNK) -> np.ndarray:
+    """``sum(values[lo:hi])`` per range, computed exactly and rounded once (0 when empty).
+
+    ``values`` are finite floats. The ranges are cut into pieces of at most
+    ``chunk`` values and visited in batches of about ``chunk`` values (and at
+    most ``chunk // 64`` pieces), so the memory is a batch's whatever the
+    ranges; a sum beyond the float64 range is ``inf`` with its sign. About ten
+    times the work of a plain sum: for the few ranges whose fast sum cannot be
+    trusted (:func:`untrusted`).
 
     Examples
     --------
-    >>> v = np.array([1e16, 1.0, np.nan, 1.0])
-    >>> p, e, n = prefix_at(v, np.array([1, 4]))
-    >>> float((p[1] - p[0]) + (e[1] - e[0])), n.tolist()
-    (2.0, [1, 3])
+    >>> v = np.array([1e300, 1.37e284, -1e300, 1.0, 2.0, 1e308, 1e308, 0.1, 0.2, -0.3])
+    >>> exact_sums(v, np.array([0, 3, 5, 7, 0]), np.array([3, 5, 7, 10, 0])).tolist()
+    [1.37e+284, 3.0, inf, 2.7755575615628914e-17, 0.0]
     """
-    at = np.asarray(at, dtype=np.int64)
-    order = np.argsort(at, kind="stable")
-    sorted_at = at[order]
-    p_out = np.zeros(len(at))
-    e_out = np.zeros(len(at))
-    n_out = np.zeros(len(at), dtype=np.int64)
-    carry_p, carry_e, carry_n = 0.0, 0.0, 0
-    n = len(values)
-    for c0 in range(0, n, chunk):
-        c1 = min(n, c0 + chunk)
-        part = values[c0:c1]
-        missing = np.isnan(part)
-        x = np.where(missing, 0.0, part)
-        # One sequential accumulation from the carry: p[i + 1] == fl(p[i] + x[i]) exactly,
-        # which is what makes the TwoSum error terms below exact.
-        p = np.cumsum(np.concatenate(([carry_p], x)))
-        a, s = p[:-1], p[1:]
-        bb = s - a
-        err = (a - (s - bb)) + (x - bb)        # TwoSum: a + x == s + err exactly
-        e = np.cumsum(np.concatenate(([carry_e], err)))
-        cnt = np.cumsum(np.concatenate(([carry_n], (~missing).astype(np.int64))))
-        first, stop = np.searchsorted(sorted_at, [c0 + 1, c1 + 1])
-        if stop > first:
-            local = sorted_at[first:stop] - c0
-            rows = order[first:stop]
-            p_out[rows] = p[local]
-            e_out[rows] = e[local]
-            n_out[rows] = cnt[local]
-        carry_p, carry_e, carry_n = float(p[-1]), float(e[-1]), int(cnt[-1])
-    return p_out, e_out, n_out
+    out = np.zeros(len(lo))
+    keep = np.flatnonzero(hi > lo)
+    if not len(keep):
+        return out
+    lengths = (hi - lo)[keep]
+    pieces = -(-lengths // chunk)
+    owner = np.repeat(keep, pieces)
+    rank = np.arange(len(owner)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    start = lo[owner] + rank * chunk
+    stop = np.minimum(start + chunk, hi[owner])
+    del rank, pieces, lengths
+    size = stop - start
+    carried: tuple[int, np.ndarray] | None = None   # a range continued in the next batch
+    for a, b in _batches(size + 64, chunk):
+        sizes, owners = size[a:b], owner[a:b]
+        total = int(sizes.sum())
+        at = np.repeat(start[a:b] - (np.cumsum(sizes) - sizes), sizes) + np.arange(total)
+        row = np.zeros(b - a, dtype=np.int64)
+        np.cumsum(owners[1:] != owners[:-1], out=row[1:])
+        digits = _digits(values[at], np.repeat(row, sizes), int(row[-1]) + 1)
+        if carried is not None and carried[0] == owners[0]:
+            digits[0] += carried[1]
+        carried = None
+        done = np.unique(owners)
+        if b < len(owner) and owner[b] == owners[-1]:
+            _carry(digits[-1:], 0, _DIGITS - 1)   # small digits again before more are added
+            carried = (int(owners[-1]), digits[-1].copy())
+            digits, done = digits[:-1], done[:-1]
+        if len(done):
+            out[done] = _round_digits(digits)
+    return out
 
 
-def compensated_prefix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Prefix sums of the non-missing values, their rounding errors, and their count.
+def untrusted(sums: np.ndarray, magnitude: np.ndarray, gamma: np.ndarray | float
+              ) -> np.ndarray:
+    """Where a fast float sum is not within a relative ``TRUST`` of the exact one.
 
-    ``p[k] + e[k]`` is the sum of ``values[:k]`` (missing skipped) and ``c[k]``
-    their number; a range sum is ``(p[hi] - p[lo]) + (e[hi] - e[lo])``. The
-    errors are exact (Knuth's TwoSum on the sequential ``cumsum``), like
-    :func:`prefix_at`, for one array that fits in memory.
+    ``magnitude`` is the sum of the absolute values of the range and ``gamma``
+    a bound of the relative rounding error of the summation (a multiple of
+    the unit roundoff): the error is at most ``gamma * magnitude``. A
+    non-finite sum (an overflow on the way) is never trusted; a zero sum of
+    zeros is.
 
     Examples
     --------
-    >>> p, e, c = compensated_prefix(np.array([1e16, 1.0, 1.0, np.nan]))
-    >>> float((p[3] - p[1]) + (e[3] - e[1])), c.tolist()
-    (2.0, [0, 1, 2, 3, 3])
+    >>> untrusted(np.array([3.0, 0.0, 0.0, np.inf]), np.array([3.0, 2e16, 0.0, np.inf]),
+    ...           1e-15).tolist()
+    [False, True, False, True]
     """
-    n = len(values)
-    missing = np.isnan(values)
-    complete = not missing.any()
-    x = values if complete else np.where(missing, 0.0, values)
-    p = np.zeros(n + 1)
-    np.cumsum(x, out=p[1:])
-    a, s = p[:-1], p[1:]
-    bb = s - a
-    err = a - (s - bb)
-    err += x - bb
-    del bb, x
-    e = np.zeros(n + 1)
-    np.cumsum(err, out=e[1:])
-    if complete:  # no missing value: the counts are the positions
-        c = np.arange(n + 1, dtype=np.int64)
-    else:
-        c = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(~missing, out=c[1:])
-    return p, e, c
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = gamma * magnitude
+        return ~(np.isfinite(sums) & (bound <= TRUST * np.abs(sums)))
 
 
-def _range_reduce(ufunc: Any, values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``ufunc.reduce(values[lo:hi])`` per range, NaN for an empty one.
+def sum_table(values: np.ndarray, offsets: np.ndarray, *, block: int = BLOCK
+              ) -> dict[str, Any]:
+    """Sums over blocks of ``block`` values laid from each group's start, and over runs of them.
+
+    Group ``g`` is ``values[offsets[g]:offsets[g + 1]]``; its whole blocks are
+    numbered from ``base[g]``. Level ``j`` of the table holds, at ``i``, the sum
+    of the blocks ``[i, i + 2**j)`` (computed as two halves), up to the longest
+    run of whole blocks in a group. ``values`` ends with a 0 sentinel; it may
+    have columns (summed apart, along axis 0).
+    """
+    lengths = np.diff(offsets)
+    whole = lengths // block
+    base = np.cumsum(whole) - whole
+    k = int(whole.sum())
+    levels = [np.zeros((0, *values.shape[1:]))]
+    if k:
+        starts = np.repeat(offsets[:-1] - base * block, whole) + block * np.arange(k)
+        bounds = np.empty(2 * k, dtype=np.intp)
+        bounds[0::2] = starts
+        bounds[1::2] = starts + block
+        with np.errstate(over="ignore", invalid="ignore"):  # overflows: never trusted
+            levels = [np.add.reduceat(values, bounds)[0::2]]
+            longest = int(whole.max())
+            while 1 << len(levels) <= longest:
+                half = 1 << (len(levels) - 1)
+                levels.append(levels[-1][:-half] + levels[-1][half:])
+    return {"offsets": offsets, "base": base, "levels": levels, "block": block}
+
+
+def range_sum(values: np.ndarray, table: dict[str, Any], lo: np.ndarray, hi: np.ndarray
+              ) -> tuple[np.ndarray, float]:
+    """``sum(values[lo:hi])`` per range inside one group, from that range's own values only.
+
+    ``table`` is the :func:`sum_table` of ``values`` (which ends with a 0
+    sentinel; with columns, each is summed apart). A range is two partial blocks (``reduceat`` on the ranges
+    sorted by start) and one table entry per bit of its count of whole
+    blocks, all laid from its group's start: no value outside the range
+    (however huge) enters its sum, and the sum depends on nothing but the
+    range's values (not on the other groups). The second result, ``gamma``,
+    bounds the relative rounding error: the sum is within
+    ``gamma * sum(abs(values[lo:hi]))`` of the exact one.
+
+    Examples
+    --------
+    >>> v = np.array([1e300, 1.0, 2.0, 3.0, 4.0, -1e300, 5.0, 0.0])  # two groups, a sentinel
+    >>> table = sum_table(v, np.array([0, 5, 7]), block=2)
+    >>> got, gamma = range_sum(v, table, np.array([1, 6, 3, 0]), np.array([5, 7, 3, 4]))
+    >>> got.tolist()
+    [10.0, 5.0, 0.0, 1e+300]
+    """
+    block, offsets, levels = table["block"], table["offsets"], table["levels"]
+    out = np.zeros((len(lo), *values.shape[1:]))
+    live = np.flatnonzero(hi > lo)
+    if not len(live):
+        return out, (2 * block + len(levels) + 4) * UNIT
+    lo, hi = lo[live], hi[live]
+    group = np.searchsorted(offsets, lo, side="right") - 1
+    start = offsets[group]
+    first = -(-(lo - start) // block)     # the first whole block, counted in the group
+    stop = (hi - start) // block          # one past the last whole block
+    head = np.minimum(hi, start + first * block)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflows: never trusted
+        sums = _range_reduce(np.add, values, lo, head, empty=0.0)
+        sums += _range_reduce(np.add, values, np.maximum(start + stop * block, head), hi,
+                              empty=0.0)
+        count = np.maximum(stop - first, 0)
+        at = table["base"][group] + first
+        for j in range(len(levels) - 1, -1, -1):  # the longest run first
+            take = np.flatnonzero((count >> j) & 1)
+            sums[take] += levels[j][at[take]]
+            at[take] += 1 << j
+    out[live] = sums
+    return out, (2 * block + len(levels) + 4) * UNIT
+
+
+def _range_reduce(ufunc: Any, values: np.ndarray, lo: np.ndarray, hi: np.ndarray, *,
+                  empty: float = np.nan) -> np.ndarray:
+    """``ufunc.reduce(values[lo:hi])`` per range (along axis 0), ``empty`` (NaN) for an empty one.
 
     ``values`` ends with a NaN sentinel (so ``hi`` may be the event count).
     The ranges are visited sorted by start: the gaps ``reduceat`` also reduces
     add up to at most ``len(values)``.
     """
-    out = np.full(len(lo), np.nan)
+    out = np.full((len(lo), *values.shape[1:]), empty)
     keep = np.flatnonzero(hi > lo)
     if not len(keep):
         return out
