@@ -382,7 +382,7 @@ def test_both_engines_agree_on_long_histories():
 
 
 @pytest.mark.parametrize("layout", ["random seconds", "random ns", "floats", "grouped",
-                                    "time-sorted log", "huge span"])
+                                    "time-sorted log", "huge span", "wide ns buckets"])
 def test_the_sort_is_lexsort_in_every_layout(layout):
     """(key, time) order, stable, whichever path the sort takes (packed, skipped, lexsort)."""
     rng = np.random.default_rng(len(layout))
@@ -393,11 +393,52 @@ def test_the_sort_is_lexsort_in_every_layout(layout):
                  "floats": rng.normal(size=n),
                  "grouped": rng.integers(0, 50, n),
                  "time-sorted log": np.sort(rng.integers(0, 50, n)),
-                 "huge span": rng.integers(-2**62, 2**62, n)}[layout]
+                 "huge span": rng.integers(-2**62, 2**62, n),
+                 # code | time | position need more than 63 bits: sorted in buckets of codes
+                 "wide ns buckets": rng.integers(-2**50, 2**50, n)}[layout]
         if layout == "grouped":
             codes, times = np.sort(codes), times[np.lexsort((times, np.sort(codes)))]
         order, sorted_times = kernels.group_time_order(codes, 13, times)
         want = np.lexsort((times, codes))
-        got = np.arange(n) if order is None else order
+        got = np.arange(n) if order is None else kernels.positions(order)
         np.testing.assert_array_equal(got, want)
+        if layout == "wide ns buckets" and n == 1_000:
+            assert isinstance(order, kernels.SplitOrder)  # the bucketed path ran
+            np.testing.assert_array_equal(order[np.arange(0, n, 7)], want[::7])
         np.testing.assert_array_equal(sorted_times, times[want])
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_the_bucketed_sort_matches_the_oracle_with_levels_and_dropped_events(engine):
+    """Nanosecond times over ~26 days, 300 keys, 1,200 events: code | time | position need
+    more than 63 bits, so the fit sorts in buckets of codes (a split permutation); the
+    features, the ``by`` levels and the dropped events still match the brute force."""
+    rng = np.random.default_rng(20)
+    n = 1_200
+    events = pd.DataFrame({
+        "k": rng.integers(0, 300, n).astype(float),
+        "t": pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(-2**50, 2**50, n),
+                                                         unit="ns"),
+        "amount": rng.normal(size=n).round(3),
+        "units": rng.integers(0, 4, n).astype(float),
+        "channel": rng.choice(["app", "web"], n),
+    })
+    events.loc[rng.choice(n, 30, replace=False), "k"] = np.nan  # left out, with a warning
+    X = pd.DataFrame({"k": rng.integers(0, 300, 150).astype(float),
+                      "cut": pd.Timestamp("2024-03-01") + pd.to_timedelta(
+                          rng.integers(-2**49, 2**50, 150), unit="ns")})
+    windows = ["1D", "5D", "all"]
+    aggs = ["count", "sum", "mean", "max", "min", "nunique", "time_since_last"]
+    agg = AggregateFeatures(events, key="k", time_col="t", cutoff_col="cut", windows=windows,
+                            aggregations=aggs, columns=["amount", "units"], by="channel",
+                            keep_original=False)
+    with pytest.warns(Warning, match="left out"), _engine(engine):
+        agg.fit(X)
+    with _engine(engine):
+        got = agg.transform(X)
+    assert isinstance(agg._index_["order"], kernels.SplitOrder)
+    want = _oracle(events, X, key="k", time_col="t", cutoff_col="cut", windows=windows,
+                   aggregations=aggs, columns=["amount", "units"], by="channel",
+                   levels=agg.levels_, numeric=False)
+    assert agg.levels_ == ["app", "web"]
+    _compare(got, want)

@@ -351,12 +351,15 @@ class AggregateFeatures(FrameTransformer):
         counts = np.bincount(codes, minlength=n_entities)
         order, times = K.group_time_order(codes, n_entities, raw_times, counts)
         if rows is not None:  # positions in the event table
-            order = rows if order is None else rows[order]
+            if order is None:
+                order = rows
+            elif isinstance(order, K.SplitOrder):
+                order = K.SplitOrder(rows[order.base], order.local)
+            else:
+                order = rows[order]
         del codes, raw_times, rows
         offsets = np.zeros(n_entities + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        entity = np.repeat(np.arange(n_entities), counts)  # sorted: no gather needed
-        del counts
         self.n_events_ = len(times)
         self.n_events_dropped_ = dropped
         self._columns_read_: dict[Any, tuple[str, np.ndarray]] = {}
@@ -364,7 +367,10 @@ class AggregateFeatures(FrameTransformer):
         self.levels_: list[Any] = []
         self._by_index_: dict[str, Any] | None = None
         if by is not None:
+            entity = np.repeat(np.arange(n_entities), counts)  # sorted: no gather needed
             self._fit_levels(events, frame, x_times, order, entity, times)
+            del entity
+        del counts
         del self._columns_read_  # the indexes hold the columns (shared between them)
         names = self._aggregate_names()
         if len(set(names)) != len(names):
@@ -411,7 +417,8 @@ class AggregateFeatures(FrameTransformer):
                                  column=col, expected="numbers (or ask only nunique of it)")
         return [str(c) for c in given]
 
-    def _build_index(self, events: pd.DataFrame, order: np.ndarray | None, offsets: np.ndarray,
+    def _build_index(self, events: pd.DataFrame, order: np.ndarray | K.SplitOrder | None,
+                     offsets: np.ndarray,
                      times: np.ndarray, groups: np.ndarray | None = None) -> dict[str, Any]:
         """One grouping of the events: block offsets, sorted times, the sorting permutation.
 
@@ -459,12 +466,13 @@ class AggregateFeatures(FrameTransformer):
         return index
 
     def _fit_levels(self, events: pd.DataFrame, frame: pd.DataFrame, x_times: TimeColumn,
-                    order: np.ndarray | None, entity: np.ndarray, times: np.ndarray) -> None:
+                    order: np.ndarray | K.SplitOrder | None, entity: np.ndarray,
+                    times: np.ndarray) -> None:
         """Learn the ``by`` levels from the events the fit rows see, and index (entity, level)."""
         by = self.by
         level_codes, level_values = pd.factorize(events[by], use_na_sentinel=True)
         if order is not None:
-            level_codes = level_codes[order]
+            level_codes = level_codes[K.positions(order)]
         # The events some fit row can see: [block start, first event >= cutoff - gap).
         starts, ends = self._blocks(frame[self.key], x_times)
         bound = self._cut_values(x_times)

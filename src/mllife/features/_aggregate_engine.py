@@ -56,33 +56,53 @@ def _chunks(lengths: np.ndarray, chunk: int) -> Iterator[tuple[int, int]]:
         a = b
 
 
-def _previous_in_segment(segment: np.ndarray, values: np.ndarray, present: np.ndarray
-                         ) -> np.ndarray:
-    """Per position, the previous position of its segment holding an equal value (-1: none).
+def _last_in_segment(segment: np.ndarray, values: np.ndarray, present: np.ndarray
+                     ) -> np.ndarray:
+    """Per position, whether it holds the last occurrence of its value in its segment.
 
-    Values become codes by hashing; positions are then sorted by (segment,
-    code, position) as single packed integers when they fit (a vectorised
-    sort), else by ``lexsort``.
+    Missing values (``present`` False) are never last. Values become codes by
+    hashing; positions are then sorted by (segment, code, position) as single
+    packed integers when they fit (a vectorised sort), else by ``lexsort``:
+    the last of each (segment, code) run is the last occurrence. A row's
+    windows all end where its segment ends, so the distinct values of a
+    window are the last occurrences inside it, whatever its start.
+
+    Examples
+    --------
+    >>> _last_in_segment(np.array([0, 0, 0, 1, 1]), np.array([1.0, 2.0, 1.0, 1.0, np.nan]),
+    ...                  np.array([True, True, True, True, False])).tolist()
+    [False, True, True, True, False]
     """
     n = len(values)
-    prev = np.full(n, -1, dtype=np.int64)
-    keep = np.flatnonzero(present)
-    if len(keep) < 2:
-        return prev
-    codes, uniques = pd.factorize(values[keep], use_na_sentinel=True)
-    key = segment[keep].astype(np.int64) * (len(uniques) + 1) + codes
+    last = np.zeros(n, dtype=bool)
+    everything = bool(present.all())
+    keep = np.arange(n, dtype=np.int64) if everything else np.flatnonzero(present)
+    m = len(keep)
+    if m == 0:
+        return last
+    codes, uniques = pd.factorize(values if everything else values[keep],
+                                  use_na_sentinel=True)
+    key = (segment if everything else segment[keep]).astype(np.int64)
+    key *= len(uniques) + 1
+    key += codes
+    del codes
     bits = max(int(n - 1).bit_length(), 1)
+    ends_run = np.empty(m, dtype=bool)
+    ends_run[-1] = True
     if int(key.max()).bit_length() + bits <= 63:
-        packed = (key << bits) | keep
-        packed.sort()
-        position = packed & ((1 << bits) - 1)
-        same = (packed[1:] >> bits) == (packed[:-1] >> bits)
+        key <<= bits
+        key |= keep
+        key.sort()
+        position = key & ((1 << bits) - 1)
+        key >>= bits
+        np.not_equal(key[1:], key[:-1], out=ends_run[:-1])
     else:
         order = np.lexsort((keep, key))
         position = keep[order]
-        same = key[order][1:] == key[order][:-1]
-    prev[position[1:][same]] = position[:-1][same]
-    return prev
+        key = key[order]
+        np.not_equal(key[1:], key[:-1], out=ends_run[:-1])
+    last[position[ends_run]] = True
+    return last
 
 
 def _empty_results(wanted: list[tuple[str, str]], m: int) -> dict[tuple[str, str], np.ndarray]:
@@ -234,15 +254,15 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
                     segment = np.repeat(np.arange(k), size)
                 if numeric and col in index["codes"]:  # integers float64 cannot tell apart
                     picked = index["codes"][col][rows]
-                    prev = _previous_in_segment(segment, picked, picked >= 0)
+                    last = _last_in_segment(segment, picked, picked >= 0)
                 else:
-                    prev = _previous_in_segment(segment, values[:total], present[:total])
+                    last = _last_in_segment(segment, values[:total], present[:total])
+                # Every window of a row ends at its segment's end: its distinct values are
+                # the last occurrences inside it, counted by one running sum for all windows.
                 seen = np.zeros(total + 1, dtype=np.int64)
+                np.cumsum(last, out=seen[1:])
+                del last
                 for first, out in zip(firsts, outs, strict=True):
-                    # the first of its value in [first, end): no equal value in [first, it)
-                    new = prev < first[segment]
-                    new &= present[:total]
-                    np.cumsum(new, out=seen[1:])
                     out["nunique", col][a:b] = seen[end] - seen[first]
 
 
@@ -288,7 +308,7 @@ def _by_blocks(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
     columns = list(dict.fromkeys(col for _, col in wanted))
     offsets = index["offsets"]
     n = int(offsets[-1])
-    order = index["order"]
+    order = None if index["order"] is None else K.positions(index["order"])  # once, not per column
     for col in columns:
         aggs = {agg for agg, c in wanted if c == col}
         numeric = col in index["values"]

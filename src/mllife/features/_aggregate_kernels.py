@@ -40,11 +40,13 @@ __all__ = [
     "BLOCK",
     "EXACT_CHUNK",
     "TRUST",
+    "SplitOrder",
     "block_search",
     "build_wavelet",
     "count_less",
     "exact_sums",
     "group_time_order",
+    "positions",
     "previous_equal",
     "range_extreme",
     "range_sum",
@@ -66,6 +68,46 @@ UNIT = 2.0 ** -53
 DIGIT = 32
 _DIGITS = 72
 _ORIGIN = 1126
+
+
+class SplitOrder:
+    """A permutation kept in two parts: ``order[i] == base[local[i]]``.
+
+    :func:`group_time_order` sorts a large table in buckets of codes; each
+    bucket's sort gives positions inside the bucket (``local``, offset by the
+    bucket's start) and ``base`` lists the bucket's rows of the table.
+    Composing the two is a random gather over every event, which the transform
+    never needs: it reads only the events inside windows (``order[positions]``).
+
+    Examples
+    --------
+    >>> order = SplitOrder(np.array([4, 1, 0, 3]), np.array([1, 0, 3, 2]))
+    >>> order[np.array([0, 2])].tolist(), positions(order).tolist(), len(order)
+    ([1, 3], [1, 4, 3, 0], 4)
+    """
+
+    __slots__ = ("base", "local")
+
+    def __init__(self, base: np.ndarray, local: np.ndarray) -> None:
+        self.base = base
+        self.local = local
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        return self.base[self.local[index]]
+
+    def __getstate__(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.base, self.local
+
+    def __setstate__(self, state: tuple[np.ndarray, np.ndarray]) -> None:
+        self.base, self.local = state
+
+
+def positions(order: np.ndarray | SplitOrder) -> np.ndarray:
+    """``order`` as one array of positions (a :class:`SplitOrder` composed)."""
+    return order.base[order.local] if isinstance(order, SplitOrder) else order
 
 
 def stable_argsort(keys: np.ndarray, top: int, *, positions: np.ndarray | None = None
@@ -107,10 +149,12 @@ def _bits(value: int) -> int:
 
 
 def group_time_order(codes: np.ndarray, n_codes: int, times: np.ndarray,
-                     counts: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+                     counts: np.ndarray | None = None
+                     ) -> tuple[np.ndarray | SplitOrder | None, np.ndarray]:
     """The permutation sorting events by (group code, time), stable, and the sorted times.
 
-    The permutation is None when the events are already in that order. First
+    The permutation is None when the events are already in that order, and a
+    :class:`SplitOrder` when it was sorted in buckets (:func:`_bucket_order`). First
     a stable sort by code (skipped when the codes are grouped already), then
     one packed sort of ``code | time | position in its group`` when the three
     fit in 63 bits: integer times are first divided by the largest of 10**9,
@@ -200,7 +244,7 @@ def _time_unit(times: np.ndarray, low: int, span: int) -> int:
 
 
 def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray] | None:
+                  ) -> tuple[np.ndarray | SplitOrder, np.ndarray] | None:
     """:func:`group_time_order` of integer times as a few packed sorts (None: they do not fit).
 
     The codes are split by their top ``h`` bits into ``2**h`` buckets (the
@@ -208,6 +252,8 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
     each bucket is one in-place sort of those packed keys, which give back the
     sorted times and the positions (no ``argsort``, no random gather of the
     whole table). A bucket is a range of codes, so the buckets come in order.
+    With several buckets the permutation is a :class:`SplitOrder` (the
+    buckets' rows, and the sorted positions in that list).
     """
     low = int(times.min())
     span = int(times.max()) - low
@@ -228,6 +274,8 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
     order = np.empty(n, dtype=np.int64)
     out_times = np.empty(n, dtype=np.int64)
     bucket = None if h == 0 else np.right_shift(codes, shift).astype(np.uint8)
+    base = None if h == 0 else np.empty(n, dtype=np.int64)  # the buckets' rows, in turn
+    positions = np.arange(int(sizes.max()), dtype=np.int64)  # built once, sliced per bucket
     start = 0
     for b, size in enumerate(sizes.tolist()):
         if not size:
@@ -240,21 +288,29 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
         rel = times.copy() if rows is None else times[rows]
         rel -= np.int64(low)
         if unit != 1:
-            rel, rest = np.divmod(rel, unit)
+            # floor_divide by a scalar is a multiply and a shift (divmod divides twice);
+            # the remainder is then rel - quotient * unit, computed in place.
+            quotient = np.floor_divide(rel, np.int64(unit))
+            rest = np.multiply(quotient, np.int64(unit))
+            np.subtract(rel, rest, out=rest)
             if rest.any():  # the sampled unit is too coarse for some time
                 return None
             del rest
+            rel = quotient
         rel <<= local_bits
         key |= rel
         del rel
-        key |= np.arange(size, dtype=np.int64)
+        key |= positions[:size]
         key.sort()
-        local = key & np.int64((1 << local_bits) - 1)
-        if rows is None:
-            order[start:start + size] = local
-        else:
-            np.take(rows, local, out=order[start:start + size])
-        del local, rows
+        if rows is None or base is None:
+            np.bitwise_and(key, np.int64((1 << local_bits) - 1), out=order[start:start + size])
+        else:  # positions in ``base``: no random gather of the rows here
+            base[start:start + size] = rows
+            local = order[start:start + size]
+            np.bitwise_and(key, np.int64((1 << local_bits) - 1), out=local)
+            local += np.int64(start)
+            del local
+        del rows
         sorted_times = out_times[start:start + size]
         np.right_shift(key, local_bits, out=sorted_times)
         del key
@@ -263,7 +319,7 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
             sorted_times *= unit
         sorted_times += np.int64(low)
         start += size
-    return order, out_times
+    return (order if base is None else SplitOrder(base, order)), out_times
 
 
 def _few_blocks(counts: np.ndarray) -> list[tuple[int, int]]:
@@ -296,17 +352,25 @@ def block_search(times: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     >>> block_search(t, np.array([0, 3]), np.array([3, 5]), np.array([4, 4])).tolist()
     [2, 4]
     """
-    lo = starts.astype(np.int64, copy=True)
-    hi = ends.astype(np.int64, copy=True)
-    widest = int((hi - lo).max(initial=0))
-    last = max(len(times) - 1, 0)
-    for _ in range(widest.bit_length()):
-        mid = (lo + hi) >> 1
-        active = lo < hi
-        right = active & (times[np.minimum(mid, last)] < bound)
-        lo = np.where(right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
-    return lo
+    base = starts.astype(np.int64, copy=True)
+    if not len(times):
+        return base
+    # Branchless lower bound: the answer stays in [base, base + size]; each step halves size.
+    size = np.maximum(ends.astype(np.int64, copy=False) - base, 0)
+    half = np.empty_like(size)
+    mid = np.empty_like(size)
+    below = np.empty(len(base), dtype=bool)
+    while len(size) and int(size.max()) > 1:
+        np.right_shift(size, 1, out=half)
+        np.add(base, half, out=mid)  # < base + size <= ends: inside the block (or size 0)
+        np.less(times.take(mid, mode="clip"), bound, out=below)
+        np.copyto(base, mid, where=below)
+        size -= half
+    # size is 0 or 1 now: one last comparison
+    np.less(times.take(base, mode="clip"), bound, out=below)
+    below &= size > 0
+    base += below
+    return base
 
 
 def _batches(costs: np.ndarray, budget: int) -> Iterator[tuple[int, int]]:
