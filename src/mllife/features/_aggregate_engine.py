@@ -128,7 +128,8 @@ def _nesting(firsts: list[np.ndarray]) -> list[int] | None:
 
 
 def _nested_reduce(ufunc: Any, values: np.ndarray, firsts: list[np.ndarray], nested: list[int],
-                   total: int, empty: float = np.nan) -> list[np.ndarray]:
+                   total: int, empty: float = np.nan, pieces_ufunc: Any = None
+                   ) -> list[np.ndarray]:
     """``ufunc`` over each window of nested ones, from one ``reduceat`` over their pieces.
 
     A row's windows, widest first, cut its segment into pieces ``[first of a
@@ -137,13 +138,15 @@ def _nested_reduce(ufunc: Any, values: np.ndarray, firsts: list[np.ndarray], nes
     the union of pieces ``j`` onwards: an accumulation from the narrowest.
     ``values`` ends with a sentinel at ``total`` (NaN, or 0 for sums); an
     empty piece is ``empty``. ``values`` may have columns (reduced apart).
+    ``pieces_ufunc`` reduces the pieces instead of ``ufunc`` (``np.maximum``
+    for ``np.fmax`` when no value is missing: about twice as fast).
     """
     n_windows, k = len(nested), len(firsts[0])
     bounds = np.empty(n_windows * k + 1, dtype=np.intp)
     for j, w in enumerate(nested):
         bounds[j:-1:n_windows] = firsts[w]
     bounds[-1] = total
-    pieces = ufunc.reduceat(values, bounds[:-1])
+    pieces = (ufunc if pieces_ufunc is None else pieces_ufunc).reduceat(values, bounds[:-1])
     pieces[bounds[1:] <= bounds[:-1]] = empty  # an empty piece reads one value: none
     pieces = pieces.reshape(k, n_windows, *values.shape[1:])[:, ::-1]
     for j in range(1, n_windows):  # an accumulation along the few windows, row-vectorised
@@ -235,11 +238,19 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
                         out["sum", col][a:b] = sums
                     if "mean" in aggs:
                         out["mean", col][a:b] = _mean(sums, counts)
-            for agg, ufunc in (("max", np.fmax), ("min", np.fmin)):
+            complete = numeric and bool(present[:total].all())
+            for agg, ufunc, fast, sentinel in (("max", np.fmax, np.maximum, -np.inf),
+                                               ("min", np.fmin, np.minimum, np.inf)):
                 if agg not in aggs:
                     continue
                 if nested is not None:  # one reduceat over the pieces between the bounds
-                    per_window = _nested_reduce(ufunc, values, firsts, nested, total)
+                    if complete:  # no NaN to skip: the plain ufunc, a sentinel that never wins
+                        values[total] = sentinel  # (events hold no infinity: refused at fit)
+                        per_window = _nested_reduce(ufunc, values, firsts, nested, total,
+                                                    pieces_ufunc=fast)
+                        values[total] = np.nan
+                    else:
+                        per_window = _nested_reduce(ufunc, values, firsts, nested, total)
                     for got_w, out in zip(per_window, outs, strict=True):
                         out[agg, col][a:b] = got_w
                     continue
