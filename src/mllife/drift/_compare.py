@@ -43,6 +43,7 @@ def drift_report(
     multivariate_threshold: float = 0.55,
     max_plots: int = 12,
     random_state: int | None = None,
+    tracker: Any = None,
 ) -> DriftReport:
     """Compare current data with reference data, column by column.
 
@@ -107,6 +108,16 @@ def drift_report(
         column, derived from the seed and the column name) and, with
         ``multivariate=True``, the domain classifier's sampling and folds.
         ``None`` is the seed 0, so the same call gives the same report.
+    tracker : Tracker, optional
+        Log the comparison to this :class:`~mllife.tracking.Tracker` (such as
+        :class:`~mllife.tracking.MlflowTracker`): one run named
+        ``"drift_report"`` with the call's settings as params, the drift share,
+        the data set's decision and per column the statistic, p-values, effect
+        size and decision as metrics, and the report's tables, findings and HTML
+        (see :func:`mllife.tracking.log_report`). A tracker that fails mid-run
+        gives a :class:`~mllife.TrackingWarning`, never a lost report. None (the
+        default): nothing is logged. To log :meth:`DriftProfile.compare`, pass
+        its report to :func:`mllife.tracking.log_report`.
 
     Returns
     -------
@@ -115,7 +126,9 @@ def drift_report(
     Raises
     ------
     InputError
-        For bad parameters or a requested column in neither frame.
+        For bad parameters, a requested column in neither frame, or a
+        ``tracker`` that is not a :class:`~mllife.tracking.Tracker` (before
+        anything is computed).
 
     Examples
     --------
@@ -130,6 +143,10 @@ def drift_report(
     >>> report.table.loc[0, ["column", "method"]].tolist()
     ['x', 'ks']
     """
+    if tracker is not None:
+        from ..tracking._log import check_tracker
+
+        check_tracker(tracker)
     ref_frame = as_frame(reference, name="reference")
     cur_frame = as_frame(current, name="current")
     require_rows(ref_frame, "reference")
@@ -138,20 +155,33 @@ def drift_report(
     report = compare_profile(profile, cur_frame, columns=names, method=method, threshold=threshold, alpha=alpha,
                              correction=correction, large_sample=large_sample, drift_share=drift_share,
                              max_plots=max_plots, random_state=random_state)
-    if not multivariate:
-        return report
-    from ._domain import domain_classifier
+    if multivariate:
+        from ._domain import domain_classifier
 
-    # Columns compared normally: identifiers, gone/new columns and changed dtypes would make
-    # the classifier's job trivial without saying anything about the data.
-    usable = list(report.table.loc[report.table["status"] == "ok", "column"])
-    try:
-        domain = domain_classifier(ref_frame, cur_frame, usable, threshold=multivariate_threshold,
-                                   alpha=alpha, random_state=random_state)
-    except Exception as exc:  # the column-wise report stands without it
-        domain = {"auc": None, "drifted": False, "threshold": float(multivariate_threshold),
-                  "status": f"failed: {exc}"}
-    return replace(report, multivariate=domain, drifted=report.drifted or bool(domain["drifted"]))
+        # Columns compared normally: identifiers, gone/new columns and changed dtypes would make
+        # the classifier's job trivial without saying anything about the data.
+        usable = list(report.table.loc[report.table["status"] == "ok", "column"])
+        try:
+            domain = domain_classifier(ref_frame, cur_frame, usable,
+                                       threshold=multivariate_threshold, alpha=alpha,
+                                       random_state=random_state)
+        except Exception as exc:  # the column-wise report stands without it
+            domain = {"auc": None, "drifted": False, "threshold": float(multivariate_threshold),
+                      "status": f"failed: {exc}"}
+        report = replace(report, multivariate=domain,
+                         drifted=report.drifted or bool(domain["drifted"]))
+    if tracker is not None:
+        from ..tracking._log import track
+
+        settings = {"columns": None if columns is None else ", ".join(map(str, names)),
+                    "n_columns": len(names), "method": method, "threshold": threshold,
+                    "alpha": alpha, "correction": correction, "large_sample": large_sample,
+                    "drift_share": drift_share, "multivariate": multivariate,
+                    "multivariate_threshold": multivariate_threshold, "max_plots": max_plots,
+                    "random_state": random_state, "n_reference_rows": len(ref_frame),
+                    "n_current_rows": len(cur_frame)}
+        track(report, tracker, run_name="drift_report", params=settings)
+    return report
 
 
 class _ExactProfile(ReferenceProfile):

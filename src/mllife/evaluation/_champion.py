@@ -588,6 +588,7 @@ def compare_champion(
     positive_label: Hashable | None = None,
     task: str | None = None,
     spec: Any = None,
+    tracker: Any = None,
 ) -> ChampionChallengerResult:
     """Decide whether a challenger model should replace the champion.
 
@@ -664,6 +665,17 @@ def compare_champion(
     spec : ProblemSpec, optional
         Takes ``positive_label`` and ``task`` from the problem statement; an
         explicit keyword that disagrees with it raises.
+    tracker : Tracker, optional
+        Log the comparison to this :class:`~mllife.tracking.Tracker` (such as
+        :class:`~mllife.tracking.MlflowTracker`): one run named
+        ``"compare_champion <metric>"`` with the call's settings and both
+        models' flattened ``get_params(deep=True)`` (``champion_params.<name>``,
+        ``challenger_params.<name>``) as params, the difference, its interval,
+        p-value, decision and guard metrics as metrics, the decision and reason
+        as tags, and the report's tables, findings and HTML (see
+        :func:`mllife.tracking.log_report`). A tracker that fails mid-run gives a
+        :class:`~mllife.TrackingWarning`, never a lost result. None (the
+        default): nothing is logged.
 
     Returns
     -------
@@ -677,7 +689,9 @@ def compare_champion(
         lengths or indexes;
         missing target values; one class in ``y``; a model without ``predict_proba`` for a
         probability metric; labels in ``y`` a model never saw; predictions
-        with NaN; a bad ``n_boot``, ``alpha``, ``confidence`` or ``tolerance``.
+        with NaN; a bad ``n_boot``, ``alpha``, ``confidence`` or ``tolerance``;
+        a ``tracker`` that is not a :class:`~mllife.tracking.Tracker` (before
+        anything is computed).
     NotFittedError
         When a model is not fitted.
 
@@ -694,6 +708,10 @@ def compare_champion(
     >>> r.test, r.decision, r.ci_low > 0
     ('delong', 'promote', True)
     """
+    if tracker is not None:
+        from ..tracking._log import check_tracker
+
+        check_tracker(tracker)
     if is_native(X):  # polars / pyarrow: one conversion
         X = as_frame(X, name="X")
     if isinstance(X, pd.DataFrame):
@@ -734,5 +752,19 @@ def compare_champion(
     needs = {cm.METRICS[m][0] for m in metrics}
     preds = [cm.predict(model, X, who, needs, target)
              for model, who in ((champion, "champion"), (challenger, "challenger"))]
-    return _compare(target, preds, metrics, n_boot=int(n_boot), rng=rng, alpha=alpha,
-                    confidence=confidence, tolerances=tolerances)
+    result = _compare(target, preds, metrics, n_boot=int(n_boot), rng=rng, alpha=alpha,
+                      confidence=confidence, tolerances=tolerances)
+    if tracker is not None:
+        from ..experiments._compare import _model_params
+        from ..tracking._log import track
+
+        settings = {"metric": name, "guard_metrics": ", ".join(guards), "tolerance": tolerances,
+                    "n_boot": int(n_boot), "alpha": alpha, "confidence": confidence,
+                    "random_state": random_state if random_state is None
+                    or isinstance(random_state, int | np.integer) else type(random_state).__name__,
+                    "positive_label": positive_label, "task": task,
+                    "champion": type(champion).__name__, "challenger": type(challenger).__name__,
+                    "champion_params": _model_params(champion),
+                    "challenger_params": _model_params(challenger)}
+        track(result, tracker, run_name=f"compare_champion {name}", params=settings)
+    return result

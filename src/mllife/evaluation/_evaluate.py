@@ -71,6 +71,7 @@ def evaluate(
     positive_label: Any = None,
     spec: Any = None,
     random_state: Any = None,
+    tracker: Any = None,
 ) -> EvaluationReport:
     """Evaluate a fitted model like a sceptic, in one call.
 
@@ -132,6 +133,16 @@ def evaluate(
         the spec's ``time_col``.
     random_state : None, int or numpy Generator, default=None
         Seed of every random draw; ``None`` is the fixed seed 0.
+    tracker : Tracker, optional
+        Log the evaluation to this :class:`~mllife.tracking.Tracker` (such as
+        :class:`~mllife.tracking.MlflowTracker`): one run named
+        ``"evaluate <model class>"`` with the call's settings and the model's
+        flattened ``get_params(deep=True)`` (``model_params.<name>``) as
+        params, and the report's test/train metrics, gap, lift, latency,
+        size, red flags, tables, findings and HTML (see
+        :func:`mllife.tracking.log_report`). A tracker that fails mid-run gives a
+        :class:`~mllife.TrackingWarning`, never a lost report. None (the
+        default): nothing is logged.
 
     Returns
     -------
@@ -146,7 +157,8 @@ def evaluate(
         column name (use ``time_col``), ``positive_label`` is given for a
         task other than binary, the target fits no task (text for a
         regressor, fractional numbers for a classifier, dates, infinite
-        values), or an explicit keyword disagrees with ``spec``.
+        values), an explicit keyword disagrees with ``spec``, or ``tracker``
+        is not a :class:`~mllife.tracking.Tracker` (before anything is computed).
 
     Examples
     --------
@@ -173,6 +185,10 @@ def evaluate(
     >>> again.latency_p95_ms is None
     True
     """
+    if tracker is not None:
+        from ..tracking._log import check_tracker
+
+        check_tracker(tracker)
     data = _read_inputs(
         model, X_test, y_test, X_train=X_train, y_train=y_train,
         sensitive_features=sensitive_features, time=time, time_col=time_col,
@@ -197,7 +213,38 @@ def evaluate(
         title=f"Evaluation of {type(model).__name__} ({data.task})", task=data.task,
         n_rows=len(data.X), findings=draft.findings, notes=draft.notes, **draft.fields,
     )
-    return _criteria(report, data.criteria, measured=measure)
+    report = _criteria(report, data.criteria, measured=measure)
+    if tracker is not None:
+        from ..tracking._log import track
+
+        track(report, tracker, run_name=f"evaluate {type(model).__name__}",
+              params=_tracked_settings(model, data, baseline=baseline, explain=explain,
+                                       measure=measure, time_col=time_col))
+    return report
+
+
+def _tracked_settings(model: Any, data: _Inputs, **given: Any) -> dict[str, Any]:
+    """The call's settings as a tracker's params (values per row are described, not listed)."""
+    from ..experiments._compare import _model_params
+
+    sensitive = data.sensitive
+    baseline = given["baseline"]
+    settings = {
+        "model": type(model).__name__, "task": data.task,
+        "baseline": baseline if baseline is None or isinstance(baseline, str)
+        else type(baseline).__name__,
+        "positive_label": data.positive_label, "explain": given["explain"],
+        "explain_rows": data.explain_rows, "measure": given["measure"],
+        "random_state": data.seed,
+        "sensitive_features": None if sensitive is None else ", ".join(
+            map(str, sensitive.columns if isinstance(sensitive, pd.DataFrame)
+                else [sensitive.name])),
+        "time_col": given["time_col"], "by_time": data.time is not None,
+        "n_test_rows": len(data.X),
+        "n_train_rows": None if data.X_train is None else len(data.X_train),
+        "model_params": _model_params(model),
+    }
+    return settings
 
 
 # ---- the state the steps share ---------------------------------------------------------

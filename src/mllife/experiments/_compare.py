@@ -166,6 +166,8 @@ def compare_models(
     positive_label: Any = None,
     criteria: Any = None,
     spec: Any = None,
+    tracker: Any = None,
+    note: str | None = None,
 ) -> ComparisonReport:
     """Cross-validate several models side by side: score, time, size and lift over a baseline.
 
@@ -243,6 +245,22 @@ def compare_models(
         Takes ``task``, ``positive_label`` and ``criteria`` from the problem
         statement (:mod:`mllife._spec`); an explicit keyword that disagrees
         with it raises. ``groups`` stays an array.
+    tracker : Tracker, optional
+        Log the comparison to this :class:`~mllife.tracking.Tracker` (such as
+        :class:`~mllife.tracking.MlflowTracker`): one run named
+        ``"compare_models"`` with the call's settings as params (``cv``,
+        ``scoring``, ``task``, ``n_folds``, ``sampler``...) and the report's
+        headline numbers, tables, findings and HTML, and one nested run per
+        model, baseline included, with its flattened ``get_params(deep=True)``
+        and its cells of :attr:`~ComparisonReport.results` (score means and
+        standard deviations, fit seconds, latency, size, lift, failed folds;
+        ``"FAILED"`` when it failed in every fold). See
+        :func:`mllife.tracking.log_report`. A tracker that fails mid-run gives a
+        :class:`~mllife.TrackingWarning`, never a lost report. None (the
+        default): nothing is logged.
+    note : str, optional
+        Free text ("what I was thinking") kept as the run's tag
+        ``mllife.note``; used only with ``tracker``.
 
     Returns
     -------
@@ -256,7 +274,9 @@ def compare_models(
         scoring names that do not fit the task, models mixing classifiers
         and regressors, a stated task that contradicts the target, criteria
         on a metric the scoring leaves out, a ``spec`` that disagrees with
-        an explicit keyword, or a ``cv`` that cannot split the data. A model
+        an explicit keyword, a ``cv`` that cannot split the data, a
+        ``tracker`` that is not a :class:`~mllife.tracking.Tracker` or a
+        ``note`` that is not text (both before any model is fitted). A model
         that fails in a fold does not raise: its error is in the report.
 
     Examples
@@ -279,6 +299,12 @@ def compare_models(
     from .._task import infer_task
     from ..baselines import baseline as make_baseline
 
+    if tracker is not None:
+        from ..tracking._log import check_tracker
+
+        check_tracker(tracker)
+        if note is not None and not isinstance(note, str):
+            raise InputError(f"note is a {type(note).__name__}", expected="text (a str) or None")
     if criteria is not None:
         criteria = SuccessCriteria.coerce(criteria)
     given = resolve_spec(spec, where="compare_models", task=task,
@@ -361,7 +387,38 @@ def compare_models(
                            len(folds), len(target), _undefined_table(undefined))
     if criteria is not None:
         report = _checked(report, criteria)
+    if tracker is not None:
+        from ..tracking._log import track
+
+        settings = {"cv": _cv_text(cv, len(folds)), "n_folds": len(folds),
+                    "scoring": ", ".join(resolved.names), "primary_score": resolved.primary,
+                    "task": task, "sampler": sampler, "baseline": baseline_name,
+                    "positive_label": positive_label, "groups": groups is not None,
+                    "n_jobs": n_jobs, "n_rows": len(target)}
+        track(report, tracker, run_name="compare_models", note=note, params=settings,
+              child_params={name: _model_params(model) for name, model in candidates.items()})
     return report
+
+
+def _cv_text(cv: Any, n_folds: int) -> str:
+    """``cv`` as a param: the int, the splitter's repr, or what an iterable of folds was."""
+    if isinstance(cv, int) or hasattr(cv, "get_n_splits"):
+        return repr(cv)
+    return f"{type(cv).__name__} of {n_folds} folds"
+
+
+def _model_params(model: Any) -> dict[str, str]:
+    """A model's flattened ``get_params(deep=True)`` for a tracker; none without them.
+
+    Also what ``evaluate`` and ``compare_champion`` log: a model whose
+    ``get_params`` is missing or fails is still analysed and logged, without params.
+    """
+    from ..tracking._names import flatten_params
+
+    try:
+        return flatten_params(model)
+    except Exception:
+        return {}
 
 
 def _with_criteria(scoring: Scoring, criteria: Any, task: str, default: bool) -> Scoring:

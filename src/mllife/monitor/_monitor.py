@@ -338,7 +338,7 @@ class Monitor:
         return dict(self._counts)
 
     # ------------------------------------------------------------------ report
-    def report(self) -> Any:
+    def report(self, *, tracker: Any = None) -> Any:
         """Compare every window with the reference: a :class:`~mllife.monitor.MonitorReport`.
 
         Per window, each computable statistical signal (data drift,
@@ -349,9 +349,27 @@ class Monitor:
         operations are deterministic. A window's comparisons are cached and
         recomputed only when its state changed.
 
+        Parameters
+        ----------
+        tracker : Tracker, optional
+            Log the report to this :class:`~mllife.tracking.Tracker` (such as
+            :class:`~mllife.tracking.MlflowTracker`): one run named
+            ``"monitor <bundle version>"`` with the monitor's settings as
+            params and one step per window, in time order (the window's
+            ``index``), holding its row of :attr:`MonitorReport.windows` and
+            its alarms per signal, plus the report's tables, findings and HTML
+            (see :func:`mllife.tracking.log_report`). A tracker that fails
+            mid-run gives a :class:`~mllife.TrackingWarning`, never a lost
+            report. None (the default): nothing is logged.
+
         Returns
         -------
         MonitorReport
+
+        Raises
+        ------
+        InputError
+            When ``tracker`` is not a :class:`~mllife.tracking.Tracker`.
 
         Examples
         --------
@@ -362,7 +380,18 @@ class Monitor:
         """
         from ._assemble import build_report
 
-        return build_report(self)
+        if tracker is not None:
+            from ..tracking._log import check_tracker
+
+            check_tracker(tracker)
+        report = build_report(self)
+        if tracker is not None:
+            from ..tracking._log import track
+
+            settings = {**self._settings(), "bundle_version": self.bundle_version,
+                        "task": self.task, "n_windows": len(self._windows)}
+            track(report, tracker, run_name=f"monitor {self.bundle_version}", params=settings)
+        return report
 
     # ------------------------------------------------------------------ state
     def save(self, path: str | os.PathLike[str]) -> Path:
