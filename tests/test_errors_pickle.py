@@ -29,6 +29,8 @@ def _instances():
     yield errors.UntrustedTypeError("mypkg.Model is not trusted")
     yield errors.ModelError("predict failed")
     yield errors.MissingDependencyError('make_app needs the serve extra: pip install "mllife[serve]"')
+    yield errors.TrackingError("MlflowTracker failed in log_metrics of run 'compare' (id abc): "
+                               "OSError: disk full")
     yield errors.TransformerCheckError("LogRatio() broke 1 rule:\n- deterministic: differs",
                                        rules=["deterministic"])
 

@@ -12,7 +12,7 @@ import pytest
 import mllife
 
 HEAVY = ("shap", "fairlearn", "imblearn", "matplotlib", "skops", "fastapi", "starlette",
-         "uvicorn", "prometheus_client")
+         "uvicorn", "prometheus_client", "mlflow")
 
 
 def test_import_is_light():
@@ -22,6 +22,16 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_tracking_does_not_import_mlflow_until_a_tracker_is_made():
+    code = (
+        "import sys, mllife, mllife.tracking as t; "
+        "t.MlflowTracker, t.log_report, t.Tracker, mllife.TrackingWarning; "
+        "print('mlflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_every_public_name_resolves():

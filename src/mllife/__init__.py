@@ -29,6 +29,8 @@ from ._errors import (
     ModelError,
     NotFittedError,
     SchemaError,
+    TrackingError,
+    TrackingWarning,
     TransformerCheckError,
     UntrustedTypeError,
     VersionMismatchWarning,
@@ -41,6 +43,7 @@ from ._version import __version__
 SUBPACKAGES = (
     "audit", "baselines", "bundle", "datasets", "drift", "evaluation", "experiments",
     "features", "monitor", "problem", "report", "serve", "split", "testing",
+    "tracking",
 )
 
 _LAZY: dict[str, str] = {name: f".{name}" for name in SUBPACKAGES}
@@ -106,6 +109,7 @@ if TYPE_CHECKING:
     from . import serve as serve
     from . import split as _split_package
     from . import testing as testing
+    from . import tracking as tracking
     from .audit import AuditReport as AuditReport
     from .audit import profile as profile
     from .audit import register_check as register_check
@@ -203,6 +207,8 @@ __all__ = [
     "MissingDependencyError",
     "NotFittedError",
     "SchemaError",
+    "TrackingError",
+    "TrackingWarning",
     "TransformerCheckError",
     "UntrustedTypeError",
     "VersionMismatchWarning",

@@ -21,6 +21,8 @@ __all__ = [
     "ModelError",
     "NotFittedError",
     "SchemaError",
+    "TrackingError",
+    "TrackingWarning",
     "TransformerCheckError",
     "UntrustedTypeError",
     "VersionMismatchWarning",
@@ -216,6 +218,22 @@ class MissingDependencyError(MllifeError, ImportError):
     """
 
 
+class TrackingError(MllifeError):
+    """An experiment tracker failed while :func:`mllife.tracking.log_report` logged to it.
+
+    The run is ended ``"FAILED"`` first (best effort); the tracker's own
+    exception (an ``MlflowException``, an ``OSError``...) is chained as
+    ``__cause__``. The analyses given ``tracker=`` never raise it: they warn
+    with :class:`TrackingWarning` and return their report.
+
+    Examples
+    --------
+    >>> err = TrackingError("MlflowTracker failed in log_metrics of run 'abc': disk full")
+    >>> isinstance(err, MllifeError), "run 'abc'" in str(err)
+    (True, True)
+    """
+
+
 class TransformerCheckError(MllifeError, AssertionError):
     """A transformer broke rules of :func:`mllife.testing.check_transformer`.
 
@@ -275,5 +293,26 @@ class VersionMismatchWarning(MllifeWarning):
     Examples
     --------
     >>> issubclass(VersionMismatchWarning, MllifeWarning)
+    True
+    """
+
+
+class TrackingWarning(MllifeWarning):
+    """An analysis could not log to its tracker; its report is returned all the same.
+
+    Issued once per failed run by ``compare_models``, ``evaluate``,
+    ``compare_champion``, ``drift_report`` and ``Monitor.report`` given
+    ``tracker=``: the message names the tracker, the run and the error, and the
+    run is ended ``"FAILED"`` (best effort). Turn it into an error with
+    ``warnings.simplefilter("error", mllife.TrackingWarning)``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import mllife
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("MlflowTracker failed in run 'abc': disk full", mllife.TrackingWarning)
+    >>> issubclass(caught[0].category, mllife.MllifeWarning)
     True
     """
