@@ -132,7 +132,8 @@ def test_numbers_and_artifacts_read_back_equal_the_reports(name, tracker, reques
     local = _download(tracker, run_id)
     assert data["tables"], "every one of these reports has tables"
     for table, records in data["tables"].items():
-        path = local / safe_name(f"tables/{table}")   # "(ms/row)" is cleaned like any name
+        # "(ms/row)" is cleaned like any name; a file name takes no ":" (a drive on Windows)
+        path = local / safe_name(f"tables/{table}").replace(":", "_")
         assert json.loads(path.with_name(path.name + ".json").read_text("utf-8")) == records
         if records:
             csv = pd.read_csv(path.with_name(path.name + ".csv"))

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .._errors import InputError, ModelError, TrackingError, TrackingWarning, UntrustedTypeError
+from .._errors import (
+    InputError,
+    IntegrityError,
+    ModelError,
+    TrackingError,
+    TrackingWarning,
+    UntrustedTypeError,
+)
 from ..bundle import ModelBundle
 from ._names import flatten, param_text
 
@@ -34,6 +41,7 @@ MAX_METADATA_TEXT = 1000
 #: The longest registered model name (MLflow's column).
 MAX_REGISTERED_NAME = 256
 _FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_PYFUNC_IMPORT = r".*Any type hint is inferred as AnyType"  # MLflow colours its text
 
 
 def _check_registered_name(name: Any) -> str | None:
@@ -243,7 +251,8 @@ def log_bundle(bundle: ModelBundle | str | os.PathLike[str], *, tracker: Tracker
         If ``tracker`` is None and MLflow is not installed (``pip install
         "mllife[mlflow]"``).
     IntegrityError, UntrustedTypeError
-        If ``bundle`` is a path whose file does not load (named).
+        If ``bundle`` is a path whose file does not load (named), or whose
+        bytes change between the check and the copy that is logged.
     TrackingError
         If the tracker (or MLflow) fails while logging; the run is ended
         ``"FAILED"`` first and the exception is chained.
@@ -267,20 +276,19 @@ def log_bundle(bundle: ModelBundle | str | os.PathLike[str], *, tracker: Tracker
     (a key would have to live next to it): the store's access control is what
     protects it.
 
-    *Validation.* MLflow checks the request against the signature before the
-    bundle sees it: a missing column (``Model is missing inputs ['age']``) or
-    a wrong type (``Incompatible input types for column age``; in a pandas
-    frame, whole numbers in a ``double`` column too: pass floats) is MLflow's
-    ``MlflowException``, naming the column (and showing the request: MLflow's
-    message includes the data); extra columns are dropped by MLflow (so the
-    contract's ``extra="error"`` does not apply); everything else (unseen
-    categories, ranges, missing values, date-times) is the bundle's
-    :class:`~mllife.SchemaError`, naming the column and never a value. Served
-    by ``mlflow models serve``, both are an HTTP 400 whose body names the
-    column (the bundle's problems in its ``stack_trace``). Date-time columns and nullable integer columns are typed ``Any``
-    in the signature: MLflow's ``datetime`` refuses ISO text under pandas 3
-    and every time zone, and its ``long`` refuses a missing value; the bundle
-    checks them.
+    *Validation.* Every input column is typed ``Any`` in the signature, so
+    MLflow passes the request to the bundle as it came: MLflow's scoring
+    server casts typed columns before the model sees them (``3.5`` to ``3`` in
+    a ``long`` column, ``"false"`` and ``null`` to ``True`` and ``False`` in a
+    ``boolean`` one, ``"30"`` to ``30.0``), and its pandas check refuses rows
+    the contract accepts (whole numbers in a float column, categorical text)
+    with a message that shows the data. MLflow only checks that every column
+    is there (``Model is missing inputs ['age']``, an ``MlflowException``) and
+    drops extra columns (so the contract's ``extra="error"`` does not apply);
+    everything else (types, unseen categories, ranges, missing values,
+    date-times) is the bundle's :class:`~mllife.SchemaError`, naming the column
+    and never a value. Served by ``mlflow models serve``, both are an HTTP 400
+    whose body names the column (the bundle's problems in its ``stack_trace``).
 
     Examples
     --------
@@ -345,6 +353,9 @@ def log_bundle(bundle: ModelBundle | str | os.PathLike[str], *, tracker: Tracker
         else:
             shutil.copyfile(source, file)
         data = file.read_bytes()
+        if source is not None and hashlib.sha256(data).hexdigest() != loaded.source_sha256:
+            raise IntegrityError(f"{source.name}: the file changed while it was being logged "
+                                 "(its bytes are not the ones just verified); nothing was logged")
         params, tags, metrics, _ = _describe(loaded, data, names)
         return _log(checked, loaded, file, data, folder, names, params=params, tags=tags,
                     metrics=metrics, registered=registered)
@@ -371,9 +382,13 @@ def _log(tracker: Tracker, bundle: ModelBundle, file: Path, data: bytes, folder:
             call("log_metrics", run_id, metrics)
         more: dict[str, str] = {}
         if isinstance(tracker, MlflowTracker):
-            from ._pyfunc import save_pyfunc
-
             step.name = "saving the MLflow model"
+            with warnings.catch_warnings():
+                # importing mlflow.pyfunc (MLflow's own schemas) warns about a type hint of
+                # MLflow's; a user running with -W error must not be broken by it
+                warnings.filterwarnings("ignore", message=_PYFUNC_IMPORT)
+                from ._pyfunc import save_pyfunc
+
             model_dir = save_pyfunc(bundle, file, folder, trusted=trusted)
             step.name = "log_artifacts"
             tracker.client.log_artifacts(run_id, str(model_dir), "model")

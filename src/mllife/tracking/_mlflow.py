@@ -10,6 +10,7 @@ made, never by ``import mllife`` or ``import mllife.tracking``.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -40,6 +41,10 @@ _DB_NAME = "mlflow.db"
 _ARTIFACTS = "mlruns"  # MLflow's own name for the artifact folder next to a local store
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")  # two letters at least: not a drive "C:"
 _NOLOAD = "The ``noload`` loader strategy is deprecated"
+_MAX_PART = 200  # characters of a file or folder name (a suffix and a hash still fit in 255)
+_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                      *(f"LPT{i}" for i in range(1, 10))})
+_PROBE_SECONDS = 10  # how long connecting to an http(s) store may take before it is refused
 
 
 def _import_mlflow() -> Any:
@@ -74,6 +79,58 @@ def _local_sqlite_path(uri: str) -> Path | None:
         return None
     return Path(path if os.path.isabs(path) or uri.startswith("sqlite:////") else
                 os.path.abspath(path))
+
+
+def _portable_part(part: str) -> str:
+    """A path part every file system takes, Windows' included.
+
+    No ``:`` (a drive, or an NTFS stream), no trailing dot or space (Windows
+    drops them), no device name (``CON``, ``aux.csv``, ``COM1.txt``), at most
+    :data:`_MAX_PART` characters.
+    """
+    text = part.replace(":", "_")
+    if text != text.rstrip(". "):
+        text = text.rstrip(". ") + "_"
+    if text.split(".")[0].rstrip(" ").upper() in _DEVICES:
+        text = "_" + text
+    if len(text) > _MAX_PART:
+        text = text[:_MAX_PART - 9] + "-" + name_hash(part)
+    return text
+
+
+def _store_errors() -> tuple[type[Exception], ...]:
+    """What opening a store raises besides ``MlflowException``: OS and SQLAlchemy errors."""
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+    except ImportError:  # pragma: no cover - mlflow-skinny: no SQL store at all
+        return (OSError,)
+    return (OSError, SQLAlchemyError)
+
+
+def _check_server(uri: str) -> None:
+    """Refuse at once an ``http(s)`` store where nothing answers.
+
+    MLflow's client retries a request that cannot connect for about four
+    minutes (``MLFLOW_HTTP_REQUEST_MAX_RETRIES``, made for rate limits):
+    one connection attempt of at most :data:`_PROBE_SECONDS` comes first.
+    Only a failure to connect counts; TLS, redirects, status codes and slow
+    answers are left to MLflow.
+    """
+    if not uri.lower().startswith(("http://", "https://")):
+        return
+    import requests
+
+    try:
+        requests.get(uri.rstrip("/") + "/health", timeout=(_PROBE_SECONDS, _PROBE_SECONDS),
+                     allow_redirects=False).close()
+    except requests.exceptions.SSLError:
+        return
+    except requests.exceptions.ConnectionError as exc:
+        raise InputError(f"MlflowTracker: nothing answers at {uri!r} "
+                         f"({type(exc).__name__}: {str(exc)[:300]})",
+                         expected="the URI of a running MLflow tracking server") from None
+    except requests.exceptions.RequestException:
+        return
 
 
 def _resolve_uri(tracking_uri: str | os.PathLike[str] | None, mlflow: Any) -> str:
@@ -126,7 +183,11 @@ class MlflowTracker:
     InputError
         If ``experiment`` is not a string or is a name MLflow refuses (empty,
         over 500 characters), if it names a deleted experiment, if
-        ``tracking_uri`` is not a string or path, or if MLflow refuses the store.
+        ``tracking_uri`` is not a string or path (or is empty), if the store
+        cannot be opened (a file that is not a database, a folder where a file
+        is, no permission), or if nothing answers at an ``http(s)`` URI: one
+        connection attempt of at most 10 seconds comes first, where MLflow's
+        client would retry for about four minutes.
 
     Notes
     -----
@@ -142,14 +203,22 @@ class MlflowTracker:
     digits of its hash; a name that clashes after cleaning with another name of
     the same run (``"a%b"`` and ``"a_b"``) gets that suffix too. Param values
     are cut to MLflow's 6000 characters, tag values to 8000, ending with
-    ``…[cut]``. Batches are split to MLflow's limits (100 params or tags, 1000
-    metrics per call). Non-finite metrics are refused (``log_report`` and the
+    ``…[cut]``. Artifact paths are cleaned the same way and made portable: no
+    ``:`` (on Windows, ``C:x`` would leave the run's folder), no Windows
+    device name (``CON``, ``aux.csv`` get a leading ``_``), no trailing dot or
+    space; a path that would overwrite another name's file in the run (or
+    put a file where a folder is) gets the hash suffix before its extension.
+    Batches are split to MLflow's limits (100 params or tags, 1000 metrics
+    per call). Non-finite metrics are refused (``log_report`` and the
     analyses drop them before they get here and list them). MLflow's
     filesystem store (``file:`` URIs) is refused by MLflow 3 itself unless
     ``MLFLOW_ALLOW_FILE_STORE=true``.
 
     Every run gets the tag ``mllife.version``; a nested run gets MLflow's
     ``mlflow.parentRunId``, which the MLflow UI shows as nesting.
+
+    A tracker pickles (a worker process, a copied dataclass): the copy opens
+    the same store with a client of its own.
 
     Examples
     --------
@@ -195,12 +264,17 @@ class MlflowTracker:
         if tracking_uri is not None and not isinstance(tracking_uri, str | os.PathLike):
             raise InputError(f"MlflowTracker: tracking_uri is a {type(tracking_uri).__name__}",
                              expected="a URI or a path (a string or os.PathLike) or None")
+        if tracking_uri is not None and not os.fspath(tracking_uri).strip():
+            raise InputError("MlflowTracker: tracking_uri is empty",
+                             expected="a URI, a folder or a .db file, or None for MLflow's "
+                                      "default store")
         mlflow = _import_mlflow()
         from mlflow.exceptions import MlflowException
 
         self.tracking_uri = _resolve_uri(tracking_uri, mlflow)
         db_file = _local_sqlite_path(self.tracking_uri)
         self._artifact_root = None if db_file is None else db_file.parent / _ARTIFACTS
+        _check_server(self.tracking_uri)
         try:
             with _quiet_store():
                 if db_file is not None and not db_file.exists():
@@ -210,9 +284,16 @@ class MlflowTracker:
         except MlflowException as exc:
             raise InputError(f"MlflowTracker: MLflow refused the store {self.tracking_uri!r}: "
                              f"{exc.message}", expected="a tracking_uri MLflow can open") from exc
+        except _store_errors() as exc:  # not a folder, no permission, not a database
+            raise InputError(f"MlflowTracker: cannot open the store {self.tracking_uri!r}: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+                             expected="a tracking_uri MLflow can open (a folder, a new .db "
+                                      "file or one MLflow made)") from exc
         self.last_run_id: str | None = None
         # per run and kind (params, metrics, tags): the MLflow key given to each name
         self._keys: dict[tuple[str, str], dict[str, str]] = {}
+        # per run: artifact file -> the name it was logged under, and the folders made
+        self._files: dict[str, tuple[dict[str, str], set[str]]] = {}
 
     def _create_database(self, db_file: Path, artifacts: Path) -> None:
         """Create a new local store whose ``Default`` experiment keeps artifacts beside it.
@@ -257,6 +338,23 @@ class MlflowTracker:
     def __repr__(self) -> str:
         return (f"MlflowTracker(experiment={self.experiment!r}, "
                 f"tracking_uri={self.tracking_uri!r})")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its client: another process opens the store itself."""
+        state = self.__dict__.copy()
+        state.pop("client", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A new client on the same store, opened as ``__init__`` opens it (quietly)."""
+        self.__dict__.update(state)
+        mlflow = _import_mlflow()
+        with _quiet_store():
+            if "sql" in self.tracking_uri.split(":", 1)[0].lower():   # sqlite, postgresql...
+                # MLflow's SQL store declares its tables (and SQLAlchemy warns) on import
+                with contextlib.suppress(ImportError):
+                    import mlflow.store.tracking.sqlalchemy_store
+            self.client = mlflow.MlflowClient(tracking_uri=self.tracking_uri)
 
     # ---- names -----------------------------------------------------------------
     def _mlflow_keys(self, run_id: str, kind: str, names: list[str]) -> dict[str, str]:
@@ -346,6 +444,7 @@ class MlflowTracker:
         self.client.set_terminated(run_id, status=status)
         for kind in ("params", "metrics", "tags"):
             self._keys.pop((run_id, kind), None)
+        self._files.pop(run_id, None)
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
         """Record params: names made MLflow-safe, values as text cut to 6000 characters.
@@ -411,12 +510,35 @@ class MlflowTracker:
             self.client.log_batch(run_id, tags=items[start:start + MAX_PARAMS_PER_CALL])
 
     # ---- files -----------------------------------------------------------------
-    @staticmethod
-    def _artifact_path(name: Any, what: str) -> str:
+    def _artifact_path(self, run_id: str, name: Any, suffixes: tuple[str, ...],
+                       what: str) -> str:
+        """Where ``name`` (+ each suffix) goes: safe, portable, apart from the run's other files.
+
+        :func:`safe_name` made portable (:func:`_portable_part`); a name whose files
+        would overwrite another name's (``a%b`` and ``a_b``), or take the place of a
+        folder (or need a folder where a file is), gets :func:`name_hash` before
+        its extension. The same name again is the same file.
+        """
         if not isinstance(name, str) or not name.strip("/ "):
             raise InputError(f"MlflowTracker.{what}: name is {name!r}",
                              expected="a relative path such as 'tables/scores'")
-        return safe_name(name)
+        files, folders = self._files.setdefault(run_id, ({}, set()))
+        parts = [_portable_part(part) for part in safe_name(name).split("/")]
+        for attempt in itertools.count(1):
+            path = "/".join(parts)
+            taken = any(files.get(path + s, name + s) != name + s or path + s in folders
+                        for s in suffixes)
+            under_file = [i for i in range(1, len(parts)) if "/".join(parts[:i]) in files]
+            if not taken and not under_file:
+                break
+            at = under_file[0] - 1 if under_file else len(parts) - 1
+            tail = "-" + name_hash(name if attempt == 1 else f"{name}\x00{attempt}")
+            stem, dot, ext = parts[at].rpartition(".")
+            keep_ext = at == len(parts) - 1 and suffixes == ("",) and stem.strip(".")
+            parts[at] = f"{stem}{tail}{dot}{ext}" if keep_ext else parts[at] + tail
+        files.update({path + s: name + s for s in suffixes})
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        return path
 
     def _upload(self, run_id: str, files: Mapping[str, bytes], artifact_path: str | None) -> None:
         with tempfile.TemporaryDirectory(prefix="mllife-tracking-") as folder:
@@ -436,7 +558,7 @@ class MlflowTracker:
         if not isinstance(frame, pd.DataFrame):
             raise InputError(f"MlflowTracker.log_table: frame is a {type(frame).__name__}",
                              expected="a pandas DataFrame")
-        path = self._artifact_path(name, "log_table")
+        path = self._artifact_path(run_id, name, (".csv", ".json"), "log_table")
         folder, _, leaf = path.rpartition("/")
         records = json.dumps(jsonable(frame), allow_nan=False, ensure_ascii=False)
         self._upload(run_id, {f"{leaf}.csv": frame.to_csv(index=False).encode("utf-8"),
@@ -450,6 +572,6 @@ class MlflowTracker:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise InputError(f"MlflowTracker.log_artifact: data is a {type(data).__name__}",
                              expected="bytes")
-        path = self._artifact_path(name, "log_artifact")
+        path = self._artifact_path(run_id, name, ("",), "log_artifact")
         folder, _, leaf = path.rpartition("/")
         self._upload(run_id, {leaf: bytes(data)}, folder or None)

@@ -30,6 +30,7 @@ MAX_TEXT = 6000
 MAX_NAME = 250
 _MAX_DEPTH = 32  # deeper nesting is written as text, not walked
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9_\-. :/]")
+_LEADING_DOTS = re.compile(r"^\.{2,}")
 
 
 def cut_text(text: str, max_length: int = MAX_TEXT) -> str:
@@ -65,7 +66,9 @@ def safe_name(name: str, *, max_length: int = MAX_NAME) -> str:
 
     Every other character (emoji, ``%``, ``?``, newline, NUL) becomes ``_``;
     empty ``/``-separated parts and ``.`` parts are dropped (no leading, trailing
-    or doubled ``/``); a part made only of dots (``..``) becomes ``_``. A name
+    or doubled ``/``); a part made only of dots (``..``) becomes ``_``, and
+    two or more dots a name starts with become ``_`` each (``..x`` gives
+    ``__x``: MLflow refuses a name that starts with ``..``). A name
     longer than ``max_length`` is cut and ends with ``-`` and :func:`name_hash`
     of the whole original name, so two long names sharing a beginning stay
     apart. A clean name is returned unchanged. Two different names can still
@@ -85,6 +88,8 @@ def safe_name(name: str, *, max_length: int = MAX_NAME) -> str:
     parts = [p for p in text.split("/") if p not in ("", ".")]
     parts = ["_" if set(p) == {"."} else p for p in parts]
     text = "/".join(parts) or "_"
+    # MLflow refuses a name whose path form starts with "..", as "..x" or ".._w" do
+    text = _LEADING_DOTS.sub(lambda dots: "_" * len(dots.group()), text)
     if len(text) > max_length:
         text = text[: max_length - 9].rstrip("/") + "-" + name_hash(str(name))
     return text

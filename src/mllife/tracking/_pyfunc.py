@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import mlflow.models.model as mlflow_model
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
@@ -55,9 +56,6 @@ TRUSTED_KEY = "trusted"
 _NOT_FOR_US = (
     r".*An input example was not provided",  # the signature is the bundle's contract
 )
-
-_TYPES = {"integer": DataType.long, "float": DataType.double, "boolean": DataType.boolean,
-          "string": DataType.string}
 
 
 def read_trusted(config: Mapping[str, Any] | None) -> set[str]:
@@ -147,17 +145,18 @@ def has_proba(bundle: ModelBundle) -> bool:
 
 
 # ---------------------------------------------------------------- signature
-def _input_type(spec: Any) -> DataType | AnyType:
-    """MLflow's type for a contract column; ``Any`` where MLflow would refuse good input.
+def _input_type(spec: Any) -> AnyType:
+    """MLflow's type for a contract column: ``Any``, so the bundle sees the request as it came.
 
-    A nullable integer column is ``Any``: a request with a missing value reaches
-    pandas as floats, which MLflow's ``long`` refuses. A date-time column is
-    ``Any``: MLflow's ``datetime`` refuses ISO text under pandas 3 (the form a
-    JSON request takes) and every time zone. The bundle checks both.
+    A typed column is cast by MLflow's scoring server before the model sees
+    it (``3.5`` becomes ``3`` in a ``long`` column, ``"false"`` and ``null``
+    become ``True`` and ``False`` in a ``boolean`` one, ``"30"`` becomes
+    ``30.0`` in a ``double`` one), which the bundle would have refused; and
+    MLflow's pandas check refuses what the contract accepts (whole numbers in
+    a float column, a missing value in a nullable integer one, categorical
+    text, ISO date-times under pandas 3, time zones). The bundle checks types.
     """
-    if spec.family == "integer" and spec.nullable:
-        return AnyType()
-    return _TYPES.get(spec.family, AnyType())
+    return AnyType()
 
 
 def _output_type(values: np.ndarray) -> DataType | AnyType:
@@ -176,9 +175,8 @@ def _output_type(values: np.ndarray) -> DataType | AnyType:
 def signature(bundle: ModelBundle) -> ModelSignature:
     """The MLflow signature of a bundle served as :class:`BundleModel`.
 
-    Inputs: one required column per contract column, in order (``long``,
-    ``double``, ``boolean``, ``string``; ``Any`` for date-times and nullable
-    integers, see :func:`_input_type`). Outputs: ``prediction``, the
+    Inputs: one required column per contract column, in order, typed ``Any``
+    (see :func:`_input_type`: the bundle validates). Outputs: ``prediction``, the
     ``proba_<class>`` columns (optional: absent with ``proba=False``) and
     ``model_version``. Params: ``proba`` (boolean) for a model with probabilities.
     """
@@ -220,11 +218,18 @@ def save_pyfunc(bundle: ModelBundle, bundle_file: Path, folder: Path, *,
     code = folder / CODE_FILE
     code.write_text(MODEL_CODE, encoding="utf-8")
     target = folder / "model"
-    with warnings.catch_warnings():
-        for message in _NOT_FOR_US:
-            warnings.filterwarnings("ignore", message=message)
-        mlflow.pyfunc.save_model(
-            path=str(target), python_model=str(code), artifacts={ARTIFACT: str(bundle_file)},
-            model_config={TRUSTED_KEY: sorted(trusted)}, signature=signature(bundle),
-            pip_requirements=[f"mllife=={__version__}"])
+    # MLflow runs the code file while saving, and its set_model() leaves our model in
+    # MLflow's process-wide slot (read by the next models-from-code load): put it back
+    previous = mlflow_model.__mlflow_model__
+    try:
+        with warnings.catch_warnings():
+            for message in _NOT_FOR_US:
+                warnings.filterwarnings("ignore", message=message)
+            mlflow.pyfunc.save_model(
+                path=str(target), python_model=str(code),
+                artifacts={ARTIFACT: str(bundle_file)},
+                model_config={TRUSTED_KEY: sorted(trusted)}, signature=signature(bundle),
+                pip_requirements=[f"mllife=={__version__}"])
+    finally:
+        mlflow_model.__mlflow_model__ = previous
     return target
