@@ -35,6 +35,8 @@ __all__ = ["check_tracker", "log_report", "track"]
 _METHODS = ("start_run", "end_run", "log_params", "log_metrics", "set_tags", "log_table",
             "log_artifact")
 _MAX_LISTED = 5000  # characters of the tag listing non-finite metrics
+#: A longer note is also kept whole as ``note.txt`` (a backend may cut a tag: MLflow at 8000).
+_MAX_NOTE_TAG = 5000
 
 
 def check_tracker(tracker: Any) -> Tracker | None:
@@ -108,14 +110,32 @@ class _Logger:
         self.run_name, self.prefix, self.note = run_name, prefix, note
         self.params, self.child_params = params, child_params
         self.open_runs: list[str] = []   # innermost last
+        self.seen_runs: set[str] = set()
         self.run_id: str | None = None
         self.step = "start_run"           # the call under way, named in errors
+        self._prepared: dict[str, Any] = {}
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         self.step = method
         return getattr(self.tracker, method)(*args, **kwargs)
 
-    def run(self) -> str:
+    def _start(self, name: str, **kwargs: Any) -> str:
+        """``start_run``, checking it returned a run id this logger has not seen."""
+        run_id = self._call("start_run", name, **kwargs)
+        if not isinstance(run_id, str) or not run_id:
+            raise TypeError(f"start_run returned {run_id!r}, not a run id (a non-empty string)")
+        if run_id in self.seen_runs:
+            raise ValueError(f"start_run returned the run id {run_id!r} again, for a new run")
+        self.seen_runs.add(run_id)
+        self.open_runs.append(run_id)
+        return run_id
+
+    def prepare(self) -> None:
+        """Everything the report gives (numbers, tags, tables, files), before any tracker call.
+
+        A report that fails here (a user's ``to_html`` that raises) is not the
+        tracker's failure, and no run is left half-written.
+        """
         ex, prefix = self.extracted, self.prefix
         metrics, bad = _split_finite(ex.metrics, prefix)
         step_bad: list[str] = []
@@ -132,32 +152,46 @@ class _Logger:
         if bad or step_bad:
             tags["mllife.nonfinite_metrics"] = _listed([*bad, *step_bad])
         data = self.report.to_dict()
+        frames = self.report._tables()
+        tables = {}
+        for name in data["tables"]:
+            frame = next(f for k, f in frames.items() if str(k) == name)
+            tables[f"tables/{name}"] = (frame.reset_index(drop=True)
+                                        if isinstance(frame, pd.DataFrame)
+                                        else pd.DataFrame(data["tables"][name]))
+        self._prepared = {
+            "tags": tags, "metrics": metrics, "steps": steps, "tables": tables,
+            "findings": _json(data["findings"]),
+            "summary": _json(self._summary(bad, step_bad)),
+            "html": self.report.to_html().encode("utf-8"),
+            # a long note whole: a backend may cut the tag (MLflow keeps 8000 characters)
+            "note": None if self.note is None or len(self.note) <= _MAX_NOTE_TAG
+            else self.note.encode("utf-8", "surrogatepass"),
+        }
 
-        self.run_id = self._call("start_run", self.run_name, tags=tags)
-        self.open_runs.append(self.run_id)
+    def run(self) -> str:
+        if not self._prepared:
+            self.prepare()
+        ex, ready = self.extracted, self._prepared
+        self.run_id = self._start(self.run_name, tags=ready["tags"])
         run_id = self.run_id
         params = {**ex.params, **self.params}
         if params:
             self._call("log_params", run_id, params)
-        if metrics:
-            self._call("log_metrics", run_id, metrics)
-        for step, values in steps:
+        if ready["metrics"]:
+            self._call("log_metrics", run_id, ready["metrics"])
+        for step, values in ready["steps"]:
             if values:
                 self._call("log_metrics", run_id, values, step=step)
-        frames = self.report._tables()
-        for name in data["tables"]:
-            frame = next(f for k, f in frames.items() if str(k) == name)
-            self._call("log_table", run_id, f"tables/{name}",
-                       frame.reset_index(drop=True) if isinstance(frame, pd.DataFrame)
-                       else pd.DataFrame(data["tables"][name]))
-        self._call("log_artifact", run_id, "findings.json", _json(data["findings"]))
-        children = []
+        for name, frame in ready["tables"].items():
+            self._call("log_table", run_id, name, frame)
+        self._call("log_artifact", run_id, "findings.json", ready["findings"])
+        if ready["note"] is not None:
+            self._call("log_artifact", run_id, "note.txt", ready["note"])
         for child in ex.children:
-            child_id = self._child(child, run_id)
-            children.append(child_id)
-        self._call("log_artifact", run_id, "summary.json", _json(self._summary(bad, step_bad)))
-        self._call("log_artifact", run_id, "report.html",
-                   self.report.to_html().encode("utf-8"))
+            self._child(child, run_id)
+        self._call("log_artifact", run_id, "summary.json", ready["summary"])
+        self._call("log_artifact", run_id, "report.html", ready["html"])
         self._call("end_run", run_id, status="FINISHED")
         self.open_runs.remove(run_id)
         return run_id
@@ -167,8 +201,7 @@ class _Logger:
         tags = dict(child.tags)
         if bad:
             tags["mllife.nonfinite_metrics"] = _listed(list(bad))
-        child_id = self._call("start_run", child.name, parent_run_id=parent, tags=tags)
-        self.open_runs.append(child_id)
+        child_id = self._start(child.name, parent_run_id=parent, tags=tags)
         params = {**child.params, **dict(self.child_params.get(child.name, {}))}
         if params:
             self._call("log_params", child_id, params)
@@ -195,12 +228,15 @@ class _Logger:
             "children": children,
         })
 
-    def fail(self) -> None:
-        """End every run this logger opened ``"FAILED"`` (best effort, innermost first)."""
+    def fail(self, status: str = "FAILED") -> None:
+        """End every run this logger opened with ``status`` (best effort, innermost first).
+
+        ``"KILLED"`` when the logging was interrupted (Ctrl-C), as MLflow does.
+        """
         for run_id in reversed(self.open_runs):
             # the tracker is already failing: the first error is the one reported
             with contextlib.suppress(Exception):
-                self.tracker.end_run(run_id, status="FAILED")
+                self.tracker.end_run(run_id, status=status)
         self.open_runs.clear()
 
     def describe(self, exc: BaseException) -> str:
@@ -230,18 +266,22 @@ def _params(params: Any, name: str) -> dict[str, str]:
     return {key: param_text(value) for key, value in flatten(params).items()}
 
 
+def _check_inputs(report: Any, prefix: Any, note: Any) -> tuple[str | None, str | None]:
+    """``(prefix, note)`` checked, after ``report``; before any tracker (or store) is made."""
+    if not isinstance(report, Report):
+        raise InputError(f"report is a {type(report).__name__}",
+                         expected="an mllife report (a mllife.report.Report)")
+    return _check_text(prefix, "prefix"), _check_text(note, "note", empty=True)
+
+
 def _prepare(report: Any, tracker: Any, *, run_name: str | None, prefix: Any, note: Any,
              params: Any, child_params: Any) -> _Logger:
     from ._extract import extract
 
-    if not isinstance(report, Report):
-        raise InputError(f"report is a {type(report).__name__}",
-                         expected="an mllife report (a mllife.report.Report)")
+    prefix, note = _check_inputs(report, prefix, note)
     checked = check_tracker(tracker)
     if checked is None:
         raise InputError("tracker is None", expected="a mllife.tracking.Tracker")
-    prefix = _check_text(prefix, "prefix")
-    note = _check_text(note, "note", empty=True)
     if child_params is not None and not isinstance(child_params, Mapping):
         raise InputError(f"child_params is a {type(child_params).__name__}",
                          expected="a mapping of candidate name to params, or None")
@@ -249,9 +289,11 @@ def _prepare(report: Any, tracker: Any, *, run_name: str | None, prefix: Any, no
                 for k, v in (child_params or {}).items()}
     name = run_name if run_name is not None else (prefix or report.title
                                                   or type(report).__name__)
-    return _Logger(checked, report, extract(report), run_name=name,
-                   prefix=f"{prefix}." if prefix else "", note=note,
-                   params=_params(params, "params"), child_params=children)
+    logger = _Logger(checked, report, extract(report), run_name=name,
+                     prefix=f"{prefix}." if prefix else "", note=note,
+                     params=_params(params, "params"), child_params=children)
+    logger.prepare()
+    return logger
 
 
 def log_report(report: Report, *, tracker: Tracker | None = None, prefix: str | None = None,
@@ -272,7 +314,9 @@ def log_report(report: Report, *, tracker: Tracker | None = None, prefix: str | 
       (how many findings of each severity), ``mllife.note`` and the report
       type's own; ``mllife.version`` (set by :class:`MlflowTracker`).
     - *artifacts*: every table as ``tables/<name>.csv`` and ``.json``,
-      ``findings.json``, ``summary.json`` and the self-contained ``report.html``.
+      ``findings.json``, ``summary.json``, the self-contained ``report.html``
+      and, for a note over 5000 characters, ``note.txt`` (the whole note: a
+      backend may cut a tag, MLflow at 8000 characters).
     - *nested runs*: one per candidate of a :class:`~mllife.ComparisonReport`
       (its params and metrics; ``"FAILED"`` if the candidate failed).
 
@@ -289,7 +333,8 @@ def log_report(report: Report, *, tracker: Tracker | None = None, prefix: str | 
         Put before every metric name (``"holdout"`` gives ``holdout.test.roc_auc``);
         also the run's name. Default run name: the report's title.
     note : str, optional
-        Free text kept as the tag ``mllife.note`` ("what I was thinking").
+        Free text kept as the tag ``mllife.note`` ("what I was thinking");
+        over 5000 characters, also whole as the file ``note.txt``.
 
     Returns
     -------
@@ -302,8 +347,11 @@ def log_report(report: Report, *, tracker: Tracker | None = None, prefix: str | 
         If ``report`` is not a report, ``tracker`` not a tracker, or
         ``prefix``/``note`` not text.
     TrackingError
-        If the tracker fails; the runs opened are ended ``"FAILED"`` first and
-        the tracker's exception is chained.
+        If the tracker fails (or its ``start_run`` returns no usable run id);
+        the runs opened are ended ``"FAILED"`` first and the tracker's
+        exception is chained. The report's own errors (a user's report whose
+        ``to_html`` raises) propagate as they are, before any run is opened;
+        ``KeyboardInterrupt`` too, after ending the runs opened ``"KILLED"``.
 
     See Also
     --------
@@ -329,6 +377,7 @@ def log_report(report: Report, *, tracker: Tracker | None = None, prefix: str | 
     if tracker is None:
         from ._mlflow import MlflowTracker
 
+        _check_inputs(report, prefix, note)   # bad input writes no store in the working dir
         tracker = MlflowTracker()
     logger = _prepare(report, tracker, run_name=None, prefix=prefix, note=note, params=None,
                       child_params=None)
@@ -337,6 +386,9 @@ def log_report(report: Report, *, tracker: Tracker | None = None, prefix: str | 
     except Exception as exc:
         logger.fail()
         raise TrackingError(logger.describe(exc)) from exc
+    except BaseException:   # Ctrl-C, SystemExit: not the tracker's failure; never swallowed
+        logger.fail("KILLED")
+        raise
 
 
 def track(report: Report, tracker: Tracker | None, *, run_name: str, note: str | None = None,
@@ -352,6 +404,8 @@ def track(report: Report, tracker: Tracker | None, *, run_name: str, note: str |
     Any exception while logging (from the tracker, or while preparing what to
     log) becomes one :class:`~mllife.TrackingWarning` naming the tracker, the
     run and the error; the runs opened are ended ``"FAILED"`` (best effort).
+    ``KeyboardInterrupt`` and ``SystemExit`` are never turned into a warning:
+    the runs opened are ended ``"KILLED"`` and the interruption propagates.
 
     Returns
     -------
@@ -390,3 +444,7 @@ def track(report: Report, tracker: Tracker | None, *, run_name: str, note: str |
             message = logger.describe(exc)
         warnings.warn(message, TrackingWarning, stacklevel=_user_stacklevel())
         return None
+    except BaseException:   # Ctrl-C, SystemExit: propagate, never a warning
+        if logger is not None:
+            logger.fail("KILLED")
+        raise
