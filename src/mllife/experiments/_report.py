@@ -276,15 +276,16 @@ class ComparisonReport(Report):
         primary = self.primary
         better = self.greater_is_better.get(primary, True)
         base = None if self.baseline_name is None else self._score(self.baseline_name, primary)
-        for row in self.results.itertuples(index=False):
-            name = str(row.model)
-            mean = float(getattr(row, f"{primary}_mean"))
-            failed = int(row.n_folds_failed)
+        # Records, not itertuples: a scorer named "acc%" or "1st" is no attribute name.
+        for row in self.results.to_dict("records"):
+            name = str(row["model"])
+            mean = float(row[f"{primary}_mean"])
+            failed = int(row["n_folds_failed"])
             if failed:
                 every = failed == self.n_splits
                 found.append(Finding(
                     "model_failed", "error" if every else "warning", column=name,
-                    message=f"{name} failed in {failed} of {self.n_splits} folds: {row.error}",
+                    message=f"{name} failed in {failed} of {self.n_splits} folds: {row['error']}",
                     suggestion="fix the model or its input"
                     + ("" if every else "; its scores use the folds that worked"),
                 ))
@@ -308,7 +309,7 @@ class ComparisonReport(Report):
                     threshold=SUSPICIOUS,
                     suggestion="look for features computed from the target or from the future",
                 ))
-            std = float(getattr(row, f"{primary}_std"))
+            std = float(row[f"{primary}_std"])
             if better and bounded and std > UNSTABLE_STD:
                 found.append(Finding(
                     "unstable_across_folds", "info", column=name,
