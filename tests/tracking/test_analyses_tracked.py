@@ -456,3 +456,18 @@ def test_evaluate_in_mlflow_reads_back(data, tracker, mlflow_store):
     assert metrics["model_bytes"] == report.model_bytes
     files = {f.path for f in client.list_artifacts(run.info.run_id)}
     assert {"report.html", "findings.json", "summary.json"} <= files
+
+
+def test_last_run_id_after_compare_models_is_the_parent_run(tracker):
+    """The run a user looks for after a comparison is the parent, not its last child."""
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=90)})
+    y = (X["a"] > 0).astype(int)
+    compare_models({"lr": LogisticRegression()}, X, y, cv=3, tracker=tracker)
+    run = tracker.client.get_run(tracker.last_run_id)
+    assert run.info.run_name == "compare_models"
+    assert "mlflow.parentRunId" not in run.data.tags
+    children = tracker.client.search_runs(
+        [tracker.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{tracker.last_run_id}'")
+    assert sorted(c.data.tags["mllife.model"] for c in children) == ["baseline", "lr"]

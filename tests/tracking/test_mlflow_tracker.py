@@ -117,7 +117,7 @@ def test_without_mlflow_making_a_tracker_names_the_extra(monkeypatch):
 def test_runs_nest_carry_the_version_and_end_with_their_status(tracker):
     parent = tracker.start_run("compare", tags={"role": "parent"})
     child = tracker.start_run("forest", parent_run_id=parent)
-    assert tracker.last_run_id == child
+    assert tracker.last_run_id == parent  # a nested run does not change it
     tracker.end_run(child, status="FAILED")
     tracker.end_run(parent)
     p, c = read(tracker, parent), read(tracker, child)

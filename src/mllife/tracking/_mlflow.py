@@ -174,7 +174,9 @@ class MlflowTracker:
     client : mlflow.MlflowClient
         The client every call goes through (for reading runs back).
     last_run_id : str or None
-        The id of the run most recently opened by this tracker.
+        The id of the last top-level run this tracker opened: after
+        ``compare_models(..., tracker=...)`` its parent run (a nested run, one
+        per candidate, does not change it).
 
     Raises
     ------
@@ -420,7 +422,8 @@ class MlflowTracker:
         given = dict(self._mapping(tags, "tags")) if tags is not None else {}
         run = self.client.create_run(self.experiment_id, run_name=cut_text(name, MAX_NAME))
         run_id = str(run.info.run_id)
-        self.last_run_id = run_id
+        if parent_run_id is None:  # the run a user looks for: not one of its children
+            self.last_run_id = run_id
         extra = {"mllife.version": __version__}
         if parent_run_id is not None:
             extra["mlflow.parentRunId"] = parent_run_id
