@@ -170,7 +170,7 @@ def extract(report: Report) -> Extracted:
       prediction drift, confidence, estimated and realized performance with
       their intervals, rows, data-quality rates, latency, alarms) and
       ``alarms.<signal>``; the window labels are the param
-      ``window_labels`` (``"0=2024-03-01; 1=..."``, bounded).
+      ``window_labels`` (``"0=2024-03-01, 1=..."``, bounded).
     - :class:`~mllife.AuditReport`, :class:`~mllife.LeakageReport`,
       :class:`~mllife.features.PreprocessorReport` and
       :class:`~mllife.testing.TransformerCheckReport`: their counts (rows,
