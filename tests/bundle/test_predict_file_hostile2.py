@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import numpy as np
@@ -276,7 +277,8 @@ def test_parquet_time_zones_nullable_integers_and_text_numbers(tmp_path):
         "x": pa.array(["1.0", "2.0", "abc", "4.0"]),  # text where the contract has floats
         "n": pa.array([1, None, 3, 4], pa.int64()),
         "plan": pa.array(["a", "b", "a", "b"]),
-        "when": pa.array(pd.to_datetime(["2020-01-01"] * 4).tz_localize("UTC")),
+        # built by pyarrow: pyarrow 25 reads pandas' tz-aware .values, which pandas 3.1 deprecates
+        "when": pa.array([dt.datetime(2020, 1, 1, tzinfo=dt.UTC)] * 4, pa.timestamp("us", "UTC")),
     })
     pq.write_table(table, tmp_path / "in.parquet")
     result = BUNDLE.predict_file(tmp_path / "in.parquet", tmp_path / "out.csv",
