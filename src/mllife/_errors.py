@@ -219,7 +219,7 @@ class MissingDependencyError(MllifeError, ImportError):
 
 
 class TrackingError(MllifeError):
-    """An experiment tracker failed while :func:`mllife.tracking.log_report` logged to it.
+    """An experiment tracker failed while :func:`mllife.tracking.log_report` (or :func:`~mllife.tracking.log_bundle`) logged to it.
 
     The run is ended ``"FAILED"`` first (best effort); the tracker's own
     exception (an ``MlflowException``, an ``OSError``...) is chained as

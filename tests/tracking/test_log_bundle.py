@@ -447,3 +447,28 @@ def test_without_mlflow_the_error_names_the_extra(reg, monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "mllife\[mlflow\]"') as err:
         log_bundle(reg)
     assert isinstance(err.value, mllife.MissingDependencyError)
+
+
+def test_a_bad_path_is_refused_before_any_default_store_is_made(tmp_path, monkeypatch):
+    """``log_bundle(path)`` with no tracker checks the file first: no ``mlflow.db`` appears."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with pytest.raises(mllife.MllifeError):
+        log_bundle(tmp_path / "does-not-exist.mllife")
+    (tmp_path / "junk.mllife").write_bytes(b"not a bundle")
+    with pytest.raises(mllife.MllifeError):
+        log_bundle(tmp_path / "junk.mllife")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mllife"]
+
+
+class _InterruptedTracker(RecordingTracker):
+    def log_params(self, run_id, params):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_logging_a_bundle_ends_the_run_killed_and_propagates(clf):
+    tracker = _InterruptedTracker()
+    with pytest.raises(KeyboardInterrupt):
+        log_bundle(clf, tracker=tracker)
+    [run] = tracker.runs.values()
+    assert run.status == "KILLED"

@@ -291,6 +291,18 @@ def compare_models(
     ['logistic', 'baseline']
     >>> float(report.results.loc[0, "lift_roc_auc"]) > 0.3
     True
+
+    Tracked in MLflow (``pip install "mllife[mlflow]"``): one parent run, one
+    nested run per model (see :mod:`mllife.tracking`):
+
+    >>> import tempfile
+    >>> from mllife.tracking import MlflowTracker
+    >>> tracker = MlflowTracker("churn", tracking_uri=tempfile.mkdtemp())
+    >>> report = compare_models({"logistic": LogisticRegression()}, X, y, cv=3,
+    ...                         tracker=tracker, note="does a linear model beat the prior?")
+    >>> run = tracker.client.get_run(tracker.last_run_id)
+    >>> run.info.run_name, run.data.tags["mllife.note"]
+    ('compare_models', 'does a linear model beat the prior?')
     """
     from sklearn.base import clone
 
@@ -299,12 +311,12 @@ def compare_models(
     from .._task import infer_task
     from ..baselines import baseline as make_baseline
 
+    if note is not None and not isinstance(note, str):
+        raise InputError(f"note is a {type(note).__name__}", expected="text (a str) or None")
     if tracker is not None:
         from ..tracking._log import check_tracker
 
         check_tracker(tracker)
-        if note is not None and not isinstance(note, str):
-            raise InputError(f"note is a {type(note).__name__}", expected="text (a str) or None")
     if criteria is not None:
         criteria = SuccessCriteria.coerce(criteria)
     given = resolve_spec(spec, where="compare_models", task=task,

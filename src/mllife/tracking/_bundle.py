@@ -329,19 +329,21 @@ def log_bundle(bundle: ModelBundle | str | os.PathLike[str], *, tracker: Tracker
     from ._log import check_tracker
     from ._mlflow import MlflowTracker
 
-    if tracker is None:
-        tracker = MlflowTracker()
-    checked = cast("Tracker", check_tracker(tracker))  # not None: tracker is not None
-    is_mlflow = isinstance(checked, MlflowTracker)
-    if registered is not None and not is_mlflow:
-        raise InputError(f"registered_name={registered!r} with a {type(checked).__name__}",
+    check_tracker(tracker)
+    if registered is not None and tracker is not None and not isinstance(tracker, MlflowTracker):
+        raise InputError(f"registered_name={registered!r} with a {type(tracker).__name__}",
                          expected="an MlflowTracker (the model registry is MLflow's)")
     if source is not None:
         from ..bundle import load_bundle
 
-        loaded = load_bundle(source, trusted=names)  # a bad file is refused before logging
+        # a bad file is refused before anything is logged, or any default store is made
+        loaded = load_bundle(source, trusted=names)
     else:
         loaded = cast(ModelBundle, bundle)
+    if tracker is None:
+        tracker = MlflowTracker()
+    checked: Tracker = tracker
+    is_mlflow = isinstance(checked, MlflowTracker)
     with tempfile.TemporaryDirectory(prefix="mllife-bundle-") as tmp:
         folder = Path(tmp)
         file = folder / "file" / _file_name(loaded, source)
@@ -403,10 +405,13 @@ def _log(tracker: Tracker, bundle: ModelBundle, file: Path, data: bytes, folder:
             uri = f"runs:/{run_id}/bundle/{file.name}"
         call("set_tags", run_id, {"mllife.model_uri": uri, **more})
         call("end_run", run_id, status="FINISHED")
-    except Exception as exc:
+    except BaseException as exc:
+        interrupted = not isinstance(exc, Exception)  # Ctrl-C, SystemExit: re-raised as is
         if run_id is not None:
             with contextlib.suppress(Exception):  # the first error is the one reported
-                tracker.end_run(run_id, status="FAILED")
+                tracker.end_run(run_id, status="KILLED" if interrupted else "FAILED")
+        if interrupted:
+            raise
         where = f"run {run_name!r}" + (f" (id {run_id})" if run_id else "")
         raise TrackingError(f"{type(tracker).__name__} failed in {step.name} of {where}: "
                             f"{type(exc).__name__}: {str(exc)[:500]}") from exc
