@@ -471,3 +471,19 @@ def test_last_run_id_after_compare_models_is_the_parent_run(tracker):
         [tracker.experiment_id],
         filter_string=f"tags.mlflow.parentRunId = '{tracker.last_run_id}'")
     assert sorted(c.data.tags["mllife.model"] for c in children) == ["baseline", "lr"]
+
+
+def test_a_profile_comparison_is_tracked_like_drift_report():
+    from mllife.drift import DriftProfile
+
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({"x": rng.normal(size=300)})
+    cur = pd.DataFrame({"x": rng.normal(1.0, 1.0, size=300)})
+    tracker = RecordingTracker()
+    report = DriftProfile.fit(ref).compare(cur, tracker=tracker)
+    [run] = tracker.runs.values()
+    assert (run.name, run.status) == ("drift_report", "FINISHED")
+    assert run.params["n_reference_rows"] == "300"
+    assert run.last_metrics()["drift_share"] == report.drift_share == 1.0
+    with pytest.raises(InputError, match="tracker"):
+        DriftProfile.fit(ref).compare(cur, tracker="mlflow")

@@ -116,8 +116,7 @@ def drift_report(
         size and decision as metrics, and the report's tables, findings and HTML
         (see :func:`mllife.tracking.log_report`). A tracker that fails mid-run
         gives a :class:`~mllife.TrackingWarning`, never a lost report. None (the
-        default): nothing is logged. To log :meth:`DriftProfile.compare`, pass
-        its report to :func:`mllife.tracking.log_report`.
+        default): nothing is logged.
 
     Returns
     -------

@@ -169,6 +169,7 @@ class DriftProfile(ReferenceProfile):
         drift_share: float = 0.5,
         max_plots: int = 12,
         random_state: int | None = None,
+        tracker: Any = None,
     ) -> DriftReport:
         """Compare ``current`` data with this reference profile.
 
@@ -217,6 +218,15 @@ class DriftProfile(ReferenceProfile):
             column, derived from the seed and the column name) and, with
             ``multivariate=True``, the domain classifier's sampling and folds.
             ``None`` is the seed 0, so the same call gives the same report.
+        tracker : Tracker, optional
+            Log the comparison to this :class:`~mllife.tracking.Tracker` (such as
+            :class:`~mllife.tracking.MlflowTracker`): one run named
+            ``"drift_report"`` with the call's settings as params, the drift share,
+            the data set's decision and per column the statistic, p-values, effect
+            size and decision as metrics, and the report's tables, findings and HTML
+            (see :func:`mllife.tracking.log_report`). A tracker that fails mid-run
+            gives a :class:`~mllife.TrackingWarning`, never a lost report. None (the
+            default): nothing is logged.
 
         Returns
         -------
@@ -225,7 +235,9 @@ class DriftProfile(ReferenceProfile):
         Raises
         ------
         InputError
-            For bad parameters or a requested column in neither frame.
+            For bad parameters, a requested column in neither frame, or a
+            ``tracker`` that is not a :class:`~mllife.tracking.Tracker` (before
+            anything is computed).
 
         Examples
         --------
@@ -234,10 +246,25 @@ class DriftProfile(ReferenceProfile):
         >>> profile.compare(pd.DataFrame({"x": np.arange(200) % 10 + 5})).drifted_columns
         ['x']
         """
-        return compare_profile(self, current, columns=columns, method=method, threshold=threshold,
-                               alpha=alpha, correction=correction, large_sample=large_sample,
-                               drift_share=drift_share, max_plots=max_plots,
-                               random_state=random_state)
+        if tracker is not None:
+            from ..tracking._log import check_tracker
+
+            check_tracker(tracker)
+        report = compare_profile(self, current, columns=columns, method=method,
+                                 threshold=threshold, alpha=alpha, correction=correction,
+                                 large_sample=large_sample, drift_share=drift_share,
+                                 max_plots=max_plots, random_state=random_state)
+        if tracker is not None:
+            from ..tracking._log import track
+
+            settings = {"columns": None if columns is None else ", ".join(map(str, columns)),
+                        "method": method, "threshold": threshold, "alpha": alpha,
+                        "correction": correction, "large_sample": large_sample,
+                        "drift_share": drift_share, "max_plots": max_plots,
+                        "random_state": random_state, "n_reference_rows": self.n_rows,
+                        "reference": "a DriftProfile"}
+            track(report, tracker, run_name="drift_report", params=settings)
+        return report
 
     # ---- serialization -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
