@@ -336,9 +336,11 @@ class AggregateFeatures(FrameTransformer):
 
         codes, self._keys_ = entity_codes(events[key])
         n_entities = self._keys_[2] if self._keys_[0] == "range" else len(self._keys_[1])
-        usable = (codes >= 0) & ev_times.valid
-        dropped = int(len(codes) - usable.sum())
-        if dropped:
+        # two reductions first: the mask is built only when some event has no key or time
+        complete = (not len(codes) or int(codes.min()) >= 0) and bool(ev_times.valid.all())
+        usable = None if complete else (codes >= 0) & ev_times.valid
+        dropped = 0 if usable is None else int(len(codes) - usable.sum())
+        if usable is not None and dropped:
             warnings.warn(
                 f"AggregateFeatures: {dropped} event(s) without a time ({time_col!r}) or a key "
                 f"({key!r}) are left out: they cannot be placed before any cutoff",
@@ -442,7 +444,10 @@ class AggregateFeatures(FrameTransformer):
                 values = s.to_numpy(dtype=np.float64, na_value=np.nan)
                 if values.flags.writeable and np.shares_memory(values, s.to_numpy()):
                     values = values.copy()
-                infinite = np.isinf(values)
+                # max and min first (NaN-free columns need no mask); isinf only otherwise
+                extremes = (values.max(), values.min()) if len(values) else (0.0, 0.0)
+                infinite = (np.isinf(values) if not np.isfinite(extremes).all()
+                            else np.zeros(0, dtype=bool))
                 if infinite.any():
                     raise InputError("holds infinite values", column=col,
                                      n_rows=int(infinite.sum()),
@@ -579,8 +584,16 @@ class AggregateFeatures(FrameTransformer):
         hi = K.block_search(times, starts, ends, _bound(bound, self._gap_.value, kind, tick))
         wanted = [(agg, col) for agg in self.aggregations_ if agg in _PER_COLUMN
                   for col in self.columns_]
-        lows = [starts if w.kind == "all" else K.block_search(
-            times, starts, hi, _bound(bound, w.value, kind, tick)) for w in self._windows_]
+        # Widest window first: a narrower one starts at or after a wider one's start (its
+        # bound is later), so its search runs over the wider window only (fewer steps).
+        lows: list[np.ndarray] = [starts] * len(self._windows_)
+        narrowing = starts
+        for i in sorted(range(len(self._windows_)), key=lambda j: -self._windows_[j].value):
+            w = self._windows_[i]
+            if w.kind != "all":
+                lows[i] = K.block_search(times, narrowing, hi,
+                                         _bound(bound, w.value, kind, tick))
+            narrowing = lows[i]
         per_window = window_aggregates(index, lows, hi, wanted)
         out: dict[str, np.ndarray] = {}
         for w, lo, values in zip(self._windows_, lows, per_window, strict=True):
