@@ -442,3 +442,48 @@ def test_the_bucketed_sort_matches_the_oracle_with_levels_and_dropped_events(eng
                    levels=agg.levels_, numeric=False)
     assert agg.levels_ == ["app", "web"]
     _compare(got, want)
+
+
+def test_threads_give_the_same_features_bit_for_bit(monkeypatch):
+    """Large work runs its buckets and columns in threads: forced here on a small table,
+    the features equal the one-thread ones exactly and the brute force."""
+    rng = np.random.default_rng(21)
+    n = 900
+    events = pd.DataFrame({
+        "k": rng.integers(0, 200, n),
+        "t": pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(-2**50, 2**50, n),
+                                                         unit="ns"),
+        "amount": rng.normal(size=n).round(3),
+        "units": rng.integers(0, 4, n).astype(float),
+    })
+    events.loc[rng.choice(n, 40, replace=False), "amount"] = np.nan
+    X = pd.DataFrame({"k": rng.integers(0, 200, 120),
+                      "cut": pd.Timestamp("2024-03-01") + pd.to_timedelta(
+                          rng.integers(-2**49, 2**50, 120), unit="ns")})
+    aggs = ["count", "sum", "mean", "max", "min", "nunique"]
+
+    def features():
+        agg = AggregateFeatures(events, key="k", time_col="t", cutoff_col="cut",
+                                windows=["2D", "9D"], aggregations=aggs,
+                                columns=["amount", "units"], keep_original=False)
+        return agg.fit_transform(X), agg
+
+    alone, _ = features()
+    calls = []
+    real_pool = kernels.ThreadPoolExecutor
+
+    def counting_pool(*args, **kwargs):
+        calls.append(kwargs.get("max_workers"))
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(kernels, "THREADS_FROM", 0)
+    monkeypatch.setattr(kernels, "_cores", lambda: 4)
+    monkeypatch.setattr(kernels, "ThreadPoolExecutor", counting_pool)
+    threaded, agg = features()
+    assert len(calls) >= 2  # the fit's buckets, the transform's columns
+    assert set(calls) == {2}
+    assert isinstance(agg._index_["order"], kernels.SplitOrder)
+    pd.testing.assert_frame_equal(threaded, alone, check_exact=True)
+    want = _oracle(events, X, key="k", time_col="t", cutoff_col="cut", windows=["2D", "9D"],
+                   aggregations=aggs, columns=["amount", "units"], numeric=False)
+    _compare(threaded, want)

@@ -222,59 +222,69 @@ def _by_pairs(index: dict[str, Any], lows: list[np.ndarray], hi: np.ndarray,
         del pairs
         firsts = [start + (lo[a:b] - widest[a:b]) for lo in lows]
         nested = _nesting(firsts)
-        segment = None
-        for col in columns:
-            aggs = {agg for agg, c in wanted if c == col}
-            numeric = col in index["values"]
-            values = np.empty(total + 1, dtype=np.float64 if numeric else np.int64)
-            source = (index["values"] if numeric else index["codes"])[col]
-            np.take(source, rows, out=values[:total])
-            values[total] = np.nan if numeric else -1  # a sentinel for reduceat's last index
-            present = ~np.isnan(values) if numeric else values >= 0
-            if aggs & {"sum", "mean"} and numeric:
-                sums_counts = _pair_sums(values, present, firsts, end, nested, total)
-                for (sums, counts), out in zip(sums_counts, outs, strict=True):
-                    if "sum" in aggs:
-                        out["sum", col][a:b] = sums
-                    if "mean" in aggs:
-                        out["mean", col][a:b] = _mean(sums, counts)
-            complete = numeric and bool(present[:total].all())
-            for agg, ufunc, fast, sentinel in (("max", np.fmax, np.maximum, -np.inf),
-                                               ("min", np.fmin, np.minimum, np.inf)):
-                if agg not in aggs:
-                    continue
-                if nested is not None:  # one reduceat over the pieces between the bounds
-                    if complete:  # no NaN to skip: the plain ufunc, a sentinel that never wins
-                        values[total] = sentinel  # (events hold no infinity: refused at fit)
-                        per_window = _nested_reduce(ufunc, values, firsts, nested, total,
-                                                    pieces_ufunc=fast)
-                        values[total] = np.nan
-                    else:
-                        per_window = _nested_reduce(ufunc, values, firsts, nested, total)
-                    for got_w, out in zip(per_window, outs, strict=True):
-                        out[agg, col][a:b] = got_w
-                    continue
-                bounds = np.empty(2 * k, dtype=np.intp)
-                bounds[1::2] = end
-                for first, out in zip(firsts, outs, strict=True):
-                    bounds[0::2] = first
-                    got = ufunc.reduceat(values, bounds)[0::2]
-                    out[agg, col][a:b] = np.where(end > first, got, np.nan)
-            if "nunique" in aggs:
-                if segment is None:
-                    segment = np.repeat(np.arange(k), size)
-                if numeric and col in index["codes"]:  # integers float64 cannot tell apart
-                    picked = index["codes"][col][rows]
-                    last = _last_in_segment(segment, picked, picked >= 0)
-                else:
-                    last = _last_in_segment(segment, values[:total], present[:total])
-                # Every window of a row ends at its segment's end: its distinct values are
-                # the last occurrences inside it, counted by one running sum for all windows.
-                seen = np.zeros(total + 1, dtype=np.int64)
-                np.cumsum(last, out=seen[1:])
-                del last
-                for first, out in zip(firsts, outs, strict=True):
-                    out["nunique", col][a:b] = seen[end] - seen[first]
+        segment = (np.repeat(np.arange(k), size)
+                   if any(agg == "nunique" for agg, _ in wanted) else None)
+        # Columns write apart: with several cores they run at once (numpy's gathers,
+        # reductions and sorts and pandas' hashing release the GIL); same result, bit for bit.
+        work = [(index, col, {agg for agg, c in wanted if c == col}, rows, firsts, nested, end,
+                 total, segment, outs, a, b) for col in columns]
+        K.in_threads(_pairs_column, work, total * len(columns))
+
+
+def _pairs_column(index: dict[str, Any], col: Any, aggs: set[str], rows: np.ndarray,
+                  firsts: list[np.ndarray], nested: list[int] | None, end: np.ndarray,
+                  total: int, segment: np.ndarray | None,
+                  outs: list[dict[tuple[str, str], np.ndarray]], a: int, b: int) -> None:
+    """One column's aggregates of one chunk of rows ``[a, b)`` (see :func:`_by_pairs`)."""
+    k = b - a
+    numeric = col in index["values"]
+    values = np.empty(total + 1, dtype=np.float64 if numeric else np.int64)
+    source = (index["values"] if numeric else index["codes"])[col]
+    np.take(source, rows, out=values[:total])
+    values[total] = np.nan if numeric else -1  # a sentinel for reduceat's last index
+    present = ~np.isnan(values) if numeric else values >= 0
+    if aggs & {"sum", "mean"} and numeric:
+        sums_counts = _pair_sums(values, present, firsts, end, nested, total)
+        for (sums, counts), out in zip(sums_counts, outs, strict=True):
+            if "sum" in aggs:
+                out["sum", col][a:b] = sums
+            if "mean" in aggs:
+                out["mean", col][a:b] = _mean(sums, counts)
+    complete = numeric and bool(present[:total].all())
+    for agg, ufunc, fast, sentinel in (("max", np.fmax, np.maximum, -np.inf),
+                                       ("min", np.fmin, np.minimum, np.inf)):
+        if agg not in aggs:
+            continue
+        if nested is not None:  # one reduceat over the pieces between the bounds
+            if complete:  # no NaN to skip: the plain ufunc, a sentinel that never wins
+                values[total] = sentinel  # (events hold no infinity: refused at fit)
+                per_window = _nested_reduce(ufunc, values, firsts, nested, total,
+                                            pieces_ufunc=fast)
+                values[total] = np.nan
+            else:
+                per_window = _nested_reduce(ufunc, values, firsts, nested, total)
+            for got_w, out in zip(per_window, outs, strict=True):
+                out[agg, col][a:b] = got_w
+            continue
+        bounds = np.empty(2 * k, dtype=np.intp)
+        bounds[1::2] = end
+        for first, out in zip(firsts, outs, strict=True):
+            bounds[0::2] = first
+            got = ufunc.reduceat(values, bounds)[0::2]
+            out[agg, col][a:b] = np.where(end > first, got, np.nan)
+    if "nunique" in aggs and segment is not None:
+        if numeric and col in index["codes"]:  # integers float64 cannot tell apart
+            picked = index["codes"][col][rows]
+            last = _last_in_segment(segment, picked, picked >= 0)
+        else:
+            last = _last_in_segment(segment, values[:total], present[:total])
+        # Every window of a row ends at its segment's end: its distinct values are
+        # the last occurrences inside it, counted by one running sum for all windows.
+        seen = np.zeros(total + 1, dtype=np.int64)
+        np.cumsum(last, out=seen[1:])
+        del last
+        for first, out in zip(firsts, outs, strict=True):
+            out["nunique", col][a:b] = seen[end] - seen[first]
 
 
 def _block_sums(values: np.ndarray, offsets: np.ndarray, lows: list[np.ndarray],

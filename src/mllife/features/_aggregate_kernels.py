@@ -31,7 +31,9 @@ never over rows or entities.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,7 @@ __all__ = [
     "count_less",
     "exact_sums",
     "group_time_order",
+    "in_threads",
     "positions",
     "previous_equal",
     "range_extreme",
@@ -55,6 +58,11 @@ __all__ = [
     "untrusted",
 ]
 
+#: Work touching at least this many elements runs its independent parts in threads.
+THREADS_FROM = 1 << 20
+#: At most this many threads (numpy releases the GIL in sorts, gathers and ufuncs); two
+#: keep the peak memory of a fit under twice the event table.
+MAX_THREADS = 2
 #: Events per block of the max / min sparse table.
 BLOCK = 128
 #: Values per batch of :func:`exact_sums` (its ``bincount`` sums stay exact below 2**21).
@@ -276,10 +284,10 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
     bucket = None if h == 0 else np.right_shift(codes, shift).astype(np.uint8)
     base = None if h == 0 else np.empty(n, dtype=np.int64)  # the buckets' rows, in turn
     positions = np.arange(int(sizes.max()), dtype=np.int64)  # built once, sliced per bucket
-    start = 0
-    for b, size in enumerate(sizes.tolist()):
-        if not size:
-            continue
+    mask = np.int64((1 << local_bits) - 1)
+
+    def sort_bucket(b: int, size: int, start: int) -> bool:
+        """Sort bucket ``b`` into ``[start, start + size)`` of the outputs (False: unit too coarse)."""
         rows: np.ndarray | None = None if bucket is None else np.flatnonzero(bucket == b)
         key = (codes.astype(np.int64, copy=True) if rows is None
                else codes[rows].astype(np.int64, copy=False))
@@ -294,7 +302,7 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
             rest = np.multiply(quotient, np.int64(unit))
             np.subtract(rel, rest, out=rest)
             if rest.any():  # the sampled unit is too coarse for some time
-                return None
+                return False
             del rest
             rel = quotient
         rel <<= local_bits
@@ -303,11 +311,11 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
         key |= positions[:size]
         key.sort()
         if rows is None or base is None:
-            np.bitwise_and(key, np.int64((1 << local_bits) - 1), out=order[start:start + size])
+            np.bitwise_and(key, mask, out=order[start:start + size])
         else:  # positions in ``base``: no random gather of the rows here
             base[start:start + size] = rows
             local = order[start:start + size]
-            np.bitwise_and(key, np.int64((1 << local_bits) - 1), out=local)
+            np.bitwise_and(key, mask, out=local)
             local += np.int64(start)
             del local
         del rows
@@ -318,8 +326,35 @@ def _bucket_order(codes: np.ndarray, code_bits: int, counts: np.ndarray, times: 
         if unit != 1:
             sorted_times *= unit
         sorted_times += np.int64(low)
-        start += size
+        return True
+
+    starts = np.cumsum(sizes) - sizes
+    work = [(b, int(size), int(at)) for b, (size, at) in enumerate(zip(sizes, starts, strict=True))
+            if size]
+    # Buckets write apart: with several cores they sort at once (numpy's sorts, gathers and
+    # element-wise steps release the GIL); the result is the same, bit for bit.
+    if not all(in_threads(sort_bucket, work, n)):
+        return None
     return (order if base is None else SplitOrder(base, order)), out_times
+
+
+def _cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def in_threads(fn: Any, work: list[tuple[Any, ...]], n: int) -> list[Any]:
+    """``fn(*item)`` for every item, in up to :data:`MAX_THREADS` threads when ``n`` (the
+    elements the work touches) reaches :data:`THREADS_FROM` and the process has cores to
+    spare; in order, in this thread otherwise. The items must write to disjoint outputs."""
+    threads = min(MAX_THREADS, _cores(), len(work))
+    if threads < 2 or n < THREADS_FROM:
+        return [fn(*item) for item in work]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mllife-agg") as pool:
+        return list(pool.map(lambda item: fn(*item), work))
 
 
 def _few_blocks(counts: np.ndarray) -> list[tuple[int, int]]:
