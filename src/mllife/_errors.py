@@ -7,6 +7,7 @@ expected, where (the column) and how many rows are affected.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
@@ -316,3 +317,18 @@ class TrackingWarning(MllifeWarning):
     >>> issubclass(caught[0].category, mllife.MllifeWarning)
     True
     """
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's line, past mllife's frames.
+
+    Called just before ``warnings.warn(..., stacklevel=user_stacklevel())``:
+    however deep inside mllife the warning is raised, it is reported at the
+    first frame outside the package.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("mllife."):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import DataWarning, InputError
+from .._errors import DataWarning, InputError, user_stacklevel
 from .._frame import as_frame, hash_rows, is_numeric, require_columns
 from .._random import as_random_state
 from .._time import time_values
@@ -102,16 +101,6 @@ class Split:
             f"{counts['error']} error{'s' if counts['error'] != 1 else ''}, "
             f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''})"
         )
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the user's line, past mllife's frames."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("mllife."):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def _check_sizes(sizes: Any) -> np.ndarray:
@@ -412,7 +401,7 @@ def split(
             f"{part_sizes.tolist()}: groups, duplicate sets or tied timestamps are large "
             "relative to the parts",
             DataWarning,
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
     positions = {name: np.flatnonzero(kept & (parts == i)) for i, name in enumerate(names)}
     train = frame.iloc[positions["train"]]

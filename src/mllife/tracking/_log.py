@@ -15,14 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import sys
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._errors import InputError, TrackingError, TrackingWarning
+from .._errors import InputError, TrackingError, TrackingWarning, user_stacklevel
 from ..report import SEVERITIES, Report, jsonable
 from ._names import flatten, param_text
 from ._protocol import Tracker
@@ -72,16 +71,6 @@ def check_tracker(tracker: Any) -> Tracker | None:
             expected="a mllife.tracking.Tracker such as MlflowTracker(...) "
                      f"(an object with {', '.join(_METHODS)})")
     return tracker
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the user's line, past mllife's frames."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("mllife."):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def _split_finite(metrics: Mapping[str, Any], prefix: str) -> tuple[dict[str, float],
@@ -442,7 +431,7 @@ def track(report: Report, tracker: Tracker | None, *, run_name: str, note: str |
         else:
             logger.fail()
             message = logger.describe(exc)
-        warnings.warn(message, TrackingWarning, stacklevel=_user_stacklevel())
+        warnings.warn(message, TrackingWarning, stacklevel=user_stacklevel())
         return None
     except BaseException:   # Ctrl-C, SystemExit: propagate, never a warning
         if logger is not None:
