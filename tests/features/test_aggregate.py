@@ -487,3 +487,22 @@ def test_threads_give_the_same_features_bit_for_bit(monkeypatch):
     want = _oracle(events, X, key="k", time_col="t", cutoff_col="cut", windows=["2D", "9D"],
                    aggregations=aggs, columns=["amount", "units"], numeric=False)
     _compare(threaded, want)
+
+
+def test_threads_that_cannot_start_fall_back_to_this_thread(monkeypatch):
+    """A process at its thread limit still gets its features (in one thread)."""
+    class NoThreads:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            raise RuntimeError("can't start new thread")
+
+        def __exit__(self, *exc):
+            return False
+
+    done = kernels.in_threads(lambda x: x * 2, [(1,), (2,)], 10)
+    monkeypatch.setattr(kernels, "THREADS_FROM", 0)
+    monkeypatch.setattr(kernels, "_cores", lambda: 4)
+    monkeypatch.setattr(kernels, "ThreadPoolExecutor", NoThreads)
+    assert kernels.in_threads(lambda x: x * 2, [(1,), (2,)], 10) == done == [2, 4]

@@ -353,8 +353,13 @@ def in_threads(fn: Any, work: list[tuple[Any, ...]], n: int) -> list[Any]:
     threads = min(MAX_THREADS, _cores(), len(work))
     if threads < 2 or n < THREADS_FROM:
         return [fn(*item) for item in work]
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mllife-agg") as pool:
-        return list(pool.map(lambda item: fn(*item), work))
+    try:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mllife-agg") as pool:
+            return list(pool.map(lambda item: fn(*item), work))
+    except RuntimeError as exc:  # no thread could start (a thread limit): the same work, here
+        if "start new thread" not in str(exc):
+            raise
+        return [fn(*item) for item in work]
 
 
 def _few_blocks(counts: np.ndarray) -> list[tuple[int, int]]:
