@@ -36,8 +36,12 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
+# -n auto: one pytest worker per core (pytest-xdist); --dist loadfile keeps a file's tests,
+# and its module fixtures, on one worker.
+PYTEST_JOBS ?= -n auto --dist loadfile
+
 pytest: dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_JOBS)
 
 test: lint typecheck pytest
 
@@ -58,7 +62,7 @@ $(COMPAT)/.installed: pyproject.toml
 	touch $@
 
 test-compat: $(COMPAT)/.installed
-	$(COMPAT)/bin/python -m pytest -q
+	$(COMPAT)/bin/python -m pytest -q $(PYTEST_JOBS)
 
 bench: install
 	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
