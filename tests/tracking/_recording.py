@@ -11,7 +11,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
 
 
 @dataclass
@@ -133,3 +135,16 @@ class FailingTracker(RecordingTracker):
     def log_artifact(self, run_id, name, data):
         self._maybe_fail("log_artifact")
         super().log_artifact(run_id, name, data)
+
+
+class FailsOnMarkedRow(LogisticRegression):
+    """Fails in the folds whose training rows hold the row marked ``mark`` (some folds only)."""
+
+    def __init__(self, mark=0.0, C=1.0):
+        self.mark = mark
+        super().__init__(C=C)
+
+    def fit(self, X, y, sample_weight=None):
+        if np.any(np.asarray(X)[:, 0] == self.mark):
+            raise RuntimeError("planted failure: the marked row is in this fold")
+        return super().fit(X, y)

@@ -33,6 +33,8 @@ from mllife.tracking._extract import (
     extract,
 )
 
+from ._recording import FailsOnMarkedRow
+
 SEED = 0
 
 
@@ -53,19 +55,6 @@ class AlwaysFails(LogisticRegression):
         raise ValueError("planted failure: this model never fits")
 
 
-class FailsWithMarkedRow(LogisticRegression):
-    """Fails in the folds whose training rows hold the marked row (2 of 3 folds)."""
-
-    def __init__(self, mark=0.0, C=1.0):
-        self.mark = mark
-        super().__init__(C=C)
-
-    def fit(self, X, y, sample_weight=None):
-        if np.any(np.asarray(X)[:, 0] == self.mark):
-            raise RuntimeError("planted failure: the marked row is in this fold")
-        return super().fit(X, y)
-
-
 # ---- the reports, built once --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def data():
@@ -84,7 +73,7 @@ def comparison(data):
     X = frame.drop(columns="group").to_numpy()
     models = {"logistic": LogisticRegression(),
               "tree": DecisionTreeClassifier(max_depth=3, random_state=SEED),
-              "broken": AlwaysFails(), "flaky": FailsWithMarkedRow(mark=X[0, 0])}
+              "broken": AlwaysFails(), "flaky": FailsOnMarkedRow(mark=X[0, 0])}
     return compare_models(models, X, y, cv=3, criteria={"roc_auc": 0.8})
 
 

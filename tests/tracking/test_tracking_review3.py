@@ -38,7 +38,7 @@ from mllife.tracking._log import track
 from mllife.tracking._names import safe_name
 
 from . import test_extract as _built
-from ._recording import RecordingTracker
+from ._recording import FailsOnMarkedRow, RecordingTracker
 from .conftest import child_runs
 
 # every built-in report type, built by test_extract's fixtures (bound here to be used here)
@@ -195,19 +195,6 @@ def test_a_long_note_with_newlines_is_kept_whole(tracker):
 
 
 # ---- compare_models: every number of every candidate, read back ------------------------------
-class FailsOnMarkedRow(LogisticRegression):
-    """Fails in the folds whose training rows hold the row marked ``mark`` (some folds only)."""
-
-    def __init__(self, mark=0.0, C=1.0):
-        self.mark = mark
-        super().__init__(C=C)
-
-    def fit(self, X, y, sample_weight=None):
-        if np.any(np.asarray(X)[:, 0] == self.mark):
-            raise RuntimeError("planted failure: the marked row is in this fold")
-        return super().fit(X, y)
-
-
 @pytest.fixture(scope="module")
 def frame():
     X, y = make_classification(150, n_features=4, n_informative=3, n_redundant=0,

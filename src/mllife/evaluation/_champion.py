@@ -755,8 +755,8 @@ def compare_champion(
     result = _compare(target, preds, metrics, n_boot=int(n_boot), rng=rng, alpha=alpha,
                       confidence=confidence, tolerances=tolerances)
     if tracker is not None:
-        from ..experiments._compare import _model_params
         from ..tracking._log import track
+        from ..tracking._names import model_params
 
         settings = {"metric": name, "guard_metrics": ", ".join(guards), "tolerance": tolerances,
                     "n_boot": int(n_boot), "alpha": alpha, "confidence": confidence,
@@ -764,7 +764,7 @@ def compare_champion(
                     or isinstance(random_state, int | np.integer) else type(random_state).__name__,
                     "positive_label": positive_label, "task": task,
                     "champion": type(champion).__name__, "challenger": type(challenger).__name__,
-                    "champion_params": _model_params(champion),
-                    "challenger_params": _model_params(challenger)}
+                    "champion_params": model_params(champion),
+                    "challenger_params": model_params(challenger)}
         track(result, tracker, run_name=f"compare_champion {name}", params=settings)
     return result

@@ -225,7 +225,7 @@ def evaluate(
 
 def _tracked_settings(model: Any, data: _Inputs, **given: Any) -> dict[str, Any]:
     """The call's settings as a tracker's params (values per row are described, not listed)."""
-    from ..experiments._compare import _model_params
+    from ..tracking._names import model_params
 
     sensitive = data.sensitive
     baseline = given["baseline"]
@@ -242,7 +242,7 @@ def _tracked_settings(model: Any, data: _Inputs, **given: Any) -> dict[str, Any]
         "time_col": given["time_col"], "by_time": data.time is not None,
         "n_test_rows": len(data.X),
         "n_train_rows": None if data.X_train is None else len(data.X_train),
-        "model_params": _model_params(model),
+        "model_params": model_params(model),
     }
     return settings
 

@@ -401,6 +401,7 @@ def compare_models(
         report = _checked(report, criteria)
     if tracker is not None:
         from ..tracking._log import track
+        from ..tracking._names import model_params
 
         settings = {"cv": _cv_text(cv, len(folds)), "n_folds": len(folds),
                     "scoring": ", ".join(resolved.names), "primary_score": resolved.primary,
@@ -408,7 +409,7 @@ def compare_models(
                     "positive_label": positive_label, "groups": groups is not None,
                     "n_jobs": n_jobs, "n_rows": len(target)}
         track(report, tracker, run_name="compare_models", note=note, params=settings,
-              child_params={name: _model_params(model) for name, model in candidates.items()})
+              child_params={name: model_params(model) for name, model in candidates.items()})
     return report
 
 
@@ -417,20 +418,6 @@ def _cv_text(cv: Any, n_folds: int) -> str:
     if isinstance(cv, int) or hasattr(cv, "get_n_splits"):
         return repr(cv)
     return f"{type(cv).__name__} of {n_folds} folds"
-
-
-def _model_params(model: Any) -> dict[str, str]:
-    """A model's flattened ``get_params(deep=True)`` for a tracker; none without them.
-
-    Also what ``evaluate`` and ``compare_champion`` log: a model whose
-    ``get_params`` is missing or fails is still analysed and logged, without params.
-    """
-    from ..tracking._names import flatten_params
-
-    try:
-        return flatten_params(model)
-    except Exception:
-        return {}
 
 
 def _with_criteria(scoring: Scoring, criteria: Any, task: str, default: bool) -> Scoring:

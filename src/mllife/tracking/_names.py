@@ -20,7 +20,7 @@ import numpy as np
 from .._errors import InputError
 
 __all__ = ["CUT_MARK", "MAX_NAME", "MAX_TEXT", "cut_text", "flatten", "flatten_params",
-           "name_hash", "param_text", "safe_name"]
+           "model_params", "name_hash", "param_text", "safe_name"]
 
 #: Appended to a value cut to fit a length limit, so a reader sees it is not whole.
 CUT_MARK = "…[cut]"
@@ -243,3 +243,20 @@ def flatten_params(estimator: Any) -> dict[str, str]:
         else:
             out[str(key)] = param_text(value)
     return out
+
+
+def model_params(model: Any) -> dict[str, str]:
+    """:func:`flatten_params`, or no params for a model whose ``get_params`` is missing or fails.
+
+    What ``compare_models``, ``evaluate`` and ``compare_champion`` log: a user's
+    model with a broken ``get_params`` is still analysed and logged, without params.
+
+    Examples
+    --------
+    >>> model_params(object())
+    {}
+    """
+    try:
+        return flatten_params(model)
+    except Exception:  # a user's get_params: its failure must not cost the analysis
+        return {}
