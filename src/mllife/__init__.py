@@ -42,7 +42,7 @@ from ._version import __version__
 #: Subpackages, importable as attributes (``mllife.drift.stats``).
 SUBPACKAGES = (
     "audit", "baselines", "bundle", "datasets", "drift", "evaluation", "experiments",
-    "features", "monitor", "problem", "report", "serve", "split", "testing",
+    "features", "monitor", "problem", "report", "scale", "serve", "split", "testing",
     "tracking",
 )
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._columns import KINDS, column_kind
+from ._dask import is_dask_frame
 from ._dtypes import is_bool, is_datetime, is_numeric, is_string_like
 from ._errors import InputError
 from ._nulls import NULL_LIKE_TOKENS
@@ -247,9 +248,15 @@ def as_frame(X: Any, *, name: str = "X", allow_duplicate_columns: bool = False) 
     ------
     InputError
         When ``X`` is not tabular (a scalar, a 1-D or 3-D array), is a lazy
-        frame, or when a column label repeats (naming the labels), unless
+        frame or a Dask collection (never computed silently), or when a column label repeats (naming the labels), unless
         allowed.
     """
+    if is_dask_frame(X) or (hasattr(X, "npartitions") and type(X).__module__.startswith("dask")):
+        raise InputError(
+            f"{name} is a Dask collection; this function needs its rows in memory",
+            expected="a pandas frame (call .compute() on the Dask frame, or on a sample of it); "
+                     "DriftProfile.fit, drift_report, profile, audit and Monitor.observe take Dask "
+                     "frames directly")
     if is_native(X):
         X = from_native(X, name=name)
     if isinstance(X, pd.DataFrame):
@@ -280,6 +287,9 @@ def as_series(y: Any, *, name: str = "y") -> pd.Series:
     A polars or pyarrow Series / array / one-column table is converted by
     :func:`from_native`; an unnamed one is called ``name``.
     """
+    if hasattr(y, "npartitions") and type(y).__module__.startswith("dask"):
+        raise InputError(f"{name} is a Dask collection; this function needs its values in memory",
+                         expected="a pandas Series or an array (call .compute() first)")
     if is_native(y):
         y = from_native(y, name=name)
         if isinstance(y, pd.Series) and y.name is None:
