@@ -12,7 +12,7 @@ import pytest
 import mllife
 
 HEAVY = ("shap", "fairlearn", "imblearn", "matplotlib", "skops", "fastapi", "starlette",
-         "uvicorn", "prometheus_client", "mlflow")
+         "uvicorn", "prometheus_client", "mlflow", "dask", "distributed")
 
 
 def test_import_is_light():
@@ -32,6 +32,19 @@ def test_tracking_does_not_import_mlflow_until_a_tracker_is_made():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_scale_and_the_entry_points_do_not_import_dask_until_a_dask_frame_arrives():
+    code = (
+        "import sys, pandas as pd, mllife, mllife.scale; "
+        "from mllife.drift import DriftProfile, drift_report; "
+        "frame = pd.DataFrame({'x': [1.0, 2.0, 3.0], 'c': list('aab')}); "
+        "DriftProfile.fit(frame); mllife.audit(frame); mllife.profile(frame); "
+        "drift_report(frame, frame); "
+        "print([m for m in ('dask', 'distributed') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_every_public_name_resolves():

@@ -60,8 +60,8 @@ def is_dask_frame(obj: Any) -> bool:
     False
     """
     module = type(obj).__module__ or ""
-    return (module.partition(".")[0] == "dask" and hasattr(obj, "npartitions")
-            and hasattr(obj, "to_delayed") and hasattr(obj, "columns"))
+    return (module.partition(".")[0] == "dask" and type(obj).__name__ == "DataFrame"
+            and hasattr(obj, "npartitions") and hasattr(obj, "to_delayed"))
 
 
 def is_parquet_path(obj: Any) -> bool:
@@ -79,9 +79,8 @@ def is_parquet_path(obj: Any) -> bool:
     if text.lower().endswith(_PARQUET_SUFFIXES):
         return True
     if os.path.isdir(text):
-        with contextlib.suppress(OSError):
-            with os.scandir(text) as entries:
-                return any(e.name.lower().endswith(_PARQUET_SUFFIXES) for e in entries)
+        with contextlib.suppress(OSError), os.scandir(text) as entries:
+            return any(e.name.lower().endswith(_PARQUET_SUFFIXES) for e in entries)
     return False
 
 
@@ -116,6 +115,9 @@ def read_parquet(path: Any, *, name: str = "data") -> Any:
             raise
         raise InputError(f"{name} {text!r} could not be read as Parquet ({type(exc).__name__}: {exc})",
                          expected="a Parquet file, a glob of Parquet files or a folder of them") from None
+    if len(frame.columns) == 0:  # Dask reads a glob that matches nothing as a frame without columns
+        raise InputError(f"{name} {text!r} matches no Parquet file with columns",
+                         expected="a Parquet file, a glob of Parquet files or a folder of them")
     return frame
 
 
@@ -164,7 +166,8 @@ def tree_reduce(frame: Any, leaf: Callable[[Any, int], Any], merge: Callable[[Se
     merge_task = dask.delayed(merge, pure=True)
     level = [leaf_task(part, i) for i, part in enumerate(frame.to_delayed(optimize_graph=True))]
     while len(level) > 1:
-        level = [merge_task(level[i:i + split_every]) for i in range(0, len(level), split_every)]
+        groups = [level[i:i + split_every] for i in range(0, len(level), split_every)]
+        level = [merge_task(g) if len(g) > 1 else g[0] for g in groups]  # a lone summary moves up
     return level[0]
 
 

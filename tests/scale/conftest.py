@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
-
 import distributed  # a dev dependency: make test installs it (a missing one must fail, not skip)
+import pytest
 
 
 @pytest.fixture(scope="module")
