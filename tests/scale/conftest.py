@@ -17,5 +17,5 @@ import pytest
 def client() -> Iterator[distributed.Client]:
     """A client on a 2-worker, 1-thread-each LocalCluster inside this process."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
         yield c

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _dask
 from .._errors import InputError
 from .._frame import as_frame
 from ._outputs import (
@@ -215,9 +216,33 @@ class Monitor:
         wait for :meth:`observe_labels`. The batch is never changed; an empty
         batch changes nothing.
 
+        **Dask frames.** A ``dask.dataframe.DataFrame`` (or the path of a
+        Parquet file, glob or folder; needs ``pip install "mllife[dask]"``)
+        is one batch, observed where its partitions are: each partition is
+        scored by the bundle and put in its windows on a worker, into an
+        empty copy of the monitor, and the partitions' window states,
+        counts and waiting rows are merged in partition order, then into
+        this monitor. Rows never come back to the client. The result is that
+        of ``observe(ddf.compute())``: row windows follow the partitions'
+        order (their lengths are read first), rows of one time window spread
+        over partitions merge, rows of windows seen before count as late,
+        ids keep their first row. Counts, window contents, quality,
+        freshness and operational numbers are exact; profiles too while a
+        window's column holds at most 2,000 finite values (above, within
+        the sketch's stated rank error); the model's outputs and the
+        confidence and performance sums up to float rounding. Steps a
+        pandas batch takes for the whole batch are taken per partition: a
+        model failing on a partition leaves that partition's rows unscored
+        (a pandas batch: all its rows); a batch carrying outputs that breaks
+        the schema in some rows keeps the inputs for a regressor's error
+        estimate in the partitions without broken rows; an error raised on
+        a partition counts that partition's rows. Warnings raised on the
+        workers are shown here, once each. Wrap the call in
+        :func:`mllife.scale.progress` for a progress bar.
+
         Parameters
         ----------
-        batch : DataFrame, polars DataFrame or 2-D array
+        batch : DataFrame, polars DataFrame, 2-D array, Dask DataFrame or Parquet path
 
         Returns
         -------
@@ -239,6 +264,11 @@ class Monitor:
         """
         from ._observe import observe_batch
 
+        distributed = _dask.to_dask_frame(batch, name="batch")
+        if distributed is not None:
+            from ._dask import observe_dask
+
+            return observe_dask(self, distributed)
         frame = as_frame(batch, name="batch")
         if len(frame) == 0:
             return self
@@ -525,12 +555,19 @@ def _check_pending_size(monitor: Monitor, pending: Any, labelled: Any, unscored:
     monitor is stopped here, before the batch changes it, rather than saving a file it
     cannot read back.
     """
+    check_pending_sizes(monitor, 0 if pending is None else len(pending[0]), labelled.size,
+                        unscored.size)
+
+
+def check_pending_sizes(monitor: Monitor, n_pending: int, n_labelled: int, n_unscored: int
+                        ) -> None:
+    """:func:`_check_pending_size` from the batch's numbers of waiting, labelled and unscored rows."""
     from ._state import MAX_PENDING
 
     store = monitor._pending
-    sizes = {"rows waiting for labels": store.ids.size + (0 if pending is None else len(pending[0])),
-             "labelled ids": store.labelled.size + labelled.size,
-             "ids of unscored rows": store.unscored.size + unscored.size}
+    sizes = {"rows waiting for labels": store.ids.size + n_pending,
+             "labelled ids": store.labelled.size + n_labelled,
+             "ids of unscored rows": store.unscored.size + n_unscored}
     for what, size in sizes.items():
         if size > MAX_PENDING:
             raise InputError(f"the batch would take the monitor to {size} {what}, above the "
