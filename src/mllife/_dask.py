@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import os
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -33,11 +34,13 @@ __all__ = [
     "compute",
     "is_dask_frame",
     "is_parquet_path",
+    "partition_lengths",
     "progress",
     "progress_enabled",
     "read_parquet",
     "require_dask",
     "to_dask_frame",
+    "tree_merge",
     "tree_reduce",
 ]
 
@@ -148,8 +151,8 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def tree_reduce(frame: Any, leaf: Callable[[Any, int], Any], merge: Callable[[Sequence[Any]], Any], *,
-                split_every: int = SPLIT_EVERY) -> Any:
+def tree_reduce(frame: Any, leaf: Callable[..., Any], merge: Callable[[Sequence[Any]], Any], *,
+                split_every: int = SPLIT_EVERY, shared: Any = None) -> Any:
     """A lazy Dask object: ``leaf(partition, i)`` on every partition, merged in a tree.
 
     ``merge`` receives a list of at most ``split_every`` summaries, always in
@@ -157,18 +160,62 @@ def tree_reduce(frame: Any, leaf: Callable[[Any, int], Any], merge: Callable[[Se
     the number of partitions, so the same frame gives the same result on any
     cluster. A frame with no partitions is not possible in Dask; an empty
     partition is passed to ``leaf`` like any other.
+
+    ``shared`` (optional): one object every leaf reads (a fitted model, its
+    settings), passed as ``leaf(partition, i, shared)``. It enters the graph
+    once, as a key of its own, so each worker receives it once rather than a
+    copy inside every leaf task.
     """
     import dask
 
     if split_every < 2:
         raise InputError(f"split_every={split_every!r} is not usable", expected="an integer >= 2")
     leaf_task = dask.delayed(leaf, pure=True)
+    extra = () if shared is None else (
+        dask.delayed(shared, name=f"mllife-shared-{uuid.uuid4().hex}", traverse=False),)
+    level = [leaf_task(part, i, *extra) for i, part in enumerate(frame.to_delayed(optimize_graph=True))]
+    return tree_merge(level, merge, split_every=split_every)
+
+
+def tree_merge(level: Sequence[Any], merge: Callable[[Sequence[Any]], Any], *,
+               split_every: int = SPLIT_EVERY) -> Any:
+    """Lazy summaries (Dask ``Delayed``, in partition order) merged in the fixed tree of
+    :func:`tree_reduce`: for work whose leaves yield several outputs, each merged apart.
+
+    ``merge`` gets at most ``split_every`` summaries, in order; a lone one moves up unmerged.
+    """
+    import dask
+
+    if split_every < 2:
+        raise InputError(f"split_every={split_every!r} is not usable", expected="an integer >= 2")
+    if not level:
+        raise InputError("no summaries to merge", expected="at least one partition")
     merge_task = dask.delayed(merge, pure=True)
-    level = [leaf_task(part, i) for i, part in enumerate(frame.to_delayed(optimize_graph=True))]
+    level = list(level)
     while len(level) > 1:
         groups = [level[i:i + split_every] for i in range(0, len(level), split_every)]
         level = [merge_task(g) if len(g) > 1 else g[0] for g in groups]  # a lone summary moves up
     return level[0]
+
+
+def partition_lengths(frame: Any) -> list[int]:
+    """Rows of each partition of ``frame``, in order.
+
+    Read from the Parquet metadata or the in-memory frame when Dask knows
+    them (its ``Lengths`` expression, the one private Dask name used here:
+    without it, or when it does not resolve), else by computing ``len`` of
+    every partition.
+    """
+    try:
+        from dask.dataframe.dask_expr._expr import Lengths, Literal
+
+        known = Lengths(frame.expr).optimize()
+        if isinstance(known, Literal) and len(known.value) == frame.npartitions:
+            return [int(n) for n in known.value]
+    except (ImportError, AttributeError, TypeError, ValueError):  # another Dask: count them
+        pass
+    (lengths,) = compute(frame.map_partitions(len))
+    return [int(n) for n in lengths]
 
 
 def progress_enabled() -> bool:
