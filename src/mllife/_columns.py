@@ -88,8 +88,9 @@ from ._dtypes import is_bool, is_datetime, is_numeric
 from ._nulls import disguised_nulls, factorize, null_like_mask, token_levels
 
 __all__ = [
-    "DATE_KINDS", "KINDS", "ColumnKind", "column_kind", "column_kinds", "kind_of_counts",
-    "kind_of_numbers", "named_like_id", "named_like_time", "numeric_text_share", "parse_number_text", "unique_per_row",
+    "DATE_KINDS", "KINDS", "ColumnKind", "NumberFacts", "column_kind", "column_kinds", "kind_of_counts",
+    "kind_of_number_facts", "kind_of_numbers", "named_like_id", "named_like_time", "numeric_text_share",
+    "parse_number_text", "unique_per_row",
 ]
 
 #: Every kind :func:`column_kinds` can return.
@@ -455,39 +456,80 @@ def kind_of_numbers(values: np.ndarray, *, name: Any = None, integer_dtype: bool
     values = np.asarray(values, dtype=float)
     present = ~np.isnan(values)
     x = values[present]
-    n_rows = int(values.size if n_rows is None else n_rows)
-    n_missing = int(n_missing + (~present).sum())
-    base: dict[str, Any] = {"dtype": dtype, "n_rows": n_rows, "n_missing": n_missing}
-    if x.size == 0:
-        return ColumnKind(name, "empty", "no value at all", **base)
     uniq = np.unique(x)
-    n_unique = int(uniq.size)
     finite = uniq[np.isfinite(uniq)]
-    # pandas stores integers with a missing value as floats: whole floats with a gap are integers
-    upcast = bool(not integer_dtype and n_missing > 0 and finite.size == n_unique
-                  and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2.0**53))
-    integer = bool(integer_dtype) or upcast
     with np.errstate(invalid="ignore"):  # inf - inf
         diffs = np.diff(x)
-    monotone = bool(ordered and x.size > 1 and (np.all(diffs >= 0) or np.all(diffs <= 0)))
-    lo, hi = (float(finite[0]), float(finite[-1])) if finite.size else (np.nan, np.nan)
-    dense = bool(integer and finite.size > 1 and (hi - lo + 1) <= ID_DENSE_SPAN * n_unique)
-    facts = {"n_rows": n_rows, "n_values": int(x.size), "n_unique": n_unique, "integer": integer,
-             "monotone": monotone, "decreasing": monotone and not bool(np.all(diffs >= 0)),
+    facts = NumberFacts(
+        n_rows=int(values.size if n_rows is None else n_rows), n_missing=int(n_missing + (~present).sum()),
+        n_values=int(x.size), n_unique=int(uniq.size), n_finite_unique=int(finite.size),
+        whole=bool(np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2.0**53)),
+        increasing=bool(np.all(diffs >= 0)), decreasing=bool(np.all(diffs <= 0)),
+        lo=float(finite[0]) if finite.size else np.nan, hi=float(finite[-1]) if finite.size else np.nan,
+        first=float(x[0]) if x.size else np.nan)
+    return kind_of_number_facts(facts, name=name, integer_dtype=integer_dtype, ordered=ordered,
+                                may_be_identifier=may_be_identifier, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class NumberFacts:
+    """What :func:`kind_of_numbers` reads from a column of numbers, and nothing more.
+
+    Every fact merges over parts of a column taken in row order (counts add,
+    flags and, extremes min/max; ``increasing``/``decreasing`` also compare
+    the parts' boundary values), except ``n_unique``: so a column too large
+    for one machine is judged like a column in memory (:mod:`mllife.drift._dask_kinds`).
+    """
+
+    n_rows: int  #: rows, missing ones included
+    n_missing: int  #: NaN (missing) rows
+    n_values: int  #: rows holding a number (inf included)
+    n_unique: int  #: distinct numbers (inf and -inf count)
+    n_finite_unique: int  #: distinct finite numbers
+    whole: bool  #: every finite number is whole and below 2**53 in size
+    increasing: bool  #: the numbers never decrease down the rows
+    decreasing: bool  #: the numbers never increase down the rows
+    lo: float  #: the smallest finite number (NaN when none)
+    hi: float  #: the largest finite number (NaN when none)
+    first: float  #: the first number down the rows (NaN when none)
+
+
+def kind_of_number_facts(facts: NumberFacts, *, name: Any = None, integer_dtype: bool = False,
+                         ordered: bool = True, may_be_identifier: bool = True, dtype: str = "") -> ColumnKind:
+    """The kind of a column of numbers from its :class:`NumberFacts` (the rules of :func:`kind_of_numbers`).
+
+    Examples
+    --------
+    >>> facts = NumberFacts(n_rows=100, n_missing=0, n_values=100, n_unique=100, n_finite_unique=100,
+    ...                     whole=True, increasing=True, decreasing=False, lo=0.0, hi=99.0, first=0.0)
+    >>> kind_of_number_facts(facts, name="order_no", integer_dtype=True).kind
+    'identifier'
+    """
+    n_rows, n_missing, n_unique, lo, hi = facts.n_rows, facts.n_missing, facts.n_unique, facts.lo, facts.hi
+    base: dict[str, Any] = {"dtype": dtype, "n_rows": n_rows, "n_missing": n_missing}
+    if facts.n_values == 0:
+        return ColumnKind(name, "empty", "no value at all", **base)
+    # pandas stores integers with a missing value as floats: whole floats with a gap are integers
+    upcast = bool(not integer_dtype and n_missing > 0 and facts.n_finite_unique == n_unique and facts.whole)
+    integer = bool(integer_dtype) or upcast
+    monotone = bool(ordered and facts.n_values > 1 and (facts.increasing or facts.decreasing))
+    dense = bool(integer and facts.n_finite_unique > 1 and (hi - lo + 1) <= ID_DENSE_SPAN * n_unique)
+    rules = {"n_rows": n_rows, "n_values": facts.n_values, "n_unique": n_unique, "integer": integer,
+             "monotone": monotone, "decreasing": monotone and not facts.increasing,
              "dense": dense, "named_like_id": named_like_id(name), "named_like_time": named_like_time(name)}
-    more = {**base, "n_unique": n_unique, "unique_share": n_unique / x.size, "integer": integer,
-            "monotone": monotone, "dense": dense, "named_like_id": facts["named_like_id"]}
+    more = {**base, "n_unique": n_unique, "unique_share": n_unique / facts.n_values, "integer": integer,
+            "monotone": monotone, "dense": dense, "named_like_id": rules["named_like_id"]}
     if n_unique == 1:
-        return ColumnKind(name, "constant", f"one value ({x[0]:g}) in every present row", **more)
+        return ColumnKind(name, "constant", f"one value ({facts.first:g}) in every present row", **more)
     if may_be_identifier:
-        why = _integer_identifier(facts, lo, hi)
+        why = _integer_identifier(rules, lo, hi)
         if why is not None:
             if upcast:
                 why += " (integers stored as floats because of missing values)"
             return ColumnKind(name, "identifier", why, **more)
-    if integer and _unique_enough(n_rows, int(x.size), n_unique) and may_be_identifier:
+    if integer and _unique_enough(n_rows, facts.n_values, n_unique) and may_be_identifier:
         what = ("named like a time unit (one row per period), read as time"
-                if facts["named_like_time"] and not facts["named_like_id"] else
+                if rules["named_like_time"] and not rules["named_like_id"] else
                 f"spread over a wide range ({lo:g}..{hi:g}), read as a measurement")
         reason = f"numbers: unique integers {what} (declare it in id_cols if it identifies rows)"
     else:

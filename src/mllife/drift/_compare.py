@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _dask
 from .._errors import InputError
 from .._frame import as_frame
 from .._random import as_seed
 from . import _auto, _null
 from . import _kernels as k
 from ._column import compare_categorical, compare_numeric, identifier_status, rate_test
+from ._expand import ProfileFrame, dtype_text
 from ._reference import ColumnProfile, ReferenceProfile, family_of, profile_column, require_rows
 from ._report import DriftReport
 from ._sketch import NumericSummary
@@ -62,9 +64,26 @@ def drift_report(
     a failing statistic) is reported with its status; it never stops the
     report.
 
+    **Dask frames / Parquet paths.** Either side (or both) may be a
+    ``dask.dataframe.DataFrame`` or the path of a Parquet dataset (a file, a
+    glob, a folder). Such a side is compared through a profile computed with
+    Dask (one summary per partition, merged in a tree; only the summaries
+    reach the client): a reference through a :class:`DriftProfile` (column
+    kinds decided as in memory, so the same identifiers are skipped), a
+    current side through its profile, whose values the comparison reads as
+    a monitor reads a window's (sketch points weighted to rows). Profiles
+    keep up to 100,000 finite values per numeric column exactly: up to
+    that the report equals the pandas call on the computed frames; above,
+    a column is a quantile sketch of 8,192 points and the report says so:
+    ``settings["approximation"]`` names each side that went through a
+    profile, its sizes, its sketched columns and their largest rank error,
+    and a note in the report (text, HTML, JSON) explains what that means
+    for the statistics and p-values. ``multivariate=True`` needs rows and
+    refuses a Dask side.
+
     Parameters
     ----------
-    reference, current : DataFrame or 2-D array
+    reference, current : DataFrame, 2-D array, Dask DataFrame, or str or path of a Parquet dataset
     columns : sequence, optional
         Columns to compare (default: every column of either frame).
     method : str or mapping of column to str, default="auto"
@@ -127,7 +146,8 @@ def drift_report(
     InputError
         For bad parameters, a requested column in neither frame, or a
         ``tracker`` that is not a :class:`~mllife.tracking.Tracker` (before
-        anything is computed).
+        anything is computed); ``multivariate=True`` with a Dask side; a
+        Parquet path that cannot be read.
 
     Examples
     --------
@@ -141,19 +161,52 @@ def drift_report(
     ['x']
     >>> report.table.loc[0, ["column", "method"]].tolist()
     ['x', 'ks']
+
+    A Dask side gives the same table while its columns are exact:
+
+    >>> import dask.dataframe as dd
+    >>> on_dask = drift_report(dd.from_pandas(ref, npartitions=4), cur)
+    >>> on_dask.table.equals(drift_report(dd.from_pandas(ref, npartitions=4).compute(), cur).table)
+    True
+    >>> on_dask.settings["approximation"][0]["side"]
+    'reference'
     """
     if tracker is not None:
         from ..tracking._log import check_tracker
 
         check_tracker(tracker)
-    ref_frame = as_frame(reference, name="reference")
-    cur_frame = as_frame(current, name="current")
-    require_rows(ref_frame, "reference")
+    ref_dask = _dask.to_dask_frame(reference, name="reference")
+    cur_dask = _dask.to_dask_frame(current, name="current")
+    if multivariate and (ref_dask is not None or cur_dask is not None):
+        raise InputError("multivariate=True trains a domain classifier on the rows of both sides, and a Dask "
+                         "frame (or Parquet path) is compared through its profile, without its rows",
+                         expected="multivariate=False, or pandas frames on both sides (a sample such as "
+                                  "ddf.sample(frac=0.01, random_state=0).compute())")
+    ref_frame = as_frame(reference, name="reference") if ref_dask is None else ref_dask
+    cur_frame = as_frame(current, name="current") if cur_dask is None else cur_dask
+    if ref_dask is None:
+        require_rows(ref_frame, "reference")
     names = _resolve_columns(columns, ref_frame, cur_frame)
-    profile = _ExactProfile(ref_frame, [c for c in names if c in ref_frame.columns])
+    ref_names = [c for c in names if c in set(ref_frame.columns)]
+    approximations = []
+    if ref_dask is None:
+        profile: ReferenceProfile = _ExactProfile(ref_frame, ref_names)
+    else:
+        _check_params(alpha, correction, large_sample, drift_share, max_plots, random_state)  # before computing
+        from ._dask import REPORT_EXACT_SIZE, REPORT_SKETCH_SIZE, approximation, fit_columns
+
+        profiles, n_ref = fit_columns(ref_dask, columns=ref_names, exact_size=REPORT_EXACT_SIZE,
+                                      sketch_size=REPORT_SKETCH_SIZE, n_bins=10)
+        profile = ReferenceProfile(profiles, n_rows=n_ref, exact_size=REPORT_EXACT_SIZE,
+                                   sketch_size=REPORT_SKETCH_SIZE, n_bins=10)
+        approximations.append(approximation("reference", profiles, exact_size=REPORT_EXACT_SIZE,
+                                            sketch_size=REPORT_SKETCH_SIZE))
     report = compare_profile(profile, cur_frame, columns=names, method=method, threshold=threshold, alpha=alpha,
                              correction=correction, large_sample=large_sample, drift_share=drift_share,
                              max_plots=max_plots, random_state=random_state)
+    if approximations:
+        stated = [*approximations, *report.settings.get("approximation", ())]
+        report = replace(report, settings={**report.settings, "approximation": stated})
     if multivariate:
         from ._domain import domain_classifier
 
@@ -177,8 +230,8 @@ def drift_report(
                     "alpha": alpha, "correction": correction, "large_sample": large_sample,
                     "drift_share": drift_share, "multivariate": multivariate,
                     "multivariate_threshold": multivariate_threshold, "max_plots": max_plots,
-                    "random_state": random_state, "n_reference_rows": len(ref_frame),
-                    "n_current_rows": len(cur_frame)}
+                    "random_state": random_state, "n_reference_rows": report.n_reference,
+                    "n_current_rows": report.n_current}
         track(report, tracker, run_name="drift_report", params=settings)
     return report
 
@@ -210,8 +263,8 @@ class _ExactProfile(ReferenceProfile):
                               n_bins=self.n_bins)
 
 
-def _resolve_columns(columns: Sequence[Hashable] | None, ref: pd.DataFrame | ReferenceProfile,
-                     cur: pd.DataFrame) -> list[Hashable]:
+def _resolve_columns(columns: Sequence[Hashable] | None, ref: Any, cur: Any) -> list[Hashable]:
+    """The columns to compare; ``ref`` and ``cur`` are anything with ``columns`` (frames, profiles)."""
     ref_names = list(ref.columns)
     if columns is None:
         known = set(ref_names)
@@ -264,7 +317,23 @@ def compare_profile(
     (:func:`mllife.drift._null.permutations_for` the size of the family);
     then one correction over every test of every column, and the decisions.
     """
-    cur_frame = as_frame(current, name="current")
+    cur_dask = _dask.to_dask_frame(current, name="current")
+    approximations = []
+    cur_frame: pd.DataFrame | ProfileFrame
+    if cur_dask is not None:
+        _check_params(alpha, correction, large_sample, drift_share, max_plots, random_state)  # before computing
+        from ._dask import REPORT_EXACT_SIZE, REPORT_SKETCH_SIZE, approximation, fit_columns
+
+        cur_names = set(cur_dask.columns)
+        profiled = list(cur_dask.columns) if columns is None else [
+            c for c in _resolve_columns(columns, profile, cur_dask) if c in cur_names]
+        profiles, n_cur = fit_columns(cur_dask, columns=profiled, exact_size=REPORT_EXACT_SIZE,
+                                      sketch_size=REPORT_SKETCH_SIZE, n_bins=10, with_kinds=False, name="current")
+        cur_frame = ProfileFrame(profiles, n_rows=n_cur)
+        approximations.append(approximation("current", profiles, exact_size=REPORT_EXACT_SIZE,
+                                            sketch_size=REPORT_SKETCH_SIZE))
+    else:
+        cur_frame = as_frame(current, name="current")
     require_rows(cur_frame, "current")
     _check_params(alpha, correction, large_sample, drift_share, max_plots, random_state)
     plots: dict[Hashable, Any] = {}
@@ -277,6 +346,8 @@ def compare_profile(
     settings = {"alpha": float(alpha), "correction": correction, "large_sample": int(large_sample),
                 "drift_share": float(drift_share), "method": method if isinstance(method, str) else dict(method),
                 "max_plots": int(max_plots), "random_state": random_state, "permutations": permutations}
+    if approximations:
+        settings["approximation"] = approximations
     return DriftReport(
         title="Drift report",
         table=table,
@@ -293,7 +364,7 @@ def compare_profile(
 
 def compare_table(
     profile: ReferenceProfile,
-    cur_frame: pd.DataFrame,
+    cur_frame: pd.DataFrame | ProfileFrame,
     *,
     columns: Sequence[Hashable] | None = None,
     method: str | Mapping[Hashable, str] = "auto",
@@ -321,7 +392,7 @@ def compare_table(
 
 def evaluate_columns(
     profile: ReferenceProfile,
-    cur_frame: pd.DataFrame,
+    cur_frame: pd.DataFrame | ProfileFrame,
     *,
     columns: Sequence[Hashable] | None,
     method: str | Mapping[Hashable, str],
@@ -375,7 +446,8 @@ def evaluate_columns(
     return rows, permutations
 
 
-def _check_mapping_keys(method: Any, threshold: Any, profile: ReferenceProfile, cur_frame: pd.DataFrame,
+def _check_mapping_keys(method: Any, threshold: Any, profile: ReferenceProfile,
+                        cur_frame: pd.DataFrame | ProfileFrame,
                         names: list[Hashable]) -> None:
     """A per-column ``method=`` / ``threshold=`` naming a column of neither frame is a typo: raise."""
     ref_frame = getattr(profile, "_frame", None)
@@ -477,7 +549,7 @@ def _compare_column(row: dict[str, Any], col: ColumnProfile | None, series: pd.S
                       int(series.isna().sum()), len(series), alpha)
             row["status"] = f"no values in reference; current holds {cur_family} values"
             return
-        row["status"] = f"dtype changed: {col.family} ({col.dtype}) -> {cur_family} ({series.dtype})"
+        row["status"] = f"dtype changed: {col.family} ({col.dtype}) -> {cur_family} ({dtype_text(series)})"
         row["flags"].append("dtype changed")
         return
     if col.numeric is not None:

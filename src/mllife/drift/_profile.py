@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dask
 from .._columns import ColumnKind, unique_per_row
 from .._errors import InputError
 from .._frame import as_frame, require_columns
@@ -17,7 +18,7 @@ from . import _kernels as k
 from ._compare import compare_profile
 from ._reference import ColumnProfile, ReferenceProfile, profile_column, require_rows
 from ._report import DriftReport
-from ._sketch import CategoricalSummary, NumericSummary
+from ._sketch import CategoricalSummary, NumericSummary, merge_numeric
 
 FORMAT_VERSION = 1
 
@@ -36,7 +37,9 @@ class DriftProfile(ReferenceProfile):
     current data against it with :meth:`compare`: the reference data need
     not be kept.
 
-    Build it with :meth:`fit`; the constructor is for :meth:`from_dict`.
+    Build it with :meth:`fit` (from a pandas frame, or from a Dask frame or
+    a Parquet dataset, profiled partition by partition and merged: see
+    :meth:`fit`); the constructor is for :meth:`from_dict`.
 
     Examples
     --------
@@ -64,9 +67,32 @@ class DriftProfile(ReferenceProfile):
     ) -> DriftProfile:
         """Summarise ``reference`` column by column.
 
+        **Dask frames / Parquet paths.** ``reference`` may be a
+        ``dask.dataframe.DataFrame`` or the path of a Parquet dataset (a
+        file, a glob such as ``"logs/2026-11-*.parquet"``, or a folder):
+        each partition is profiled where it lives and the profiles are merged
+        in a tree (the extra ``pip install "mllife[dask]"``; a running
+        ``distributed.Client`` runs the work, else Dask's local scheduler;
+        :func:`mllife.scale.progress` shows a progress bar). The result equals
+        ``fit(ddf.compute())``: exactly for the row, missing and inf counts,
+        category tables, exact values and their mean, variance and histogram
+        (a column of at most ``exact_size`` finite values), and for each
+        column's kind; a column with more values is a quantile sketch within
+        its ``rank_error`` (``1 / (2 * sketch_size)`` plus ``1 / sketch_size``
+        per level of the merge tree, 8 partitions per merge), its mean and
+        variance equal up to float rounding. The partition lengths are read
+        first (Parquet metadata, or counted), then all columns in one pass;
+        a column whose kind needs the distinct count of more numbers than the
+        profile keeps (unique ids over more than ``exact_size`` values,
+        not in row order) gets it from Dask in one more pass. Kinds of object
+        columns holding Python objects other than strings are decided on the
+        kind detector's sample of 20,000 rows when the column has more rows,
+        and say so. Partitions must give the same rows each time they are
+        computed.
+
         Parameters
         ----------
-        reference : DataFrame or 2-D array
+        reference : DataFrame, 2-D array, Dask DataFrame, or str or path of a Parquet dataset
         columns : sequence, optional
             Columns to keep (default: all).
         exact_size : int, default=10_000
@@ -84,8 +110,19 @@ class DriftProfile(ReferenceProfile):
         Raises
         ------
         InputError
-            For a column not in ``reference``, duplicate column names or bad
-            sizes.
+            For a column not in ``reference``, duplicate column names, bad
+            sizes, no rows, or a Parquet path that cannot be read.
+        MissingDependencyError
+            For a Dask frame or Parquet path without Dask installed.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import dask.dataframe as dd
+        >>> frame = pd.DataFrame({"x": [1.0, 2.0, None, 4.0], "c": ["a", "b", "a", None]})
+        >>> ddf = dd.from_pandas(frame, npartitions=2)
+        >>> DriftProfile.fit(ddf).to_dict() == DriftProfile.fit(ddf.compute()).to_dict()
+        True
         """
         return fit_profile(reference, columns=columns, exact_size=exact_size, sketch_size=sketch_size,
                            n_bins=n_bins)
@@ -102,6 +139,15 @@ class DriftProfile(ReferenceProfile):
         where both fit within ``exact_size``, else within the sketch's rank
         error (at most ``1/(2K)`` after fitting plus ``1/K`` per merge, for
         ``K = sketch_size``). Columns present in only one profile are kept.
+
+        The merge is exactly commutative and associative wherever its result
+        is exact (row, missing and inf counts, category tables, exact values,
+        their mean, variance and histogram): profiles of the parts of a frame
+        merged in any order and any grouping have the same :meth:`to_dict`.
+        A sketched column depends on the order only within its rank error.
+        Profiles fitted with different sizes merge at the smaller of each
+        (``exact_size``, ``sketch_size``, ``n_bins``); columns keep the order
+        of ``self``, then the new ones of ``other``.
 
         Each column's kind (what :meth:`compare` uses to skip identifiers) is
         kept when both profiles call the column an identifier and the merged
@@ -126,34 +172,16 @@ class DriftProfile(ReferenceProfile):
         """
         if not isinstance(other, DriftProfile):
             raise InputError(f"cannot merge a DriftProfile with {type(other).__name__}", expected="a DriftProfile")
+        sizes = {"exact_size": min(self.exact_size, other.exact_size),
+                 "sketch_size": min(self.sketch_size, other.sketch_size), "n_bins": min(self.n_bins, other.n_bins)}
         merged: list[ColumnProfile] = []
         for name in [*self._columns, *(c for c in other._columns if c not in self._columns)]:
             a, b = self._columns.get(name), other._columns.get(name)
             if a is None or b is None:
                 merged.append(a if a is not None else b)  # type: ignore[arg-type]
                 continue
-            merged.append(self._merge_column(a, b))
-        return DriftProfile(merged, n_rows=self.n_rows + other.n_rows, exact_size=self.exact_size,
-                            sketch_size=self.sketch_size, n_bins=self.n_bins)
-
-    def _merge_column(self, a: ColumnProfile, b: ColumnProfile) -> ColumnProfile:
-        if a.kind != b.kind:
-            if a.summary.n == 0:
-                a = _empty_like(b, a)
-            elif b.summary.n == 0:
-                b = _empty_like(a, b)
-            else:
-                raise InputError(f"holds {a.family} values in one profile and {b.family} in the other",
-                                 column=a.name, expected="the same kind of values in both profiles")
-        if a.numeric is not None and b.numeric is not None:
-            summary = a.numeric.merge(b.numeric, exact_size=self.exact_size, sketch_size=self.sketch_size,
-                                      n_bins=self.n_bins)
-            merged = ColumnProfile(a.name, a.family, a.dtype, numeric=summary)
-        else:
-            assert a.categorical is not None
-            assert b.categorical is not None
-            merged = ColumnProfile(a.name, a.family, a.dtype, categorical=a.categorical.merge(b.categorical))
-        return replace(merged, column_kind=_merged_kind(a, b, merged))
+            merged.append(_merge_column(a, b, **sizes))
+        return DriftProfile(merged, n_rows=self.n_rows + other.n_rows, **sizes)
 
     # ---- compare ---------------------------------------------------------------
     def compare(
@@ -179,9 +207,14 @@ class DriftProfile(ReferenceProfile):
         not keep. On a sketched column the permutation tests count each sketch
         point as its weight rounded to whole rows.
 
+        **Dask frames / Parquet paths.** ``current`` may be a Dask frame or
+        a Parquet path, as in :func:`~mllife.drift.drift_report`: it is
+        compared through its own profile, computed with Dask, and the report
+        states it (``settings["approximation"]`` and a note).
+
         Parameters
         ----------
-        current : DataFrame or 2-D array
+        current : DataFrame, 2-D array, Dask DataFrame, or str or path of a Parquet dataset
         columns : sequence, optional
             Columns to compare (default: every column of either frame).
         method : str or mapping of column to str, default="auto"
@@ -319,6 +352,14 @@ def fit_profile(reference: Any, *, columns: Sequence[Hashable] | None = None, ex
     compared against: no comparison reads its kinds, so they need not be
     decided (they are ``None``, which a merge and a comparison both accept).
     """
+    dask_frame = _dask.to_dask_frame(reference, name="reference")
+    if dask_frame is not None:
+        _check_sizes(exact_size, sketch_size, n_bins)
+        from ._dask import fit_columns
+
+        profiles, n_rows = fit_columns(dask_frame, columns=columns, exact_size=exact_size, sketch_size=sketch_size,
+                                       n_bins=n_bins, with_kinds=with_kinds)
+        return DriftProfile(profiles, n_rows=n_rows, exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
     frame = as_frame(reference, name="reference")
     require_rows(frame, "reference")
     _check_sizes(exact_size, sketch_size, n_bins)
@@ -339,21 +380,51 @@ def _check_sizes(exact_size: int, sketch_size: int, n_bins: int) -> None:
             raise InputError(f"{name}={value!r} is not usable", expected=f"an integer >= {low}")
 
 
+def _merge_column(a: ColumnProfile, b: ColumnProfile, *, exact_size: int, sketch_size: int,
+                  n_bins: int) -> ColumnProfile:
+    """One column of both profiles; the same whichever comes first."""
+    if a.kind != b.kind:
+        if a.summary.n == 0:
+            a = _empty_like(b, a)
+        elif b.summary.n == 0:
+            b = _empty_like(a, b)
+        else:
+            raise InputError(f"holds {a.family} values in one profile and {b.family} in the other",
+                             column=a.name, expected="the same kind of values in both profiles")
+    # The family and dtype of the side holding values (else the smaller text): a minimum, so
+    # any order and grouping of merges agree.
+    kept = min(a, b, key=lambda c: (c.summary.n_rows == c.summary.n_missing, c.family, c.dtype))
+    if a.numeric is not None and b.numeric is not None:
+        numeric = merge_numeric([a.numeric, b.numeric], exact_size=exact_size, sketch_size=sketch_size,
+                                n_bins=n_bins)
+        merged = ColumnProfile(a.name, kept.family, kept.dtype, numeric=numeric)
+    else:
+        assert a.categorical is not None
+        assert b.categorical is not None
+        merged = ColumnProfile(a.name, kept.family, kept.dtype, categorical=a.categorical.merge(b.categorical))
+    return replace(merged, column_kind=_merged_kind(a, b, merged))
+
+
+#: What a merged identifier's reason ends with.
+_MERGED = " (in both merged profiles)"
+
+
 def _merged_kind(a: ColumnProfile, b: ColumnProfile, merged: ColumnProfile) -> ColumnKind | None:
     """The merged column's kind: an identifier when both say so and the merged values stay unique."""
     ka, kb = a.column_kind, b.column_kind
     if ka is None or kb is None or ka.kind != "identifier" or kb.kind != "identifier":
         return None  # judged from the merged summary
+    reason = min(ka.reason.removesuffix(_MERGED), kb.reason.removesuffix(_MERGED)) + _MERGED  # any order: one
     if merged.categorical is not None:
         counts = merged.categorical.counts
         n_values, n_unique = int(counts.sum()), int((counts > 0).sum())
     elif merged.numeric is not None and merged.numeric.exact:
         n_values, n_unique = int(merged.numeric.values.size), int(np.unique(merged.numeric.values).size)
     else:  # a sketch cannot tell repeats: trust both profiles
-        return ColumnKind(a.name, "identifier", f"{ka.reason} (in both merged profiles)")
+        return ColumnKind(a.name, "identifier", reason)
     if not unique_per_row(merged.summary.n_rows, n_values, n_unique):
         return None
-    return ColumnKind(a.name, "identifier", f"{ka.reason} (in both merged profiles)")
+    return ColumnKind(a.name, "identifier", reason)
 
 
 def _empty_like(template: ColumnProfile, empty: ColumnProfile) -> ColumnProfile:

@@ -154,6 +154,7 @@ class DriftReport(Report):
         if "permutations" in self.settings:
             notes.append(f"Permutation p-values: at most R={self.settings['permutations']} draws per test, "
                          f"random_state={self.settings.get('random_state')!r}.")
+        notes.extend(_approximation_note(a) for a in self.settings.get("approximation", ()))
         return notes
 
     def _extra(self) -> Mapping[str, Any]:
@@ -191,6 +192,27 @@ def _effect_bars(rows: pd.DataFrame, statistic: str, axis: str) -> Any:
         ax.legend(frameon=False, fontsize=8, loc="lower right")
 
     return draw
+
+
+def _approximation_note(stated: Mapping[str, Any]) -> str:
+    """How a side compared through a profile (a Dask frame's) differs from its rows."""
+    side, exact = str(stated.get("side")), int(stated.get("exact_size", 0))
+    text = (f"The {side} data went through {stated.get('through', 'a DriftProfile')} (exact_size={exact:,}, "
+            f"sketch_size={int(stated.get('sketch_size', 0)):,}), not through its rows: row, missing and inf "
+            "counts and category tables are exact, and so are numeric columns of at most "
+            f"{exact:,} finite values.")
+    sketched = [str(c) for c in stated.get("sketched_columns", ())]
+    if not sketched:
+        return text + " Every column compared was exact: the report equals the in-memory one."
+    shown = ", ".join(sketched[:10]) + (f" and {len(sketched) - 10} more" if len(sketched) > 10 else "")
+    bound = float(stated.get("max_rank_error", 0.0))
+    text += (f" Numeric columns with more values ({shown}) are quantile sketches whose CDF is within "
+             f"{bound:.2g} of the data's (rank error); ")
+    if side == "reference":
+        return text + ("their KS p-values are taken at D minus that bound (conservative), and permutation "
+                       "tests count each sketch point as its weight in rows.")
+    return text + ("each sketch point is counted as its weight in rows (rounded), so statistics are within that "
+                   "distance of the exact ones, and p-values are computed as if those were the rows.")
 
 
 def _num(value: Any) -> float | None:

@@ -9,14 +9,23 @@ sketch points differs from the CDF of the full column by at most
 sketch is within ``1 / (2K)`` of the exact one. Merging two summaries pools
 their (weighted) points and re-selects ``K`` points, which adds at most
 ``1 / K`` to the larger of the two rank errors; :attr:`NumericSummary.rank_error`
-tracks the bound. Count, mean and variance are merged exactly (Chan et al.).
+tracks the bound. :func:`merge_numeric` merges any number of summaries in one
+step (one re-selection: a tree of merges adds ``1 / K`` per level, not per
+summary).
+
+Merges are exactly commutative and associative wherever their result is
+exact: exact values are the sorted pooled values (``-0.0`` stored as
+``0.0``), their mean and variance are computed from them as :meth:`fit`
+computes them, and category labels are kept sorted. A sketched result
+depends on the merge order only within its rank error (its mean and
+variance, merged with Chan et al.'s formula, within float rounding).
 """
 
 from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,18 +87,8 @@ class NumericSummary:
     # ---- construction ------------------------------------------------------------
     @classmethod
     def fit(cls, counts: k.NumericCounts, *, exact_size: int, sketch_size: int, n_bins: int) -> NumericSummary:
-        finite = counts.finite
-        n = int(finite.size)
-        mean = float(finite.mean()) if n else 0.0
-        m2 = float(np.sum((finite - mean) ** 2)) if n else 0.0
-        if n <= exact_size:
-            values, exact, error = finite, True, 0.0
-        else:
-            ranks = np.floor((np.arange(sketch_size) + 0.5) * n / sketch_size).astype(np.int64)
-            values, exact, error = finite[ranks], False, 0.5 / sketch_size
-        out = cls(values, exact, n, counts.n_missing, counts.n_posinf, counts.n_neginf,
-                  mean, m2, error, np.array([]), np.array([]))
-        return out._with_histogram(n_bins)
+        return _from_sorted(_canonical(counts.finite), counts.n_missing, counts.n_posinf, counts.n_neginf,
+                            exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
 
     def _with_histogram(self, n_bins: int) -> NumericSummary:
         w = self.weights
@@ -115,32 +114,8 @@ class NumericSummary:
 
     # ---- merge ---------------------------------------------------------------
     def merge(self, other: NumericSummary, *, exact_size: int, sketch_size: int, n_bins: int) -> NumericSummary:
-        n = self.n + other.n
-        if n == 0:
-            mean, m2 = 0.0, 0.0
-        else:
-            delta = other.mean - self.mean
-            mean = self.mean + delta * other.n / n
-            m2 = self.m2 + other.m2 + delta**2 * self.n * other.n / n
-        pooled = np.concatenate([self.values, other.values])
-        if self.exact and other.exact and n <= exact_size:
-            values, exact, error = np.sort(pooled, kind="stable"), True, 0.0
-        else:
-            wa = self.weights if self.weights is not None else np.ones(self.values.size)
-            wb = other.weights if other.weights is not None else np.ones(other.values.size)
-            w = np.concatenate([wa, wb])
-            order = np.argsort(pooled, kind="stable")
-            cum = np.cumsum(w[order]) / np.sum(w)
-            targets = (np.arange(sketch_size) + 0.5) / sketch_size
-            picks = np.minimum(np.searchsorted(cum, targets, side="left"), pooled.size - 1)
-            values, exact = pooled[order][picks], False
-            base = max(self.rank_error, other.rank_error)
-            error = base + 1.0 / sketch_size if base > 0 else 0.5 / sketch_size
-        merged = NumericSummary(
-            values, exact, n, self.n_missing + other.n_missing, self.n_posinf + other.n_posinf,
-            self.n_neginf + other.n_neginf, float(mean), float(m2), float(error), np.array([]), np.array([]),
-        )
-        return merged._with_histogram(n_bins)
+        """Both summaries as one (see :func:`merge_numeric`)."""
+        return merge_numeric([self, other], exact_size=exact_size, sketch_size=sketch_size, n_bins=n_bins)
 
     # ---- serialization ---------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -161,9 +136,78 @@ class NumericSummary:
         )
 
 
+def _canonical(sorted_values: np.ndarray) -> np.ndarray:
+    """Sorted finite values with ``-0.0`` stored as ``0.0`` (equal numbers, one bit pattern)."""
+    return np.add(sorted_values, 0.0, dtype=np.float64)
+
+
+def _moments(sorted_values: np.ndarray) -> tuple[float, float]:
+    """Mean and sum of squared deviations, as :meth:`NumericSummary.fit` computes them."""
+    if sorted_values.size == 0:
+        return 0.0, 0.0
+    mean = float(sorted_values.mean())
+    return mean, float(np.sum((sorted_values - mean) ** 2))
+
+
+def _from_sorted(finite: np.ndarray, n_missing: int, n_posinf: int, n_neginf: int, *, exact_size: int,
+                 sketch_size: int, n_bins: int) -> NumericSummary:
+    """The summary of a column whose sorted finite values are all at hand."""
+    n = int(finite.size)
+    mean, m2 = _moments(finite)
+    if n <= exact_size:
+        values, exact, error = finite, True, 0.0
+    else:
+        ranks = np.floor((np.arange(sketch_size) + 0.5) * n / sketch_size).astype(np.int64)
+        values, exact, error = finite[ranks], False, 0.5 / sketch_size
+    out = NumericSummary(values, exact, n, int(n_missing), int(n_posinf), int(n_neginf), mean, m2, error,
+                         np.array([]), np.array([]))
+    return out._with_histogram(n_bins)
+
+
+def merge_numeric(summaries: Sequence[NumericSummary], *, exact_size: int, sketch_size: int,
+                  n_bins: int) -> NumericSummary:
+    """Several numeric summaries as one, in one step.
+
+    When every summary is exact, their pooled values are all the finite
+    values: the result is what :meth:`NumericSummary.fit` gives on them
+    (exact up to ``exact_size`` values, else a fresh sketch with rank error
+    ``1 / (2K)``), whatever the order of ``summaries``. Otherwise their
+    weighted points are pooled and ``K`` points re-selected: the rank error
+    is the largest of theirs plus ``1 / K``, and the mean and variance are
+    merged with Chan et al.'s formula (exact up to float rounding).
+    """
+    if not summaries:
+        raise ValueError("no summaries to merge")
+    n_missing = sum(s.n_missing for s in summaries)
+    n_posinf = sum(s.n_posinf for s in summaries)
+    n_neginf = sum(s.n_neginf for s in summaries)
+    if all(s.exact for s in summaries):
+        pooled = np.sort(np.concatenate([s.values for s in summaries]), kind="stable")
+        return _from_sorted(pooled, n_missing, n_posinf, n_neginf, exact_size=exact_size,
+                            sketch_size=sketch_size, n_bins=n_bins)
+    n, mean, m2 = 0, 0.0, 0.0
+    for s in summaries:  # Chan et al., one summary at a time (a loop over summaries, not rows)
+        if s.n == 0:
+            continue
+        total = n + s.n
+        delta = s.mean - mean
+        mean, m2 = mean + delta * s.n / total, m2 + s.m2 + delta**2 * n * s.n / total
+        n = total
+    pooled = np.concatenate([s.values for s in summaries])
+    w = np.concatenate([s.weights if s.weights is not None else np.ones(s.values.size) for s in summaries])
+    order = np.argsort(pooled, kind="stable")
+    cum = np.cumsum(w[order]) / np.sum(w)
+    targets = (np.arange(sketch_size) + 0.5) / sketch_size
+    picks = np.minimum(np.searchsorted(cum, targets, side="left"), pooled.size - 1)
+    base = max(s.rank_error for s in summaries)
+    merged = NumericSummary(pooled[order][picks], False, n, n_missing, n_posinf, n_neginf, float(mean), float(m2),
+                            float(base + 1.0 / sketch_size), np.array([]), np.array([]))
+    return merged._with_histogram(n_bins)
+
+
 @dataclass(frozen=True)
 class CategoricalSummary:
-    """Category counts (categories by string form) and the missing count."""
+    """Category counts (categories by string form, labels sorted) and the missing count."""
 
     labels: tuple[str, ...]
     counts: np.ndarray
@@ -172,7 +216,13 @@ class CategoricalSummary:
     @classmethod
     def fit(cls, values: Any) -> CategoricalSummary:
         labels, counts, n_missing = k.category_counts(values)
-        return cls(tuple(labels), counts.astype(np.float64), n_missing)
+        return cls.of(labels, counts, n_missing)
+
+    @classmethod
+    def of(cls, labels: Sequence[str], counts: np.ndarray, n_missing: int) -> CategoricalSummary:
+        """The summary of these counts, labels in their canonical (sorted) order."""
+        order = sorted(range(len(labels)), key=labels.__getitem__)  # a loop over categories
+        return cls(tuple(labels[i] for i in order), np.asarray(counts, dtype=np.float64)[order], int(n_missing))
 
     @property
     def n(self) -> int:
@@ -184,7 +234,7 @@ class CategoricalSummary:
 
     def merge(self, other: CategoricalSummary) -> CategoricalSummary:
         labels, a, b = k.align_counts(list(self.labels), self.counts, list(other.labels), other.counts)
-        return CategoricalSummary(tuple(labels), a + b, self.n_missing + other.n_missing)
+        return CategoricalSummary.of(labels, a + b, self.n_missing + other.n_missing)
 
     def to_dict(self) -> dict[str, Any]:
         return {"labels": list(self.labels), "counts": self.counts.tolist(), "n_missing": self.n_missing}
