@@ -106,6 +106,7 @@ if TYPE_CHECKING:
     from . import monitor as monitor
     from . import problem as problem
     from . import report as report
+    from . import scale as scale
     from . import serve as serve
     from . import split as _split_package
     from . import testing as testing
