@@ -21,12 +21,13 @@ import contextlib
 import contextvars
 import os
 import sys
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ._errors import InputError, MissingDependencyError
+from ._errors import InputError, MissingDependencyError, MllifeError
 
 __all__ = [
     "DASK_INSTALL",
@@ -34,6 +35,7 @@ __all__ = [
     "compute",
     "is_dask_frame",
     "is_parquet_path",
+    "known_partition_lengths",
     "partition_lengths",
     "progress",
     "progress_enabled",
@@ -69,7 +71,8 @@ def is_dask_frame(obj: Any) -> bool:
 
 def is_parquet_path(obj: Any) -> bool:
     """True for a ``str`` or path naming a Parquet dataset: a ``.parquet`` file, a glob
-    ending in one, or a folder holding ``.parquet`` files.
+    ending in one, or a folder holding ``.parquet`` files (directly, or in the ``key=value``
+    subfolders of a Hive-partitioned dataset).
 
     >>> is_parquet_path("logs/2026-11-*.parquet"), is_parquet_path("notes.csv"), is_parquet_path(3)
     (True, False, False)
@@ -81,9 +84,17 @@ def is_parquet_path(obj: Any) -> bool:
         return False
     if text.lower().endswith(_PARQUET_SUFFIXES):
         return True
-    if os.path.isdir(text):
-        with contextlib.suppress(OSError), os.scandir(text) as entries:
-            return any(e.name.lower().endswith(_PARQUET_SUFFIXES) for e in entries)
+    return os.path.isdir(text) and _holds_parquet(text)
+
+
+def _holds_parquet(folder: str) -> bool:
+    """Whether ``folder`` holds ``.parquet`` files, directly or in ``key=value`` subfolders
+    (a Hive-partitioned dataset, as ``to_parquet(path, partition_cols=...)`` writes it)."""
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        found = list(entries)
+        if any(e.name.lower().endswith(_PARQUET_SUFFIXES) for e in found):
+            return True
+        return any("=" in e.name and e.is_dir() and _holds_parquet(e.path) for e in found)
     return False
 
 
@@ -206,16 +217,25 @@ def partition_lengths(frame: Any) -> list[int]:
     without it, or when it does not resolve), else by computing ``len`` of
     every partition.
     """
+    known = known_partition_lengths(frame)
+    if known is not None:
+        return known
+    (lengths,) = compute(frame.map_partitions(len))
+    return [int(n) for n in lengths]
+
+
+def known_partition_lengths(frame: Any) -> list[int] | None:
+    """Rows of each partition when Dask knows them without reading the data (Parquet
+    metadata, an in-memory frame), else ``None``: never computes anything."""
     try:
         from dask.dataframe.dask_expr._expr import Lengths, Literal
 
         known = Lengths(frame.expr).optimize()
         if isinstance(known, Literal) and len(known.value) == frame.npartitions:
             return [int(n) for n in known.value]
-    except (ImportError, AttributeError, TypeError, ValueError):  # another Dask: count them
+    except (ImportError, AttributeError, TypeError, ValueError):  # another Dask
         pass
-    (lengths,) = compute(frame.map_partitions(len))
-    return [int(n) for n in lengths]
+    return None
 
 
 def progress_enabled() -> bool:
@@ -253,7 +273,28 @@ def compute(*objects: Any) -> tuple[Any, ...]:
     With a ``distributed.Client`` the bar is ``distributed.progress`` over the
     submitted futures; otherwise Dask's local ``ProgressBar``. Either writes
     to standard output (a widget in a notebook, with a client).
+
+    An error raised while Dask's Parquet reader reads a file (a corrupt file
+    among good ones, a file without the dataset's columns: only the first
+    file's schema is read up front) is an :class:`~mllife.InputError`.
     """
+    try:
+        return _compute(*objects)
+    except Exception as exc:
+        if isinstance(exc, MllifeError) or not _raised_reading_parquet(exc):
+            raise
+        raise InputError(f"a file of the Parquet dataset could not be read ({type(exc).__name__}: {exc})",
+                         expected="Parquet files that all hold the dataset's columns") from None
+
+
+def _raised_reading_parquet(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside Dask's Parquet reader (its traceback, rebuilt from the
+    worker's by ``distributed``, passes through ``dask/dataframe/io/parquet``)."""
+    marker = os.sep.join(("dask", "dataframe", "io", "parquet", ""))
+    return any(marker in frame.filename for frame in traceback.extract_tb(exc.__traceback__))
+
+
+def _compute(*objects: Any) -> tuple[Any, ...]:
     import dask
 
     if not progress_enabled():

@@ -96,6 +96,11 @@ class _Part:
 # ---- leaves and merges (module level: they run in worker processes) --------------------------
 def _leaf(part: pd.DataFrame, i: int, settings: _Settings) -> _Part:
     """One partition's summary."""
+    lost = [name for name in settings.names if name not in part.columns]
+    if lost:  # Dask's meta promised the column; this partition does not hold it
+        raise InputError(f"is missing from partition {i} ({len(part)} rows), though the Dask frame's meta "
+                         "lists it", column=lost[0],
+                         expected="partitions holding every column of the frame's meta")
     columns = tuple(_column(part[name], name, settings) for name in settings.names)
     sample = None
     if settings.with_kinds:
