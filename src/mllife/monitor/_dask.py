@@ -67,7 +67,7 @@ from .. import _dask
 from .._errors import InputError
 from .._frame import hash_rows
 from ..drift import DriftProfile
-from ._state import PendingLabels, WindowState, contains, union_sorted
+from ._state import PendingLabels, WindowState, check_pending_sizes, contains, union_sorted
 
 if TYPE_CHECKING:
     from ._monitor import Monitor
@@ -338,7 +338,6 @@ def _finish_contents(partial: _Partial) -> None:
 
 def observe_dask(monitor: Monitor, frame: Any) -> Monitor:
     """``monitor.observe(frame)`` for a Dask frame (see the module's notes); returns ``monitor``."""
-    from ._monitor import check_pending_sizes
     from ._observe import _check_window_count
 
     _dask.require_dask("Monitor.observe on a Dask frame")

@@ -19,7 +19,7 @@ from ._outputs import (
     bundle_task,
     output_columns,
 )
-from ._state import PendingLabels, WindowState
+from ._state import PendingLabels, WindowState, check_pending_sizes
 from ._window import WindowSpec, parse_window
 
 __all__ = ["Monitor"]
@@ -557,20 +557,3 @@ def _check_pending_size(monitor: Monitor, pending: Any, labelled: Any, unscored:
     """
     check_pending_sizes(monitor, 0 if pending is None else len(pending[0]), labelled.size,
                         unscored.size)
-
-
-def check_pending_sizes(monitor: Monitor, n_pending: int, n_labelled: int, n_unscored: int
-                        ) -> None:
-    """:func:`_check_pending_size` from the batch's numbers of waiting, labelled and unscored rows."""
-    from ._state import MAX_PENDING
-
-    store = monitor._pending
-    sizes = {"rows waiting for labels": store.ids.size + n_pending,
-             "labelled ids": store.labelled.size + n_labelled,
-             "ids of unscored rows": store.unscored.size + n_unscored}
-    for what, size in sizes.items():
-        if size > MAX_PENDING:
-            raise InputError(f"the batch would take the monitor to {size} {what}, above the "
-                             f"{MAX_PENDING} a saved monitor holds", column=monitor.id_col,
-                             expected="observe_labels(...) to resolve waiting rows, or a new "
-                                      "monitor (or one without id_col)")

@@ -390,3 +390,19 @@ class PendingLabels:
                              expected="Monitor.save output")
         return cls(k, ids, keys, pred, proba.reshape(ids.size, k), np.sort(labelled),
                    np.sort(unscored))
+
+
+def check_pending_sizes(monitor: Any, n_pending: int, n_labelled: int, n_unscored: int
+                        ) -> None:
+    """Refuse a batch whose waiting, labelled and unscored rows would take the monitor's id sets
+    above :data:`MAX_PENDING` (what ``Monitor.load`` accepts): pandas and Dask batches alike."""
+    store = monitor._pending
+    sizes = {"rows waiting for labels": store.ids.size + n_pending,
+             "labelled ids": store.labelled.size + n_labelled,
+             "ids of unscored rows": store.unscored.size + n_unscored}
+    for what, size in sizes.items():
+        if size > MAX_PENDING:
+            raise InputError(f"the batch would take the monitor to {size} {what}, above the "
+                             f"{MAX_PENDING} a saved monitor holds", column=monitor.id_col,
+                             expected="observe_labels(...) to resolve waiting rows, or a new "
+                                      "monitor (or one without id_col)")
