@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import _dask
 from .._errors import InputError
 from .._frame import as_frame, require_columns
 from ..report import Finding
@@ -58,9 +59,38 @@ def audit(
     ambiguous day/month, dates as text) and ``outliers``; plus every check
     added with :func:`mllife.audit.register_check`.
 
+    Dask frames and Parquet datasets: ``df`` may be a ``dask.dataframe.DataFrame``
+    or the path of a Parquet file, glob or folder (read with Dask; the extra
+    ``pip install "mllife[dask]"``; column names must be unique). One
+    distributed pass summarises every partition (distinct values with their
+    counts and first rows, quantile sketches, a seeded row sample) and
+    shuffles row hashes by hash to count copies and label conflicts; only
+    summaries and the sample reach the client. Then:
+
+    - every built-in check but ``target_leakage`` runs on the merged
+      summaries and gives the findings of ``audit(ddf.compute())``, sample
+      rows included, for columns of at most 100,000 distinct values (in a
+      column with more than 50,000 repeated rows, the earliest 50,000 are
+      kept for the sample rows);
+    - ``target_leakage`` and registered checks run on a seeded sample of
+      100,000 rows (the whole table when smaller) and their messages end in
+      ``(on a sample of n of N rows)``;
+    - a column above 100,000 distinct values keeps exact counts of missing
+      values, null tokens, sentinel candidates and infinities; its outlier
+      fences are made exact by a second pass over such numeric columns only;
+      its distinct count is estimated and its null-token levels and
+      sentinels are judged from a sample of its distinct values and a
+      quantile sketch (the findings say so); mixed types, numbers as text,
+      spellings and date formats judge it on the row sample.
+
+    ``report.scale`` lists what ran where and ``report.notes`` says it in
+    words. Column kinds come from the row sample (``kind_reason`` says so when
+    it is smaller than the table). Wrap the call in
+    :func:`mllife.scale.progress` for a progress bar.
+
     Parameters
     ----------
-    df : pandas.DataFrame or 2-D array
+    df : pandas.DataFrame, 2-D array, dask.dataframe.DataFrame or Parquet path
         The table; never modified.
     target : column label, optional
         The label column: enables the target checks.
@@ -81,7 +111,8 @@ def audit(
     -------
     AuditReport
         ``report.findings`` (gravest first), ``report.profile``,
-        ``report.to_frame()`` (the findings table), HTML with plots.
+        ``report.to_frame()`` (the findings table), HTML with plots;
+        ``report.scale`` for a Dask frame.
 
     Raises
     ------
@@ -99,11 +130,26 @@ def audit(
     ['category_variants', 'conflicting_labels', 'date_formats', 'disguised_nulls']
     >>> report.findings_by(check="duplicate_rows")[0].n_rows
     20
+
+    The same audit on a Dask frame (here on Dask's local scheduler):
+
+    >>> import dask.dataframe as dd
+    >>> lazy = mllife.audit(dd.from_pandas(frame, npartitions=4), target="churned",
+    ...                     id_cols=["customer_id"])
+    >>> lazy.findings_by(check="duplicate_rows")[0].n_rows
+    20
+    >>> lazy.scale["sampled"]
+    ('target_leakage',)
     """
     from .._spec import resolve_spec
 
     given = resolve_spec(spec, where="audit", target=target, time_col=time_col)
     target, time_col = given["target"], given["time_col"]
+    lazy = _dask.to_dask_frame(df, name="df")
+    if lazy is not None:
+        from ._dask import audit_dask
+
+        return audit_dask(lazy, target=target, time_col=time_col, ids=_as_id_cols(id_cols), checks=checks)
     frame = as_frame(df, name="df", allow_duplicate_columns=True)  # reported by a check
     ids = _as_id_cols(id_cols)
     for what, cols in (("target", [target]), ("time_col", [time_col]), ("id_cols", list(ids))):

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 import pandas as pd
 
 from .._frame import repeats_expected
 from ..report import Finding
 from ._data import AuditData
 from ._registry import _builtin
-
-
-def _later_copies(h: np.ndarray) -> np.ndarray:
-    return pd.Series(h).duplicated(keep="first").to_numpy(dtype=bool)
 
 
 def _dup_severity(n: int, share: float, threshold: float, coarse: bool = False) -> str:
@@ -51,14 +46,14 @@ def duplicate_rows(data: AuditData, threshold: float = 0.005) -> Iterator[Findin
     """
     if data.n_rows < 2 or not data.columns:
         return
-    dup = _later_copies(data.row_hash(data.columns))
-    n = int(dup.sum())
+    dup = data.later_copies(data.columns)
+    n = dup.n_rows
     if n:
         share = n / data.n_rows
         yield Finding(
             "duplicate_rows", _dup_severity(n, share, threshold, _coarse(data, data.columns)),
             message=f"{n} rows are exact copies of earlier rows",
-            n_rows=n, share=share, threshold=threshold, sample_index=data.sample_index(dup),
+            n_rows=n, share=share, threshold=threshold, sample_index=dup.sample_index,
             suggestion="drop them (df.drop_duplicates()) unless repeats are real events; keep copies "
                        "in one fold when splitting (DuplicateAwareKFold)",
         )
@@ -77,15 +72,14 @@ def duplicates_ignoring_ids(data: AuditData, threshold: float = 0.005) -> Iterat
     rest = [c for c in data.columns if c.label not in set(data.id_cols)]
     if not rest:
         return
-    exact = _later_copies(data.row_hash(data.columns))
-    dup = _later_copies(data.row_hash(rest)) & ~exact
-    n = int(dup.sum())
+    dup = data.later_copies(rest, unless_copies_in=data.columns)
+    n = dup.n_rows
     if n:
         share = n / data.n_rows
         yield Finding(
             "duplicates_ignoring_ids", _dup_severity(n, share, threshold, _coarse(data, rest)),
             message=f"{n} rows repeat an earlier row in everything but {list(data.id_cols)}",
-            n_rows=n, share=share, threshold=threshold, sample_index=data.sample_index(dup),
+            n_rows=n, share=share, threshold=threshold, sample_index=dup.sample_index,
             suggestion="check whether one record was entered under several ids; deduplicate on the "
                        "non-id columns if so",
             details={"id_cols": list(data.id_cols)},

@@ -59,27 +59,23 @@ def conflicting_labels(data: AuditData, max_repeated: float = 0.2) -> Iterator[F
     features = data.features
     if info is None or not features or data.n_rows < 2:
         return
-    h = data.row_hash(features)
-    pairs = pd.DataFrame({"h": h, "y": info.codes}).drop_duplicates()
-    conflicted = pairs["h"][pairs["h"].duplicated()].unique()
-    if len(conflicted) == 0:
+    conflicts = data.label_conflicts(features, info)
+    if conflicts.groups == 0:
         return
-    mask = np.isin(h, conflicted)
-    n = int(mask.sum())
-    repeated = float(pd.Series(h).duplicated(keep=False).mean())
+    n, repeated = conflicts.n_rows, conflicts.repeated
     classification = _is_classification(info)
-    message = f"{len(conflicted)} groups of identical feature rows ({n} rows) have different targets"
+    message = f"{conflicts.groups} groups of identical feature rows ({n} rows) have different targets"
     if not classification:
         message += ": ordinary noise for a numeric target, unless the rows are copies of one record"
     yield Finding(
         "conflicting_labels", "warning" if classification and repeated <= max_repeated else "info",
         column=info.label, message=message,
-        n_rows=n, share=n / data.n_rows, sample_index=data.sample_index(mask),
+        n_rows=n, share=n / data.n_rows, sample_index=conflicts.sample_index,
         suggestion="find out which label is right (relabel, or keep the latest); a model cannot "
                    "fit both and the error floor rises" if classification else
                    "nothing to fix if they are separate observations; if they are copies of one "
                    "record, keep one",
-        details={"groups": len(conflicted), "repeated_feature_rows": repeated,
+        details={"groups": conflicts.groups, "repeated_feature_rows": repeated,
                  "classification": classification},
     )
 

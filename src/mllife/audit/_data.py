@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from .._columns import ColumnKind, column_kind
 from .._frame import is_bool, is_datetime, is_numeric, is_string_like
 from .._nulls import factorize, find_sentinels, null_like_mask, token_levels
 
-__all__ = ["AuditData", "ColumnInfo"]
+__all__ = ["AuditData", "ColumnInfo", "LabelConflicts", "RowMatch"]
 
 #: How many row labels a finding's ``sample_index`` holds.
 SAMPLE_SIZE = 5
@@ -32,6 +32,22 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+class RowMatch(NamedTuple):
+    """Rows matching a row-level rule: how many, and the labels of the first few."""
+
+    n_rows: int
+    sample_index: tuple[Any, ...]
+
+
+class LabelConflicts(NamedTuple):
+    """Groups of identical feature rows whose target differs (see ``conflicting_labels``)."""
+
+    groups: int
+    n_rows: int
+    repeated: float
+    sample_index: tuple[Any, ...]
 
 
 class ColumnInfo:
@@ -273,6 +289,32 @@ class AuditData:
                 h = _mix(h ^ (c.hash + np.uint64(((c.position + 1) * _HASH_MULT) % 2**64)))
             self._hashes[key] = h
         return self._hashes[key]
+
+    def later_copies(self, columns: Sequence[ColumnInfo], *,
+                     unless_copies_in: Sequence[ColumnInfo] | None = None) -> RowMatch:
+        """Rows equal to an earlier row in every one of ``columns`` (NaN equal to NaN).
+
+        With ``unless_copies_in``, rows that are also copies over those
+        columns are not counted (``duplicates_ignoring_ids``: copies in all
+        but the id columns that are not exact copies).
+        """
+        dup = pd.Series(self.row_hash(columns)).duplicated(keep="first").to_numpy(dtype=bool)
+        if unless_copies_in is not None:
+            dup = dup & ~pd.Series(self.row_hash(unless_copies_in)).duplicated(keep="first").to_numpy(dtype=bool)
+        return RowMatch(int(dup.sum()), self.sample_index(dup))
+
+    def label_conflicts(self, features: Sequence[ColumnInfo], target: ColumnInfo) -> LabelConflicts:
+        """Groups of rows equal in every one of ``features`` but with different ``target``
+        values (a missing target is one more value): the groups, the rows in them, the
+        share of all rows that repeat another row's features, and the first rows."""
+        h = self.row_hash(features)
+        pairs = pd.DataFrame({"h": h, "y": target.codes}).drop_duplicates()
+        conflicted = pairs["h"][pairs["h"].duplicated()].unique()
+        if len(conflicted) == 0:
+            return LabelConflicts(0, 0, 0.0, ())
+        mask = np.isin(h, conflicted)
+        repeated = float(pd.Series(h).duplicated(keep=False).mean())
+        return LabelConflicts(len(conflicted), int(mask.sum()), repeated, self.sample_index(mask))
 
     def rows_where(self, info: ColumnInfo, value_mask: np.ndarray) -> np.ndarray:
         """Row mask of the rows whose value is one of the distinct values in ``value_mask``."""

@@ -34,6 +34,12 @@ class AuditReport(Report):
     id_cols : tuple
     checks : tuple of str
         The checks that ran.
+    scale : mapping
+        Empty for a pandas frame. For a Dask frame or a Parquet dataset: how
+        the audit ran (``engine``, ``partitions``, ``distributed``: the checks
+        computed from summaries of every row, ``sampled``: the checks that ran
+        on a seeded sample, ``sample_rows``, ``approximate``: the columns above
+        the distinct-value cap and what was estimated for them).
 
     ``to_frame()`` returns the findings table (one row per finding, with
     ``sample_index`` and ``threshold``); ``tables`` holds the profile (the
@@ -58,6 +64,7 @@ class AuditReport(Report):
     time_col: Any = None
     id_cols: tuple[Any, ...] = ()
     checks: tuple[str, ...] = ()
+    scale: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -117,8 +124,11 @@ class AuditReport(Report):
         return plots
 
     def _extra(self) -> Mapping[str, Any]:
-        return {"n_rows": self.n_rows, "n_columns": self.n_columns, "target": self.target,
-                "time_col": self.time_col, "id_cols": list(self.id_cols), "checks": list(self.checks)}
+        extra = {"n_rows": self.n_rows, "n_columns": self.n_columns, "target": self.target,
+                 "time_col": self.time_col, "id_cols": list(self.id_cols), "checks": list(self.checks)}
+        if self.scale:
+            extra["scale"] = dict(self.scale)
+        return extra
 
 
 def _missing_bars(ax: Any, table: pd.DataFrame) -> None:
