@@ -64,7 +64,7 @@ $(COMPAT)/.installed: pyproject.toml
 test-compat: $(COMPAT)/.installed
 	$(COMPAT)/bin/python -m pytest -q $(PYTEST_JOBS)
 
-bench: install
+bench: dev
 	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
