@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..drift import DriftProfile
+from ..drift._expand import seconds_to_times
 from ..drift._profile import fit_profile
 from ..drift._reference import ColumnProfile, family_of
 
@@ -34,36 +35,6 @@ WINDOW_SKETCH_SIZE = 1024
 #: Histogram bins of window profiles (the engine uses the reference's bins).
 WINDOW_N_BINS = 10
 
-_UNITS = (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9))
-
-
-def _seconds_to_times(seconds: np.ndarray, timedelta: bool) -> np.ndarray:
-    """Float seconds (as the drift kernels compute them) back to datetime64 / timedelta64.
-
-    The coarsest unit whose integers give back every float exactly is chosen,
-    so the engine reads the same seconds again; nanosecond times beyond
-    float precision are nudged to an integer that rounds to the same float.
-    """
-    kind = "m8" if timedelta else "M8"
-    if seconds.size == 0:
-        return np.zeros(0, dtype=f"{kind}[s]")
-    for unit, scale in _UNITS:
-        ints = np.round(seconds / scale)
-        if np.all(ints * scale == seconds) and np.all(np.abs(ints) < 9.2e18):
-            return ints.astype(np.int64).view(f"{kind}[{unit}]")
-    ints = np.round(seconds / 1e-9).astype(np.int64)
-    off = ints.astype(np.float64) * 1e-9 != seconds
-    for step in (1, -1, 2, -2, 4, -4, 8, -8, 16, -16, 32, -32, 64, -64, 128, -128, 256, -256):
-        if not off.any():
-            break
-        trial = ints[off] + step
-        hit = trial.astype(np.float64) * 1e-9 == seconds[off]
-        idx = np.flatnonzero(off)[hit]
-        ints[idx] = trial[hit]
-        off[idx] = False
-    return ints.view(f"{kind}[ns]")
-
-
 def _expand_column(col: ColumnProfile, n_rows: int) -> np.ndarray:
     """One column's values (a multiset), padded with missing values up to ``n_rows``."""
     if col.numeric is not None:
@@ -75,7 +46,7 @@ def _expand_column(col: ColumnProfile, n_rows: int) -> np.ndarray:
             finite = np.repeat(s.values, np.diff(cum, prepend=0))
         n_missing = s.n_missing + max(n_rows - s.n_rows, 0)
         if col.family == "datetime":
-            times = _seconds_to_times(finite, col.dtype.startswith("timedelta"))
+            times = seconds_to_times(finite, col.dtype.startswith("timedelta"))
             return np.concatenate([times, np.full(n_missing, np.datetime64("NaT"), dtype=times.dtype)
                                    if not col.dtype.startswith("timedelta")
                                    else np.full(n_missing, np.timedelta64("NaT"), dtype=times.dtype)])
