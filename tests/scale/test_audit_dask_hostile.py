@@ -240,7 +240,7 @@ def test_two_worker_processes(object_text):
 
     frame = defects_table(300)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster):
         assert_same_audit(dd.from_pandas(frame, npartitions=5, sort=False), target="churned", id_cols=["age"])
 
 
