@@ -233,8 +233,8 @@ def known_partition_lengths(frame: Any) -> list[int] | None:
         known = Lengths(frame.expr).optimize()
         if isinstance(known, Literal) and len(known.value) == frame.npartitions:
             return [int(n) for n in known.value]
-    except (ImportError, AttributeError, TypeError, ValueError):  # another Dask
-        pass
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None  # another Dask's expressions: the caller counts the rows instead
     return None
 
 
@@ -280,7 +280,7 @@ def compute(*objects: Any) -> tuple[Any, ...]:
     """
     try:
         return _compute(*objects)
-    except Exception as exc:
+    except Exception as exc:  # re-raised unless Dask's Parquet reader raised it
         if isinstance(exc, MllifeError) or not _raised_reading_parquet(exc):
             raise
         raise InputError(f"a file of the Parquet dataset could not be read ({type(exc).__name__}: {exc})",

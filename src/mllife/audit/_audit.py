@@ -38,6 +38,18 @@ def _as_id_cols(id_cols: Any) -> tuple[Hashable, ...]:
     return tuple(id_cols)
 
 
+def check_roles(frame: Any, *, target: Hashable | None, time_col: Hashable | None,
+                ids: tuple[Hashable, ...]) -> None:
+    """Refuse a ``target``, ``time_col`` or id column not in ``frame``, and a target among the ids."""
+    for what, cols in (("target", [target]), ("time_col", [time_col]), ("id_cols", list(ids))):
+        cols = [c for c in cols if c is not None]
+        if cols:
+            require_columns(frame, cols, what=what)
+    if target is not None and target in ids:
+        raise InputError(f"target {target!r} is also in id_cols", column=target,
+                         expected="a target that is not an identifier")
+
+
 def audit(
     df: Any,
     *,
@@ -146,19 +158,13 @@ def audit(
     given = resolve_spec(spec, where="audit", target=target, time_col=time_col)
     target, time_col = given["target"], given["time_col"]
     lazy = _dask.to_dask_frame(df, name="df")
+    ids = _as_id_cols(id_cols)
+    frame = lazy if lazy is not None else as_frame(df, name="df", allow_duplicate_columns=True)
+    check_roles(frame, target=target, time_col=time_col, ids=ids)  # pandas and Dask alike
     if lazy is not None:
         from ._dask import audit_dask
 
-        return audit_dask(lazy, target=target, time_col=time_col, ids=_as_id_cols(id_cols), checks=checks)
-    frame = as_frame(df, name="df", allow_duplicate_columns=True)  # reported by a check
-    ids = _as_id_cols(id_cols)
-    for what, cols in (("target", [target]), ("time_col", [time_col]), ("id_cols", list(ids))):
-        cols = [c for c in cols if c is not None]
-        if cols:
-            require_columns(frame, cols, what=what)
-    if target is not None and target in ids:
-        raise InputError(f"target {target!r} is also in id_cols", column=target,
-                         expected="a target that is not an identifier")
+        return audit_dask(lazy, target=target, time_col=time_col, ids=ids, checks=checks)
     selected = resolve_checks(checks)
     data = AuditData(frame, target=target, time_col=time_col, id_cols=ids)
     findings: list[Finding] = []

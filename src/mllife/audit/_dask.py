@@ -34,8 +34,6 @@ import pandas as pd
 
 from .. import _dask
 from .._columns import ColumnKind, column_kind, kind_of_counts
-from .._errors import InputError
-from .._frame import require_columns
 from ..report import Finding
 from ._dask_data import NeedsRows, SummaryColumn, SummaryData, summary_numbers
 from ._dask_rows import (
@@ -309,15 +307,8 @@ def _run_check(check: Check, data: SummaryData, sample_data: AuditData, suffix: 
 
 def audit_dask(frame: Any, *, target: Hashable | None, time_col: Hashable | None, ids: tuple[Hashable, ...],
                checks: Any) -> AuditReport:
-    """:func:`mllife.audit` of a Dask frame (see :func:`mllife.audit`)."""
+    """:func:`mllife.audit` of a Dask frame whose roles ``audit`` checked (see :func:`mllife.audit`)."""
     labels = list(frame.columns)
-    for what, cols in (("target", [target]), ("time_col", [time_col]), ("id_cols", list(ids))):
-        cols = [c for c in cols if c is not None]
-        if cols:
-            require_columns(frame, cols, what=what)
-    if target is not None and target in ids:
-        raise InputError(f"target {target!r} is also in id_cols", column=target,
-                         expected="a target that is not an identifier")
     selected = resolve_checks(checks)
     names = {c.name for c in selected if c.builtin}
     positions = {label: j for j, label in enumerate(labels)}

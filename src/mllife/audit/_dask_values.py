@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._nulls import factorize
-from ._data import SAMPLE_SIZE
+from ._data import SAMPLE_SIZE, _mix
 
 __all__ = [
     "KEY_BITS", "MISSING_HASH", "Rows", "Settings", "ValueTable", "column_hash", "combine", "first_labels",
@@ -49,13 +49,8 @@ class Settings:
     sample_rows: int = 100_000
 
 
-def mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser on uint64 (the audit's row-hash mixer)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+#: splitmix64's finaliser on uint64: the audit's own row-hash mixer, shared so hashes agree.
+mix = _mix
 
 
 def row_keys(partition: int, n: int) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._reference import ColumnProfile
+from ._sketch import NumericSummary
 
 __all__ = ["DTYPE_ATTR", "ProfileFrame", "dtype_text", "expand_column"]
 
@@ -75,14 +76,20 @@ def expand_column(col: ColumnProfile, n_rows: int) -> pd.Series:
     return out
 
 
+def finite_rows(summary: NumericSummary) -> np.ndarray:
+    """A numeric summary's finite values as rows: exact values as they are, each sketch point
+    repeated for the ``n / K`` rows it stands for (rounded cumulatively: the total is ``n``)."""
+    s = summary
+    if s.exact or s.values.size == 0:
+        return s.values
+    cum = np.round(np.arange(1, s.values.size + 1) * (s.n / s.values.size)).astype(np.int64)
+    return np.repeat(s.values, np.diff(cum, prepend=0))
+
+
 def _expanded(col: ColumnProfile, n_rows: int) -> pd.Series:
     if col.numeric is not None:
         s = col.numeric
-        if s.exact or s.values.size == 0:
-            finite = s.values
-        else:  # every sketch point stands for n / K rows: rounded cumulatively, the total is n
-            cum = np.round(np.arange(1, s.values.size + 1) * (s.n / s.values.size)).astype(np.int64)
-            finite = np.repeat(s.values, np.diff(cum, prepend=0))
+        finite = finite_rows(s)
         n_missing = s.n_missing + max(n_rows - s.n_rows, 0)
         if col.family == "datetime":  # inf cannot be a time: there are none
             timedelta = col.dtype.startswith("timedelta")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..drift import DriftProfile
-from ..drift._expand import seconds_to_times
+from ..drift._expand import finite_rows, seconds_to_times
 from ..drift._profile import fit_profile
 from ..drift._reference import ColumnProfile, family_of
 
@@ -39,11 +39,7 @@ def _expand_column(col: ColumnProfile, n_rows: int) -> np.ndarray:
     """One column's values (a multiset), padded with missing values up to ``n_rows``."""
     if col.numeric is not None:
         s = col.numeric
-        if s.exact or s.values.size == 0:
-            finite = s.values
-        else:  # every sketch point stands for n / K rows: rounded cumulatively, the total is n
-            cum = np.round(np.arange(1, s.values.size + 1) * (s.n / s.values.size)).astype(np.int64)
-            finite = np.repeat(s.values, np.diff(cum, prepend=0))
+        finite = finite_rows(s)
         n_missing = s.n_missing + max(n_rows - s.n_rows, 0)
         if col.family == "datetime":
             times = seconds_to_times(finite, col.dtype.startswith("timedelta"))
